@@ -1,0 +1,181 @@
+// Package config holds graphmetrics' configuration: defaults, strict TOML
+// decoding on top of them, and validation with errors that name the key.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	toml "github.com/pelletier/go-toml/v2"
+)
+
+// Config is the whole graphmetrics.toml (SPEC §7).
+type Config struct {
+	DataDir  string `toml:"data_dir" comment:"RRD files, state, database"`
+	Timezone string `toml:"timezone" comment:"zone of tracelog timestamps (IANA name or Local)"`
+	LogLevel string `toml:"log_level" comment:"debug, info, warn or error"`
+
+	Syslog   Syslog   `toml:"syslog"`
+	Tail     Tail     `toml:"tail"`
+	Tracelog Tracelog `toml:"tracelog"`
+	Kinesis  Kinesis  `toml:"kinesis"`
+	Web      Web      `toml:"web"`
+	Self     Self     `toml:"self"`
+}
+
+// Syslog configures the direct syslog listeners.
+type Syslog struct {
+	UDP         []string `toml:"udp"`
+	TCP         []string `toml:"tcp"`
+	RecvBuffer  int      `toml:"recv_buffer"`
+	MaxMessage  int      `toml:"max_message"`
+	MaxConns    int      `toml:"max_conns"`
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// Timezones overrides the zone per syslog host (or per "host/customer").
+	Timezones map[string]string `toml:"timezones"`
+}
+
+// Tail configures the syslog-ng directory tailer.
+type Tail struct {
+	Paths        []string `toml:"paths"`
+	PollInterval Duration `toml:"poll_interval"`
+}
+
+// Tracelog configures aggregation and the tracelog RRD files.
+type Tracelog struct {
+	Lateness      Duration `toml:"lateness"`
+	FlushInterval Duration `toml:"flush_interval"`
+	IdleTimeout   Duration `toml:"idle_timeout"`
+	Shards        int      `toml:"shards"`
+	Archives      []string `toml:"archives"`
+}
+
+// Kinesis configures the metrics stream readers.
+type Kinesis struct {
+	Region   string   `toml:"region"`
+	Endpoint string   `toml:"endpoint"`
+	Streams  []Stream `toml:"streams"`
+}
+
+// Stream is one Kinesis stream.
+type Stream struct {
+	Name   string   `toml:"name"`
+	Start  string   `toml:"start"`
+	Step   Duration `toml:"step"`
+	Metric string   `toml:"metric"`
+}
+
+// Web configures the UI.
+type Web struct {
+	Listen        string `toml:"listen"`
+	Cert          string `toml:"cert"`
+	Key           string `toml:"key"`
+	RenderWorkers int    `toml:"render_workers"`
+}
+
+// Self configures the daemon's own metrics.
+type Self struct {
+	Interval Duration `toml:"interval"`
+}
+
+// Default returns every default in one place.
+func Default() Config {
+	return Config{
+		DataDir:  "var",
+		Timezone: "Local",
+		LogLevel: "info",
+		Syslog: Syslog{
+			UDP:         []string{"127.0.0.1:5514"},
+			TCP:         []string{"127.0.0.1:5514"},
+			RecvBuffer:  8 << 20,
+			MaxMessage:  64 << 10,
+			MaxConns:    1000,
+			IdleTimeout: Duration{5 * time.Minute},
+			Timezones:   map[string]string{},
+		},
+		Tail: Tail{Paths: []string{}, PollInterval: Duration{time.Second}},
+		Tracelog: Tracelog{
+			Lateness:      Duration{5 * time.Second},
+			FlushInterval: Duration{10 * time.Second},
+			IdleTimeout:   Duration{5 * time.Minute},
+			Archives:      DefaultArchives(),
+		},
+		Kinesis: Kinesis{Region: "us-east-1", Streams: []Stream{}},
+		Web:     Web{Listen: "127.0.0.1:8080"},
+		Self:    Self{Interval: Duration{10 * time.Second}},
+	}
+}
+
+// DefaultArchives are the tracelog archives of SPEC §4 as CF:STEP:SPAN.
+func DefaultArchives() []string {
+	return []string{"AVERAGE:1s:3h", "AVERAGE:1m:8d", "MAX:1m:8d", "AVERAGE:1h:400d", "MAX:1h:400d"}
+}
+
+// Load reads path on top of Default and validates the result.
+func Load(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, b)
+}
+
+// Parse decodes b (named name in errors) on top of Default and validates it.
+func Parse(name string, b []byte) (Config, error) {
+	c := Default()
+	// Lists in the file replace the defaults rather than merge into them.
+	c.Syslog.UDP, c.Syslog.TCP, c.Tracelog.Archives = nil, nil, nil
+	dec := toml.NewDecoder(bytes.NewReader(b)).DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, decodeError(name, err)
+	}
+	d := Default()
+	if c.Syslog.UDP == nil {
+		c.Syslog.UDP = d.Syslog.UDP
+	}
+	if c.Syslog.TCP == nil {
+		c.Syslog.TCP = d.Syslog.TCP
+	}
+	if c.Tracelog.Archives == nil {
+		c.Tracelog.Archives = d.Tracelog.Archives
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return c, nil
+}
+
+func decodeError(name string, err error) error {
+	var se *toml.StrictMissingError
+	if errors.As(err, &se) {
+		keys := make([]string, 0, len(se.Errors))
+		for _, e := range se.Errors {
+			keys = append(keys, strings.Join(e.Key(), "."))
+		}
+		return fmt.Errorf("%s: unknown key %s", name, strings.Join(keys, ", "))
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		msg := strings.TrimPrefix(de.Error(), "toml: ")
+		if k := de.Key(); len(k) > 0 {
+			return fmt.Errorf("%s:%d: key %s: %s", name, row, strings.Join(k, "."), msg)
+		}
+		return fmt.Errorf("%s:%d: %s", name, row, msg)
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// TOML renders c as a TOML document (print-config).
+func (c Config) TOML() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := toml.NewEncoder(&buf).SetIndentTables(true)
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

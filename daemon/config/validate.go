@@ -1,0 +1,196 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Error is a validation error that names the key.
+type Error struct {
+	Key string
+	Msg string
+}
+
+func (e *Error) Error() string { return "key " + e.Key + ": " + e.Msg }
+
+// Validate checks every value; the error names the first bad key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, &Error{Key: key, Msg: fmt.Sprintf(format, a...)})
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("data_dir", "must not be empty")
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		bad("timezone", "unknown zone %q", c.Timezone)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+
+	for _, a := range c.Syslog.UDP {
+		if err := checkAddr(a); err != nil {
+			bad("syslog.udp", "%v", err)
+		}
+	}
+	for _, a := range c.Syslog.TCP {
+		if err := checkAddr(a); err != nil {
+			bad("syslog.tcp", "%v", err)
+		}
+	}
+	if c.Syslog.RecvBuffer < 64<<10 || c.Syslog.RecvBuffer > 1<<30 {
+		bad("syslog.recv_buffer", "%d is outside 65536..1073741824 bytes", c.Syslog.RecvBuffer)
+	}
+	if c.Syslog.MaxMessage < 480 || c.Syslog.MaxMessage > 16<<20 {
+		bad("syslog.max_message", "%d is outside 480..16777216 bytes", c.Syslog.MaxMessage)
+	}
+	if c.Syslog.MaxConns < 1 {
+		bad("syslog.max_conns", "must be at least 1")
+	}
+	if c.Syslog.IdleTimeout.Duration <= 0 {
+		bad("syslog.idle_timeout", "must be positive")
+	}
+	for src, tz := range c.Syslog.Timezones {
+		if _, err := time.LoadLocation(tz); err != nil {
+			bad("syslog.timezones."+src, "unknown zone %q", tz)
+		}
+	}
+
+	for _, p := range c.Tail.Paths {
+		if _, err := filepath.Match(p, ""); err != nil || p == "" {
+			bad("tail.paths", "bad glob %q", p)
+		}
+	}
+	if c.Tail.PollInterval.Duration <= 0 {
+		bad("tail.poll_interval", "must be positive")
+	}
+
+	t := c.Tracelog
+	if t.Lateness.Duration < 0 || t.Lateness.Duration > time.Hour {
+		bad("tracelog.lateness", "%v is outside 0..1h", t.Lateness)
+	}
+	if t.FlushInterval.Duration < 100*time.Millisecond {
+		bad("tracelog.flush_interval", "%v is shorter than 100ms", t.FlushInterval)
+	}
+	if t.IdleTimeout.Duration <= t.Lateness.Duration {
+		bad("tracelog.idle_timeout", "%v must be longer than lateness (%v)", t.IdleTimeout, t.Lateness)
+	}
+	if t.Shards < 0 || t.Shards > 256 {
+		bad("tracelog.shards", "%d is outside 0..256 (0 = one per core)", t.Shards)
+	}
+	if len(t.Archives) == 0 {
+		bad("tracelog.archives", "needs at least one archive")
+	}
+	for _, a := range t.Archives {
+		if _, err := ParseArchive(a); err != nil {
+			bad("tracelog.archives", "%v", err)
+		}
+	}
+
+	k := c.Kinesis
+	if len(k.Streams) > 0 && k.Region == "" {
+		bad("kinesis.region", "must be set when streams are configured")
+	}
+	if k.Endpoint != "" {
+		if u, err := url.Parse(k.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("kinesis.endpoint", "%q is not an http(s) URL", k.Endpoint)
+		}
+	}
+	seen := map[string]bool{}
+	for i, s := range k.Streams {
+		key := fmt.Sprintf("kinesis.streams[%d]", i)
+		if s.Name == "" {
+			bad(key+".name", "must not be empty")
+		} else if seen[s.Name] {
+			bad(key+".name", "stream %q listed twice", s.Name)
+		}
+		seen[s.Name] = true
+		if s.Start != "trim_horizon" && s.Start != "latest" {
+			bad(key+".start", "%q is not trim_horizon or latest", s.Start)
+		}
+		if s.Step.Duration < time.Second || s.Step.Duration%time.Second != 0 {
+			bad(key+".step", "%v must be a whole number of seconds, at least 1s", s.Step)
+		}
+	}
+
+	if err := checkAddr(c.Web.Listen); err != nil {
+		bad("web.listen", "%v", err)
+	}
+	if (c.Web.Cert == "") != (c.Web.Key == "") {
+		bad("web.cert", "cert and key must be set together")
+	}
+	if c.Web.RenderWorkers < 0 || c.Web.RenderWorkers > 64 {
+		bad("web.render_workers", "%d is outside 0..64 (0 = one per core)", c.Web.RenderWorkers)
+	}
+	if c.Self.Interval.Duration < time.Second {
+		bad("self.interval", "must be at least 1s")
+	}
+	return errors.Join(errs...)
+}
+
+func checkAddr(a string) error {
+	if _, _, err := net.SplitHostPort(a); err != nil {
+		return fmt.Errorf("%q is not host:port", a)
+	}
+	return nil
+}
+
+// Archive is one RRD archive: consolidation function, step and span.
+type Archive struct {
+	CF   string
+	Step time.Duration
+	Span time.Duration
+}
+
+// ParseArchive reads "CF:STEP:SPAN", e.g. "AVERAGE:1m:8d".
+func ParseArchive(s string) (Archive, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return Archive{}, fmt.Errorf("archive %q is not CF:STEP:SPAN", s)
+	}
+	a := Archive{CF: parts[0]}
+	switch a.CF {
+	case "AVERAGE", "MIN", "MAX", "LAST":
+	default:
+		return Archive{}, fmt.Errorf("archive %q: CF must be AVERAGE, MIN, MAX or LAST", s)
+	}
+	var err error
+	if a.Step, err = parseSpan(parts[1]); err != nil || a.Step < time.Second {
+		return Archive{}, fmt.Errorf("archive %q: bad step", s)
+	}
+	if a.Span, err = parseSpan(parts[2]); err != nil || a.Span < a.Step {
+		return Archive{}, fmt.Errorf("archive %q: bad span", s)
+	}
+	return a, nil
+}
+
+// parseSpan is time.ParseDuration plus d (days) and w (weeks), like rrdtool.
+func parseSpan(s string) (time.Duration, error) {
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			var v int
+			if _, err := fmt.Sscanf(n, "%d", &v); err != nil || v <= 0 || fmt.Sprint(v) != n {
+				return 0, fmt.Errorf("bad span %q", s)
+			}
+			return time.Duration(v) * unit, nil
+		}
+	}
+	return time.ParseDuration(s)
+}
+
+// Location returns the configured tracelog zone.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.Local
+	}
+	return loc
+}
