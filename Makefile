@@ -1,0 +1,62 @@
+# graphmetrics: make run | make test | make bench | make fuzz | make demo
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/graphmetrics
+CONFIG ?= etc/graphmetrics.toml
+export CGO_ENABLED := 1
+# ziutek/rrd's cgo code trips a newer gcc check against librrd 1.7.2's headers.
+export CGO_CFLAGS := -O2 -Wno-incompatible-pointer-types
+
+# Debian packages the build, the tests and the benchmarks use.
+APT_PACKAGES := gcc pkg-config librrd-dev rrdtool util-linux bsdutils python3 \
+	syslog-ng-core chromium chromium-driver nodejs npm awscli procps
+GO_SOURCES := $(shell find . -name '*.go' -not -path './.deps/*' 2>/dev/null) go.mod go.sum
+
+.PHONY: all deps apt-deps go-deps node-deps build run test test-short bench fuzz demo bench-filehop clean
+
+all: build
+
+deps: apt-deps go-deps node-deps
+
+apt-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+
+go-deps:
+	@$(GO) mod download
+
+node-deps:
+	@contrib/kinesalite/install.sh
+
+build: $(BIN)
+
+$(BIN): $(GO_SOURCES)
+	@mkdir -p bin
+	$(GO) build -o $(BIN) ./daemon
+
+run: deps build
+	./$(BIN) -config $(CONFIG)
+
+# Every test, including the end-to-end ones with real syslog clients,
+# syslog-ng, kinesalite and Chromium. Short fuzz runs of every fuzz target
+# are part of it.
+test: deps build
+	$(GO) vet ./...
+	$(GO) test -timeout 9m ./...
+
+fuzz: deps
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-30s} $$pkg || exit 1; \
+		done; \
+	done
+
+bench: deps build
+	$(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-5} ./parser/ ./store/ ./daemon/... ./web/ | tee bench.txt
+
+clean:
+	rm -rf bin
