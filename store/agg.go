@@ -1,0 +1,285 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Sink receives final buckets. The Writer implements it.
+type Sink interface {
+	// WriteBuckets takes final buckets of one instance, in time order. It
+	// must not keep bs after returning.
+	WriteBuckets(k Key, bs []Bucket) error
+	// Sync returns once everything handed over before the call is in the
+	// files, or with an error if some of it is not.
+	Sync(ctx context.Context) error
+}
+
+// AggOptions configures an Aggregator. Zero values take the defaults of
+// SPEC §7 [tracelog].
+type AggOptions struct {
+	Lateness      time.Duration // default 5s
+	IdleTimeout   time.Duration // default 5m
+	FlushInterval time.Duration // default 10s
+	// MaxFuture drops records stamped further ahead of the wall clock
+	// (one bad timestamp would otherwise push an RRD file's last update
+	// into the future and lock out every real record). Default 24h, which
+	// still admits a misconfigured time zone.
+	MaxFuture time.Duration
+	Shards    int              // default 2
+	Now       func() time.Time // wall clock; default time.Now
+	Sink      Sink             // required
+	Logger    *slog.Logger     // default slog.Default()
+}
+
+// AggStats are cumulative counters, readable at any time.
+type AggStats struct {
+	Records   uint64 // records processed
+	Late      uint64 // records for seconds already final: counts dropped
+	Unknown   uint64 // records with an unknown code
+	Future    uint64 // records too far ahead of the wall clock, dropped
+	StaleEnds uint64 // E records of an older request, ignored
+	Buckets   uint64 // final buckets handed to the Sink
+	SinkErr   uint64 // WriteBuckets calls that failed (their buckets are lost)
+	Dropped   uint64 // records submitted after Close
+	Instances int64  // instances currently tracked
+}
+
+// Aggregator turns tracelog records into per-second buckets (SPEC §3).
+// Instances are sharded over goroutines by a hash of their key, so each
+// instance has one owner and the hot path takes no lock.
+type Aggregator struct {
+	opts    AggOptions
+	tm      timing
+	seed    maphash.Seed
+	shards  []*shard
+	batches sync.Pool
+	parts   sync.Pool
+
+	mu      sync.Mutex // guards started/closed transitions
+	started bool
+	closed  bool
+	done    chan struct{} // closed by Close: Submit stops blocking
+	wg      sync.WaitGroup
+
+	buckets, sinkErr, dropped atomic.Uint64
+	lastSinkLog               atomic.Int64
+}
+
+// NewAggregator returns an Aggregator; call Restore (optionally) and Start.
+func NewAggregator(o AggOptions) (*Aggregator, error) {
+	if o.Sink == nil {
+		return nil, errors.New("aggregator: no sink")
+	}
+	if o.Lateness < 0 || o.IdleTimeout < 0 || o.FlushInterval < 0 || o.MaxFuture < 0 {
+		return nil, errors.New("aggregator: negative duration")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&o.Lateness, 5*time.Second)
+	def(&o.IdleTimeout, 5*time.Minute)
+	def(&o.FlushInterval, 10*time.Second)
+	def(&o.MaxFuture, 24*time.Hour)
+	if o.Shards <= 0 {
+		o.Shards = 2
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	o.Logger = o.Logger.With("component", "aggregator")
+	a := &Aggregator{
+		opts: o,
+		tm: timing{
+			lateness: o.Lateness.Microseconds(),
+			idle:     o.IdleTimeout.Microseconds(),
+			idleSec:  max(int64((o.IdleTimeout+time.Second-1)/time.Second), 1),
+		},
+		seed: maphash.MakeSeed(),
+		done: make(chan struct{}),
+	}
+	for range o.Shards {
+		a.shards = append(a.shards, &shard{
+			a:    a,
+			in:   make(chan msg, 64),
+			inst: make(map[string]*instance),
+		})
+	}
+	return a, nil
+}
+
+// Start starts the shard goroutines.
+func (a *Aggregator) Start() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.started || a.closed {
+		return errors.New("aggregator: already started")
+	}
+	a.started = true
+	for _, s := range a.shards {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			s.run()
+		}()
+	}
+	return nil
+}
+
+// Submit hands a batch over; the batch must not be used afterwards. It
+// blocks while the shards are busy (backpressure), and drops the batch,
+// counting its records, once Close has been called.
+func (a *Aggregator) Submit(b *Batch) {
+	for i, p := range b.parts {
+		if p == nil {
+			continue
+		}
+		select {
+		case a.shards[i].in <- msg{p: p}:
+		case <-a.done:
+			a.dropped.Add(uint64(len(p.recs)))
+			a.putPart(p)
+		}
+	}
+	a.putBatch(b)
+}
+
+// Checkpoint hands every final bucket to the Sink, waits until the Sink has
+// written them, and returns the rest of the state (pending buckets,
+// in-flight RIDs, how far each instance is final) for Restore. It reflects
+// every batch submitted before the call: a replayable input calls it from
+// its submitting goroutine and stores the result with its read position.
+func (a *Aggregator) Checkpoint(ctx context.Context) ([]byte, error) {
+	cs, err := a.control(ctx, ctlCheckpoint)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.opts.Sink.Sync(ctx); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	var snap snapshot
+	for _, c := range cs {
+		snap.Instances = append(snap.Instances, c.snap...)
+	}
+	return snap.encode()
+}
+
+// Close finalizes every pending bucket, hands everything to the Sink, waits
+// until it is written and stops the goroutines.
+func (a *Aggregator) Close(ctx context.Context) error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	close(a.done)
+	a.mu.Unlock()
+	if _, err := a.control(ctx, ctlClose); err != nil {
+		return err
+	}
+	a.wg.Wait()
+	if err := a.opts.Sink.Sync(ctx); err != nil {
+		return fmt.Errorf("close aggregator: %w", err)
+	}
+	return nil
+}
+
+// tickNow runs the periodic wall-clock pass and flush at once (tests).
+func (a *Aggregator) tickNow(ctx context.Context) error {
+	_, err := a.control(ctx, ctlTick)
+	return err
+}
+
+// control runs a control step on every shard, in order after every batch
+// already submitted; before Start (or for Close without Start) it runs
+// inline.
+func (a *Aggregator) control(ctx context.Context, kind ctlKind) ([]*ctl, error) {
+	a.mu.Lock()
+	inline := !a.started
+	a.mu.Unlock()
+	cs := make([]*ctl, len(a.shards))
+	for i, s := range a.shards {
+		cs[i] = &ctl{kind: kind, done: make(chan struct{})}
+		if inline {
+			s.handle(cs[i])
+			continue
+		}
+		select {
+		case s.in <- msg{c: cs[i]}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("aggregator %s: %w", kind, ctx.Err())
+		}
+	}
+	for _, c := range cs {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("aggregator %s: %w", kind, ctx.Err())
+		}
+	}
+	return cs, nil
+}
+
+// Restore loads a Checkpoint result; call it before Start.
+func (a *Aggregator) Restore(data []byte) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.started {
+		return errors.New("aggregator: restore after start")
+	}
+	snap, err := decodeSnapshot(data)
+	if err != nil {
+		return err
+	}
+	wall := a.opts.Now().UnixMicro()
+	for i := range snap.Instances {
+		si := &snap.Instances[i]
+		enc := encodeKey(si.Key)
+		s := a.shards[maphash.Bytes(a.seed, enc)%uint64(len(a.shards))]
+		s.inst[string(enc)] = si.instance(wall)
+	}
+	for _, s := range a.shards {
+		s.live.Store(int64(len(s.inst)))
+	}
+	return nil
+}
+
+// Stats returns the counters summed over the shards.
+func (a *Aggregator) Stats() AggStats {
+	st := AggStats{
+		Buckets: a.buckets.Load(),
+		SinkErr: a.sinkErr.Load(),
+		Dropped: a.dropped.Load(),
+	}
+	for _, s := range a.shards {
+		st.Records += s.records.Load()
+		st.Late += s.late.Load()
+		st.Unknown += s.unknown.Load()
+		st.Future += s.future.Load()
+		st.StaleEnds += s.staleE.Load()
+		st.Instances += s.live.Load()
+	}
+	return st
+}
+
+// sinkError counts a failed hand-over and logs at most one a minute.
+func (a *Aggregator) sinkError(k Key, n int, err error) {
+	a.sinkErr.Add(1)
+	now := time.Now().Unix()
+	if last := a.lastSinkLog.Load(); now-last >= 60 && a.lastSinkLog.CompareAndSwap(last, now) {
+		a.opts.Logger.Error("buckets lost", "host", k.Host, "customer", k.Customer,
+			"instance", k.Instance, "buckets", n, "err", err)
+	}
+}

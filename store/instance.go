@@ -1,0 +1,310 @@
+package store
+
+// Per-instance state: the RID state machine of SPEC §3 and the pending,
+// not yet final, per-second buckets. An instance is owned by exactly one
+// shard goroutine, so nothing here locks.
+
+// RID phases. A RID that is absent from the map behaves like phaseEnded.
+const (
+	phaseBegan   uint8 = iota + 1 // B seen
+	phaseWaiting                  // I seen, no C: counts in waiting
+	phaseBusy                     // C seen, no A: counts in busy
+	phaseApplied                  // A seen, no E
+	phaseEnded                    // E seen (kept so a late A still finds its C)
+)
+
+// ridState is one request id's current request.
+type ridState struct {
+	Start int64 // µs of the B/I (or lone C) that opened this request
+	C     int64 // µs of the C, 0 when none or already consumed by an A
+	Phase uint8
+}
+
+// pbucket is a pending second. Levels are kept as deltas so that records
+// arriving slightly out of order land in their own second; the level at the
+// end of a second is only computed when it becomes final.
+type pbucket struct {
+	requests, errors, appN, starts uint32
+	appSum                         float64
+	dWaiting, dBusy                int32
+}
+
+// timing holds the aggregator's time rules in the units the hot path uses.
+type timing struct {
+	lateness int64 // µs
+	idle     int64 // µs
+	idleSec  int64 // whole seconds, at least 1
+}
+
+type instance struct {
+	key    Key
+	rids   map[string]ridState
+	pend   []pbucket // pend[i] is second final+i
+	out    []Bucket  // final, not yet handed to the Sink
+	final  int64     // every second < final is final (Unix s)
+	newest int64     // newest record time (µs)
+	wall   int64     // wall time of the last record (µs)
+	// Levels at the end of second final-1.
+	baseWaiting, baseBusy int32
+	// Arrival-order counts of RIDs in phaseWaiting / phaseBusy; they equal
+	// the base levels plus every pending delta.
+	nWaiting, nBusy int32
+}
+
+func newInstance(k Key, t, wall int64) *instance {
+	return &instance{
+		key:    k,
+		rids:   make(map[string]ridState),
+		final:  floorDiv(t, 1e6),
+		newest: t,
+		wall:   wall,
+	}
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// fillEnd is the first second that quiet-time filling never reaches: an
+// instance silent for idle_timeout stops being written.
+func (in *instance) fillEnd(tm *timing) int64 {
+	return floorDiv(in.newest, 1e6) + tm.idleSec + 1
+}
+
+// finalize moves every second < upTo to out, creating zero buckets (levels
+// carried) for seconds that saw no record.
+func (in *instance) finalize(upTo int64) {
+	n := upTo - in.final
+	if n <= 0 {
+		return
+	}
+	w, b := in.baseWaiting, in.baseBusy
+	for i := int64(0); i < n; i++ {
+		var pb pbucket
+		if i < int64(len(in.pend)) {
+			pb = in.pend[i]
+		}
+		w += pb.dWaiting
+		b += pb.dBusy
+		in.out = append(in.out, Bucket{
+			Time:     in.final + i,
+			Requests: pb.requests,
+			Errors:   pb.errors,
+			AppSum:   pb.appSum,
+			AppN:     pb.appN,
+			Waiting:  max(w, 0),
+			Busy:     max(b, 0),
+			Starts:   pb.starts,
+		})
+	}
+	in.baseWaiting, in.baseBusy = w, b
+	if n >= int64(len(in.pend)) {
+		in.pend = in.pend[:0]
+	} else {
+		k := copy(in.pend, in.pend[n:])
+		in.pend = in.pend[:k]
+	}
+	in.final = upTo
+}
+
+// end is one past the last pending second.
+func (in *instance) end() int64 { return in.final + int64(len(in.pend)) }
+
+// restart finishes the instance's quiet period (filled up to idle_timeout)
+// and starts over at t: after a silence that long the in-flight state is
+// stale. The same happens on the wall-clock path (the instance is forgotten
+// and recreated), so a replay and a live run write the same seconds.
+func (in *instance) restart(t int64, tm *timing) {
+	in.finalize(max(in.end(), in.fillEnd(tm)))
+	clear(in.rids)
+	in.pend = in.pend[:0]
+	in.final = floorDiv(t, 1e6)
+	in.newest = t
+	in.baseWaiting, in.baseBusy, in.nWaiting, in.nBusy = 0, 0, 0, 0
+}
+
+// record counters the shard sums into the aggregator's stats.
+type recStats struct {
+	records, late, unknown, future, staleE uint64
+}
+
+// apply runs one record through the state machine. isErr is precomputed
+// from the A record's data by Batch.Add.
+func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing, st *recStats) {
+	s := floorDiv(t, 1e6)
+	if s >= in.fillEnd(tm) {
+		in.restart(t, tm)
+	}
+	if t > in.newest {
+		in.newest = t
+		if cut := floorDiv(t-tm.lateness, 1e6); cut > in.final {
+			in.finalize(cut)
+		}
+	}
+	// A record for a final second is late: its counts are dropped, but its
+	// effect on the RID state is kept (levels then change from the oldest
+	// pending second on) so the backlog does not drift.
+	var scratch pbucket
+	b := &scratch
+	if s < in.final {
+		st.late++
+	} else {
+		i := s - in.final
+		for int64(len(in.pend)) <= i {
+			in.pend = append(in.pend, pbucket{})
+		}
+		b = &in.pend[i]
+	}
+	switch code {
+	case 'B', 'I':
+		in.open(code, rid, t, b)
+	case 'C':
+		r, ok := in.rids[string(rid)]
+		switch {
+		case ok && (r.Phase == phaseBegan || r.Phase == phaseWaiting):
+			if r.Phase == phaseWaiting {
+				in.level(b, -1, 0)
+			}
+			r.Phase, r.C = phaseBusy, t
+			in.level(b, 0, 1)
+			in.rids[string(rid)] = r
+		case ok && r.Phase == phaseBusy:
+			// duplicate C: keep the first
+		default:
+			// C of a request whose B/I we never saw (log started mid-request).
+			in.level(b, 0, 1)
+			in.rids[string(rid)] = ridState{Start: t, C: t, Phase: phaseBusy}
+		}
+	case 'A':
+		b.requests++
+		if isErr {
+			b.errors++
+		}
+		r, ok := in.rids[string(rid)]
+		if !ok {
+			break
+		}
+		switch r.Phase {
+		case phaseBegan:
+		case phaseWaiting: // Zope 2 has no C: A leaves waiting directly
+			in.level(b, -1, 0)
+		case phaseBusy:
+			in.level(b, 0, -1)
+		}
+		if r.C != 0 && (r.Phase == phaseBusy || r.Phase == phaseEnded) {
+			b.appN++
+			b.appSum += float64(max(t-r.C, 0)) / 1e6
+			r.C = 0
+		}
+		if r.Phase != phaseEnded {
+			r.Phase = phaseApplied
+		}
+		in.rids[string(rid)] = r
+	case 'E':
+		r, ok := in.rids[string(rid)]
+		if !ok || r.Phase == phaseEnded {
+			break
+		}
+		if t < r.Start {
+			st.staleE++ // an older request's E, reordered after the new B/I
+			break
+		}
+		in.abandon(&r, b)
+		r.Phase = phaseEnded
+		in.rids[string(rid)] = r
+	case 'S', 'X':
+		if code == 'S' {
+			b.starts++
+		}
+		in.level(b, -in.nWaiting, -in.nBusy)
+		clear(in.rids)
+	case 'D', 'U', '-':
+	default:
+		st.unknown++
+	}
+	if s < in.final {
+		in.baseWaiting += scratch.dWaiting
+		in.baseBusy += scratch.dBusy
+	}
+}
+
+// open handles B and I: a new B or I on an open RID reopens it, abandoning
+// the old request; the I that follows its own B only moves it to waiting.
+func (in *instance) open(code byte, rid []byte, t int64, b *pbucket) {
+	r, ok := in.rids[string(rid)]
+	if ok && code == 'I' && r.Phase == phaseBegan {
+		r.Phase = phaseWaiting
+		in.level(b, 1, 0)
+		in.rids[string(rid)] = r
+		return
+	}
+	if ok {
+		in.abandon(&r, b)
+	}
+	r = ridState{Start: t, Phase: phaseBegan}
+	if code == 'I' {
+		r.Phase = phaseWaiting
+		in.level(b, 1, 0)
+	}
+	in.rids[string(rid)] = r
+}
+
+// abandon takes an open request out of the levels.
+func (in *instance) abandon(r *ridState, b *pbucket) {
+	switch r.Phase {
+	case phaseWaiting:
+		in.level(b, -1, 0)
+	case phaseBusy:
+		in.level(b, 0, -1)
+	}
+}
+
+func (in *instance) level(b *pbucket, dw, db int32) {
+	b.dWaiting += dw
+	b.dBusy += db
+	in.nWaiting += dw
+	in.nBusy += db
+}
+
+// sweep forgets ended and applied RIDs once they dominate the map. They
+// are kept in between so that reused RIDs do not allocate a map key per
+// request.
+func (in *instance) sweep() {
+	if len(in.rids) <= 64 || int32(len(in.rids)) <= 2*(in.nWaiting+in.nBusy) {
+		return
+	}
+	for k, r := range in.rids {
+		if r.Phase == phaseEnded || r.Phase == phaseApplied {
+			delete(in.rids, k)
+		}
+	}
+}
+
+// tick applies the wall-clock rules (SPEC §10 "Time"): an instance quiet for
+// lateness of wall time has everything pending finalized; if its event time
+// tracks the wall clock ("live") its quiet seconds are also filled, following
+// its own clock (its newest record plus the wall time since), so a source
+// whose clock lags is not cut off. Instances with old timestamps are never
+// filled towards now. It reports whether the instance can be forgotten.
+func (in *instance) tick(now int64, tm *timing) (forget bool) {
+	quiet := now - in.wall
+	if quiet < tm.lateness {
+		return false
+	}
+	forget = quiet >= tm.idle+tm.lateness
+	target := in.end()
+	if now-in.newest <= tm.idle {
+		fill := floorDiv(in.newest+quiet-tm.lateness, 1e6)
+		if forget {
+			fill = in.fillEnd(tm) // the same seconds a replay's restart fills
+		}
+		target = max(target, min(fill, in.fillEnd(tm)))
+	}
+	in.finalize(target)
+	in.sweep()
+	return forget
+}

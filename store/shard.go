@@ -1,0 +1,152 @@
+package store
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// A shard owns a subset of the instances and is driven by one goroutine.
+
+type ctlKind int
+
+const (
+	ctlTick       ctlKind = iota // wall-clock pass, then flush
+	ctlCheckpoint                // flush, then snapshot
+	ctlClose                     // finalize everything, flush, stop
+)
+
+func (k ctlKind) String() string {
+	return [...]string{"tick", "checkpoint", "close"}[k]
+}
+
+type ctl struct {
+	kind ctlKind
+	done chan struct{}
+	snap []snapInstance
+}
+
+// msg is either a part of a batch or a control step; one channel keeps
+// control steps ordered after the batches submitted before them.
+type msg struct {
+	p *part
+	c *ctl
+}
+
+// outLimit bounds the final buckets an instance holds between flushes; an
+// import runs through days of event time per wall second.
+const outLimit = 4096
+
+type shard struct {
+	a    *Aggregator
+	in   chan msg
+	inst map[string]*instance
+
+	records, late, unknown, future, staleE atomic.Uint64
+	live                                   atomic.Int64
+}
+
+func (s *shard) run() {
+	t := time.NewTicker(s.a.opts.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case m := <-s.in:
+			if m.p != nil {
+				s.process(m.p)
+				s.a.putPart(m.p)
+				continue
+			}
+			s.handle(m.c)
+			if m.c.kind == ctlClose {
+				return
+			}
+		case <-t.C:
+			s.tick()
+		}
+	}
+}
+
+func (s *shard) handle(c *ctl) {
+	switch c.kind {
+	case ctlTick:
+		s.tick()
+	case ctlCheckpoint:
+		s.flush()
+		c.snap = s.snapshot()
+	case ctlClose:
+		for _, in := range s.inst {
+			in.finalize(in.end())
+		}
+		s.flush()
+	}
+	close(c.done)
+}
+
+func (s *shard) process(p *part) {
+	now := s.a.opts.Now().UnixMicro()
+	maxT := now + s.a.opts.MaxFuture.Microseconds()
+	tm := &s.a.tm
+	var st recStats
+	var in *instance
+	lastKey := ^uint32(0)
+	for i := range p.recs {
+		e := &p.recs[i]
+		if e.time > maxT {
+			st.future++
+			continue
+		}
+		if e.keyOff != lastKey || in == nil {
+			key := p.arena[e.keyOff : e.keyOff+e.keyLen]
+			in = s.inst[string(key)]
+			if in == nil {
+				in = newInstance(decodeKey(key), e.time, now)
+				s.inst[string(key)] = in
+			}
+			lastKey = e.keyOff
+		}
+		in.wall = now
+		in.apply(e.code, p.arena[e.ridOff:e.ridOff+e.ridLen], e.time, e.isErr, tm, &st)
+		st.records++
+		if len(in.out) >= outLimit {
+			s.write(in)
+		}
+	}
+	s.records.Add(st.records)
+	s.late.Add(st.late)
+	s.unknown.Add(st.unknown)
+	s.future.Add(st.future)
+	s.staleE.Add(st.staleE)
+	s.live.Store(int64(len(s.inst)))
+}
+
+// tick applies the wall-clock rules to every instance, hands final buckets
+// to the Sink and forgets instances idle for idle_timeout.
+func (s *shard) tick() {
+	now := s.a.opts.Now().UnixMicro()
+	for k, in := range s.inst {
+		forget := in.tick(now, &s.a.tm)
+		s.write(in)
+		if forget {
+			delete(s.inst, k)
+		}
+	}
+	s.live.Store(int64(len(s.inst)))
+}
+
+func (s *shard) flush() {
+	for _, in := range s.inst {
+		s.write(in)
+	}
+}
+
+func (s *shard) write(in *instance) {
+	if len(in.out) == 0 {
+		return
+	}
+	if err := s.a.opts.Sink.WriteBuckets(in.key, in.out); err != nil {
+		s.a.sinkError(in.key, len(in.out), err)
+	} else {
+		s.a.buckets.Add(uint64(len(in.out)))
+	}
+	in.out = in.out[:0]
+}
