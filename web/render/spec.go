@@ -1,0 +1,318 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Bounds on what a graph may ask of librrd. They are checked on both sides
+// of the pipe: by the server before it sends a request and again by the
+// worker before anything reaches librrd.
+const (
+	MinWidth  = 200
+	MaxWidth  = 2000
+	MinHeight = 80
+	MaxHeight = 1000
+	MaxSpan   = 800 * 24 * 3600 // seconds of time range
+	MaxStep   = 86400
+	// MinTime and MaxTime bound start and end (1990 to 2100).
+	MinTime = 631152000
+	MaxTime = 4102444800
+
+	maxElements = 2000
+	maxText     = 200
+)
+
+// Graph is one chart image in structured form. The server builds it only
+// from validated parameters; Elements turns it into librrd arguments with
+// every piece of text escaped, so names never reach librrd raw.
+type Graph struct {
+	Start  int64    `json:"start"` // Unix seconds
+	End    int64    `json:"end"`
+	Step   int      `json:"step,omitempty"` // seconds; 0 lets rrd choose
+	Width  int      `json:"width"`          // whole image, pixels
+	Height int      `json:"height"`
+	Title  string   `json:"title,omitempty"`
+	VLabel string   `json:"vlabel,omitempty"`
+	Log    bool     `json:"log,omitempty"`
+	Lower  *float64 `json:"lower,omitempty"` // axis limits; rigid when set
+	Upper  *float64 `json:"upper,omitempty"`
+	Defs   []Def    `json:"defs"`
+	CDefs  []CDef   `json:"cdefs,omitempty"`
+	Draws  []Draw   `json:"draws"`
+}
+
+// Def reads one data source of one RRD file.
+type Def struct {
+	Name string `json:"name"`
+	File string `json:"file"` // absolute, under the worker's root
+	DS   string `json:"ds"`
+	CF   string `json:"cf"`
+}
+
+// CDef computes a series from earlier ones; RPN is a list of tokens.
+type CDef struct {
+	Name string   `json:"name"`
+	RPN  []string `json:"rpn"`
+}
+
+// Draw puts one series on the image.
+type Draw struct {
+	Type   string `json:"type"` // LINE1, LINE2, LINE3, AREA or TICK
+	Name   string `json:"name"`
+	Color  string `json:"color"` // rrggbb or rrggbbaa
+	Legend string `json:"legend,omitempty"`
+	Dashed bool   `json:"dashed,omitempty"`
+}
+
+var (
+	// ErrInvalid wraps every validation failure.
+	ErrInvalid = errors.New("invalid graph")
+
+	vnameRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,30}$`)
+	dsRE     = regexp.MustCompile(`^[A-Za-z0-9_]{1,19}$`)
+	colorRE  = regexp.MustCompile(`^[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$`)
+	numberRE = regexp.MustCompile(`^-?[0-9]{1,15}(\.[0-9]{1,15})?([eE][-+]?[0-9]{1,3})?$`)
+	cfs      = map[string]bool{"AVERAGE": true, "MIN": true, "MAX": true, "LAST": true}
+	drawing  = map[string]bool{"LINE1": true, "LINE2": true, "LINE3": true, "AREA": true, "TICK": true}
+)
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// Validate checks every field; files must lie under root (an absolute,
+// clean directory).
+func (g *Graph) Validate(root string) error {
+	if g.Width < MinWidth || g.Width > MaxWidth {
+		return invalid("width %d not in %d..%d", g.Width, MinWidth, MaxWidth)
+	}
+	if g.Height < MinHeight || g.Height > MaxHeight {
+		return invalid("height %d not in %d..%d", g.Height, MinHeight, MaxHeight)
+	}
+	if err := ValidateRange(g.Start, g.End, g.Step); err != nil {
+		return err
+	}
+	if err := checkText("title", g.Title); err != nil {
+		return err
+	}
+	if err := checkText("vlabel", g.VLabel); err != nil {
+		return err
+	}
+	if err := ValidateLimits(g.Lower, g.Upper, g.Log); err != nil {
+		return err
+	}
+	if len(g.Defs) == 0 || len(g.Draws) == 0 {
+		return invalid("no data to draw")
+	}
+	if len(g.Defs)+len(g.CDefs)+len(g.Draws) > maxElements {
+		return invalid("more than %d elements", maxElements)
+	}
+	names := map[string]bool{}
+	define := func(n string) error {
+		if !vnameRE.MatchString(n) {
+			return invalid("bad name %q", n)
+		}
+		if names[n] {
+			return invalid("name %q defined twice", n)
+		}
+		names[n] = true
+		return nil
+	}
+	for _, d := range g.Defs {
+		if err := define(d.Name); err != nil {
+			return err
+		}
+		if err := checkFile(root, d.File); err != nil {
+			return err
+		}
+		if !dsRE.MatchString(d.DS) {
+			return invalid("bad data source %q", d.DS)
+		}
+		if !cfs[d.CF] {
+			return invalid("bad consolidation %q", d.CF)
+		}
+	}
+	for _, c := range g.CDefs {
+		if err := CheckRPN(c.RPN, names); err != nil {
+			return fmt.Errorf("%s: %w", c.Name, err)
+		}
+		if err := define(c.Name); err != nil {
+			return err
+		}
+	}
+	for _, d := range g.Draws {
+		if !drawing[d.Type] {
+			return invalid("bad drawing %q", d.Type)
+		}
+		if !names[d.Name] {
+			return invalid("draw of undefined %q", d.Name)
+		}
+		if !colorRE.MatchString(d.Color) {
+			return invalid("bad colour %q", d.Color)
+		}
+		if err := checkText("legend", d.Legend); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateRange checks a time range and step against the bounds.
+func ValidateRange(start, end int64, step int) error {
+	if start < MinTime || end > MaxTime || start >= end {
+		return invalid("time range %d..%d out of bounds", start, end)
+	}
+	if end-start > MaxSpan {
+		return invalid("time range longer than %d days", MaxSpan/86400)
+	}
+	if step < 0 || step > MaxStep {
+		return invalid("step %d not in 0..%d", step, MaxStep)
+	}
+	return nil
+}
+
+// ValidateLimits checks axis limits: finite, ordered, positive on a log axis.
+func ValidateLimits(lower, upper *float64, log bool) error {
+	for _, v := range []*float64{lower, upper} {
+		if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0) || math.Abs(*v) > 1e15) {
+			return invalid("axis limit %v out of bounds", *v)
+		}
+	}
+	if lower != nil && upper != nil && *lower >= *upper {
+		return invalid("lower limit %v not below upper limit %v", *lower, *upper)
+	}
+	if log && lower != nil && *lower <= 0 {
+		return invalid("log scale needs a positive lower limit")
+	}
+	return nil
+}
+
+func checkText(what, s string) error {
+	if len(s) > maxText {
+		return invalid("%s longer than %d bytes", what, maxText)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
+			return invalid("%s contains a control character", what)
+		}
+	}
+	return nil
+}
+
+func checkFile(root, f string) error {
+	if !filepath.IsAbs(root) || filepath.Clean(root) != root {
+		return invalid("root %q not absolute and clean", root)
+	}
+	if !filepath.IsAbs(f) || filepath.Clean(f) != f || !strings.HasSuffix(f, ".rrd") {
+		return invalid("file %q not a clean absolute .rrd path", f)
+	}
+	if !strings.HasPrefix(f, strings.TrimSuffix(root, "/")+"/") {
+		return invalid("file %q outside %q", f, root)
+	}
+	for _, r := range f {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return invalid("file %q contains a control character or backslash", f)
+		}
+	}
+	return nil
+}
+
+// Elements returns the DEF, CDEF and drawing arguments, escaped for librrd.
+func (g *Graph) Elements() []string {
+	out := make([]string, 0, len(g.Defs)+len(g.CDefs)+len(g.Draws))
+	out = append(out, g.dataElements()...)
+	for _, d := range g.Draws {
+		s := d.Type + ":" + d.Name + "#" + d.Color
+		if d.Type == "TICK" {
+			s += ":1"
+		}
+		if d.Legend != "" {
+			s += ":" + escape(d.Legend)
+		} else if d.Dashed && d.Type != "TICK" {
+			s += ":"
+		}
+		if d.Dashed && d.Type != "TICK" {
+			s += ":dashes"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (g *Graph) dataElements() []string {
+	var out []string
+	for _, d := range g.Defs {
+		out = append(out, "DEF:"+d.Name+"="+escape(d.File)+":"+d.DS+":"+d.CF)
+	}
+	for _, c := range g.CDefs {
+		out = append(out, "CDEF:"+c.Name+"="+strings.Join(c.RPN, ","))
+	}
+	return out
+}
+
+// Options returns the rrd graph options other than start, end, title and
+// vertical label (which the librrd binding sets itself).
+func (g *Graph) Options() []string {
+	o := []string{
+		"--width", strconv.Itoa(g.Width), "--height", strconv.Itoa(g.Height),
+		"--full-size-mode", "--slope-mode", "--disable-rrdtool-tag",
+	}
+	if g.Step > 0 {
+		o = append(o, "--step", strconv.Itoa(g.Step))
+	}
+	if g.Log {
+		o = append(o, "--logarithmic")
+	}
+	if g.Lower != nil {
+		o = append(o, "--lower-limit", strconv.FormatFloat(*g.Lower, 'g', -1, 64))
+	}
+	if g.Upper != nil {
+		o = append(o, "--upper-limit", strconv.FormatFloat(*g.Upper, 'g', -1, 64))
+	}
+	if g.Lower != nil || g.Upper != nil {
+		o = append(o, "--rigid")
+	}
+	return o
+}
+
+// GraphArgs is the complete `rrdtool graph -` argument list (after the
+// file name), for tests and for people who want to reproduce a chart.
+func (g *Graph) GraphArgs() []string {
+	a := []string{"--start", strconv.FormatInt(g.Start, 10), "--end", strconv.FormatInt(g.End, 10),
+		"--title", g.Title, "--vertical-label", g.VLabel}
+	a = append(a, g.Options()...)
+	return append(a, g.Elements()...)
+}
+
+// XportStep is the step xport uses: the chosen one, else one image pixel.
+func (g *Graph) XportStep() int {
+	if g.Step > 0 {
+		return g.Step
+	}
+	s := int((g.End - g.Start) / int64(g.Width))
+	return max(s, 1)
+}
+
+// XportArgs is the `rrdtool xport` argument list of the drawn series.
+func (g *Graph) XportArgs() []string {
+	a := []string{"--start", strconv.FormatInt(g.Start, 10), "--end", strconv.FormatInt(g.End, 10),
+		"--step", strconv.Itoa(g.XportStep())}
+	a = append(a, g.dataElements()...)
+	for _, d := range g.Draws {
+		a = append(a, "XPORT:"+d.Name+":"+escape(d.Legend))
+	}
+	return a
+}
+
+// escape makes text safe inside one colon-separated rrd argument: colons
+// are escaped and backslashes (rrd's own escapes such as \n, \g) removed.
+func escape(s string) string {
+	s = strings.ReplaceAll(s, `\`, "/")
+	return strings.ReplaceAll(s, ":", `\:`)
+}

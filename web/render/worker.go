@@ -1,0 +1,187 @@
+package render
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/ziutek/rrd"
+)
+
+// WorkerMain serves requests from in until it is closed. It runs in a child
+// process: librrd's graph call takes a global lock and leaks a little memory
+// on every call, so the pool runs several of these and replaces each after
+// a number of renders.
+func WorkerMain(in io.Reader, out io.Writer) error {
+	r := bufio.NewReader(in)
+	w := bufio.NewWriter(out)
+	root := ""
+	for {
+		var req Request
+		if err := readJSON(r, &req); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("read request: %w", err)
+		}
+		payload, err := serve(&req, &root)
+		resp := Response{}
+		if err != nil {
+			resp.Error = err.Error()
+			payload = nil
+		}
+		if err := writeJSON(w, resp); err != nil {
+			return fmt.Errorf("write response: %w", err)
+		}
+		if err := writeFrame(w, payload); err != nil {
+			return fmt.Errorf("write response: %w", err)
+		}
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("write response: %w", err)
+		}
+	}
+}
+
+func serve(req *Request, root *string) ([]byte, error) {
+	switch req.Op {
+	case OpHello:
+		if err := checkFile(req.Root, req.Root+"/x.rrd"); err != nil {
+			return nil, err
+		}
+		*root = req.Root
+		return nil, nil
+	case OpGraph, OpXport:
+		if *root == "" {
+			return nil, errors.New("no root set")
+		}
+		if req.Graph == nil {
+			return nil, invalid("no graph")
+		}
+		if err := req.Graph.Validate(*root); err != nil {
+			return nil, err
+		}
+		if req.Op == OpGraph {
+			return graph(req.Graph)
+		}
+		return xport(req.Graph)
+	case OpError:
+		return errorGraph(req.Message, req.Width, req.Height)
+	}
+	return nil, fmt.Errorf("unknown op %q", req.Op)
+}
+
+func graph(g *Graph) ([]byte, error) {
+	gr := rrd.NewGrapher()
+	gr.SetTitle(g.Title)
+	gr.SetVLabel(g.VLabel)
+	gr.AddOptions(g.Options()...)
+	gr.AddOptions(g.Elements()...)
+	_, img, err := gr.Graph(time.Unix(g.Start, 0), time.Unix(g.End, 0))
+	if err != nil {
+		return nil, fmt.Errorf("rrd graph: %w", err)
+	}
+	return img, nil
+}
+
+func xport(g *Graph) ([]byte, error) {
+	e := rrd.NewExporter()
+	for _, d := range g.Defs {
+		e.Def(d.Name, escape(d.File), d.DS, d.CF)
+	}
+	for _, c := range g.CDefs {
+		e.CDef(c.Name, strings.Join(c.RPN, ","))
+	}
+	for _, d := range g.Draws {
+		e.XportDef(d.Name, escape(d.Legend))
+	}
+	step := time.Duration(g.XportStep()) * time.Second
+	res, err := e.Xport(time.Unix(g.Start, 0), time.Unix(g.End, 0), step)
+	if err != nil {
+		return nil, fmt.Errorf("rrd xport: %w", err)
+	}
+	defer res.FreeValues()
+	// librrd returns the start of the range; row i ends at start+(i+1)×step,
+	// which is what rrdtool xport prints as the row's time.
+	st := int64(res.Step / time.Second)
+	x := Xport{Start: res.Start.Unix() + st, End: res.End.Unix(), Step: int(st),
+		Legends: res.Legends, Rows: make([][]*float64, res.RowCnt)}
+	for i := range x.Rows {
+		row := make([]*float64, len(res.Legends))
+		for j := range row {
+			if v := res.ValueAt(j, i); !math.IsNaN(v) {
+				row[j] = &v
+			}
+		}
+		x.Rows[i] = row
+	}
+	return json.Marshal(x)
+}
+
+// errorGraph draws msg on an otherwise empty rrd image, so an <img> shows
+// the reason instead of a broken-image icon.
+func errorGraph(msg string, width, height int) ([]byte, error) {
+	width = min(max(width, MinWidth), MaxWidth)
+	height = min(max(height, MinHeight), MaxHeight)
+	gr := rrd.NewGrapher()
+	gr.SetTitle("graph error")
+	gr.AddOptions("--width", fmt.Sprint(width), "--height", fmt.Sprint(height),
+		"--full-size-mode", "--x-grid", "none", "--y-grid", "none", "--border", "0",
+		"--units-length", "0", "--disable-rrdtool-tag",
+		"--color", "BACK#fff0f0", "--color", "CANVAS#fff0f0", "--color", "FRAME#fff0f0",
+		"--color", "AXIS#fff0f000", "--color", "ARROW#fff0f000", "--color", "FONT#a00000")
+	gr.AddOptions("HRULE:0#00000000")
+	perLine := max(width/7-4, 20)
+	lines := max((height-40)/14, 1)
+	for _, l := range wrap(msg, perLine, lines) {
+		gr.AddOptions("COMMENT:" + escape(l) + `\n`)
+	}
+	_, img, err := gr.Graph(time.Unix(1e9, 0), time.Unix(1e9+3600, 0))
+	if err != nil {
+		return nil, fmt.Errorf("rrd graph of error: %w", err)
+	}
+	return img, nil
+}
+
+// wrap splits s into at most n lines of at most width characters.
+func wrap(s string, width, n int) []string {
+	var out []string
+	line := ""
+	for _, word := range strings.Fields(clean(s)) {
+		for len(word) > width {
+			if line != "" {
+				out, line = append(out, line), ""
+			}
+			out, word = append(out, word[:width]), word[width:]
+		}
+		switch {
+		case line == "":
+			line = word
+		case len(line)+1+len(word) <= width:
+			line += " " + word
+		default:
+			out, line = append(out, line), word
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// clean keeps printable ASCII, as the rrd default font has little else.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return ' '
+		}
+		return r
+	}, s)
+}
