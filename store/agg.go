@@ -145,6 +145,11 @@ func (a *Aggregator) Submit(b *Batch) {
 		if p == nil {
 			continue
 		}
+		if a.isClosed() {
+			a.dropped.Add(uint64(len(p.recs)))
+			a.putPart(p)
+			continue
+		}
 		select {
 		case a.shards[i].in <- msg{p: p}:
 		case <-a.done:
@@ -153,6 +158,15 @@ func (a *Aggregator) Submit(b *Batch) {
 		}
 	}
 	a.putBatch(b)
+}
+
+func (a *Aggregator) isClosed() bool {
+	select {
+	case <-a.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Checkpoint hands every final bucket to the Sink, waits until the Sink has

@@ -286,10 +286,12 @@ func (in *instance) sweep() {
 
 // tick applies the wall-clock rules (SPEC §10 "Time"): an instance quiet for
 // lateness of wall time has everything pending finalized; if its event time
-// tracks the wall clock ("live") its quiet seconds are also filled, following
-// its own clock (its newest record plus the wall time since), so a source
-// whose clock lags is not cut off. Instances with old timestamps are never
-// filled towards now. It reports whether the instance can be forgotten.
+// tracked the wall clock when it was last heard from ("live"), its quiet
+// seconds are also filled, following its own clock (its newest record plus
+// the wall time since) so that a source whose clock lags is not cut off,
+// and up to idle_timeout after its last record, exactly as a replay's
+// restart fills them. Instances with old timestamps are never filled
+// towards now. It reports whether the instance can be forgotten.
 func (in *instance) tick(now int64, tm *timing) (forget bool) {
 	quiet := now - in.wall
 	if quiet < tm.lateness {
@@ -297,7 +299,8 @@ func (in *instance) tick(now int64, tm *timing) (forget bool) {
 	}
 	forget = quiet >= tm.idle+tm.lateness
 	target := in.end()
-	if now-in.newest <= tm.idle {
+	if in.wall-in.newest <= tm.idle { // live when last heard from
+
 		fill := floorDiv(in.newest+quiet-tm.lateness, 1e6)
 		if forget {
 			fill = in.fillEnd(tm) // the same seconds a replay's restart fills

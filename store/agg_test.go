@@ -1,0 +1,357 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"graphmetrics/parser"
+)
+
+// t0 is the fake clock's start; records in these tests are relative to it.
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// r builds a record at t0 + sec seconds.
+func r(code byte, rid string, sec float64, data string) parser.Record {
+	return parser.Record{Code: code, RID: []byte(rid), Time: t0.UnixMicro() + int64(sec*1e6), Data: []byte(data)}
+}
+
+func submit(a *Aggregator, recs ...parser.Record) {
+	b := a.NewBatch()
+	for _, rec := range recs {
+		b.Add([]byte(testKey.Host), []byte(testKey.Customer), []byte(testKey.Instance), rec)
+	}
+	a.Submit(b)
+}
+
+// sec is the bucket of t0 + s.
+func sec(s int64) int64 { return t0.Unix() + s }
+
+// run feeds records to a fresh aggregator, closes it and returns testKey's
+// buckets.
+func run(t *testing.T, o AggOptions, recs ...parser.Record) ([]Bucket, AggStats) {
+	t.Helper()
+	a, sink, _ := newTestAgg(t, o)
+	submit(a, recs...)
+	closeAgg(t, a)
+	return sink.buckets(t, testKey), a.Stats()
+}
+
+func levels(bs []Bucket) (w, b []int32) {
+	for _, x := range bs {
+		w = append(w, x.Waiting)
+		b = append(b, x.Busy)
+	}
+	return
+}
+
+func eq[T comparable](t *testing.T, what string, got, want []T) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func TestRequestCountsAndErrors(t *testing.T) {
+	bs, st := run(t, AggOptions{},
+		r('B', "1", 0.1, "GET /"), r('I', "1", 0.2, "0"), r('C', "1", 0.3, ""),
+		r('A', "1", 0.8, "200 10"), r('E', "1", 0.9, ""),
+		r('A', "2", 0.9, "503 0"), r('A', "3", 0.9, "Error: boom"),
+		r('A', "4", 1.0, "200 OK 1332"), r('A', "5", 1.0, "404 7"),
+		r('D', "1", 1.1, "3 4"), r('U', "000000000", 1.2, "x"), r('-', "1", 1.2, "ext"),
+		r('Q', "1", 1.3, "?"), r('Z', "1", 1.3, "?"),
+	)
+	if len(bs) != 2 {
+		t.Fatalf("got %d buckets", len(bs))
+	}
+	if b := bs[0]; b.Requests != 3 || b.Errors != 2 || b.AppN != 1 || b.AppSum < 0.4999 || b.AppSum > 0.5001 {
+		t.Errorf("second 0: %+v", b)
+	}
+	if b := bs[1]; b.Requests != 2 || b.Errors != 0 || b.AppN != 0 {
+		t.Errorf("second 1: %+v", b)
+	}
+	if st.Unknown != 2 || st.Records != 14 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestLevels(t *testing.T) {
+	// RID 1: waiting in second 1, busy in 2, done in 3. RID 2: Zope 2 style
+	// (no C): waiting from 1 to its A in 4, which leaves waiting.
+	bs, _ := run(t, AggOptions{},
+		r('B', "1", 1.0, ""), r('I', "1", 1.1, ""), r('B', "2", 1.2, ""), r('I', "2", 1.3, ""),
+		r('C', "1", 2.0, ""), r('A', "1", 3.0, "200 1"), r('E', "1", 3.1, ""),
+		r('A', "2", 4.5, "200 1"), r('E', "2", 4.6, ""),
+	)
+	w, b := levels(bs)
+	eq(t, "waiting", w, []int32{2, 1, 1, 0})
+	eq(t, "busy", b, []int32{0, 1, 0, 0})
+	if bs[3].Requests != 1 || bs[3].AppN != 0 {
+		t.Errorf("Zope 2 A: %+v", bs[3])
+	}
+}
+
+func TestRIDReuseAbandonsOldRequest(t *testing.T) {
+	bs, _ := run(t, AggOptions{},
+		r('B', "7", 0.0, ""), r('I', "7", 0.1, ""), // never served
+		r('B', "7", 1.0, ""), r('I', "7", 1.1, ""), // same RID reopened
+		r('C', "7", 2.0, ""), r('A', "7", 2.5, "200 1"), r('E', "7", 2.6, ""),
+		r('B', "8", 3.0, ""), r('I', "8", 3.1, ""), r('C', "8", 3.2, ""), // busy
+		r('I', "8", 4.0, ""), // reopened while busy: old one leaves busy
+	)
+	w, b := levels(bs)
+	eq(t, "waiting", w, []int32{1, 1, 0, 0, 1})
+	eq(t, "busy", b, []int32{0, 0, 0, 1, 0})
+	if bs[2].AppN != 1 || bs[2].AppSum < 0.4999 || bs[2].AppSum > 0.5001 {
+		t.Errorf("app time of the reopened request: %+v", bs[2])
+	}
+}
+
+func TestStartAndStopClearInFlight(t *testing.T) {
+	bs, _ := run(t, AggOptions{},
+		r('I', "1", 0.0, ""), r('I', "2", 0.1, ""), r('C', "2", 0.2, ""), r('I', "3", 0.3, ""),
+		r('S', "0", 1.0, ""),
+		r('I', "4", 2.0, ""), r('C', "4", 2.1, ""),
+		r('C', "1", 2.2, ""), // the old RID 1 is gone: a lone C is a new busy request
+		r('X', "0", 3.0, ""),
+		r('A', "2", 3.5, "200 1"), // state cleared: counted, no app time
+	)
+	w, b := levels(bs)
+	eq(t, "waiting", w, []int32{2, 0, 0, 0})
+	eq(t, "busy", b, []int32{1, 0, 2, 0})
+	if bs[1].Starts != 1 || bs[3].Requests != 1 || bs[3].AppN != 0 {
+		t.Errorf("buckets %+v", bs)
+	}
+}
+
+func TestOutOfOrderEndIgnored(t *testing.T) {
+	bs, st := run(t, AggOptions{},
+		r('B', "5", 0.0, ""), r('I', "5", 0.1, ""), r('C', "5", 0.2, ""), r('A', "5", 0.3, "200 1"),
+		r('B', "5", 1.0, ""), r('I', "5", 1.1, ""), // next request on the RID
+		r('E', "5", 0.4, ""), // the first request's E, delivered late
+		r('E', "9", 1.2, ""), // E of a RID never seen
+	)
+	w, _ := levels(bs)
+	eq(t, "waiting", w, []int32{0, 1})
+	if st.StaleEnds != 1 {
+		t.Errorf("stale ends %d, want 1", st.StaleEnds)
+	}
+}
+
+func TestEndBeforeAppliedKeepsAppTime(t *testing.T) {
+	bs, _ := run(t, AggOptions{},
+		r('I', "5", 0.0, ""), r('C', "5", 0.2, ""),
+		r('E', "5", 1.0, ""),      // reordered before its A
+		r('A', "5", 0.9, "200 1"), // still in a pending second
+	)
+	_, b := levels(bs)
+	eq(t, "busy", b, []int32{1, 0})
+	if bs[0].Requests != 1 || bs[0].AppN != 1 || bs[0].AppSum < 0.6999 || bs[0].AppSum > 0.7001 {
+		t.Errorf("second 0: %+v", bs[0])
+	}
+}
+
+// An E that arrives out of order within lateness lowers the level from its
+// own second on, not from the second it arrived in.
+func TestLevelsOutOfOrderWithinLateness(t *testing.T) {
+	bs, _ := run(t, AggOptions{Lateness: 5 * time.Second},
+		r('I', "1", 0.0, ""), r('I', "2", 0.5, ""),
+		r('I', "3", 3.0, ""),
+		r('E', "1", 1.5, ""),
+	)
+	w, _ := levels(bs)
+	eq(t, "waiting", w, []int32{2, 1, 1, 2})
+}
+
+func TestLatenessAndLateDrop(t *testing.T) {
+	a, sink, _ := newTestAgg(t, AggOptions{Lateness: 5 * time.Second})
+	submit(a, r('A', "1", 100.2, "200 1"), r('A', "1", 106.5, "200 1"))
+	// newest 106.5 − 5 s = 101.5: second 100 is final, 101 is not.
+	tick(t, a)
+	if bs := sink.buckets(t, testKey); len(bs) != 1 || bs[0].Time != sec(100) || bs[0].Requests != 1 {
+		t.Fatalf("after tick: %+v", bs)
+	}
+	submit(a,
+		r('A', "1", 100.9, "200 1"), // final: late, dropped
+		r('A', "1", 101.0, "200 1"), // pending: counted
+		r('I', "2", 100.5, ""),      // late, but its effect on levels is kept
+	)
+	closeAgg(t, a)
+	bs := sink.buckets(t, testKey)
+	if len(bs) != 7 || bs[0].Requests != 1 || bs[1].Requests != 1 || bs[6].Requests != 1 {
+		t.Fatalf("buckets %+v", bs)
+	}
+	w, _ := levels(bs)
+	eq(t, "waiting", w, []int32{0, 1, 1, 1, 1, 1, 1})
+	if st := a.Stats(); st.Late != 2 || st.Records != 5 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// A live instance (event time near the wall clock) that goes quiet gets zero
+// buckets up to now − lateness, and stops being written after idle_timeout.
+func TestLiveQuietFillAndIdle(t *testing.T) {
+	a, sink, clk := newTestAgg(t, AggOptions{Lateness: 2 * time.Second, IdleTimeout: 10 * time.Second})
+	clk.Set(t0.Add(1500 * time.Millisecond))
+	submit(a, r('I', "1", 0.5, ""), r('A', "2", 1.2, "200 1"))
+	tick(t, a) // processed at wall time 1.5
+	clk.Set(t0.Add(3 * time.Second)) // quiet 1.5 s < lateness: nothing final
+	tick(t, a)
+	if bs := sink.buckets(t, testKey); len(bs) != 0 {
+		t.Fatalf("final too early: %+v", bs)
+	}
+	clk.Set(t0.Add(6500 * time.Millisecond)) // quiet 5 s: filled up to 1.2+5−2 = 4.2
+	tick(t, a)
+	bs := sink.buckets(t, testKey)
+	if len(bs) != 4 || bs[3].Time != sec(3) || bs[3].Waiting != 1 || bs[3].Requests != 0 {
+		t.Fatalf("quiet fill: %+v", bs)
+	}
+	if a.Stats().Instances != 1 {
+		t.Fatal("instance forgotten too early")
+	}
+	clk.Set(t0.Add(time.Minute)) // quiet > idle + lateness: filled to idle, forgotten
+	tick(t, a)
+	bs = sink.buckets(t, testKey)
+	if n := len(bs); n != 12 || bs[n-1].Time != sec(11) {
+		t.Fatalf("idle: %d buckets, last %+v", n, bs[n-1])
+	}
+	if a.Stats().Instances != 0 {
+		t.Error("idle instance not forgotten")
+	}
+	// It comes back: fresh state, the idle gap is not written.
+	submit(a, r('A', "3", 59.0, "200 1"))
+	closeAgg(t, a)
+	bs = sink.buckets(t, testKey)
+	if n := len(bs); n != 13 || bs[n-1].Time != sec(59) || bs[n-1].Waiting != 0 {
+		t.Errorf("after idle: %+v", bs[n-1])
+	}
+}
+
+// Records with old timestamps (an import) are never filled towards the
+// wall clock, however long the instance stays quiet.
+func TestNoFillForOldTimestamps(t *testing.T) {
+	a, sink, clk := newTestAgg(t, AggOptions{Lateness: 2 * time.Second, IdleTimeout: 10 * time.Second})
+	old := func(code byte, s float64) parser.Record {
+		return parser.Record{Code: code, RID: []byte("1"), Time: at("2009-07-30 15:47:00")*1e6 + int64(s*1e6)}
+	}
+	submit(a, old('I', 0.5), old('A', 1.5))
+	tick(t, a) // processed at wall time t0
+	clk.Set(t0.Add(3 * time.Second))
+	tick(t, a) // quiet for lateness: everything pending is final, nothing more
+	if bs := sink.buckets(t, testKey); len(bs) != 2 || bs[1].Time != at("2009-07-30 15:47:01") {
+		t.Fatalf("after quiet: %+v", bs)
+	}
+	clk.Set(t0.Add(time.Hour))
+	tick(t, a)
+	if bs := sink.buckets(t, testKey); len(bs) != 2 {
+		t.Fatalf("filled towards now: %d buckets", len(bs))
+	}
+	if a.Stats().Instances != 0 {
+		t.Error("quiet instance not forgotten")
+	}
+}
+
+// A gap longer than idle_timeout in event time (a replayed log) gives the
+// same seconds as the live path: zeros for idle_timeout, then nothing.
+func TestEventTimeIdleGap(t *testing.T) {
+	bs, _ := run(t, AggOptions{IdleTimeout: 10 * time.Second},
+		r('I', "1", 0.5, ""), r('A', "2", 1.0, "200 1"),
+		r('I', "3", 50.0, ""),
+	)
+	if len(bs) != 13 || bs[11].Time != sec(11) || bs[12].Time != sec(50) {
+		t.Fatalf("buckets: %d, %+v", len(bs), bs)
+	}
+	if bs[11].Waiting != 1 || bs[12].Waiting != 1 {
+		t.Errorf("levels across the gap: %+v %+v", bs[11], bs[12])
+	}
+	// A shorter gap is filled with zeros, levels carried.
+	bs, _ = run(t, AggOptions{IdleTimeout: 10 * time.Second},
+		r('I', "1", 0.5, ""), r('A', "2", 9.0, "200 1"))
+	w, _ := levels(bs)
+	eq(t, "waiting", w, []int32{1, 1, 1, 1, 1, 1, 1, 1, 1, 1})
+}
+
+func TestFutureRecordsDropped(t *testing.T) {
+	bs, st := run(t, AggOptions{MaxFuture: time.Hour},
+		r('A', "1", 1, "200 1"), r('A', "1", 7200, "200 1"), r('A', "1", 2, "200 1"))
+	if len(bs) != 2 || st.Future != 1 {
+		t.Errorf("buckets %+v, stats %+v", bs, st)
+	}
+}
+
+func TestInstancesAreSeparate(t *testing.T) {
+	a, sink, _ := newTestAgg(t, AggOptions{Shards: 4})
+	b := a.NewBatch()
+	keys := []Key{{"h", "c", "i1"}, {"h", "c", "i2"}, {"h2", "c", "i1"}, {"h", "c2", "i1"}, {"h", "ci", "1"}}
+	for round := range 3 {
+		for i, k := range keys {
+			rec := r('A', "1", float64(round), "200")
+			for range i + 1 {
+				b.Add([]byte(k.Host), []byte(k.Customer), []byte(k.Instance), rec)
+			}
+		}
+	}
+	a.Submit(b)
+	closeAgg(t, a)
+	for i, k := range keys {
+		bs := sink.buckets(t, k)
+		if len(bs) != 3 || bs[0].Requests != uint32(i+1) || bs[2].Requests != uint32(i+1) {
+			t.Errorf("%v: %+v", k, bs)
+		}
+	}
+}
+
+func TestSubmitAfterClose(t *testing.T) {
+	a, _, _ := newTestAgg(t, AggOptions{})
+	closeAgg(t, a)
+	submit(a, r('A', "1", 1, "200"), r('A', "1", 1, "200"))
+	if st := a.Stats(); st.Dropped != 2 || st.Records != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// Checkpoint at any point, restore into a new aggregator, continue: the
+// buckets written are exactly those of an uninterrupted run.
+func TestCheckpointRestoreRoundTrip(t *testing.T) {
+	lines := sampleLines(t)
+	a, want, _ := newTestAgg(t, AggOptions{Shards: 2})
+	feed(t, a, 3, lines...)
+	closeAgg(t, a)
+	wantBs := want.buckets(t, testKey)
+	ctx := context.Background()
+	for split := 0; split <= len(lines); split += 13 {
+		sink := newMemSink()
+		clk := &fakeClock{now: t0}
+		o := AggOptions{Shards: 2, Sink: sink, Now: clk.Now, FlushInterval: time.Hour}
+		a1, _ := NewAggregator(o)
+		a1.Start()
+		feed(t, a1, 3, lines[:split]...)
+		snap, err := a1.Checkpoint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first aggregator dies without Close (a crash after the
+		// checkpoint); a new one with a different shard count takes over.
+		o.Shards = 3
+		a2, _ := NewAggregator(o)
+		if err := a2.Restore(snap); err != nil {
+			t.Fatal(err)
+		}
+		a2.Start()
+		feed(t, a2, 3, lines[split:]...)
+		closeAgg(t, a2)
+		got := sink.buckets(t, testKey)
+		if fmt.Sprint(got) != fmt.Sprint(wantBs) {
+			t.Fatalf("split at %d: %d buckets differ from the uninterrupted run's %d", split, len(got), len(wantBs))
+		}
+		closeAgg(t, a1)
+	}
+	a3, _, _ := newTestAgg(t, AggOptions{})
+	if err := a3.Restore([]byte("garbage")); err == nil {
+		t.Error("garbage snapshot accepted")
+	}
+	if err := a3.Restore(nil); err == nil {
+		t.Error("restore after start accepted")
+	}
+}
