@@ -195,7 +195,7 @@ func TestLiveQuietFillAndIdle(t *testing.T) {
 	a, sink, clk := newTestAgg(t, AggOptions{Lateness: 2 * time.Second, IdleTimeout: 10 * time.Second})
 	clk.Set(t0.Add(1500 * time.Millisecond))
 	submit(a, r('I', "1", 0.5, ""), r('A', "2", 1.2, "200 1"))
-	tick(t, a) // processed at wall time 1.5
+	tick(t, a)                       // processed at wall time 1.5
 	clk.Set(t0.Add(3 * time.Second)) // quiet 1.5 s < lateness: nothing final
 	tick(t, a)
 	if bs := sink.buckets(t, testKey); len(bs) != 0 {
