@@ -91,11 +91,17 @@ func looksLikeRecord(b []byte) bool {
 	if len(b) < 4 || !isCode(b[0]) || b[1] != ' ' {
 		return false
 	}
-	sp := bytes.IndexByte(b[2:], ' ')
+	return looksLikeRecordRest(b[2:])
+}
+
+// looksLikeRecordRest reports whether b starts like a record after its code
+// and space: a request id, a space, four digits and '-'.
+func looksLikeRecordRest(b []byte) bool {
+	sp := bytes.IndexByte(b, ' ')
 	if sp < 1 {
 		return false
 	}
-	t := b[2+sp+1:]
+	t := b[sp+1:]
 	return len(t) >= 5 && isDigit(t[0]) && isDigit(t[1]) && isDigit(t[2]) && isDigit(t[3]) && t[4] == '-'
 }
 

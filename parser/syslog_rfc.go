@@ -52,8 +52,8 @@ func parseRFC5424(msg []byte, priEnd int) (Message, error) {
 		return Message{}, errLayout
 	}
 	pos += sp + 1
-	var fields [3][]byte
-	for i, key := range [...]string{"hostname", "app_name", "proc_id"} {
+	var fields [4][]byte
+	for i, key := range [...]string{"hostname", "app_name", "proc_id", "msg_id"} {
 		f := partString(parts, key)
 		if !hasPrefix(msg[pos:], f) {
 			return Message{}, errLayout
@@ -69,10 +69,18 @@ func parseRFC5424(msg []byte, priEnd int) (Message, error) {
 			pos++
 		}
 	}
-	text := partString(parts, "message")
-	body := msg[len(msg)-len(text):]
-	if string(body) != text {
+	// go-syslog ends STRUCTURED-DATA at the first "] ", also inside a quoted
+	// value (where RFC 5424 lets "\]" appear), so MSG is found here instead.
+	n := sdLen(msg[pos:])
+	if n == 0 {
 		return Message{}, errLayout
+	}
+	body := msg[pos+n:]
+	if len(body) > 0 {
+		if body[0] != ' ' {
+			return Message{}, errLayout
+		}
+		body = body[1:]
 	}
 	return Message{
 		Host:   fields[0],
@@ -80,6 +88,39 @@ func parseRFC5424(msg []byte, priEnd int) (Message, error) {
 		ProcID: fields[2],
 		Body:   bytes.TrimPrefix(body, utf8BOM),
 	}, nil
+}
+
+// sdLen returns the length of the RFC 5424 STRUCTURED-DATA at the start of
+// b: NILVALUE or one or more "[ID PARAM=\"VALUE\"...]" elements, where a
+// VALUE may hold "\"", "\\" and "\]". It returns 0 if there is none.
+func sdLen(b []byte) int {
+	if len(b) > 0 && b[0] == '-' {
+		return 1
+	}
+	n := 0
+	for n < len(b) && b[n] == '[' {
+		quoted := false
+		i := n + 1
+		for ; i < len(b); i++ {
+			c := b[i]
+			if quoted {
+				if c == '\\' {
+					i++
+				} else if c == '"' {
+					quoted = false
+				}
+			} else if c == '"' {
+				quoted = true
+			} else if c == ']' {
+				break
+			}
+		}
+		if i >= len(b) {
+			return 0
+		}
+		n = i + 1
+	}
+	return n
 }
 
 // parseRFC3164 parses "<PRI>STAMP [HOST] TAG[PID]: MSG", where STAMP (at
