@@ -37,8 +37,12 @@ type timing struct {
 }
 
 type instance struct {
-	key    Key
-	rids   map[string]ridState
+	key Key
+	// RIDs index slots: updating a known RID writes the slot, not the map
+	// (a map write with a string(bytes) key allocates the key each time).
+	rids   map[string]int32
+	slots  []ridState
+	free   []int32
 	pend   []pbucket // pend[i] is second final+i
 	out    []Bucket  // final, not yet handed to the Sink
 	final  int64     // every second < final is final (Unix s)
@@ -54,7 +58,7 @@ type instance struct {
 func newInstance(k Key, t, wall int64) *instance {
 	return &instance{
 		key:    k,
-		rids:   make(map[string]ridState),
+		rids:   make(map[string]int32),
 		final:  floorDiv(t, 1e6),
 		newest: t,
 		wall:   wall,
@@ -120,7 +124,7 @@ func (in *instance) end() int64 { return in.final + int64(len(in.pend)) }
 // and recreated), so a replay and a live run write the same seconds.
 func (in *instance) restart(t int64, tm *timing) {
 	in.finalize(max(in.end(), in.fillEnd(tm)))
-	clear(in.rids)
+	in.clearRIDs()
 	in.pend = in.pend[:0]
 	in.final = floorDiv(t, 1e6)
 	in.newest = t
@@ -163,29 +167,28 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 	case 'B', 'I':
 		in.open(code, rid, t, b)
 	case 'C':
-		r, ok := in.rids[string(rid)]
+		r := in.rid(rid)
 		switch {
-		case ok && (r.Phase == phaseBegan || r.Phase == phaseWaiting):
+		case r != nil && (r.Phase == phaseBegan || r.Phase == phaseWaiting):
 			if r.Phase == phaseWaiting {
 				in.level(b, -1, 0)
 			}
 			r.Phase, r.C = phaseBusy, t
 			in.level(b, 0, 1)
-			in.rids[string(rid)] = r
-		case ok && r.Phase == phaseBusy:
+		case r != nil && r.Phase == phaseBusy:
 			// duplicate C: keep the first
 		default:
 			// C of a request whose B/I we never saw (log started mid-request).
 			in.level(b, 0, 1)
-			in.rids[string(rid)] = ridState{Start: t, C: t, Phase: phaseBusy}
+			in.setRID(rid, ridState{Start: t, C: t, Phase: phaseBusy})
 		}
 	case 'A':
 		b.requests++
 		if isErr {
 			b.errors++
 		}
-		r, ok := in.rids[string(rid)]
-		if !ok {
+		r := in.rid(rid)
+		if r == nil {
 			break
 		}
 		switch r.Phase {
@@ -203,25 +206,23 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 		if r.Phase != phaseEnded {
 			r.Phase = phaseApplied
 		}
-		in.rids[string(rid)] = r
 	case 'E':
-		r, ok := in.rids[string(rid)]
-		if !ok || r.Phase == phaseEnded {
+		r := in.rid(rid)
+		if r == nil || r.Phase == phaseEnded {
 			break
 		}
 		if t < r.Start {
 			st.staleE++ // an older request's E, reordered after the new B/I
 			break
 		}
-		in.abandon(&r, b)
+		in.abandon(r, b)
 		r.Phase = phaseEnded
-		in.rids[string(rid)] = r
 	case 'S', 'X':
 		if code == 'S' {
 			b.starts++
 		}
 		in.level(b, -in.nWaiting, -in.nBusy)
-		clear(in.rids)
+		in.clearRIDs()
 	case 'D', 'U', '-':
 	default:
 		st.unknown++
@@ -235,22 +236,52 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 // open handles B and I: a new B or I on an open RID reopens it, abandoning
 // the old request; the I that follows its own B only moves it to waiting.
 func (in *instance) open(code byte, rid []byte, t int64, b *pbucket) {
-	r, ok := in.rids[string(rid)]
-	if ok && code == 'I' && r.Phase == phaseBegan {
+	r := in.rid(rid)
+	if r != nil && code == 'I' && r.Phase == phaseBegan {
 		r.Phase = phaseWaiting
 		in.level(b, 1, 0)
-		in.rids[string(rid)] = r
 		return
 	}
-	if ok {
-		in.abandon(&r, b)
+	if r != nil {
+		in.abandon(r, b)
 	}
-	r = ridState{Start: t, Phase: phaseBegan}
+	n := ridState{Start: t, Phase: phaseBegan}
 	if code == 'I' {
-		r.Phase = phaseWaiting
+		n.Phase = phaseWaiting
 		in.level(b, 1, 0)
 	}
-	in.rids[string(rid)] = r
+	in.setRID(rid, n)
+}
+
+// rid returns the RID's slot, nil when unknown. The pointer is valid until
+// the next setRID.
+func (in *instance) rid(id []byte) *ridState {
+	if i, ok := in.rids[string(id)]; ok {
+		return &in.slots[i]
+	}
+	return nil
+}
+
+func (in *instance) setRID(id []byte, r ridState) {
+	if i, ok := in.rids[string(id)]; ok {
+		in.slots[i] = r
+		return
+	}
+	var i int32
+	if n := len(in.free); n > 0 {
+		i = in.free[n-1]
+		in.free = in.free[:n-1]
+		in.slots[i] = r
+	} else {
+		i = int32(len(in.slots))
+		in.slots = append(in.slots, r)
+	}
+	in.rids[string(id)] = i
+}
+
+func (in *instance) clearRIDs() {
+	clear(in.rids)
+	in.slots, in.free = in.slots[:0], in.free[:0]
 }
 
 // abandon takes an open request out of the levels.
@@ -277,9 +308,10 @@ func (in *instance) sweep() {
 	if len(in.rids) <= 64 || int32(len(in.rids)) <= 2*(in.nWaiting+in.nBusy) {
 		return
 	}
-	for k, r := range in.rids {
-		if r.Phase == phaseEnded || r.Phase == phaseApplied {
+	for k, i := range in.rids {
+		if p := in.slots[i].Phase; p == phaseEnded || p == phaseApplied {
 			delete(in.rids, k)
+			in.free = append(in.free, i)
 		}
 	}
 }

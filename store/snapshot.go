@@ -53,7 +53,8 @@ func (s *shard) snapshot() []snapInstance {
 		for i, p := range in.pend {
 			si.Pend[i] = snapBucket{p.requests, p.errors, p.appN, p.starts, p.appSum, p.dWaiting, p.dBusy}
 		}
-		for id, r := range in.rids {
+		for id, i := range in.rids {
+			r := in.slots[i]
 			si.RIDs = append(si.RIDs, snapRID{id, r.Start, r.C, r.Phase})
 		}
 		out = append(out, si)
@@ -68,14 +69,14 @@ func (si *snapInstance) instance(wall int64) *instance {
 		key: si.Key, final: si.Final, newest: si.Newest, wall: wall,
 		baseWaiting: si.BaseWaiting, baseBusy: si.BaseBusy,
 		nWaiting: si.NWaiting, nBusy: si.NBusy,
-		rids: make(map[string]ridState, len(si.RIDs)),
+		rids: make(map[string]int32, len(si.RIDs)),
 		pend: make([]pbucket, len(si.Pend)),
 	}
 	for i, p := range si.Pend {
 		in.pend[i] = pbucket{p.Requests, p.Errors, p.AppN, p.Starts, p.AppSum, p.DWaiting, p.DBusy}
 	}
 	for _, r := range si.RIDs {
-		in.rids[r.ID] = ridState{Start: r.Start, C: r.C, Phase: r.Phase}
+		in.setRID([]byte(r.ID), ridState{Start: r.Start, C: r.C, Phase: r.Phase})
 	}
 	return in
 }

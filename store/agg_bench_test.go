@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"graphmetrics/parser"
+)
+
+// nullSink discards buckets but counts them.
+type nullSink struct{ n int }
+
+func (s *nullSink) WriteBuckets(_ Key, bs []Bucket) error { s.n += len(bs); return nil }
+func (s *nullSink) Sync(context.Context) error            { return nil }
+
+type benchRec struct {
+	host, cust, inst []byte
+	rec              parser.Record
+}
+
+// benchStream is a realistic record mix: nInst instances, each serving
+// requests (B I C A E) on a small pool of reused RIDs, with event time
+// advancing about 200 µs per record so buckets and finalization happen.
+func benchStream(nInst, n int) []benchRec {
+	out := make([]benchRec, 0, n)
+	codes := []byte("BICAE")
+	data := [][]byte{[]byte("GET /index.html"), []byte("0"), nil, []byte("200 9229"), nil}
+	tm := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	rids := make([][]byte, 16)
+	for i := range rids {
+		rids[i] = []byte(fmt.Sprintf("0.-14514%05d", i))
+	}
+	insts := make([][]byte, nInst)
+	for i := range insts {
+		insts[i] = []byte(fmt.Sprintf("app-%d", 8000+i))
+	}
+	host, cust := []byte("zope1.example.net"), []byte("customer")
+	for i := 0; len(out) < n; i++ {
+		inst := insts[i%nInst]
+		rid := rids[(i/nInst)%len(rids)]
+		for c := range codes {
+			tm += 200
+			out = append(out, benchRec{host, cust, inst, parser.Record{Code: codes[c], RID: rid, Time: tm, Data: data[c]}})
+		}
+	}
+	return out[:n]
+}
+
+// BenchmarkAggregate measures records per second through Batch.Add, Submit
+// and the shard goroutines (one op = one record). Run with -cpu 1 for the
+// one-core figure.
+func BenchmarkAggregate(b *testing.B) {
+	for _, nInst := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("instances=%d", nInst), func(b *testing.B) {
+			stream := benchStream(nInst, 1<<16)
+			sink := &nullSink{}
+			clk := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+			a, err := NewAggregator(AggOptions{Sink: sink, Now: clk.Now, FlushInterval: time.Second, Shards: 2})
+			if err != nil {
+				b.Fatal(err)
+			}
+			a.Start()
+			const batchSize = 256
+			b.ReportAllocs()
+			b.ResetTimer()
+			batch := a.NewBatch()
+			for i := 0; i < b.N; i++ {
+				r := &stream[i&(len(stream)-1)]
+				rec := r.rec
+				// Keep event time moving forward across laps of the stream.
+				rec.Time += int64(i/len(stream)) * int64(len(stream)) * 200
+				batch.Add(r.host, r.cust, r.inst, rec)
+				if batch.Len() == batchSize {
+					a.Submit(batch)
+					batch = a.NewBatch()
+				}
+			}
+			a.Submit(batch)
+			if err := a.Close(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if st := a.Stats(); st.Records != uint64(b.N) || st.Late != 0 {
+				b.Fatalf("stats %+v after %d records", st, b.N)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
