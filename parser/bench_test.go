@@ -1,0 +1,139 @@
+package parser
+
+import (
+	"bufio"
+	"os"
+	"testing"
+	"time"
+)
+
+// Benchmarks of the hot path. Numbers and the command that made them go in
+// the README:
+//
+//	go test ./parser/ -run '^$' -bench . -benchmem -cpu 1
+
+func benchZone(b *testing.B) *time.Location {
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return loc
+}
+
+func reportLines(b *testing.B, perOp int) {
+	b.ReportMetric(float64(b.N*perOp)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// BenchmarkPipelinePython is one UDP datagram from Python's SysLogHandler,
+// through ParseSyslog, Attribute and ParseRecord in a DST zone: what the
+// daemon does for every tracelog line on its main path.
+func BenchmarkPipelinePython(b *testing.B) {
+	loc := benchZone(b)
+	msg := []byte("<14>acme app-8080 : A 0.-1449537908 2009-07-30 15:52:36.766928 200 80348\x00")
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := ParseSyslog(msg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _, r, err := Attribute(m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ParseRecord(r, loc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportLines(b, 1)
+}
+
+// BenchmarkPipelineSample runs the 209 lines of the real sample, each
+// wrapped as a Python datagram, so the records' codes and data vary.
+func BenchmarkPipelineSample(b *testing.B) {
+	loc := benchZone(b)
+	f, err := os.Open(samplePath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var msgs [][]byte
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		msgs = append(msgs, append(append([]byte("<14>acme app-8080 : "), sc.Bytes()...), 0))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, msg := range msgs {
+			m, err := ParseSyslog(msg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _, r, err := Attribute(m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := ParseRecord(r, loc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reportLines(b, len(msgs))
+}
+
+func BenchmarkParseRecord(b *testing.B) {
+	line := []byte("A 0.-1449537908 2009-07-30 15:52:36.766928 200 80348")
+	for _, zone := range []struct {
+		name string
+		loc  *time.Location
+	}{{"UTC", time.UTC}, {"NewYork", benchZone(b)}} {
+		b.Run(zone.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseRecord(line, zone.loc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParseSyslogHeaders covers the slower paths through go-syslog.
+func BenchmarkParseSyslogHeaders(b *testing.B) {
+	for _, c := range []struct{ name, msg string }{
+		{"Python", "<14>acme app-8080 : A 0.-1449537908 2009-07-30 15:52:36.766928 200 80348\x00"},
+		{"RFC3164", "<13>Nov 21 23:22:48 vm acme[10835]: A 0.-1449537908 2009-07-30 15:52:36.766928 200 80348"},
+		{"RFC5424", "<13>1 2026-11-21T23:22:48.675836+00:00 vm acme 10836 - [timeQuality tzKnown=\"1\" isSynced=\"0\"] A 0.-1449537908 2009-07-30 15:52:36.766928 200 80348\n"},
+	} {
+		msg := []byte(c.msg)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseSyslog(msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkParseDirLine(b *testing.B) {
+	for _, c := range []struct{ name, line string }{
+		{"Custom", "host1 acme app-8080 : A 0.-1449537908 2009-07-30 15:52:36.766928 200 80348\n"},
+		{"Stock", "Nov 21 23:22:48 vm acme[10835]: A 0.-1449537908 2009-07-30 15:52:36.766928 200 80348\n"},
+	} {
+		line := []byte(c.line)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m, err := ParseDirLine(line)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, _, _, err := Attribute(m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
