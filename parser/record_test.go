@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -277,5 +278,49 @@ func TestParseRecordAllocs(t *testing.T) {
 		}
 	}); n != 0 {
 		t.Errorf("ParseRecord: %v allocations, want 0", n)
+	}
+}
+
+// TestRecordConcurrentZones parses from many goroutines in more zones than
+// the cache has slots, so slots are replaced while being read. Run it with
+// -race.
+func TestRecordConcurrentZones(t *testing.T) {
+	var locs []*time.Location
+	for _, name := range []string{"America/New_York", "Europe/London", "Asia/Tokyo",
+		"Australia/Sydney", "America/Sao_Paulo", "Europe/Berlin"} {
+		locs = append(locs, mustZone(t, name))
+	}
+	lines := []string{"B 1 2009-03-08 02:30:00", "B 1 2009-07-30 15:47:21.5", "B 1 2009-11-01 01:30:00", "B 1 2021-12-31 23:59:59"}
+	want := map[string]int64{}
+	for _, loc := range locs {
+		for _, l := range lines {
+			ref, err := time.ParseInLocation("2006-01-02 15:04:05", l[4:], loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[loc.String()+l] = ref.UnixMicro()
+		}
+	}
+	errs := make(chan error, len(locs))
+	for g, loc := range locs {
+		go func() {
+			for i := range 20000 {
+				l := lines[(i+g)%len(lines)]
+				rec, err := ParseRecord([]byte(l), loc)
+				if err == nil && rec.Time != want[loc.String()+l] {
+					err = fmt.Errorf("%s in %v: %d, want %d", l, loc, rec.Time, want[loc.String()+l])
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range locs {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
