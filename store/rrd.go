@@ -1,0 +1,124 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// RRD is the part of librrd the Writer uses. LibRRD is the real one; tests
+// of everything else use a fake. Implementations need not be safe for
+// concurrent use on one file: the Writer gives every file one owner.
+type RRD interface {
+	// Create makes a new file that accepts updates after start (Unix s).
+	// args are rrdcreate DS:... and RRA:... arguments.
+	Create(path string, step time.Duration, start int64, args []string) error
+	// Update applies rows ("T:v1:v2:...", T strictly increasing) in order.
+	Update(path string, rows []string) error
+	// LastUpdate reads a file's last update time and step.
+	LastUpdate(path string) (last int64, step time.Duration, err error)
+}
+
+// RRA is one round-robin archive: consolidation function, the interval one
+// row covers, and how long the archive reaches back.
+type RRA struct {
+	CF   string        // AVERAGE, MIN, MAX or LAST
+	Step time.Duration // a multiple of the file's step
+	Keep time.Duration
+}
+
+// DefaultTracelogRRAs are SPEC §4's tracelog archives (about 3 MB a file).
+func DefaultTracelogRRAs() []RRA {
+	const day = 24 * time.Hour
+	return []RRA{
+		{"AVERAGE", time.Second, 3 * time.Hour},
+		{"AVERAGE", time.Minute, 8 * day},
+		{"MAX", time.Minute, 8 * day},
+		{"AVERAGE", time.Hour, 400 * day},
+		{"MAX", time.Hour, 400 * day},
+	}
+}
+
+// metricRRAs are SPEC §4's generic metric archives for a file step.
+func metricRRAs(step time.Duration) []RRA {
+	const day = 24 * time.Hour
+	var out []RRA
+	for _, cf := range []string{"AVERAGE", "MIN", "MAX"} {
+		out = append(out, RRA{cf, step, 14 * day}, RRA{cf, max(time.Hour, step), 730 * day})
+	}
+	return out
+}
+
+func validRRAs(rras []RRA, step time.Duration) error {
+	for _, r := range rras {
+		switch r.CF {
+		case "AVERAGE", "MIN", "MAX", "LAST":
+		default:
+			return fmt.Errorf("rra %q: unknown consolidation function", r.CF)
+		}
+		if r.Step < step || r.Step%step != 0 {
+			return fmt.Errorf("rra %s step %s: not a multiple of %s", r.CF, r.Step, step)
+		}
+		if r.Keep < r.Step {
+			return fmt.Errorf("rra %s keep %s: shorter than its step %s", r.CF, r.Keep, r.Step)
+		}
+	}
+	return nil
+}
+
+// rraArgs renders archives as rrdcreate arguments.
+func rraArgs(rras []RRA, step time.Duration) []string {
+	out := make([]string, 0, len(rras))
+	for _, r := range rras {
+		pdp := max(int64(r.Step/step), 1)
+		rows := max(int64(r.Keep/r.Step), 1)
+		out = append(out, "RRA:"+r.CF+":0.5:"+strconv.FormatInt(pdp, 10)+":"+strconv.FormatInt(rows, 10))
+	}
+	return out
+}
+
+// tracelogArgs are the DS and RRA arguments of a tracelog file.
+func tracelogArgs(heartbeat time.Duration, rras []RRA) []string {
+	hb := strconv.FormatInt(int64(heartbeat/time.Second), 10)
+	args := make([]string, 0, len(DataSources)+len(rras))
+	for _, ds := range DataSources {
+		args = append(args, "DS:"+ds+":GAUGE:"+hb+":0:U")
+	}
+	return append(args, rraArgs(rras, time.Second)...)
+}
+
+// metricArgs: one GAUGE "value", heartbeat 10 steps.
+func metricArgs(step time.Duration) []string {
+	hb := strconv.FormatInt(int64(10*step/time.Second), 10)
+	return append([]string{"DS:value:GAUGE:" + hb + ":U:U"}, rraArgs(metricRRAs(step), step)...)
+}
+
+// appendBucketRow renders the update of bucket b: time b.Time+1 (RRD's
+// update at T covers (T−step, T]), values in DataSources order.
+func appendBucketRow(dst []byte, b *Bucket) []byte {
+	dst = strconv.AppendInt(dst, b.Time+1, 10)
+	dst = append(dst, ':')
+	dst = strconv.AppendUint(dst, uint64(b.Requests), 10)
+	dst = append(dst, ':')
+	dst = strconv.AppendUint(dst, uint64(b.Errors), 10)
+	dst = append(dst, ':')
+	dst = strconv.AppendFloat(dst, b.AppSum, 'g', -1, 64)
+	dst = append(dst, ':')
+	dst = strconv.AppendUint(dst, uint64(b.AppN), 10)
+	dst = append(dst, ':')
+	dst = strconv.AppendInt(dst, int64(b.Waiting), 10)
+	dst = append(dst, ':')
+	dst = strconv.AppendInt(dst, int64(b.Busy), 10)
+	dst = append(dst, ':')
+	return strconv.AppendUint(dst, uint64(b.Starts), 10)
+}
+
+// unknownRow marks (previous update, t] unknown: without it a GAUGE would
+// spread the next second's counts over a gap shorter than the heartbeat.
+func unknownRow(t int64) string {
+	s := strconv.FormatInt(t, 10)
+	for range DataSources {
+		s += ":U"
+	}
+	return s
+}

@@ -1,0 +1,330 @@
+package store
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// job is work for one writer goroutine: rows for a file, or a barrier.
+type job struct {
+	path    string
+	metric  bool
+	step    int64 // metric step, seconds
+	buckets []Bucket
+	points  []Point
+	reply   chan error // barrier: reply once everything before it is handled
+	stop    bool       // barrier that also ends the worker
+}
+
+// file is a worker's view of one RRD file. Queued rows stay here while
+// writes fail.
+type file struct {
+	path    string
+	metric  bool
+	step    int64 // seconds
+	opened  bool  // last is known
+	last    int64 // the file's last update
+	buckets []Bucket
+	points  []Point // in arrival order
+}
+
+func (f *file) queued() int { return len(f.buckets) + len(f.points) }
+
+type worker struct {
+	w       *Writer
+	in      chan job
+	files   map[string]*file
+	failed  map[*file]struct{} // files with rows left after an error
+	queued  int
+	buf     []byte
+	rows    []string
+	lastLog time.Time
+}
+
+func newWorker(w *Writer) *worker {
+	return &worker{w: w, in: make(chan job, 256), files: make(map[string]*file), failed: make(map[*file]struct{})}
+}
+
+func (wk *worker) run() {
+	retry := time.NewTicker(wk.w.opts.RetryInterval)
+	defer retry.Stop()
+	for {
+		select {
+		case j := <-wk.in:
+			if j.reply == nil {
+				wk.add(j)
+				continue
+			}
+			wk.retry()
+			if j.stop {
+				n := wk.queued
+				for f := range wk.failed {
+					wk.drop(f, f.queued())
+				}
+				if n > 0 {
+					j.reply <- fmt.Errorf("%d rows not written", n)
+				} else {
+					j.reply <- nil
+				}
+				return
+			}
+			if wk.queued > 0 {
+				j.reply <- fmt.Errorf("%d rows waiting for a retry", wk.queued)
+			} else {
+				j.reply <- nil
+			}
+		case <-retry.C:
+			wk.retry()
+		}
+	}
+}
+
+func (wk *worker) add(j job) {
+	f := wk.files[j.path]
+	if f == nil {
+		f = &file{path: j.path, metric: j.metric, step: 1}
+		if j.metric {
+			f.step = j.step
+		}
+		wk.files[j.path] = f
+	}
+	f.buckets = append(f.buckets, j.buckets...)
+	wk.setQueued(wk.queued + len(j.buckets) + len(j.points))
+	if len(j.points) > 0 {
+		slices.SortStableFunc(j.points, func(a, b Point) int { return cmp.Compare(a.Time, b.Time) })
+		for i := range j.points {
+			j.points[i].Time = stepEnd(j.points[i].Time, f.step)
+		}
+		f.points = append(f.points, j.points...)
+		wk.lastWins(f)
+	}
+	wk.write(f)
+	// Rows pile up only while writes fail: beyond the bound, the oldest go.
+	for g := range wk.failed {
+		over := wk.queued - wk.w.opts.MaxQueued
+		if over <= 0 {
+			break
+		}
+		wk.drop(g, min(over, g.queued()))
+	}
+}
+
+func (wk *worker) retry() {
+	for f := range wk.failed {
+		wk.write(f)
+	}
+}
+
+// drop gives up the n oldest queued rows of f.
+func (wk *worker) drop(f *file, n int) {
+	if n <= 0 {
+		return
+	}
+	if f.metric {
+		f.points = f.points[n:]
+	} else {
+		f.buckets = f.buckets[n:]
+	}
+	wk.w.dropped.Add(uint64(n))
+	wk.setQueued(wk.queued - n)
+	if f.queued() == 0 {
+		delete(wk.failed, f)
+	}
+}
+
+func (wk *worker) setQueued(n int) {
+	wk.w.queued.Add(int64(n - wk.queued))
+	wk.queued = n
+}
+
+// write writes everything queued for f; on failure the rows that did not
+// make it stay queued and the file is re-read before the next attempt
+// (librrd may have applied part of a call).
+func (wk *worker) write(f *file) {
+	err := wk.writeFile(f)
+	if err == nil {
+		delete(wk.failed, f)
+		return
+	}
+	wk.w.errs.Add(1)
+	f.opened = false
+	wk.failed[f] = struct{}{}
+	if time.Since(wk.lastLog) >= time.Minute {
+		wk.lastLog = time.Now()
+		wk.w.opts.Logger.Error("rrd write failed, will retry", "file", f.path, "queued", wk.queued, "err", err)
+	}
+}
+
+func (wk *worker) writeFile(f *file) error {
+	if f.queued() == 0 {
+		return nil
+	}
+	first := wk.firstUpdate(f)
+	if first < 0 {
+		return nil // nothing left
+	}
+	if !f.opened {
+		if err := wk.open(f, first); err != nil {
+			return err
+		}
+	}
+	wk.skipOld(f)
+	for f.queued() > 0 {
+		n := min(f.queued(), wk.w.opts.RowsPerUpdate)
+		rows, lastT := wk.render(f, n)
+		start := time.Now()
+		err := wk.w.opts.RRD.Update(f.path, rows)
+		wk.w.observe(time.Since(start))
+		if err != nil {
+			return err
+		}
+		f.last = lastT
+		wk.consume(f, n)
+		wk.w.rows.Add(uint64(n))
+	}
+	return nil
+}
+
+// firstUpdate is the update time of the oldest queued row, -1 when none.
+func (wk *worker) firstUpdate(f *file) int64 {
+	switch {
+	case len(f.buckets) > 0:
+		return f.buckets[0].Time + 1
+	case len(f.points) > 0:
+		return f.points[0].Time
+	}
+	return -1
+}
+
+// open learns the file's last update, creating the file if needed so that
+// it accepts first (Unix s) as its first update.
+func (wk *worker) open(f *file, first int64) error {
+	if _, err := os.Stat(f.path); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", f.path, err)
+		}
+		step := time.Duration(f.step) * time.Second
+		args := metricArgs(step)
+		if !f.metric {
+			args = tracelogArgs(wk.w.opts.TracelogHeartbeat, wk.w.opts.TracelogRRAs)
+		}
+		if err := wk.w.opts.RRD.Create(f.path, step, first-f.step, args); err != nil {
+			return err
+		}
+		wk.w.creates.Add(1)
+		f.last, f.opened = first-f.step, true
+		return nil
+	}
+	last, step, err := wk.w.opts.RRD.LastUpdate(f.path)
+	if err != nil {
+		return err
+	}
+	if s := int64(step / time.Second); f.metric && s != f.step {
+		// The file's own step decides: move queued points to it.
+		for i := range f.points {
+			f.points[i].Time = stepEnd(f.points[i].Time-f.step, s)
+		}
+		f.step = s
+		wk.lastWins(f)
+	}
+	f.last, f.opened = last, true
+	return nil
+}
+
+// stepEnd is the update time of the step [kS, (k+1)S) holding t: (k+1)S.
+func stepEnd(t, s int64) int64 { return (floorDiv(t, s) + 1) * s }
+
+// lastWins sorts queued metric points (update times) and keeps the last
+// one of each step: points of one job arrive sorted by their own time, and
+// the sort is stable, so that is the latest point, or the later job's.
+func (wk *worker) lastWins(f *file) {
+	slices.SortStableFunc(f.points, func(a, b Point) int { return cmp.Compare(a.Time, b.Time) })
+	out := f.points[:0]
+	for _, p := range f.points {
+		if n := len(out); n > 0 && out[n-1].Time == p.Time {
+			out[n-1] = p
+			wk.w.skipped.Add(1)
+			wk.setQueued(wk.queued - 1)
+			continue
+		}
+		out = append(out, p)
+	}
+	f.points = out
+}
+
+// skipOld drops queued rows not newer than the file's last update (replays
+// after a crash, seconds already written by another input), and rows
+// behind newer ones, which would fail the whole librrd call.
+func (wk *worker) skipOld(f *file) {
+	n := 0
+	last := f.last
+	if f.metric {
+		kept := f.points[:0]
+		for _, p := range f.points {
+			if p.Time <= last {
+				n++
+				continue
+			}
+			last = p.Time
+			kept = append(kept, p)
+		}
+		f.points = kept
+	} else {
+		kept := f.buckets[:0]
+		for _, b := range f.buckets {
+			if b.Time+1 <= last {
+				n++
+				continue
+			}
+			last = b.Time + 1
+			kept = append(kept, b)
+		}
+		f.buckets = kept
+	}
+	wk.w.skipped.Add(uint64(n))
+	wk.setQueued(wk.queued - n)
+}
+
+// render builds the rrd_update arguments of the first n queued rows.
+func (wk *worker) render(f *file, n int) ([]string, int64) {
+	rows := wk.rows[:0]
+	prev := f.last
+	var t int64
+	for i := range n {
+		if f.metric {
+			p := f.points[i]
+			t = p.Time
+			rows = append(rows, strconv.FormatInt(t, 10)+":"+metricValue(p.Value))
+			continue
+		}
+		b := &f.buckets[i]
+		t = b.Time + 1
+		if t-prev > 1 {
+			rows = append(rows, unknownRow(t-1))
+		}
+		wk.buf = appendBucketRow(wk.buf[:0], b)
+		rows = append(rows, string(wk.buf))
+		prev = t
+	}
+	wk.rows = rows
+	return rows, t
+}
+
+func (wk *worker) consume(f *file, n int) {
+	if f.metric {
+		f.points = f.points[n:]
+	} else {
+		f.buckets = f.buckets[n:]
+	}
+	wk.setQueued(wk.queued - n)
+	if f.queued() == 0 {
+		// Let the backing arrays go between flushes.
+		f.points, f.buckets = nil, nil
+	}
+}
