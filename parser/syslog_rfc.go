@@ -14,6 +14,9 @@ import (
 // the layout puts it rejects the message. That check also keeps go-syslog's
 // quirks out: it skips one byte after a field whether or not it is a space,
 // and returns its own os.Hostname() for an RFC 3164 header without HOSTNAME.
+// Where go-syslog is wrong about valid input (STRUCTURED-DATA, see
+// parseRFC5424; a bare word taken for a TAG, see splitTag), the fields are
+// found here.
 
 var errLayout = fmt.Errorf("%w: header fields not where the format puts them", ErrMalformedSyslog)
 
@@ -45,7 +48,8 @@ func parseRFC5424(msg []byte, priEnd int) (Message, error) {
 	if err != nil {
 		return Message{}, fmt.Errorf("%w: rfc5424: %v", ErrMalformedSyslog, err)
 	}
-	// HOST, APP and PROCID follow "<PRI>V TIMESTAMP ", one space apart.
+	// HOSTNAME, APP-NAME, PROCID and MSGID follow "<PRI>V TIMESTAMP ", one
+	// space apart.
 	pos := priEnd + 2
 	sp := bytes.IndexByte(msg[pos:], ' ')
 	if sp < 0 {
