@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"graphmetrics/daemon/config"
+	"graphmetrics/daemon/listen"
+	"graphmetrics/web"
+)
+
+// shutdownTimeout bounds the final flush on SIGTERM.
+const shutdownTimeout = 30 * time.Second
+
+// app is the running daemon: every input, the pipeline and the web UI.
+type app struct {
+	cfg      config.Config
+	log      *slog.Logger
+	pipe     *pipeline
+	syslog   *lineParser
+	listener *listen.Listener
+	db       *sql.DB
+	web      *web.Server
+}
+
+// runDaemon starts everything, waits for ctx, then shuts down in order:
+// inputs, aggregators (final buckets), writer, web.
+func runDaemon(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	a := &app{cfg: cfg, log: log}
+	err := a.start(ctx, stdout)
+	if err == nil {
+		log.Info("graphmetrics running", "data_dir", cfg.DataDir, "web", a.web.Addr(), "syslog", addrs(a.listener))
+		<-ctx.Done()
+		log.Info("shutting down")
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	return errors.Join(err, a.close(cctx))
+}
+
+func (a *app) start(ctx context.Context, stdout io.Writer) error {
+	var err error
+	if a.pipe, err = openPipeline(a.cfg, a.log); err != nil {
+		return err
+	}
+	if a.syslog, err = a.pipe.newLineParser("syslog"); err != nil {
+		return err
+	}
+	if err := a.syslog.agg.Start(); err != nil {
+		return err
+	}
+	a.listener = listen.New(listen.Options{
+		UDP:         a.cfg.Syslog.UDP,
+		TCP:         a.cfg.Syslog.TCP,
+		RecvBuffer:  a.cfg.Syslog.RecvBuffer,
+		MaxMessage:  a.cfg.Syslog.MaxMessage,
+		MaxConns:    a.cfg.Syslog.MaxConns,
+		IdleTimeout: a.cfg.Syslog.IdleTimeout.Duration,
+		Logger:      a.log,
+		Handle:      a.syslog.HandleSyslog,
+	})
+	if err := a.listener.Start(); err != nil {
+		return fmt.Errorf("syslog: %w", err)
+	}
+
+	if a.db, err = web.OpenDB(filepath.Join(a.cfg.DataDir, "graphmetrics.db")); err != nil {
+		return err
+	}
+	if err := web.EnsureAdmin(ctx, a.db, stdout); err != nil {
+		return err
+	}
+	a.web, err = web.New(web.Options{
+		Listen:        a.cfg.Web.Listen,
+		CertFile:      a.cfg.Web.Cert,
+		KeyFile:       a.cfg.Web.Key,
+		DataDir:       a.cfg.DataDir,
+		DB:            a.db,
+		RenderWorkers: a.cfg.Web.RenderWorkers,
+		Logger:        a.log,
+		Location:      a.cfg.Location(),
+		Health:        a.health,
+	})
+	if err != nil {
+		return err
+	}
+	return a.web.Start()
+}
+
+// close stops the parts that were started, inputs first.
+func (a *app) close(ctx context.Context) error {
+	var errs []error
+	if a.listener != nil {
+		errs = append(errs, a.listener.Close(ctx))
+	}
+	if a.pipe != nil {
+		errs = append(errs, a.pipe.Close(ctx))
+	}
+	if a.web != nil {
+		errs = append(errs, a.web.Close(ctx))
+	}
+	if a.db != nil {
+		errs = append(errs, a.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// health is /healthz: every input running and flushing.
+func (a *app) health() (bool, any) {
+	return true, map[string]any{"syslog": addrs(a.listener)}
+}
+
+func addrs(l *listen.Listener) []string {
+	if l == nil {
+		return nil
+	}
+	var out []string
+	for _, ad := range l.Addrs() {
+		out = append(out, ad.Network()+"://"+ad.String())
+	}
+	return out
+}

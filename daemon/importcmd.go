@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"graphmetrics/daemon/config"
+	"graphmetrics/parser"
+)
+
+// runImport replays trace.log files (or syslog-ng directory files) into the
+// RRD files. Replays are idempotent: RRD refuses seconds it already has.
+func runImport(ctx context.Context, args []string, stderr io.Writer) error {
+	fs, cfgPath := newFlags("import", stderr)
+	customer := fs.String("customer", "", "customer of a plain trace.log")
+	instance := fs.String("instance", "", "instance of a plain trace.log")
+	host := fs.String("host", "", "host of a plain trace.log (default: this machine's name)")
+	dir := fs.Bool("dir", false, "files are syslog-ng directory files (host customer instance [:] RECORD)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		return errors.New("import: no files given")
+	}
+	if !*dir && (*customer == "" || *instance == "") {
+		return errors.New("import: plain trace.log files need -customer and -instance (or use -dir)")
+	}
+	if *host == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return fmt.Errorf("import: -host not given and no hostname: %w", err)
+		}
+		*host = h
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	p, err := openPipeline(cfg, log)
+	if err != nil {
+		return err
+	}
+	lp, err := p.newLineParser("import")
+	if err == nil {
+		err = lp.agg.Start()
+	}
+	if err != nil {
+		return errors.Join(err, p.Close(ctx))
+	}
+
+	var readErr error
+	for _, f := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		if *dir {
+			readErr = readLines(f, lp.HandleDirLines)
+		} else {
+			m := parser.Message{Host: []byte(*host)}
+			prefix := []byte(*customer + " " + *instance + " ")
+			readErr = readLines(f, func(lines [][]byte) {
+				// Plain records: give them the named instance as a body prefix.
+				for i, l := range lines {
+					lines[i] = append(append(make([]byte, 0, len(prefix)+len(l)), prefix...), l...)
+				}
+				lp.HandleBodies(m, lines)
+			})
+		}
+		if readErr != nil {
+			break
+		}
+	}
+	closeErr := p.Close(context.Background())
+	st := lp.agg.Stats()
+	log.Info("import done", "files", len(files), "lines", lp.lines.Load(),
+		"rejected", lp.rejects.Snapshot(), "late", st.Late)
+	return errors.Join(readErr, closeErr)
+}
+
+// readLines feeds the lines of a plain or gzipped file to fn in batches.
+func readLines(path string, fn func([][]byte)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var r io.Reader = bufio.NewReaderSize(f, 1<<20)
+	if br := r.(*bufio.Reader); isGzip(br) || strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), config.Default().Syslog.MaxMessage)
+	batch := make([][]byte, 0, 1024)
+	for sc.Scan() {
+		batch = append(batch, bytes.Clone(sc.Bytes()))
+		if len(batch) == cap(batch) {
+			fn(batch)
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		fn(batch)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+func isGzip(r *bufio.Reader) bool {
+	b, err := r.Peek(2)
+	return err == nil && b[0] == 0x1f && b[1] == 0x8b
+}

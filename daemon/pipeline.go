@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"graphmetrics/daemon/config"
+	"graphmetrics/daemon/listen"
+	"graphmetrics/store"
+)
+
+// pipeline is the RRD writer shared by every input, and one aggregator per
+// input (replayable inputs checkpoint their own aggregator's state).
+type pipeline struct {
+	cfg    config.Config
+	log    *slog.Logger
+	lock   *os.File
+	writer *store.Writer
+	inputs []*lineParser
+}
+
+// openPipeline locks data_dir and starts the writer.
+func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	rras := make([]store.RRA, 0, len(cfg.Tracelog.Archives))
+	for _, s := range cfg.Tracelog.Archives {
+		a, _ := config.ParseArchive(s) // validated with the config
+		rras = append(rras, store.RRA{CF: a.CF, Step: a.Step, Keep: a.Span})
+	}
+	w, err := store.NewWriter(store.WriterOptions{
+		DataDir:      cfg.DataDir,
+		RRD:          store.LibRRD{},
+		TracelogRRAs: rras,
+		Logger:       log.With("component", "writer"),
+	})
+	if err == nil {
+		err = w.Start()
+	}
+	if err != nil {
+		unlockDataDir(lock)
+		return nil, err
+	}
+	return &pipeline{cfg: cfg, log: log, lock: lock, writer: w}, nil
+}
+
+// newLineParser makes an input's aggregator and the parser feeding it.
+func (p *pipeline) newLineParser(name string) (*lineParser, error) {
+	t := p.cfg.Tracelog
+	agg, err := store.NewAggregator(store.AggOptions{
+		Lateness:      t.Lateness.Duration,
+		IdleTimeout:   t.IdleTimeout.Duration,
+		FlushInterval: t.FlushInterval.Duration,
+		Shards:        t.Shards,
+		Sink:          p.writer,
+		Logger:        p.log.With("component", "aggregator", "input", name),
+	})
+	if err != nil {
+		return nil, err
+	}
+	z := &zones{def: p.cfg.Location(), override: map[string]*time.Location{}}
+	for src, tz := range p.cfg.Syslog.Timezones {
+		z.override[src], _ = time.LoadLocation(tz) // validated with the config
+	}
+	lp := &lineParser{
+		name:     name,
+		agg:      agg,
+		zones:    z,
+		logLimit: listen.NewLogLimiter(10 * time.Second),
+		log:      p.log.With("component", "parser", "input", name),
+	}
+	p.inputs = append(p.inputs, lp)
+	return lp, nil
+}
+
+// Close drains every aggregator into the writer, then closes the writer.
+func (p *pipeline) Close(ctx context.Context) error {
+	var errs []error
+	for _, in := range p.inputs {
+		if err := in.agg.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("aggregator %s: %w", in.name, err))
+		}
+	}
+	if err := p.writer.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("writer: %w", err))
+	}
+	unlockDataDir(p.lock)
+	return errors.Join(errs...)
+}
+
+// ErrLocked means another graphmetrics uses the same data_dir.
+var ErrLocked = errors.New("data_dir is in use by another graphmetrics process")
+
+// lockDataDir creates data_dir, checks it is writable and takes its lock,
+// so two daemons (or a daemon and an import) never write the same files.
+func lockDataDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("data_dir: %w", err)
+	}
+	path := filepath.Join(dir, "graphmetrics.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("data_dir %s is not writable: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	_ = f.Truncate(0)
+	fmt.Fprintf(f, "%d\n", os.Getpid())
+	return f, nil
+}
+
+func unlockDataDir(f *os.File) {
+	if f != nil {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = f.Close()
+	}
+}

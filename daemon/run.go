@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"graphmetrics/daemon/config"
+	"graphmetrics/etc"
+)
+
+const usage = `usage: graphmetrics [-config FILE]             run the daemon
+       graphmetrics check-config [-config FILE]
+       graphmetrics print-config                 the defaults as TOML
+       graphmetrics import [-config FILE] -customer C -instance I [-host H] FILE...
+       graphmetrics import [-config FILE] -dir FILE...   (syslog-ng directory files)
+       graphmetrics user add|passwd|list|delete [NAME]  (password on stdin)
+
+Without -config, etc/graphmetrics.toml is read if it exists, else the
+embedded default (the same file).
+`
+
+// Run is the whole program; main only maps its error to an exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := ""
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "", "run":
+		fs, cfgPath := newFlags("graphmetrics", stderr)
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		cfg, err := loadConfig(*cfgPath)
+		if err != nil {
+			return err
+		}
+		return runDaemon(ctx, cfg, newLogger(stderr, cfg.LogLevel), stdout)
+	case "check-config":
+		fs, cfgPath := newFlags("check-config", stderr)
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if _, err := loadConfig(*cfgPath); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "config ok")
+		return nil
+	case "print-config":
+		out, err := config.Default().TOML()
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(out)
+		return err
+	case "import":
+		return runImport(ctx, args, stderr)
+	case "user":
+		return runUser(ctx, args, stdin, stdout, stderr)
+	case "render-worker":
+		return runRenderWorker(stdin, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	return fs, fs.String("config", "", "config file (default etc/graphmetrics.toml, else the embedded default)")
+}
+
+// loadConfig reads path; with no path, etc/graphmetrics.toml if present,
+// else the embedded copy of it.
+func loadConfig(path string) (config.Config, error) {
+	if path != "" {
+		return config.Load(path)
+	}
+	const local = "etc/graphmetrics.toml"
+	if _, err := os.Stat(local); err == nil {
+		return config.Load(local)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return config.Config{}, err
+	}
+	return config.Parse("embedded etc/graphmetrics.toml", etc.DefaultConfig)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // validated by config
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
