@@ -175,6 +175,9 @@ func (a *Aggregator) isClosed() bool {
 // every batch submitted before the call: a replayable input calls it from
 // its submitting goroutine and stores the result with its read position.
 func (a *Aggregator) Checkpoint(ctx context.Context) ([]byte, error) {
+	if a.isClosed() {
+		return nil, errors.New("aggregator: checkpoint after close")
+	}
 	cs, err := a.control(ctx, ctlCheckpoint)
 	if err != nil {
 		return nil, err

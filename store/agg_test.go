@@ -355,3 +355,51 @@ func TestCheckpointRestoreRoundTrip(t *testing.T) {
 		t.Error("restore after start accepted")
 	}
 }
+
+// Ended RIDs are forgotten once they dominate the map, so an instance that
+// sees ever new RIDs does not grow without bound.
+func TestEndedRIDsSwept(t *testing.T) {
+	a, _, _ := newTestAgg(t, AggOptions{})
+	var recs []parser.Record
+	for i := range 500 {
+		id := fmt.Sprint(i)
+		s := float64(i) / 100
+		recs = append(recs, r('B', id, s, ""), r('I', id, s, ""), r('C', id, s, ""), r('A', id, s, "200"), r('E', id, s, ""))
+	}
+	recs = append(recs, r('I', "open", 5, ""))
+	submit(a, recs...)
+	count := func() int {
+		data, err := a.Checkpoint(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap, err := decodeSnapshot(data)
+		if err != nil || len(snap.Instances) != 1 {
+			t.Fatalf("snapshot %v %v", snap, err)
+		}
+		return len(snap.Instances[0].RIDs)
+	}
+	if n := count(); n != 501 {
+		t.Fatalf("%d RIDs before the sweep", n)
+	}
+	tick(t, a)
+	if n := count(); n != 1 {
+		t.Errorf("%d RIDs after the sweep, want the open one", n)
+	}
+}
+
+// The FlushInterval ticker hands final buckets over without being asked.
+func TestPeriodicFlush(t *testing.T) {
+	a, sink, _ := newTestAgg(t, AggOptions{FlushInterval: 10 * time.Millisecond, Lateness: time.Second})
+	submit(a, r('A', "1", 0, "200"), r('A', "1", 3, "200"))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(sink.buckets(t, testKey)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("no flush within 5 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if bs := sink.buckets(t, testKey); len(bs) != 2 || bs[0].Requests != 1 {
+		t.Errorf("buckets %+v", bs)
+	}
+}

@@ -325,6 +325,7 @@ func (in *instance) sweep() {
 // restart fills them. Instances with old timestamps are never filled
 // towards now. It reports whether the instance can be forgotten.
 func (in *instance) tick(now int64, tm *timing) (forget bool) {
+	in.sweep()
 	quiet := now - in.wall
 	if quiet < tm.lateness {
 		return false
@@ -340,6 +341,5 @@ func (in *instance) tick(now int64, tm *timing) (forget bool) {
 		target = max(target, min(fill, in.fillEnd(tm)))
 	}
 	in.finalize(target)
-	in.sweep()
 	return forget
 }
