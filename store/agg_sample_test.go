@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"graphmetrics/parser"
 )
 
 // minuteWant is one minute of the sample log, derived by hand.
@@ -117,4 +119,21 @@ func checkSample(t *testing.T, bs []Bucket) {
 			t.Errorf("%s got %+v, want %+v", w.minute, got, w)
 		}
 	}
+}
+
+// The same table through the real tracelog parser: the parser and the
+// aggregator agree on the record format.
+func TestSampleLogWithParser(t *testing.T) {
+	a, sink, _ := newTestAgg(t, AggOptions{Lateness: 5 * time.Second})
+	b := a.NewBatch()
+	for _, l := range sampleLines(t) {
+		rec, err := parser.ParseRecord([]byte(l), time.UTC)
+		if err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		b.Add([]byte(testKey.Host), []byte(testKey.Customer), []byte(testKey.Instance), rec)
+	}
+	a.Submit(b)
+	closeAgg(t, a)
+	checkSample(t, sink.buckets(t, testKey))
 }

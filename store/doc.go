@@ -1,6 +1,41 @@
 // Package store aggregates tracelog records into per-second buckets per
 // instance and writes buckets and generic metric points into RRD files.
 //
-// librrd (cgo) sits behind the RRD interface; everything else in the package
-// builds and tests without it.
+// librrd (cgo) sits behind the RRD interface (LibRRD is the real one);
+// everything else in the package builds and tests without it.
+//
+// # Aggregator
+//
+// Records enter in batches (Aggregator.NewBatch, Batch.Add copies the bytes,
+// Aggregator.Submit), are sharded by instance over a few goroutines and run
+// through a per-RID state machine (SPEC §3). Choices where the spec is
+// silent:
+//
+//   - A record for a second already final is counted as late and its counts
+//     are dropped, but its effect on the RID state is kept: the levels then
+//     change from the oldest pending second on, so the backlog cannot drift.
+//   - Levels are stored as per-second deltas while pending, so an E reordered
+//     within lateness lowers waiting/busy from its own second on.
+//   - An E reordered before its own A keeps the C time: the A still counts
+//     its application time.
+//   - A lone C (the log started mid-request) opens a busy request.
+//   - Quiet seconds are filled for at most idle_timeout after an instance's
+//     newest record, on both paths: live (wall clock, following the
+//     instance's own clock so a lagging clock is not cut off) and replayed
+//     (a gap longer than idle_timeout in event time). After that the instance
+//     is forgotten, in-flight RIDs included, and starts afresh.
+//   - Records more than AggOptions.MaxFuture ahead of the wall clock are
+//     dropped: one would move a file's last update into the future.
+//   - Close finalizes pending seconds but never fills beyond the newest record.
+//
+// Checkpoint/Restore carry the pending state for exactly-once replayable
+// inputs (SPEC §10).
+//
+// # Writer
+//
+// The Writer is the aggregator's Sink and also writes generic metrics. Each
+// file belongs to one worker goroutine; rows not newer than a file's last
+// update are skipped and counted, which makes replays idempotent. Seconds
+// missing between two writes are written as unknown. Paths come from
+// TracelogFile and MetricFile, whose elements go through SafeElem.
 package store
