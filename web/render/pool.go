@@ -97,7 +97,11 @@ func (p *Pool) Start(ctx context.Context) error {
 }
 
 // Stats are counters for health reports and tests.
-type Stats struct{ Requests, Spawns, Failures int64 }
+type Stats struct {
+	Requests int64 `json:"requests"`
+	Spawns   int64 `json:"spawns"`
+	Failures int64 `json:"failures"`
+}
 
 // Stats returns the counters.
 func (p *Pool) Stats() Stats {
@@ -105,7 +109,10 @@ func (p *Pool) Stats() Stats {
 }
 
 // Do runs one request and returns its payload. A *WorkerError means the
-// worker answered with an error; any other error means no answer.
+// worker answered with an error; any other error means no answer. ctx
+// bounds only the wait for a free worker: once started, a request runs to
+// its end or to Timeout, because abandoning it would cost the worker
+// (browsers cancel image loads all the time).
 func (p *Pool) Do(ctx context.Context, req *Request) ([]byte, error) {
 	var w *proc
 	select {
@@ -130,7 +137,7 @@ func (p *Pool) Do(ctx context.Context, req *Request) ([]byte, error) {
 			return nil, err
 		}
 	}
-	payload, werr, err := w.call(ctx, req, p.opts.Timeout)
+	payload, werr, err := w.call(context.WithoutCancel(ctx), req, p.opts.Timeout)
 	if err != nil {
 		p.failures.Add(1)
 		p.log.Warn("render worker failed; replacing it", "pid", w.cmd.Process.Pid, "err", err)
@@ -154,18 +161,20 @@ func (p *Pool) Do(ctx context.Context, req *Request) ([]byte, error) {
 func (p *Pool) Close(ctx context.Context) error {
 	p.once.Do(func() { close(p.done) })
 	var err error
-	for range p.opts.Workers {
+	taken := 0
+	for taken < p.opts.Workers && err == nil {
 		select {
 		case w := <-p.slots:
+			taken++
 			if w != nil {
 				p.stop(w, false)
 			}
 		case <-ctx.Done():
 			err = fmt.Errorf("render pool close: %w", ctx.Err())
 		}
-		if err != nil {
-			break
-		}
+	}
+	for range taken {
+		p.slots <- nil // so a second Close finds every slot
 	}
 	waited := make(chan struct{})
 	go func() { p.wg.Wait(); close(waited) }()
@@ -283,3 +292,6 @@ func (l *logWriter) Write(b []byte) (int, error) {
 	l.log.Warn("render worker stderr", "text", string(bytes.TrimSpace(b)))
 	return len(b), nil
 }
+
+// Root is the directory every DEF file must be under.
+func (p *Pool) Root() string { return p.opts.Root }

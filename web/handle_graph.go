@@ -1,0 +1,96 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"graphmetrics/web/render"
+)
+
+// A fixed range that ended this long ago will not change any more: its
+// image may be cached for good.
+const settled = 10 * time.Minute
+
+// handleGraph draws one chart from its URL parameters. Parameters out of
+// bounds are refused (400) and unknown instances are not found (404), each
+// with an error image; a failure while drawing is an error image with 200,
+// so an <img> always shows the reason and never a broken page.
+func (s *Server) handleGraph(w http.ResponseWriter, r *http.Request) {
+	c, err := parseChart(r.URL.Query(), s.loc)
+	if err != nil {
+		s.graphError(w, r, http.StatusBadRequest, &c, err.Error())
+		return
+	}
+	now := s.now()
+	g, err := chartGraph(s.tree, &c, now)
+	if errors.Is(err, errNoTarget) {
+		s.graphError(w, r, http.StatusNotFound, &c, err.Error())
+		return
+	}
+	if err == nil {
+		err = g.Validate(s.pool.Root())
+	}
+	if err != nil {
+		s.graphError(w, r, http.StatusBadRequest, &c, err.Error())
+		return
+	}
+	img, err := s.pool.Do(r.Context(), &render.Request{Op: render.OpGraph, Graph: g})
+	if err != nil {
+		msg := s.relative(err.Error())
+		s.log.Warn("graph failed", "chart", c.Title(), "err", msg)
+		s.graphError(w, r, http.StatusOK, &c, msg)
+		return
+	}
+	h := w.Header()
+	switch {
+	case !c.Trailing() && c.End < now.Add(-settled).Unix():
+		h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	default:
+		h.Set("Cache-Control", "private, max-age=30")
+	}
+	h.Set("Content-Type", "image/png")
+	h.Set("Content-Length", strconv.Itoa(len(img)))
+	w.Write(img)
+}
+
+// graphError answers with an image showing msg, drawn by a worker if one
+// can, and the message in the X-Graph-Error header for scripts and tests.
+func (s *Server) graphError(w http.ResponseWriter, r *http.Request, status int, c *Chart, msg string) {
+	width, height := c.Width, c.Height
+	if width == 0 || height == 0 {
+		width, height = defaultWidth, defaultHeight
+	}
+	img, err := s.pool.Do(r.Context(), &render.Request{Op: render.OpError, Message: msg, Width: width, Height: height})
+	if err != nil {
+		img = render.FallbackPNG(width, height)
+	}
+	h := w.Header()
+	h.Set("X-Graph-Error", headerText(msg))
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", "image/png")
+	h.Set("Content-Length", strconv.Itoa(len(img)))
+	w.WriteHeader(status)
+	w.Write(img)
+}
+
+// relative shortens absolute RRD paths in librrd's messages.
+func (s *Server) relative(msg string) string {
+	return strings.ReplaceAll(msg, s.pool.Root()+string(filepath.Separator), "")
+}
+
+func headerText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > 300 {
+		s = s[:300]
+	}
+	return s
+}

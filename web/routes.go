@@ -1,0 +1,105 @@
+package web
+
+import (
+	"embed"
+	"encoding/json"
+	"io/fs"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.recoverer, securityHeaders)
+	r.Get("/healthz", s.handleHealth)
+	static, _ := fs.Sub(staticFS, "static")
+	r.Handle("/static/*", http.StripPrefix("/static/", cacheFor(3600, http.FileServerFS(static))))
+	r.Group(func(r chi.Router) {
+		r.Use(s.sessions.LoadAndSave)
+		r.Get("/login", s.handleLoginForm)
+		r.Post("/login", s.handleLogin)
+		r.Post("/logout", s.handleLogout)
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireUser)
+			r.Get("/", s.handleHome)
+			r.Get("/pages", s.handlePages)
+			r.Get("/new", s.handleNewPage)
+			r.Get("/u/{owner}/{page}", s.handlePage)
+			r.Post("/u/{owner}/{page}/charts", s.handleAddChart)
+			r.Post("/u/{owner}/{page}/charts/{id}", s.handleChangeChart)
+			r.Post("/u/{owner}/{page}/charts/{id}/delete", s.handleRemoveChart)
+			r.Post("/u/{owner}/{page}/saveas", s.handleSaveAs)
+			r.Post("/u/{owner}/{page}/delete", s.handleDeletePage)
+			r.Get("/graph/tracelog.png", s.handleGraph)
+		})
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "not found", http.StatusNotFound) })
+	// Every state-changing request must come from our own pages: browsers
+	// mark cross-site requests (Sec-Fetch-Site, Origin) and those are
+	// refused with 403.
+	return http.NewCrossOriginProtection().Handler(r)
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func cacheFor(seconds int, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(seconds))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverer turns a panic in a handler into a logged line and a 500.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("handler panic", "path", r.URL.Path, "panic", v)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// handleHealth answers without a session: 200 when the daemon says it is
+// healthy, else 503, with its detail and the renderer's counters.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	ok, detail := true, any(nil)
+	if s.o.Health != nil {
+		ok, detail = s.o.Health()
+	}
+	b, err := json.Marshal(struct {
+		OK     bool `json:"ok"`
+		Detail any  `json:"detail,omitempty"`
+		Render any  `json:"render"`
+	}{ok, detail, s.pool.Stats()})
+	if err != nil {
+		s.log.Error("healthz", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	w.Write(append(b, '\n'))
+}

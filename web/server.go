@@ -1,0 +1,210 @@
+package web
+
+import (
+	"context"
+	"crypto/tls"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"graphmetrics/web/render"
+	"graphmetrics/web/tree"
+)
+
+// Options configures the web server.
+type Options struct {
+	Listen            string // host:port
+	CertFile, KeyFile string // both set: serve HTTPS, cookies Secure
+	DataDir           string // rrd/ below it is read
+	DB                *sql.DB
+	RenderWorkers     int // default runtime.NumCPU()
+	Logger            *slog.Logger
+	// Health reports the daemon's inputs for /healthz; nil means healthy.
+	Health func() (ok bool, detail any)
+
+	// RenderCommand is the argv of a render worker; default: this
+	// executable with "render-worker". The pool adds render.EnvWorker=1 to
+	// the worker's environment, so a test binary can serve as worker.
+	RenderCommand []string
+	RenderMaxUses int            // renders before a worker is replaced; default 500
+	Location      *time.Location // zone of times typed into forms; default time.Local
+}
+
+// Server is the web UI: login, pages of charts, and the graph renderer.
+type Server struct {
+	o        Options
+	log      *slog.Logger
+	db       *sql.DB
+	sessions *scs.SessionManager
+	store    *sessionStore
+	pool     *render.Pool
+	tree     *tree.Tree
+	views    *views
+	handler  http.Handler
+	now      func() time.Time
+	loc      *time.Location
+
+	acctLimit, addrLimit *throttle
+
+	srv    *http.Server
+	ln     net.Listener
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New checks the options and builds the server; Start serves.
+func New(o Options) (*Server, error) {
+	if o.DB == nil {
+		return nil, errors.New("web: no database")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if (o.CertFile == "") != (o.KeyFile == "") {
+		return nil, errors.New("web: cert and key must be set together")
+	}
+	dataDir, err := filepath.Abs(o.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("web: data dir: %w", err)
+	}
+	if o.RenderCommand == nil {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("web: find own executable for render workers: %w", err)
+		}
+		o.RenderCommand = []string{exe, "render-worker"}
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	log := o.Logger.With("component", "web")
+	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location}
+	s.store = &sessionStore{db: o.DB, now: func() time.Time { return s.now() }}
+	s.acctLimit = newThrottle(5, time.Second, 15*time.Minute, func() time.Time { return s.now() })
+	s.addrLimit = newThrottle(20, time.Second, 15*time.Minute, func() time.Time { return s.now() })
+
+	// Not scs.New: it starts a memory store with a goroutine nobody can
+	// stop, and we use our own store. No idle timeout: it would rewrite the
+	// session on every request, including every chart image.
+	s.sessions = &scs.SessionManager{
+		Lifetime: 30 * 24 * time.Hour,
+		Store:    s.store,
+		Codec:    scs.GobCodec{},
+		Cookie: scs.SessionCookie{
+			Name: "graphmetrics_session", Path: "/", HttpOnly: true, Persist: true,
+			SameSite: http.SameSiteLaxMode, Secure: o.CertFile != "",
+		},
+	}
+	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.log.Error("session", "err", err, "path", r.URL.Path)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
+
+	s.tree = tree.New(tree.Options{Root: filepath.Join(dataDir, "rrd", "tracelog"), Logger: log})
+	s.pool, err = render.NewPool(render.PoolOptions{Command: o.RenderCommand, Workers: o.RenderWorkers,
+		MaxRenders: o.RenderMaxUses, Root: filepath.Join(dataDir, "rrd"), Logger: log.With("part", "render")})
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if s.views, err = newViews(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler is the whole UI, for tests and for mounting elsewhere.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Start starts the render workers, listens and serves in the background.
+func (s *Server) Start() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	if err := s.pool.Start(ctx); err != nil {
+		// Charts will show error images and workers are retried on each
+		// render; the rest of the UI and the daemon keep working.
+		s.log.Error("render workers do not start", "command", s.o.RenderCommand, "err", err)
+	}
+	ln, err := net.Listen("tcp", s.o.Listen)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("web: listen %s: %w", s.o.Listen, err)
+	}
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	if s.o.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(s.o.CertFile, s.o.KeyFile)
+		if err != nil {
+			ln.Close()
+			cancel()
+			return fmt.Errorf("web: load certificate: %w", err)
+		}
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, s.srv.TLSConfig)
+	}
+	s.ln = ln
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serve", "err", err)
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.cleanSessions(ctx)
+	}()
+	s.log.Info("web UI listening", "addr", ln.Addr().String(), "tls", s.o.CertFile != "")
+	return nil
+}
+
+// Addr is the address listened on (useful with port 0).
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Close stops serving (waiting for requests up to ctx) and the render workers.
+func (s *Server) Close(ctx context.Context) error {
+	var errs []error
+	if s.srv != nil {
+		if err := s.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("web: shutdown: %w", err))
+		}
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	if err := s.pool.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("web: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) cleanSessions(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := s.store.deleteExpired(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("clean sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
