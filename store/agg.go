@@ -138,8 +138,9 @@ func (a *Aggregator) Start() error {
 }
 
 // Submit hands a batch over; the batch must not be used afterwards. It
-// blocks while the shards are busy (backpressure), and drops the batch,
-// counting its records, once Close has been called.
+// blocks while the shards are busy (backpressure; before Start, once their
+// queues are full), and drops the batch, counting its records, once Close
+// has been called.
 func (a *Aggregator) Submit(b *Batch) {
 	for i, p := range b.parts {
 		if p == nil {

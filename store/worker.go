@@ -165,12 +165,8 @@ func (wk *worker) writeFile(f *file) error {
 	if f.queued() == 0 {
 		return nil
 	}
-	first := wk.firstUpdate(f)
-	if first < 0 {
-		return nil // nothing left
-	}
 	if !f.opened {
-		if err := wk.open(f, first); err != nil {
+		if err := wk.open(f, wk.firstUpdate(f)); err != nil {
 			return err
 		}
 	}
@@ -191,15 +187,12 @@ func (wk *worker) writeFile(f *file) error {
 	return nil
 }
 
-// firstUpdate is the update time of the oldest queued row, -1 when none.
+// firstUpdate is the update time of the oldest queued row (f has some).
 func (wk *worker) firstUpdate(f *file) int64 {
-	switch {
-	case len(f.buckets) > 0:
-		return f.buckets[0].Time + 1
-	case len(f.points) > 0:
+	if f.metric {
 		return f.points[0].Time
 	}
-	return -1
+	return f.buckets[0].Time + 1
 }
 
 // open learns the file's last update, creating the file if needed so that
