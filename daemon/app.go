@@ -110,11 +110,6 @@ func (a *app) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// health is /healthz: every input running and flushing.
-func (a *app) health() (bool, any) {
-	return true, map[string]any{"syslog": addrs(a.listener)}
-}
-
 func addrs(l *listen.Listener) []string {
 	if l == nil {
 		return nil
