@@ -94,16 +94,16 @@ func parseChart(v url.Values, loc *time.Location) (Chart, error) {
 		if c.End, err = parseTime(v.Get("end"), loc); err != nil {
 			return c, fmt.Errorf("end: %w", err)
 		}
-	} else if c.Hours, err = intField(v, "hours", defaultHours, 1, maxHours); err != nil {
+	} else if c.Hours, err = intField(v, "hours", "hours", defaultHours, 1, maxHours); err != nil {
 		return c, err
 	}
-	if c.Step, err = intField(v, "step", 0, 0, render.MaxStep); err != nil {
+	if c.Step, err = intField(v, "step", "step", 0, 0, render.MaxStep); err != nil {
 		return c, err
 	}
-	if c.Width, err = intField(v, "w", defaultWidth, render.MinWidth, render.MaxWidth); err != nil {
+	if c.Width, err = intField(v, "w", "width", defaultWidth, render.MinWidth, render.MaxWidth); err != nil {
 		return c, err
 	}
-	if c.Height, err = intField(v, "h", defaultHeight, render.MinHeight, render.MaxHeight); err != nil {
+	if c.Height, err = intField(v, "h", "height", defaultHeight, render.MinHeight, render.MaxHeight); err != nil {
 		return c, err
 	}
 	if c.Min, err = floatField(v, "min"); err != nil {
@@ -123,14 +123,14 @@ func parseChart(v url.Values, loc *time.Location) (Chart, error) {
 	return c, nil
 }
 
-func intField(v url.Values, key string, def, lo, hi int) (int, error) {
+func intField(v url.Values, key, label string, def, lo, hi int) (int, error) {
 	s := strings.TrimSpace(v.Get(key))
 	if s == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < lo || n > hi {
-		return 0, fmt.Errorf("%s must be a whole number from %d to %d", key, lo, hi)
+		return 0, fmt.Errorf("%s must be a whole number from %d to %d", label, lo, hi)
 	}
 	return n, nil
 }

@@ -232,7 +232,11 @@ func (g *Graph) Elements() []string {
 		if d.Type == "TICK" {
 			s += ":1"
 		}
-		if d.Legend != "" {
+		if d.Legend != "" && d.Type == "TICK" {
+			// rrdtool 1.7 drops the first character of a TICK legend; a
+			// space in front is harmless where it does not.
+			s += ": " + escape(d.Legend)
+		} else if d.Legend != "" {
 			s += ":" + escape(d.Legend)
 		} else if d.Dashed && d.Type != "TICK" {
 			s += ":"
