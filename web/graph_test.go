@@ -159,7 +159,7 @@ func TestGraphRefusesBadNamesAndSizes(t *testing.T) {
 	}
 	for _, kv := range [][]string{
 		{"w", "2001"}, {"h", "1001"}, {"w", "100000"}, {"h", "-5"}, {"w", "1e9"},
-		{"start", "1990-01-01T00:00"}, // longer than the bounded span
+		{"start", "1990-01-01T00:00"},                     // longer than the bounded span
 		{"step", "999999"}, {"start", "2009-07-30T17:00"}, // start after end
 		{"min", "NaN"}, {"log", "1", "min", "0"}, {"gkind", "pool", "group", "app-instances", "view", "PRINT"},
 	} {
