@@ -40,7 +40,7 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 		DataDir:      cfg.DataDir,
 		RRD:          store.LibRRD{},
 		TracelogRRAs: rras,
-		Logger:       log.With("component", "writer"),
+		Logger:       log,
 	})
 	if err == nil {
 		err = w.Start()
@@ -61,7 +61,7 @@ func (p *pipeline) newLineParser(name string) (*lineParser, error) {
 		FlushInterval: t.FlushInterval.Duration,
 		Shards:        t.Shards,
 		Sink:          p.writer,
-		Logger:        p.log.With("component", "aggregator", "input", name),
+		Logger:        p.log.With("input", name),
 	})
 	if err != nil {
 		return nil, err

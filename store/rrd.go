@@ -115,6 +115,10 @@ func appendBucketRow(dst []byte, b *Bucket) []byte {
 
 // unknownRow marks (previous update, t] unknown: without it a GAUGE would
 // spread the next second's counts over a gap shorter than the heartbeat.
+func zeroRow(t int64) string {
+	return strconv.FormatInt(t, 10) + ":0:0:0:0:0:0:0"
+}
+
 func unknownRow(t int64) string {
 	s := strconv.FormatInt(t, 10)
 	for range DataSources {

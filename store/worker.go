@@ -32,6 +32,9 @@ type file struct {
 	last    int64 // the file's last update
 	buckets []Bucket
 	points  []Point // in arrival order
+	// lostTo is the last update time of dropped tracelog rows: those seconds
+	// are written as unknown, never padded with zeros.
+	lostTo int64
 }
 
 func (f *file) queued() int { return len(f.buckets) + len(f.points) }
@@ -129,6 +132,7 @@ func (wk *worker) drop(f *file, n int) {
 	if f.metric {
 		f.points = f.points[n:]
 	} else {
+		f.lostTo = max(f.lostTo, f.buckets[n-1].Time+1)
 		f.buckets = f.buckets[n:]
 	}
 	wk.w.dropped.Add(uint64(n))
@@ -207,11 +211,18 @@ func (wk *worker) open(f *file, first int64) error {
 		if !f.metric {
 			args = tracelogArgs(wk.w.opts.TracelogHeartbeat, wk.w.opts.TracelogRRAs)
 		}
-		if err := wk.w.opts.RRD.Create(f.path, step, first-f.step, args); err != nil {
+		start := first - f.step
+		if !f.metric {
+			// Start at the coarsest archive's row boundary: padGap then fills
+			// the seconds before the first bucket with zeros, so that row is
+			// an exact sum too.
+			start = floorDiv(start, wk.w.padPeriod) * wk.w.padPeriod
+		}
+		if err := wk.w.opts.RRD.Create(f.path, step, start, args); err != nil {
 			return err
 		}
 		wk.w.creates.Add(1)
-		f.last, f.opened = first-f.step, true
+		f.last, f.opened = start, true
 		return nil
 	}
 	last, step, err := wk.w.opts.RRD.LastUpdate(f.path)
@@ -299,7 +310,11 @@ func (wk *worker) render(f *file, n int) ([]string, int64) {
 		b := &f.buckets[i]
 		t = b.Time + 1
 		if t-prev > 1 {
-			rows = append(rows, unknownRow(t-1))
+			if f.lostTo > prev && f.lostTo < t {
+				rows = append(rows, unknownRow(f.lostTo))
+				prev = f.lostTo
+			}
+			rows = wk.padGap(rows, prev, t)
 		}
 		wk.buf = appendBucketRow(wk.buf[:0], b)
 		rows = append(rows, string(wk.buf))
@@ -307,6 +322,28 @@ func (wk *worker) render(f *file, n int) ([]string, int64) {
 	}
 	wk.rows = rows
 	return rows, t
+}
+
+// padGap appends rows for the missing update times (prev, t) of a tracelog
+// file. Seconds that share a row of the coarsest archive with written
+// seconds are zeros, so every consolidated row that holds data is an exact
+// sum of its seconds (an instance that sent nothing had no requests); the
+// whole rows in between stay unknown, so a long gap costs two rows' worth of
+// padding at most, never years of zeros.
+func (wk *worker) padGap(rows []string, prev, t int64) []string {
+	p := wk.w.padPeriod
+	leftEnd := min(t-1, (floorDiv(prev+p-1, p))*p) // end of prev's row
+	rightStart := max(leftEnd, floorDiv(t-1, p)*p)  // start of t's row
+	for u := prev + 1; u <= leftEnd; u++ {
+		rows = append(rows, zeroRow(u))
+	}
+	if rightStart > leftEnd {
+		rows = append(rows, unknownRow(rightStart))
+	}
+	for u := rightStart + 1; u < t; u++ {
+		rows = append(rows, zeroRow(u))
+	}
+	return rows
 }
 
 func (wk *worker) consume(f *file, n int) {

@@ -57,6 +57,10 @@ type Writer struct {
 	started bool
 	closed  bool
 
+	// padPeriod is the coarsest tracelog archive step in seconds: partial
+	// rows of it are padded with zeros (see padGap).
+	padPeriod int64
+
 	rows, skipped, dropped, errs, updates, creates atomic.Uint64
 	writeNs, maxWriteNs, queued                    atomic.Int64
 }
@@ -94,7 +98,10 @@ func NewWriter(o WriterOptions) (*Writer, error) {
 		o.Logger = slog.Default()
 	}
 	o.Logger = o.Logger.With("component", "rrdwriter")
-	w := &Writer{opts: o}
+	w := &Writer{opts: o, padPeriod: 1}
+	for _, r := range o.TracelogRRAs {
+		w.padPeriod = max(w.padPeriod, int64(r.Step/time.Second))
+	}
 	for range o.Workers {
 		w.workers = append(w.workers, newWorker(w))
 	}

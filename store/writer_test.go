@@ -203,24 +203,44 @@ func TestWriterTracelogRRD(t *testing.T) {
 	}
 }
 
-// Seconds missing between two writes are unknown, not filled with the next
-// second's counts.
-func TestWriterGapIsUnknown(t *testing.T) {
+// Seconds missing between two writes are never filled with the next
+// second's counts: inside a row of the coarsest archive (1 h) they are
+// zeros, so consolidated rows are exact sums; whole hours between are
+// unknown.
+func TestWriterGaps(t *testing.T) {
 	w := newTestWriter(t, WriterOptions{})
 	m := at("2026-03-01 12:00:00")
-	w.WriteBuckets(testKey, testBuckets(m, 10))
-	later := testBuckets(m+13, 3)
+	w.WriteBuckets(testKey, testBuckets(m+5, 10))
+	later := testBuckets(m+18, 3)
 	later[0].Requests = 99
 	w.WriteBuckets(testKey, later)
 	syncW(t, w)
-	rows := fetch(t, TracelogFile(w.opts.DataDir, testKey), "AVERAGE", 1, m, m+20)
-	for _, ts := range []int64{m + 11, m + 12, m + 13} {
-		if !math.IsNaN(rows[ts][0]) {
-			t.Errorf("row %d = %v, want unknown", ts, rows[ts])
+	file := TracelogFile(w.opts.DataDir, testKey)
+	rows := fetch(t, file, "AVERAGE", 1, m, m+30)
+	for _, ts := range []int64{m + 1, m + 5, m + 16, m + 17, m + 18} {
+		if rows[ts][0] != 0 {
+			t.Errorf("row %d = %v, want zeros", ts, rows[ts])
 		}
 	}
-	if rows[m+14][0] != 99 || rows[m+10][0] != 2 {
-		t.Errorf("rows %v %v", rows[m+10], rows[m+14])
+	if rows[m+19][0] != 99 || rows[m+15][0] != 2 {
+		t.Errorf("rows %v %v", rows[m+15], rows[m+19])
+	}
+	// The 1-minute row of 12:00 sums exactly: 10+3 buckets of 2 requests,
+	// one of them 99.
+	mins := fetch(t, file, "AVERAGE", 60, m, m+120)
+	if got, want := mins[m+60][0]*60, float64(12*2+99); math.Abs(got-want) > 1e-9 {
+		t.Errorf("12:00 requests %v, want %v", got, want)
+	}
+	// The 1-second archive keeps 3 h: check the seconds before moving on.
+	far := testBuckets(m+3*3600+7, 2) // two whole hours later
+	w.WriteBuckets(testKey, far)
+	syncW(t, w)
+	hours := fetch(t, file, "AVERAGE", 3600, m, m+4*3600)
+	if !math.IsNaN(hours[m+2*3600][0]) || !math.IsNaN(hours[m+3*3600][0]) {
+		t.Errorf("whole hours of the gap are not unknown: %v %v", hours[m+2*3600], hours[m+3*3600])
+	}
+	if got := fetch(t, file, "AVERAGE", 1, m+3*3600, m+3*3600+10); got[m+3*3600+1][0] != 0 || !sameValues(got[m+3*3600+9], bucketValues(far[1])) {
+		t.Errorf("hour of the late buckets not padded: %v", got)
 	}
 }
 
@@ -305,7 +325,8 @@ func TestWriterRetryAndQueueBound(t *testing.T) {
 	fake.setFail(0)
 	syncW(t, w)
 	rows := fake.rows(path)
-	// Seconds m+30..m+49 were dropped: the file has a gap marked unknown.
+	// Seconds m+30..m+49 were dropped: the file marks them unknown (an
+	// update at m+50), never zeros.
 	if len(rows) != 30+1+100 || !strings.HasPrefix(rows[30], strconv.FormatInt(m+50, 10)+":U") {
 		t.Fatalf("%d rows, row 30 %q", len(rows), rows[30])
 	}
