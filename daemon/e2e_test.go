@@ -270,7 +270,9 @@ func TestStartStopLoop(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- Run(ctx, []string{"-config", cfgFile}, strings.NewReader(""), io_discard{}, io_discard{}) }()
+		go func() {
+			done <- Run(ctx, []string{"-config", cfgFile}, strings.NewReader(""), io_discard{}, io_discard{})
+		}()
 		addr := "127.0.0.1:" + ports[0]
 		waitFor(t, 10*time.Second, "web listener (started last)", func() bool {
 			c, err := net.Dial("tcp", "127.0.0.1:"+ports[1])

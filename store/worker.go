@@ -333,7 +333,7 @@ func (wk *worker) render(f *file, n int) ([]string, int64) {
 func (wk *worker) padGap(rows []string, prev, t int64) []string {
 	p := wk.w.padPeriod
 	leftEnd := min(t-1, (floorDiv(prev+p-1, p))*p) // end of prev's row
-	rightStart := max(leftEnd, floorDiv(t-1, p)*p)  // start of t's row
+	rightStart := max(leftEnd, floorDiv(t-1, p)*p) // start of t's row
 	for u := prev + 1; u <= leftEnd; u++ {
 		rows = append(rows, zeroRow(u))
 	}
