@@ -128,7 +128,7 @@ func (b *builder) instance(i *tree.Instance) {
 }
 
 func (b *builder) lines(rpm, epm, wait, spr, restart string) {
-	b.line("LINE1", rpm, colRPM, "rpm", false)
+	b.line("LINE2", rpm, colRPM, "rpm", false)
 	b.line("LINE1", epm, colEPM, "epm", false)
 	b.line("LINE1", wait, colWaiting, "waiting", false)
 	b.line("LINE1", spr, colMaxRPM, "max rpm", true)

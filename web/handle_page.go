@@ -106,7 +106,8 @@ func (s *Server) chartView(c Chart) chartView {
 		v.RangeText = fmt.Sprintf("last %d hours", c.Hours)
 	} else {
 		v.HoursInput = defaultHours
-		v.RangeText = v.StartInput + " to " + v.EndInput
+		const show = "2006-01-02 15:04 MST"
+		v.RangeText = time.Unix(start, 0).In(s.loc).Format(show) + " to " + time.Unix(end, 0).In(s.loc).Format(show)
 	}
 	if c.Min != nil {
 		v.MinInput = strconv.FormatFloat(*c.Min, 'g', -1, 64)
