@@ -9,9 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"sync/atomic"
 
-	"graphmetrics/daemon/config"
 	"graphmetrics/parser"
 )
 
@@ -63,11 +62,11 @@ func runImport(ctx context.Context, args []string, stderr io.Writer) error {
 			break
 		}
 		if *dir {
-			readErr = readLines(f, lp.HandleDirLines)
+			readErr = readLines(f, cfg.Syslog.MaxMessage, &lp.oversize, lp.HandleDirLines)
 		} else {
 			m := parser.Message{Host: []byte(*host)}
 			prefix := []byte(*customer + " " + *instance + " ")
-			readErr = readLines(f, func(lines [][]byte) {
+			readErr = readLines(f, cfg.Syslog.MaxMessage, &lp.oversize, func(lines [][]byte) {
 				// Plain records: give them the named instance as a body prefix.
 				for i, l := range lines {
 					lines[i] = append(append(make([]byte, 0, len(prefix)+len(l)), prefix...), l...)
@@ -80,45 +79,59 @@ func runImport(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	closeErr := p.Close(context.Background())
-	st := lp.agg.Stats()
+	st, ws := lp.agg.Stats(), p.writer.Stats()
 	log.Info("import done", "files", len(files), "lines", lp.lines.Load(),
-		"rejected", lp.rejects.Snapshot(), "late", st.Late)
+		"rejected", lp.rejects.Snapshot(), "oversize", lp.oversize.Load(), "late", st.Late,
+		"rows_written", ws.Rows, "rows_already_present", ws.Skipped)
 	return errors.Join(readErr, closeErr)
 }
 
 // readLines feeds the lines of a plain or gzipped file to fn in batches.
-func readLines(path string, fn func([][]byte)) error {
+// Lines longer than maxLine are skipped and counted in oversize.
+func readLines(path string, maxLine int, oversize *atomic.Uint64, fn func([][]byte)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	var r io.Reader = bufio.NewReaderSize(f, 1<<20)
-	if br := r.(*bufio.Reader); isGzip(br) || strings.HasSuffix(path, ".gz") {
+	br := bufio.NewReaderSize(f, 1<<20)
+	r := br
+	if isGzip(br) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		defer zr.Close()
-		r = zr
+		r = bufio.NewReaderSize(zr, 1<<20)
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), config.Default().Syslog.MaxMessage)
 	batch := make([][]byte, 0, 1024)
-	for sc.Scan() {
-		batch = append(batch, bytes.Clone(sc.Bytes()))
-		if len(batch) == cap(batch) {
+	skipping := false
+	for {
+		line, err := r.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			skipping = true
+			continue
+		case skipping:
+			// The tail of an over-long line.
+			skipping = false
+			oversize.Add(1)
+		case len(line) > maxLine:
+			oversize.Add(1)
+		case len(line) > 0:
+			batch = append(batch, bytes.Clone(bytes.TrimRight(line, "\r\n")))
+		}
+		if len(batch) == cap(batch) || (err != nil && len(batch) > 0) {
 			fn(batch)
 			batch = batch[:0]
 		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 	}
-	if len(batch) > 0 {
-		fn(batch)
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }
 
 func isGzip(r *bufio.Reader) bool {

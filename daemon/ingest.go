@@ -73,6 +73,7 @@ type lineParser struct {
 	agg      *store.Aggregator
 	zones    *zones
 	lines    atomic.Uint64
+	oversize atomic.Uint64 // lines over the size limit, dropped before parsing
 	rejects  rejectCounters
 	logLimit *listen.LogLimiter
 	log      *slog.Logger

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"compress/gzip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func runImportCmd(t *testing.T, cfg string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(graphmetricsBin(t), append([]string{"import", "-config", cfg}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("import %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// import replays a plain trace.log into the same files as live input, and a
+// second replay changes nothing.
+func TestImportIdempotent(t *testing.T) {
+	dataDir := t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "gm.toml")
+	if err := os.WriteFile(cfg, []byte(testConfig(dataDir, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sample := "../../shared/testdata/zservertracelog-sample.log"
+	out := runImportCmd(t, cfg, "-customer", "acme", "-instance", "imported", "-host", "zope1", sample)
+	file := filepath.Join(dataDir, "rrd", "tracelog", "zope1", "acme", "imported.rrd")
+	checkSampleRRD(t, file)
+	before, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "rows_written=") {
+		t.Fatalf("no summary line:\n%s", out)
+	}
+
+	out = runImportCmd(t, cfg, "-customer", "acme", "-instance", "imported", "-host", "zope1", sample)
+	if !regexp.MustCompile(`rows_written=0 rows_already_present=[1-9]`).MatchString(out) {
+		t.Errorf("second import wrote rows:\n%s", out)
+	}
+	after, _ := os.ReadFile(file)
+	if string(before) != string(after) {
+		t.Errorf("second import changed the file")
+	}
+	checkSampleRRD(t, file)
+}
+
+// Directory-format files, gzipped or not, with an oversized line among them.
+func TestImportDirFormat(t *testing.T) {
+	dataDir := t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "gm.toml")
+	if err := os.WriteFile(cfg, []byte(testConfig(dataDir, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i, l := range sampleLines(t) {
+		if i == 100 {
+			b.WriteString("zope2 acme big " + strings.Repeat("x", 2<<20) + "\n")
+		}
+		b.WriteString("zope2 acme dir-plain : " + l + "\n")
+	}
+	plain := filepath.Join(t.TempDir(), "trace.log")
+	os.WriteFile(plain, []byte(b.String()), 0o644)
+	gz := filepath.Join(t.TempDir(), "trace.log.1.gz")
+	f, _ := os.Create(gz)
+	zw := gzip.NewWriter(f)
+	zw.Write([]byte(strings.ReplaceAll(b.String(), "dir-plain", "dir-gz")))
+	zw.Close()
+	f.Close()
+
+	out := runImportCmd(t, cfg, "-dir", plain, gz)
+	if !strings.Contains(out, "oversize=2") {
+		t.Errorf("oversized lines not counted:\n%s", out)
+	}
+	checkSampleRRD(t, filepath.Join(dataDir, "rrd", "tracelog", "zope2", "acme", "dir-plain.rrd"))
+	checkSampleRRD(t, filepath.Join(dataDir, "rrd", "tracelog", "zope2", "acme", "dir-gz.rrd"))
+}
+
+// A second process on the same data_dir is refused.
+func TestDataDirLock(t *testing.T) {
+	dataDir := t.TempDir()
+	startDaemon(t, dataDir, testConfig(dataDir, ""))
+	cfg := filepath.Join(t.TempDir(), "gm.toml")
+	os.WriteFile(cfg, []byte(testConfig(dataDir, "")), 0o644)
+	out, err := exec.Command(graphmetricsBin(t), "import", "-config", cfg, "-customer", "a", "-instance", "b",
+		"../../shared/testdata/zservertracelog-sample.log").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use by another graphmetrics") {
+		t.Errorf("import beside a running daemon: %v\n%s", err, out)
+	}
+}
