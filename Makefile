@@ -7,9 +7,15 @@ export CGO_ENABLED := 1
 # ziutek/rrd's cgo code trips a newer gcc check against librrd 1.7.2's headers.
 export CGO_CFLAGS := -O2 -Wno-incompatible-pointer-types
 
-# Debian packages the build, the tests and the benchmarks use.
-APT_PACKAGES := gcc pkg-config librrd-dev rrdtool util-linux bsdutils python3 \
-	syslog-ng-core chromium chromium-driver nodejs npm awscli procps
+# What the build, the tests and the benchmarks use, as FILE:DEBIAN-PACKAGE:
+# a package is installed only when its file is missing (node and npm may come
+# from elsewhere than Debian).
+NEEDS := /usr/bin/gcc:gcc /usr/bin/pkg-config:pkg-config \
+	/usr/include/rrd.h:librrd-dev /usr/bin/rrdtool:rrdtool \
+	/usr/bin/logger:bsdutils /usr/bin/python3:python3 \
+	/usr/sbin/syslog-ng:syslog-ng-core /usr/bin/chromium:chromium \
+	/usr/bin/aws:awscli /usr/bin/ps:procps /usr/bin/curl:curl
+KINESALITE_STAMP := .deps/kinesalite/.installed
 GO_SOURCES := $(shell find . -name '*.go' -not -path './.deps/*' 2>/dev/null) go.mod go.sum
 
 .PHONY: all deps apt-deps go-deps node-deps build run test test-short bench fuzz demo bench-filehop clean
@@ -19,7 +25,8 @@ all: build
 deps: apt-deps go-deps node-deps
 
 apt-deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	@missing=$$(for n in $(NEEDS); do [ -e "$${n%%:*}" ] || echo "$${n#*:}"; done; \
+		command -v npm >/dev/null || echo npm; command -v node >/dev/null || echo nodejs); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
@@ -29,8 +36,11 @@ apt-deps:
 go-deps:
 	@$(GO) mod download
 
-node-deps:
+node-deps: $(KINESALITE_STAMP)
+
+$(KINESALITE_STAMP): contrib/kinesalite/package.json $(wildcard contrib/kinesalite/package-lock.json) contrib/kinesalite/install.sh
 	@contrib/kinesalite/install.sh
+	@touch $@
 
 build: $(BIN)
 
