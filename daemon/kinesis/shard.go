@@ -120,7 +120,9 @@ func (s *streamReader) readShard(sh *shardInfo) bool {
 		}
 		iter = out.NextShardIterator
 		if len(out.Records) == 0 && lag == 0 {
-			next = time.Now().Add(c.opts.IdleInterval)
+			if idle := time.Now().Add(c.opts.IdleInterval); idle.After(next) {
+				next = idle
+			}
 		}
 	}
 }
