@@ -116,6 +116,15 @@ func TestBrowser(t *testing.T) {
 	login(t, ctx, e, "alice", alicePW)
 	submit(t, ctx, `button[data-instance="h1/acme/app-8080"]`)
 	chartsLoaded(t, ctx, 1)
+	// A trailing chart redraws itself (every minute; here at once).
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[any](`graphmetricsRefresh()`))
+	must(t, err, "refresh")
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+		const i = document.querySelector("figure.chart img[data-refresh]");
+		return i && /[?&]r=\d+/.test(i.src) && i.complete && i.naturalWidth > 0;
+	})()`, chromedp.WithPollingTimeout(30*time.Second)))
+	must(t, err, "wait for the refreshed chart")
+	chartsLoaded(t, ctx, 1)
 
 	// Show the sample's day: a fixed range, one-minute steps.
 	must(t, chromedp.Do(ctx,

@@ -13,4 +13,5 @@
     });
   }
   setInterval(refresh, 60000);
+  window.graphmetricsRefresh = refresh; // for tests
 })();
