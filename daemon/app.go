@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"graphmetrics/daemon/config"
+	"graphmetrics/daemon/kinesis"
 	"graphmetrics/daemon/listen"
 	"graphmetrics/web"
 )
@@ -25,8 +26,14 @@ type app struct {
 	pipe     *pipeline
 	syslog   *lineParser
 	listener *listen.Listener
+	kinesis  *kinesis.Consumer
 	db       *sql.DB
 	web      *web.Server
+	self     *selfMetrics
+	selfPrev struct {
+		updates   uint64
+		writeTime time.Duration
+	}
 }
 
 // runDaemon starts everything, waits for ctx, then shuts down in order:
@@ -69,6 +76,12 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		return fmt.Errorf("syslog: %w", err)
 	}
 
+	if err := a.startKinesis(); err != nil {
+		return err
+	}
+	a.self = newSelfMetrics(a.cfg.Self.Interval.Duration, a.pipe.writer, a.log, a.collectSelf)
+	a.self.Start()
+
 	if a.db, err = web.OpenDB(filepath.Join(a.cfg.DataDir, "graphmetrics.db")); err != nil {
 		return err
 	}
@@ -92,11 +105,46 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	return a.web.Start()
 }
 
+// startKinesis reads the configured streams into rrd/metrics/<stream>/.
+func (a *app) startKinesis() error {
+	k := a.cfg.Kinesis
+	if len(k.Streams) == 0 {
+		return nil
+	}
+	streams := make([]kinesis.Stream, 0, len(k.Streams))
+	for _, s := range k.Streams {
+		streams = append(streams, kinesis.Stream{Name: s.Name, Start: s.Start, Step: s.Step.Duration, Metric: s.Metric})
+	}
+	c, err := kinesis.New(kinesis.Options{
+		Region:    k.Region,
+		Endpoint:  k.Endpoint,
+		Streams:   streams,
+		StateDir:  filepath.Join(a.cfg.DataDir, "state"),
+		Sink:      a.pipe.writer,
+		Logger:    a.log,
+		FailAfter: k.FailAfter.Duration,
+	})
+	if err != nil {
+		return fmt.Errorf("kinesis: %w", err)
+	}
+	if err := c.Start(); err != nil {
+		return fmt.Errorf("kinesis: %w", err)
+	}
+	a.kinesis = c
+	return nil
+}
+
 // close stops the parts that were started, inputs first.
 func (a *app) close(ctx context.Context) error {
 	var errs []error
 	if a.listener != nil {
 		errs = append(errs, a.listener.Close(ctx))
+	}
+	if a.kinesis != nil {
+		errs = append(errs, a.kinesis.Close(ctx))
+	}
+	if a.self != nil {
+		a.self.Close()
 	}
 	if a.pipe != nil {
 		errs = append(errs, a.pipe.Close(ctx))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"graphmetrics/daemon/kinesis"
 	"graphmetrics/daemon/listen"
 	"graphmetrics/store"
 )
@@ -23,10 +24,19 @@ func (p *lineParser) status(running bool) inputStatus {
 	}
 }
 
+// kinesisStatus is the Kinesis input's part of /healthz.
+type kinesisStatus struct {
+	Running bool          `json:"running"`
+	Stats   kinesis.Stats `json:"stats"`
+}
+
 // healthStatus is the body of /healthz.
 type healthStatus struct {
-	Inputs map[string]inputStatus `json:"inputs"`
-	Writer store.WriterStats      `json:"writer"`
+	Inputs          map[string]inputStatus `json:"inputs"`
+	Kinesis         *kinesisStatus         `json:"kinesis,omitempty"`
+	Writer          store.WriterStats      `json:"writer"`
+	FlushAgeSeconds float64                `json:"flush_age_seconds"`
+	FlushStuck      bool                   `json:"flush_stuck"`
 }
 
 // health is /healthz: whether every input is running, with its counters.
@@ -41,8 +51,70 @@ func (a *app) health() (bool, any) {
 		st.Inputs["syslog"] = s
 		ok = ok && s.Running
 	}
+	if a.kinesis != nil {
+		st.Kinesis = &kinesisStatus{Running: a.kinesis.Healthy(), Stats: a.kinesis.Stats()}
+		ok = ok && st.Kinesis.Running
+	}
 	if a.pipe != nil {
 		st.Writer = a.pipe.writer.Stats()
 	}
+	if a.self != nil {
+		// Stuck: nothing fully written for three checks and three flushes.
+		age := a.self.FlushAge()
+		st.FlushAgeSeconds = age.Seconds()
+		st.FlushStuck = age > 3*(a.cfg.Self.Interval.Duration+a.cfg.Tracelog.FlushInterval.Duration)
+		ok = ok && !st.FlushStuck
+	}
 	return ok, st
+}
+
+// collectSelf hands every counter to the self-metrics writer: rate for
+// cumulative counters (written per second), emit for levels.
+func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...string)) {
+	for _, in := range a.pipe.inputs {
+		st := in.status(true)
+		rate(st.Lines, "input", in.name, "lines")
+		for reason, n := range st.Rejected {
+			rate(n, "input", in.name, "rejected", reason)
+		}
+		rate(in.oversize.Load(), "input", in.name, "rejected", "oversize_line")
+		rate(st.Aggregator.Late, "input", in.name, "late")
+		rate(st.Aggregator.Future, "input", in.name, "future")
+		rate(st.Aggregator.Unknown, "input", in.name, "unknown_code")
+		rate(st.Aggregator.Records, "input", in.name, "records")
+		emit(float64(st.Aggregator.Instances), "input", in.name, "instances")
+	}
+	if a.listener != nil {
+		for _, l := range a.listener.Stats() {
+			name := l.Network + "_" + l.Addr
+			rate(l.Messages, "syslog", name, "messages")
+			rate(l.KernelDrops, "syslog", name, "kernel_drops")
+			rate(l.Oversize, "syslog", name, "oversize")
+			rate(l.ReadErrors, "syslog", name, "read_errors")
+		}
+	}
+	if a.kinesis != nil {
+		ks := a.kinesis.Stats()
+		rate(ks.Records, "kinesis", "records")
+		for reason, n := range ks.Bad {
+			rate(n, "kinesis", "bad", reason)
+		}
+		rate(ks.Throttles, "kinesis", "throttles")
+		rate(ks.Errors, "kinesis", "errors")
+		for name, s := range ks.Streams {
+			emit(float64(s.LagMs), "kinesis", name, "lag_ms")
+			rate(s.Records, "kinesis", name, "records")
+		}
+	}
+	ws := a.pipe.writer.Stats()
+	rate(ws.Rows, "writer", "rows")
+	rate(ws.Skipped, "writer", "rows_skipped")
+	rate(ws.Dropped, "writer", "rows_dropped")
+	rate(ws.Errors, "writer", "errors")
+	rate(uint64(ws.WriteTime), "writer", "busy_ns") // ns of rrd_update per second
+	emit(float64(ws.Queued), "writer", "queued_rows")
+	if d := ws.Updates - a.selfPrev.updates; d > 0 && ws.Updates > a.selfPrev.updates {
+		emit((ws.WriteTime-a.selfPrev.writeTime).Seconds()*1000/float64(d), "writer", "update_ms_mean")
+	}
+	a.selfPrev.updates, a.selfPrev.writeTime = ws.Updates, ws.WriteTime
 }

@@ -56,9 +56,10 @@ type Tracelog struct {
 
 // Kinesis configures the metrics stream readers.
 type Kinesis struct {
-	Region   string   `toml:"region"`
-	Endpoint string   `toml:"endpoint"`
-	Streams  []Stream `toml:"streams"`
+	Region    string   `toml:"region"`
+	Endpoint  string   `toml:"endpoint"`
+	FailAfter Duration `toml:"fail_after"`
+	Streams   []Stream `toml:"streams"`
 }
 
 // Stream is one Kinesis stream.
@@ -104,7 +105,7 @@ func Default() Config {
 			IdleTimeout:   Duration{5 * time.Minute},
 			Archives:      DefaultArchives(),
 		},
-		Kinesis: Kinesis{Region: "us-east-1", Streams: []Stream{}},
+		Kinesis: Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, Streams: []Stream{}},
 		Web:     Web{Listen: "127.0.0.1:8080"},
 		Self:    Self{Interval: Duration{10 * time.Second}},
 	}

@@ -104,11 +104,16 @@ func (c *Config) Validate() error {
 			bad("kinesis.endpoint", "%q is not an http(s) URL", k.Endpoint)
 		}
 	}
+	if k.FailAfter.Duration < time.Second {
+		bad("kinesis.fail_after", "must be at least 1s")
+	}
 	seen := map[string]bool{}
 	for i, s := range k.Streams {
 		key := fmt.Sprintf("kinesis.streams[%d]", i)
 		if s.Name == "" {
 			bad(key+".name", "must not be empty")
+		} else if s.Name == "_self" {
+			bad(key+".name", "_self is reserved for the daemon's own metrics")
 		} else if seen[s.Name] {
 			bad(key+".name", "stream %q listed twice", s.Name)
 		}
