@@ -1,0 +1,401 @@
+package tail
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+	"time"
+)
+
+// work is one block on its way to the handler goroutine: the lines alias
+// buf. A work with a marker instead asks for a checkpoint of the positions
+// it carries, after every block sent before it.
+type work struct {
+	buf   []byte
+	lines [][]byte
+	mark  *marker
+}
+
+type marker struct {
+	files  []ident
+	nextID uint64
+	final  bool
+}
+
+// atReader reads a file from a position with pread, so the descriptor's
+// own offset never matters.
+type atReader struct {
+	f   *os.File
+	off int64
+}
+
+func (r *atReader) Read(p []byte) (int, error) {
+	n, err := r.f.ReadAt(p, r.off)
+	r.off += int64(n)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
+}
+
+// countReader counts the bytes read from disk (compressed ones for .gz).
+type countReader struct {
+	r io.Reader
+	t *Tailer
+}
+
+func (c countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.t.addRead(n)
+	return n, err
+}
+
+// consume reads r, which starts at stream position f.Offset, to its end:
+// complete lines go to the handler in blocks and f.Offset moves past each
+// block once it is sent. A line longer than MaxLine is counted and skipped
+// up to its '\n'. Only when final (a .gz, which never grows) is a last
+// line without '\n' complete. It returns the stream position examined up
+// to, partial line included.
+func (t *Tailer) consume(ctx context.Context, f *file, r io.Reader, final bool) (int64, error) {
+	var (
+		carry    = t.carry[:0]
+		skipping bool
+		base     = f.Offset // stream position of the block's first byte
+	)
+	for {
+		w, err := t.getWork(ctx)
+		if err != nil {
+			return base, err
+		}
+		n0 := copy(w.buf, carry)
+		n, rerr := fill(r, w.buf[n0:])
+		eof := rerr == io.EOF
+		data := w.buf[:n0+n]
+		start := 0     // first byte not yet part of a complete line
+		ended := false // a line ended in this block
+		for start < len(data) {
+			i := bytes.IndexByte(data[start:], '\n')
+			if i < 0 {
+				break
+			}
+			t.addLine(w, data[start:start+i], &skipping)
+			start += i + 1
+			ended = true
+		}
+		if eof && final && start < len(data) && !skipping {
+			t.addLine(w, data[start:], &skipping)
+			start, ended = len(data), true
+		}
+		if !skipping {
+			// NULs before a line (the hole a copytruncate leaves behind a
+			// writer without O_APPEND) are not part of it.
+			for start < len(data) && data[start] == 0 {
+				start++
+			}
+		}
+		rest := data[start:]
+		next := base + int64(start)
+		switch {
+		case skipping:
+			next = base + int64(len(data))
+			carry = carry[:0]
+		case len(rest) > t.opts.MaxLine:
+			skipping = true
+			next = base + int64(len(data))
+			carry = carry[:0]
+		default:
+			carry = append(carry[:0], rest...)
+		}
+		if len(w.lines) > 0 {
+			if err := t.send(ctx, w); err != nil {
+				return base, err
+			}
+		} else {
+			t.recycle(w)
+		}
+		if ended {
+			// Every complete line up to here is handed over (or was an
+			// oversize line, skipped): the position may move.
+			f.Offset = base + int64(start)
+			t.dirty = true
+		}
+		base = next
+		t.carry = carry
+		if eof {
+			return base + int64(len(carry)), nil
+		}
+		if rerr != nil {
+			// The complete lines before the error are handed over; the
+			// caller retries from the position.
+			return base + int64(len(carry)), rerr
+		}
+		t.between()
+	}
+}
+
+// fill reads until p is full or r fails; a clean end is io.EOF.
+func fill(r io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := r.Read(p[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// addLine queues one line (without its '\n'), or counts it when it is the
+// end of an oversize line.
+func (t *Tailer) addLine(w *work, line []byte, skipping *bool) {
+	if *skipping || len(line) > t.opts.MaxLine {
+		*skipping = false
+		t.stats.oversize.Add(1)
+		t.limit.Log(t.log, "oversize", "line longer than max_line skipped", "max_line", t.opts.MaxLine)
+		return
+	}
+	// A copytruncate against a writer without O_APPEND leaves a hole of
+	// NULs where the old content was.
+	for len(line) > 0 && line[0] == 0 {
+		line = line[1:]
+	}
+	if len(line) > 0 {
+		w.lines = append(w.lines, line)
+	}
+}
+
+func (t *Tailer) getWork(ctx context.Context) (*work, error) {
+	select {
+	case w := <-t.free:
+		w.lines = w.lines[:0]
+		w.mark = nil
+		return w, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (t *Tailer) recycle(w *work) { t.free <- w }
+
+func (t *Tailer) send(ctx context.Context, w *work) error {
+	select {
+	case t.work <- w:
+		t.stats.lines.Add(uint64(len(w.lines)))
+		t.prog.lines += uint64(len(w.lines))
+		return nil
+	case <-ctx.Done():
+		t.recycle(w)
+		return ctx.Err()
+	}
+}
+
+// readPlain reads what is new in a plain file, noticing truncation and
+// replaced content first.
+func (t *Tailer) readPlain(ctx context.Context, f *file, now time.Time) error {
+	if f.Twin != 0 {
+		return nil
+	}
+	if f.f == nil {
+		if f.readTo == f.size && f.readTo >= 0 {
+			return nil // dormant and unchanged since it was closed
+		}
+		if err := t.reopen(f); err != nil {
+			return err
+		}
+	}
+	fi, err := f.f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", f.Path, err)
+	}
+	f.size, f.mtime = fi.Size(), fi.ModTime()
+	if f.size == f.readTo {
+		return nil
+	}
+	at, head, err := plainHead(f.f, f.size)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", f.Path, err)
+	}
+	n := len(head)
+	if f.FPLen > 0 && (at != f.FPAt || n < f.FPLen || fingerprint(head[:f.FPLen]) != f.FP || f.size < f.Offset) {
+		// Cut (copytruncate) or rewritten in place under the same inode.
+		t.stats.rotations.Add(1)
+		t.log.Info("file truncated or replaced: reading it from the start", "path", f.Path, "offset", f.Offset, "size", f.size)
+		t.tab.forkTruncated(f, now)
+	}
+	switch {
+	case n == 0:
+		f.readTo = f.size // nothing but NULs so far
+		return nil
+	case f.FPLen == 0:
+		t.tab.match(f, at, head)
+		t.dirty = true
+		if f.Twin != 0 {
+			t.log.Info("file is a copy of a followed file: read after that one ends", "path", f.Path)
+			return nil
+		}
+		if f.Offset > 0 {
+			t.log.Info("file is a copy of a finished file: reading after its end", "path", f.Path, "offset", f.Offset)
+		}
+	case n > f.FPLen:
+		f.FPLen, f.FP = n, fingerprint(head)
+		t.dirty = true
+	}
+	before := f.Offset
+	readTo, err := t.consume(ctx, f, countReader{&atReader{f: f.f, off: f.Offset}, t}, false)
+	if readTo > f.readTo {
+		f.lastGrow = now
+	}
+	f.readTo = readTo
+	if f.Offset != before {
+		f.lastGrow = now
+	}
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("read %s: %w", f.Path, err)
+	}
+	return nil
+}
+
+// seekData is lseek's SEEK_DATA: the next offset that is not a hole.
+const seekData = 3
+
+// plainHead finds where a file's content starts, after any hole of NULs
+// (sparse or written), and reads up to fpMax bytes from there.
+func plainHead(fd *os.File, size int64) (int64, []byte, error) {
+	buf := make([]byte, fpMax)
+	n, err := fd.ReadAt(buf, 0)
+	if err != nil && err != io.EOF {
+		return 0, nil, err
+	}
+	if n == 0 || buf[0] != 0 {
+		return 0, buf[:n], nil
+	}
+	var at int64
+	if d, err := fd.Seek(0, seekData); err == nil {
+		at = d
+	} else if errors.Is(err, syscall.ENXIO) {
+		return size, nil, nil // all hole
+	}
+	chunk := make([]byte, 64<<10)
+	for {
+		n, err := fd.ReadAt(chunk, at)
+		if i := bytes.IndexFunc(chunk[:n], func(r rune) bool { return r != 0 }); i >= 0 {
+			at += int64(i)
+			break
+		}
+		at += int64(n)
+		if err == io.EOF {
+			return at, nil, nil
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+	n, err = fd.ReadAt(buf, at)
+	if err != nil && err != io.EOF {
+		return 0, nil, err
+	}
+	return at, buf[:n], nil
+}
+
+// reopen opens a dormant file by path, if the path still names it.
+func (t *Tailer) reopen(f *file) error {
+	fd, err := os.Open(f.Path)
+	if err != nil {
+		return err
+	}
+	fi, err := fd.Stat()
+	if err != nil {
+		fd.Close()
+		return fmt.Errorf("stat %s: %w", f.Path, err)
+	}
+	if keyOf(fi) != f.key() {
+		fd.Close()
+		return errMoved
+	}
+	f.f = fd
+	return nil
+}
+
+var errMoved = errors.New("path names another file now")
+
+// gzSettle: a .gz is only read once it has not changed for this long,
+// so that one being written by gzip is not taken for a finished one.
+const gzSettle = 2 * time.Second
+
+// readGZ reads a .gz file once, from its decompressed offset to the end.
+// An incomplete stream (still being written, or cut) is retried when the
+// file changes; its lines read so far stay counted.
+func (t *Tailer) readGZ(ctx context.Context, f *file, now time.Time) error {
+	if f.Done || f.Twin != 0 || f.readTo == f.size || now.Sub(f.mtime) < gzSettle {
+		return nil
+	}
+	if f.f == nil {
+		if err := t.reopen(f); err != nil {
+			return err
+		}
+	}
+	f.readTo = f.size // one attempt per size
+	zr, err := gzip.NewReader(bufio.NewReaderSize(countReader{io.NewSectionReader(f.f, 0, f.size), t}, 256<<10))
+	if err != nil {
+		return fmt.Errorf("gzip %s: %w", f.Path, err)
+	}
+	head := make([]byte, fpMax)
+	n, err := io.ReadFull(zr, head)
+	head = head[:n]
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return fmt.Errorf("gzip %s: %w", f.Path, err)
+	}
+	if f.FPLen > 0 && (n < f.FPLen || fingerprint(head[:f.FPLen]) != f.FP) {
+		t.stats.rotations.Add(1)
+		t.log.Info(".gz file replaced: reading it from the start", "path", f.Path)
+		t.tab.forkTruncated(f, now)
+	}
+	if f.FPLen < n {
+		if f.FPLen == 0 && n >= fpMinMatch {
+			t.tab.match(f, 0, head)
+			if f.Twin != 0 {
+				t.log.Info(".gz is a copy of a followed file: read after that one ends", "path", f.Path)
+				f.readTo = -1
+				t.dirty = true
+				return nil
+			}
+		}
+		f.FPLen, f.FP = n, fingerprint(head)
+		t.dirty = true
+	}
+	r := io.MultiReader(bytes.NewReader(head), zr)
+	if _, err := io.CopyN(io.Discard, r, f.Offset); err != nil {
+		if err == io.EOF {
+			f.Done = true // the copy holds nothing new
+			f.closeFD()
+			t.dirty = true
+			return nil
+		}
+		return fmt.Errorf("gzip %s: %w", f.Path, err)
+	}
+	if f.Offset > 0 {
+		t.log.Info("reading .gz after what its original already gave", "path", f.Path, "offset", f.Offset)
+	}
+	_, err = t.consume(ctx, f, r, true)
+	switch {
+	case err == nil:
+		f.Done = true
+		f.closeFD()
+		t.dirty = true
+		return nil
+	case ctx.Err() != nil:
+		f.readTo = -1
+		return nil
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("gzip %s incomplete (retried when it changes): %w", f.Path, err)
+	default:
+		return fmt.Errorf("gzip %s: %w", f.Path, err)
+	}
+}
