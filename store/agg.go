@@ -196,25 +196,39 @@ func (a *Aggregator) Checkpoint(ctx context.Context) ([]byte, error) {
 // Close finalizes every pending bucket, hands everything to the Sink, waits
 // until it is written and stops the goroutines.
 func (a *Aggregator) Close(ctx context.Context) error {
+	_, err := a.CloseCheckpoint(ctx)
+	return err
+}
+
+// CloseCheckpoint is Close for a replayable input's last checkpoint: it
+// also returns the state that is left (in-flight RIDs, how far each
+// instance is final) for Restore, so the input can resume at its read
+// position after a restart; records for seconds written here then count
+// as late. After the first call it returns nil, nil.
+func (a *Aggregator) CloseCheckpoint(ctx context.Context) ([]byte, error) {
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
-		return nil
+		return nil, nil
 	}
 	a.closed = true
 	close(a.done)
 	a.mu.Unlock()
-	if _, err := a.control(ctx, ctlClose); err != nil {
-		return err
+	cs, err := a.control(ctx, ctlClose)
+	if err != nil {
+		return nil, err
 	}
 	a.wg.Wait()
 	if err := a.opts.Sink.Sync(ctx); err != nil {
-		return fmt.Errorf("close aggregator: %w", err)
+		return nil, fmt.Errorf("close aggregator: %w", err)
 	}
-	return nil
+	var snap snapshot
+	for _, c := range cs {
+		snap.Instances = append(snap.Instances, c.snap...)
+	}
+	return snap.encode()
 }
 
-// tickNow runs the periodic wall-clock pass and flush at once (tests).
 func (a *Aggregator) tickNow(ctx context.Context) error {
 	_, err := a.control(ctx, ctlTick)
 	return err

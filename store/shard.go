@@ -78,6 +78,7 @@ func (s *shard) handle(c *ctl) {
 			in.finalize(in.end())
 		}
 		s.flush()
+		c.snap = s.snapshot()
 	}
 	close(c.done)
 }
