@@ -8,11 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"graphmetrics/daemon/config"
 	"graphmetrics/daemon/kinesis"
 	"graphmetrics/daemon/listen"
+	"graphmetrics/daemon/tail"
 	"graphmetrics/web"
 )
 
@@ -27,6 +29,9 @@ type app struct {
 	syslog   *lineParser
 	listener *listen.Listener
 	kinesis  *kinesis.Consumer
+	tail     *tail.Tailer
+	tailIn   *lineParser
+	closing  atomic.Bool // the tailer's next checkpoint is its last
 	db       *sql.DB
 	web      *web.Server
 	self     *selfMetrics
@@ -76,6 +81,9 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		return fmt.Errorf("syslog: %w", err)
 	}
 
+	if err := a.startTail(); err != nil {
+		return err
+	}
 	if err := a.startKinesis(); err != nil {
 		return err
 	}
@@ -103,6 +111,45 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	return a.web.Start()
+}
+
+// startTail follows the syslog-ng directory files. The tailer is the only
+// feeder of its aggregator and snapshots its state with the file positions,
+// so a restart neither loses nor double-counts a line.
+func (a *app) startTail() error {
+	c := a.cfg.Tail
+	if len(c.Paths) == 0 {
+		return nil
+	}
+	in, err := a.pipe.newLineParser("tail")
+	if err != nil {
+		return err
+	}
+	t, err := tail.New(tail.Options{
+		Paths:        c.Paths,
+		PollInterval: c.PollInterval.Duration,
+		StateFile:    filepath.Join(a.cfg.DataDir, "state", "tail.json"),
+		MaxLine:      a.cfg.Syslog.MaxMessage,
+		Handle:       in.HandleDirLines,
+		Checkpoint: func(ctx context.Context) ([]byte, error) {
+			if a.closing.Load() {
+				// Shutdown: write every pending second too.
+				return in.agg.CloseCheckpoint(ctx)
+			}
+			return in.agg.Checkpoint(ctx)
+		},
+		Restore:            in.agg.Restore,
+		CheckpointInterval: a.cfg.Tracelog.FlushInterval.Duration,
+		Logger:             a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("tail: %w", err)
+	}
+	if err := t.Start(); err != nil {
+		return fmt.Errorf("tail: %w", err)
+	}
+	a.tail, a.tailIn = t, in
+	return in.agg.Start()
 }
 
 // startKinesis reads the configured streams into rrd/metrics/<stream>/.
@@ -139,6 +186,10 @@ func (a *app) close(ctx context.Context) error {
 	var errs []error
 	if a.listener != nil {
 		errs = append(errs, a.listener.Close(ctx))
+	}
+	if a.tail != nil {
+		a.closing.Store(true)
+		errs = append(errs, a.tail.Close(ctx))
 	}
 	if a.kinesis != nil {
 		errs = append(errs, a.kinesis.Close(ctx))

@@ -3,6 +3,7 @@ package main
 import (
 	"graphmetrics/daemon/kinesis"
 	"graphmetrics/daemon/listen"
+	"graphmetrics/daemon/tail"
 	"graphmetrics/store"
 )
 
@@ -34,6 +35,7 @@ type kinesisStatus struct {
 type healthStatus struct {
 	Inputs          map[string]inputStatus `json:"inputs"`
 	Kinesis         *kinesisStatus         `json:"kinesis,omitempty"`
+	Tail            *tail.Stats            `json:"tail,omitempty"`
 	Writer          store.WriterStats      `json:"writer"`
 	FlushAgeSeconds float64                `json:"flush_age_seconds"`
 	FlushStuck      bool                   `json:"flush_stuck"`
@@ -49,6 +51,12 @@ func (a *app) health() (bool, any) {
 			s.Listeners = a.listener.Stats()
 		}
 		st.Inputs["syslog"] = s
+		ok = ok && s.Running
+	}
+	if a.tail != nil {
+		s := a.tailIn.status(!a.closing.Load())
+		st.Tail = ptr(a.tail.Stats())
+		st.Inputs["tail"] = s
 		ok = ok && s.Running
 	}
 	if a.kinesis != nil {
@@ -118,3 +126,5 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 	}
 	a.selfPrev.updates, a.selfPrev.writeTime = ws.Updates, ws.WriteTime
 }
+
+func ptr[T any](v T) *T { return &v }
