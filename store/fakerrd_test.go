@@ -79,17 +79,24 @@ func (f *fakeRRD) Update(path string, rows []string) error {
 	return nil
 }
 
-func (f *fakeRRD) LastUpdate(path string) (int64, time.Duration, error) {
+func (f *fakeRRD) Info(path string) (FileInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failing() {
-		return 0, 0, errFakeDiskFull
+		return FileInfo{}, errFakeDiskFull
 	}
 	ff, ok := f.files[path]
 	if !ok {
-		return 0, 0, fmt.Errorf("info %s: no such file", path)
+		return FileInfo{}, fmt.Errorf("info %s: %w", path, os.ErrNotExist)
 	}
-	return ff.last, ff.step, nil
+	var ds []string
+	for _, a := range ff.args {
+		if name, ok := strings.CutPrefix(a, "DS:"); ok {
+			name, _, _ = strings.Cut(name, ":")
+			ds = append(ds, name)
+		}
+	}
+	return FileInfo{Last: ff.last, Step: ff.step, DS: ds}, nil
 }
 
 func (f *fakeRRD) rows(path string) []string {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -15,9 +16,23 @@ type RRD interface {
 	Create(path string, step time.Duration, start int64, args []string) error
 	// Update applies rows ("T:v1:v2:...", T strictly increasing) in order.
 	Update(path string, rows []string) error
-	// LastUpdate reads a file's last update time and step.
-	LastUpdate(path string) (last int64, step time.Duration, err error)
+	// Info reads a file's last update, step and data sources. A missing
+	// file's error wraps os.ErrNotExist; a file that is there and readable
+	// but not a whole RRD file (truncated, garbage) gives an error wrapping
+	// ErrCorrupt; anything else (I/O, permissions) is neither.
+	Info(path string) (FileInfo, error)
 }
+
+// FileInfo is what the Writer needs to know about an existing file.
+type FileInfo struct {
+	Last int64         // last update, Unix s
+	Step time.Duration // the file's step
+	DS   []string      // data source names in file order
+}
+
+// ErrCorrupt marks a file that librrd cannot use although the OS can read
+// it: the Writer moves such a file aside and starts a new one.
+var ErrCorrupt = errors.New("corrupt RRD file")
 
 // RRA is one round-robin archive: consolidation function, the interval one
 // row covers, and how long the archive reaches back.

@@ -3,7 +3,10 @@ package store
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ziutek/rrd"
@@ -42,7 +45,44 @@ func (LibRRD) Create(path string, step time.Duration, start int64, args []string
 		}
 		return fmt.Errorf("create %s: %w", path, err)
 	}
+	// librrd 1.7 writes a temporary file and renames it over the empty
+	// placeholder ziutek/rrd makes; when that write fails (disk full) it
+	// still reports success and the placeholder stays. Check the result.
+	if _, err := rrd.Info(path); err != nil {
+		os.Remove(path)
+		if noSpaceFor(filepath.Dir(path), createSize(args)) {
+			return fmt.Errorf("create %s: %w", path, syscall.ENOSPC)
+		}
+		return fmt.Errorf("create %s: librrd left an unusable file: %v", path, err)
+	}
 	return nil
+}
+
+// createSize estimates a new file's size: its archives' rows (the header
+// is a few KB).
+func createSize(args []string) int64 {
+	var ds, rows int64
+	for _, a := range args {
+		f := strings.Split(a, ":")
+		switch {
+		case f[0] == "DS":
+			ds++
+		case f[0] == "RRA" && len(f) >= 5:
+			n, _ := strconv.ParseInt(f[4], 10, 64)
+			rows += n
+		}
+	}
+	return rows*ds*8 + 4096
+}
+
+// noSpaceFor says whether the file system holding dir has less than n
+// bytes free.
+func noSpaceFor(dir string, n int64) bool {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return false
+	}
+	return int64(st.Bavail)*st.Bsize < n
 }
 
 // Update passes all rows to one rrd_update call.
@@ -60,15 +100,40 @@ func (LibRRD) Update(path string, rows []string) error {
 	return nil
 }
 
-func (LibRRD) LastUpdate(path string) (int64, time.Duration, error) {
+// Info reads the file with librrd. librrd reports errno only as text, so
+// when it fails the file is opened here: if the OS cannot open it, that
+// error is returned (missing, permissions); if it can, librrd rejected
+// the content (empty, truncated, garbage) and the error wraps ErrCorrupt.
+func (LibRRD) Info(path string) (FileInfo, error) {
 	info, err := rrd.Info(path)
 	if err != nil {
-		return 0, 0, fmt.Errorf("info %s: %w", path, err)
+		fh, oerr := os.Open(path)
+		if oerr != nil {
+			return FileInfo{}, fmt.Errorf("info %s: %w", path, oerr)
+		}
+		st, serr := fh.Stat()
+		fh.Close()
+		if serr != nil {
+			return FileInfo{}, fmt.Errorf("info %s: %w", path, serr)
+		}
+		if !st.Mode().IsRegular() {
+			return FileInfo{}, fmt.Errorf("info %s: not a regular file", path)
+		}
+		return FileInfo{}, fmt.Errorf("info %s: %w: %v", path, ErrCorrupt, err)
 	}
 	last, ok1 := info["last_update"].(uint)
 	step, ok2 := info["step"].(uint)
-	if !ok1 || !ok2 || step == 0 {
-		return 0, 0, fmt.Errorf("info %s: no last_update/step", path)
+	idx, ok3 := info["ds.index"].(map[string]any)
+	if !ok1 || !ok2 || !ok3 || step == 0 {
+		return FileInfo{}, fmt.Errorf("info %s: %w: no last_update, step or ds", path, ErrCorrupt)
 	}
-	return int64(last), time.Duration(step) * time.Second, nil
+	ds := make([]string, len(idx))
+	for name, v := range idx {
+		i, ok := v.(uint)
+		if !ok || int(i) >= len(ds) || ds[i] != "" {
+			return FileInfo{}, fmt.Errorf("info %s: %w: bad ds index", path, ErrCorrupt)
+		}
+		ds[i] = name
+	}
+	return FileInfo{Last: int64(last), Step: time.Duration(step) * time.Second, DS: ds}, nil
 }

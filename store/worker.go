@@ -4,8 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"log/slog"
 	"slices"
 	"strconv"
 	"time"
@@ -29,6 +28,7 @@ type file struct {
 	metric  bool
 	step    int64 // seconds
 	opened  bool  // last is known
+	known   bool  // the file existed earlier in this run (vanishing = deleted)
 	last    int64 // the file's last update
 	buckets []Bucket
 	points  []Point // in arrival order
@@ -40,14 +40,15 @@ type file struct {
 func (f *file) queued() int { return len(f.buckets) + len(f.points) }
 
 type worker struct {
-	w       *Writer
-	in      chan job
-	files   map[string]*file
-	failed  map[*file]struct{} // files with rows left after an error
-	queued  int
-	buf     []byte
-	rows    []string
-	lastLog time.Time
+	w      *Writer
+	in     chan job
+	files  map[string]*file
+	failed map[*file]struct{} // files with rows left after an error
+	queued int
+	buf    []byte
+	rows   []string
+
+	writeLog, dropLog, goneLog, corruptLog logLimit
 }
 
 func newWorker(w *Writer) *worker {
@@ -114,7 +115,10 @@ func (wk *worker) add(j job) {
 		if over <= 0 {
 			break
 		}
-		wk.drop(g, min(over, g.queued()))
+		n := min(over, g.queued())
+		wk.drop(g, n)
+		wk.logf(&wk.dropLog, slog.LevelError, "rrd write queue full, dropped the oldest rows",
+			"file", g.path, "rows", n, "max_queued", wk.w.opts.MaxQueued)
 	}
 }
 
@@ -157,23 +161,47 @@ func (wk *worker) write(f *file) {
 		return
 	}
 	wk.w.errs.Add(1)
+	full := isNoSpace(err)
+	if full {
+		wk.w.diskFull.Add(1)
+	}
 	f.opened = false
 	wk.failed[f] = struct{}{}
-	if time.Since(wk.lastLog) >= time.Minute {
-		wk.lastLog = time.Now()
-		wk.w.opts.Logger.Error("rrd write failed, will retry", "file", f.path, "queued", wk.queued, "err", err)
-	}
+	wk.logf(&wk.writeLog, slog.LevelError, "rrd write failed, will retry", "file", f.path,
+		"queued", wk.queued, "disk_full", full, "err", err)
 }
 
+// writeFile opens f if needed and writes its queued rows. When an update
+// fails the file is looked at again at once: one deleted or damaged under
+// us is replaced (see open) and the rows go to the new file in the same
+// flush; otherwise the error stands and the rows wait for a retry.
 func (wk *worker) writeFile(f *file) error {
 	if f.queued() == 0 {
 		return nil
 	}
 	if !f.opened {
-		if err := wk.open(f, wk.firstUpdate(f)); err != nil {
+		if _, err := wk.open(f, wk.firstUpdate(f)); err != nil {
 			return err
 		}
 	}
+	err := wk.updateRows(f)
+	if err == nil {
+		return nil
+	}
+	f.opened = false
+	created, oerr := wk.open(f, wk.firstUpdate(f))
+	if oerr != nil {
+		return errors.Join(err, oerr)
+	}
+	if !created {
+		return err
+	}
+	wk.w.errs.Add(1) // the failed update; a failure from here on is counted by write
+	return wk.updateRows(f)
+}
+
+// updateRows writes f's queued rows to the open file, RowsPerUpdate a call.
+func (wk *worker) updateRows(f *file) error {
 	wk.skipOld(f)
 	for f.queued() > 0 {
 		n := min(f.queued(), wk.w.opts.RowsPerUpdate)
@@ -197,48 +225,6 @@ func (wk *worker) firstUpdate(f *file) int64 {
 		return f.points[0].Time
 	}
 	return f.buckets[0].Time + 1
-}
-
-// open learns the file's last update, creating the file if needed so that
-// it accepts first (Unix s) as its first update.
-func (wk *worker) open(f *file, first int64) error {
-	if _, err := os.Stat(f.path); errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", f.path, err)
-		}
-		step := time.Duration(f.step) * time.Second
-		args := metricArgs(step)
-		if !f.metric {
-			args = tracelogArgs(wk.w.opts.TracelogHeartbeat, wk.w.opts.TracelogRRAs)
-		}
-		start := first - f.step
-		if !f.metric {
-			// Start at the coarsest archive's row boundary: padGap then fills
-			// the seconds before the first bucket with zeros, so that row is
-			// an exact sum too.
-			start = floorDiv(start, wk.w.padPeriod) * wk.w.padPeriod
-		}
-		if err := wk.w.opts.RRD.Create(f.path, step, start, args); err != nil {
-			return err
-		}
-		wk.w.creates.Add(1)
-		f.last, f.opened = start, true
-		return nil
-	}
-	last, step, err := wk.w.opts.RRD.LastUpdate(f.path)
-	if err != nil {
-		return err
-	}
-	if s := int64(step / time.Second); f.metric && s != f.step {
-		// The file's own step decides: move queued points to it.
-		for i := range f.points {
-			f.points[i].Time = stepEnd(f.points[i].Time-f.step, s)
-		}
-		f.step = s
-		wk.lastWins(f)
-	}
-	f.last, f.opened = last, true
-	return nil
 }
 
 // stepEnd is the update time of the step [kS, (k+1)S) holding t: (k+1)S.

@@ -43,6 +43,9 @@ type WriterStats struct {
 	WriteTime time.Duration // total time in update calls
 	MaxWrite  time.Duration // longest update call
 	Queued    int64         // rows waiting for a retry
+	DiskFull  uint64        // failed writes that were out of disk space (ENOSPC)
+	Recreated uint64        // files deleted while in use and created again
+	Corrupt   uint64        // corrupt files moved aside as <name>.corrupt-<time> and created again
 }
 
 // Writer writes tracelog buckets and metric points into RRD files. Files
@@ -62,6 +65,7 @@ type Writer struct {
 	padPeriod int64
 
 	rows, skipped, dropped, errs, updates, creates atomic.Uint64
+	diskFull, recreated, corrupt                   atomic.Uint64
 	writeNs, maxWriteNs, queued                    atomic.Int64
 }
 
@@ -244,7 +248,8 @@ func (w *Writer) Stats() WriterStats {
 		Rows: w.rows.Load(), Skipped: w.skipped.Load(), Dropped: w.dropped.Load(),
 		Errors: w.errs.Load(), Updates: w.updates.Load(), Creates: w.creates.Load(),
 		WriteTime: time.Duration(w.writeNs.Load()), MaxWrite: time.Duration(w.maxWriteNs.Load()),
-		Queued: w.queued.Load(),
+		Queued: w.queued.Load(), DiskFull: w.diskFull.Load(), Recreated: w.recreated.Load(),
+		Corrupt: w.corrupt.Load(),
 	}
 }
 
