@@ -56,6 +56,9 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	name := strings.ToLower(strings.TrimSpace(r.PostFormValue("user")))
+	if len(name) > 64 {
+		name = name[:64] // no user name is longer; bounds the throttle's keys
+	}
 	pw := r.PostFormValue("password")
 	d := loginData{User: name, Next: localPath(r.PostFormValue("next"))}
 	addr := remoteIP(r)

@@ -3,12 +3,14 @@ package web
 import (
 	"bytes"
 	"image/png"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,8 +186,27 @@ func TestGraphRefusesBadNamesAndSizes(t *testing.T) {
 	}
 }
 
+// syncBuffer collects log output written from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 func TestGraphRRDErrorIsAnImage(t *testing.T) {
-	e := newEnv(t, Options{})
+	var logs syncBuffer
+	e := newEnv(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	broken := rrdFile(e.dir, "h1", "acme", "broken")
 	if err := os.WriteFile(broken, bytes.Repeat([]byte("garbage "), 100), 0o644); err != nil {
 		t.Fatal(err)
@@ -199,6 +220,9 @@ func TestGraphRRDErrorIsAnImage(t *testing.T) {
 	}
 	if cfg, err := png.DecodeConfig(strings.NewReader(r.body)); err != nil || cfg.Width != 500 || cfg.Height != 200 {
 		t.Fatalf("error image: %v %+v", err, cfg)
+	}
+	if l := logs.String(); !strings.Contains(l, "graph failed") || !strings.Contains(l, "broken.rrd") {
+		t.Fatalf("no log line for the failed graph:\n%s", l)
 	}
 	// A trailing chart may change: cached briefly.
 	r = c.get("/graph/tracelog.png?customer=acme&host=h1&instance=app-8080&hours=3")

@@ -41,7 +41,9 @@ func (s *Server) handleGraph(w http.ResponseWriter, r *http.Request) {
 	img, err := s.pool.Do(r.Context(), &render.Request{Op: render.OpGraph, Graph: g})
 	if err != nil {
 		msg := s.relative(err.Error())
-		s.log.Warn("graph failed", "chart", c.Title(), "err", msg)
+		if s.graphLog.allow(c.Title()+msg, now) {
+			s.log.Warn("graph failed (repeats logged once a minute)", "chart", c.Title(), "err", msg)
+		}
 		s.graphError(w, r, http.StatusOK, &c, msg)
 		return
 	}

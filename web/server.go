@@ -54,6 +54,7 @@ type Server struct {
 	loc      *time.Location
 
 	acctLimit, addrLimit *throttle
+	graphLog             logLimit
 
 	srv    *http.Server
 	ln     net.Listener
@@ -65,6 +66,9 @@ type Server struct {
 func New(o Options) (*Server, error) {
 	if o.DB == nil {
 		return nil, errors.New("web: no database")
+	}
+	if o.Listen == "" {
+		return nil, errors.New("web: no listen address")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -87,7 +91,7 @@ func New(o Options) (*Server, error) {
 		o.Location = time.Local
 	}
 	log := o.Logger.With("component", "web")
-	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location}
+	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location, graphLog: logLimit{every: time.Minute}}
 	s.store = &sessionStore{db: o.DB, now: func() time.Time { return s.now() }}
 	s.acctLimit = newThrottle(5, time.Second, 15*time.Minute, func() time.Time { return s.now() })
 	s.addrLimit = newThrottle(20, time.Second, 15*time.Minute, func() time.Time { return s.now() })

@@ -221,7 +221,7 @@ func (p *Pool) spawn(ctx context.Context) (*proc, error) {
 		return nil, fmt.Errorf("start render worker %s: %w", p.opts.Command[0], err)
 	}
 	w := &proc{cmd: cmd, in: in, out: out, r: bufio.NewReaderSize(out, 64<<10)}
-	_, werr, err := w.call(ctx, &Request{Op: OpHello, Root: p.opts.Root}, p.opts.Timeout)
+	_, werr, err := w.call(context.WithoutCancel(ctx), &Request{Op: OpHello, Root: p.opts.Root}, p.opts.Timeout)
 	if err == nil && werr != nil {
 		err = werr
 	}
