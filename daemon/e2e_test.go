@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"graphmetrics/store/sampletest"
 	"math"
 	"net"
 	"os"
@@ -33,26 +34,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// minute is one minute of the shared sample, derived by hand from SPEC §3
-// (see store/agg_sample_test.go for the derivation, line by line).
-type minute struct {
-	at                      string
-	requests, errors, appN  float64
-	appSum                  float64
-	waitingAtLast, busyLast float64
-}
-
-var sampleMinutes = []minute{
-	{"15:47", 2, 0, 2, 3.550446, 0, 1},
-	{"15:48", 3, 0, 3, 60.010428, 1, 1},
-	{"15:49", 4, 1, 4, 62.678309, 0, 0},
-	{"15:50", 2, 0, 2, 0.205792, 0, 2},
-	{"15:51", 6, 0, 6, 60.348164, 1, 1},
-	{"15:52", 7, 0, 7, 18.327034, 1, 2},
-	{"15:53", 11, 0, 11, 70.311988, 2, 1},
-	{"15:54", 6, 0, 6, 0.284499, 1, 1},
-}
-
 func utc(s string) int64 {
 	tm, err := time.Parse("2006-01-02 15:04", s)
 	if err != nil {
@@ -72,12 +53,12 @@ func checkSampleRRD(t *testing.T, file string) {
 	mins := rrdFetch(t, file, "AVERAGE", 60, first, first+8*60)
 	secs := rrdFetch(t, file, "AVERAGE", 1, first, first+8*60)
 	lastSec := utc("2009-07-30 15:54") + 56 // the log's last record
-	for _, w := range sampleMinutes {
-		m := utc("2009-07-30 " + w.at)
+	for _, w := range sampletest.Minutes {
+		m := utc("2009-07-30 " + w.At)
 		check := func(what string, got, want float64) {
 			t.Helper()
 			if math.IsNaN(got) || math.Abs(got-want) > 1e-6 {
-				t.Errorf("%s %s %s = %.6f, want %.6f", name, w.at, what, got, want)
+				t.Errorf("%s %s %s = %.6f, want %.6f", name, w.At, what, got, want)
 			}
 		}
 		sum := map[string]float64{}
@@ -86,15 +67,15 @@ func checkSampleRRD(t *testing.T, file string) {
 				sum[ds] += v
 			}
 		}
-		for ds, want := range map[string]float64{"requests": w.requests, "errors": w.errors, "app_n": w.appN, "app_sum": w.appSum} {
+		for ds, want := range map[string]float64{"requests": float64(w.Requests), "errors": float64(w.Errors), "app_n": float64(w.AppN), "app_sum": w.AppSum} {
 			check(ds+" (1 s rows)", sum[ds], want)
 			if m+60 <= lastSec {
 				check(ds+" (1 min row)", mins[m+60][ds]*60, want)
 			}
 		}
 		if m+60 <= lastSec { // the log ends at 15:54:56: nothing after it is written
-			check("waiting at :59", secs[m+60]["waiting"], w.waitingAtLast)
-			check("busy at :59", secs[m+60]["busy"], w.busyLast)
+			check("waiting at :59", secs[m+60]["waiting"], float64(w.Waiting))
+			check("busy at :59", secs[m+60]["busy"], float64(w.Busy))
 		}
 	}
 }

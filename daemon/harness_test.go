@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"graphmetrics/store/sampletest"
 	"io"
 	"net/http"
 	"os"
@@ -232,14 +233,7 @@ func rrdFetch(t testing.TB, file, cf string, res, start, end int64) map[int64]ma
 	return rows
 }
 
-func sampleLines(t testing.TB) []string {
-	t.Helper()
-	raw, err := os.ReadFile("../../shared/testdata/zservertracelog-sample.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-}
+func sampleLines(t testing.TB) []string { return sampletest.Lines(t) }
 
 // waitFor polls cond until it holds or the timeout passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {

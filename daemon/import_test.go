@@ -2,6 +2,7 @@ package main
 
 import (
 	"compress/gzip"
+	"graphmetrics/store/sampletest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +28,7 @@ func TestImportIdempotent(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(testConfig(dataDir, "")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sample := "../../shared/testdata/zservertracelog-sample.log"
+	sample := sampletest.Path(t)
 	out := runImportCmd(t, cfg, "-customer", "acme", "-instance", "imported", "-host", "zope1", sample)
 	file := filepath.Join(dataDir, "rrd", "tracelog", "zope1", "acme", "imported.rrd")
 	checkSampleRRD(t, file)
@@ -88,7 +89,7 @@ func TestDataDirLock(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "gm.toml")
 	os.WriteFile(cfg, []byte(testConfig(dataDir, "")), 0o644)
 	out, err := exec.Command(graphmetricsBin(t), "import", "-config", cfg, "-customer", "a", "-instance", "b",
-		"../../shared/testdata/zservertracelog-sample.log").CombinedOutput()
+		sampletest.Path(t)).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "in use by another graphmetrics") {
 		t.Errorf("import beside a running daemon: %v\n%s", err, out)
 	}

@@ -1,9 +1,8 @@
 package store
 
 import (
+	"graphmetrics/store/sampletest"
 	"math"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -46,20 +45,20 @@ func checkSample(t *testing.T, bs []Bucket) {
 		var lastB Bucket
 		for _, b := range bs {
 			if b.Time >= m && b.Time < m+60 {
-				got.requests += b.Requests
-				got.errors += b.Errors
-				got.appN += b.AppN
-				got.appSum += b.AppSum
+				got.Requests += b.Requests
+				got.Errors += b.Errors
+				got.AppN += b.AppN
+				got.AppSum += b.AppSum
 				lastB = b
 			}
 		}
-		got.minute, got.waiting, got.busy = w.minute, lastB.Waiting, lastB.Busy
-		if math.Abs(got.appSum-w.appSum) > 1e-9 {
-			t.Errorf("%s app_sum %.6f, want %.6f", w.minute, got.appSum, w.appSum)
+		got.At, got.Waiting, got.Busy = w.At, lastB.Waiting, lastB.Busy
+		if math.Abs(got.AppSum-w.AppSum) > 1e-9 {
+			t.Errorf("%s app_sum %.6f, want %.6f", w.At, got.AppSum, w.AppSum)
 		}
-		got.appSum = w.appSum
+		got.AppSum = w.AppSum
 		if got != w {
-			t.Errorf("%s got %+v, want %+v", w.minute, got, w)
+			t.Errorf("%s got %+v, want %+v", w.At, got, w)
 		}
 	}
 }

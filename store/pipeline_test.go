@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"graphmetrics/store/sampletest"
 	"log/slog"
 	"math"
 	"testing"
@@ -33,16 +34,16 @@ func TestSampleThroughRRD(t *testing.T) {
 	closeAgg(t, a)
 	path := TracelogFile(dir, testKey)
 	rows := fetch(t, path, "AVERAGE", 60, at("2009-07-30 15:47:00"), at("2009-07-30 15:55:00"))
-	for _, w := range sampleWant[1:7] {
-		m := at("2009-07-30 " + w.minute + ":00")
+	for _, w := range sampletest.Minutes[1:7] {
+		m := at("2009-07-30 " + w.At + ":00")
 		got := rows[m+60]
 		if len(got) != 7 {
-			t.Fatalf("%s: row %v", w.minute, got)
+			t.Fatalf("%s: row %v", w.At, got)
 		}
-		want := []float64{float64(w.requests), float64(w.errors), w.appSum, float64(w.appN)}
+		want := []float64{float64(w.Requests), float64(w.Errors), w.AppSum, float64(w.AppN)}
 		for i, v := range want {
 			if math.Abs(got[i]*60-v) > 1e-6 {
-				t.Errorf("%s %s: %.9f/s × 60 = %.6f, want %v", w.minute, DataSources[i], got[i], got[i]*60, v)
+				t.Errorf("%s %s: %.9f/s × 60 = %.6f, want %v", w.At, DataSources[i], got[i], got[i]*60, v)
 			}
 		}
 	}
