@@ -22,7 +22,7 @@ var viewNames = []string{"login", "page", "pages", "error"}
 
 func newViews() (*views, error) {
 	funcs := template.FuncMap{
-		"ago": func(t time.Time) string { return t.Format("2006-01-02 15:04") },
+		"when": func(t time.Time) string { return t.Format("2006-01-02 15:04") },
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
