@@ -133,7 +133,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	if err := s.pool.Start(ctx); err != nil {
+	if err := s.pool.Start(); err != nil {
 		// Charts will show error images and workers are retried on each
 		// render; the rest of the UI and the daemon keep working.
 		s.log.Error("render workers do not start", "command", s.o.RenderCommand, "err", err)

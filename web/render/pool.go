@@ -80,13 +80,13 @@ func NewPool(o PoolOptions) (*Pool, error) {
 }
 
 // Start starts every worker, so the first page does not wait for them.
-func (p *Pool) Start(ctx context.Context) error {
+func (p *Pool) Start() error {
 	ws := make([]*proc, 0, p.opts.Workers)
 	var err error
 	for range p.opts.Workers {
 		w := <-p.slots
 		if w == nil && err == nil {
-			w, err = p.spawn(ctx)
+			w, err = p.spawn()
 		}
 		ws = append(ws, w)
 	}
@@ -131,13 +131,13 @@ func (p *Pool) Do(ctx context.Context, req *Request) ([]byte, error) {
 	p.requests.Add(1)
 	if w == nil {
 		var err error
-		if w, err = p.spawn(ctx); err != nil {
+		if w, err = p.spawn(); err != nil {
 			p.failures.Add(1)
 			p.slots <- nil
 			return nil, err
 		}
 	}
-	payload, werr, err := w.call(context.WithoutCancel(ctx), req, p.opts.Timeout)
+	payload, werr, err := w.call(req, p.opts.Timeout)
 	if err != nil {
 		p.failures.Add(1)
 		p.log.Warn("render worker failed; replacing it", "pid", w.cmd.Process.Pid, "err", err)
@@ -146,9 +146,15 @@ func (p *Pool) Do(ctx context.Context, req *Request) ([]byte, error) {
 		return nil, fmt.Errorf("render worker: %w", err)
 	}
 	w.uses++
-	if w.uses >= p.opts.MaxRenders {
+	select {
+	case <-p.done: // Close gave up waiting for this request
 		p.stop(w, false)
 		w = nil
+	default:
+		if w.uses >= p.opts.MaxRenders {
+			p.stop(w, false)
+			w = nil
+		}
 	}
 	p.slots <- w
 	if werr != nil {
@@ -176,6 +182,10 @@ func (p *Pool) Close(ctx context.Context) error {
 	for range taken {
 		p.slots <- nil // so a second Close finds every slot
 	}
+	if err != nil {
+		// A request still holds a worker; Do stops it when it ends.
+		return err
+	}
 	waited := make(chan struct{})
 	go func() { p.wg.Wait(); close(waited) }()
 	select {
@@ -195,7 +205,7 @@ type proc struct {
 	uses int
 }
 
-func (p *Pool) spawn(ctx context.Context) (*proc, error) {
+func (p *Pool) spawn() (*proc, error) {
 	p.spawns.Add(1)
 	cr, in, err := os.Pipe()
 	if err != nil {
@@ -221,7 +231,7 @@ func (p *Pool) spawn(ctx context.Context) (*proc, error) {
 		return nil, fmt.Errorf("start render worker %s: %w", p.opts.Command[0], err)
 	}
 	w := &proc{cmd: cmd, in: in, out: out, r: bufio.NewReaderSize(out, 64<<10)}
-	_, werr, err := w.call(context.WithoutCancel(ctx), &Request{Op: OpHello, Root: p.opts.Root}, p.opts.Timeout)
+	_, werr, err := w.call(&Request{Op: OpHello, Root: p.opts.Root}, p.opts.Timeout)
 	if err == nil && werr != nil {
 		err = werr
 	}
@@ -249,20 +259,12 @@ func (p *Pool) stop(w *proc, kill bool) {
 	}()
 }
 
-// call sends one request and reads the answer within timeout or until ctx
-// ends. err is a transport failure; werr an error reported by the worker.
-func (w *proc) call(ctx context.Context, req *Request, timeout time.Duration) (payload []byte, werr, err error) {
+// call sends one request and reads the answer within timeout. err is a
+// transport failure; werr an error reported by the worker.
+func (w *proc) call(req *Request, timeout time.Duration) (payload []byte, werr, err error) {
 	deadline := time.Now().Add(timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
 	w.in.SetWriteDeadline(deadline)
 	w.out.SetReadDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() {
-		w.in.SetWriteDeadline(time.Now())
-		w.out.SetReadDeadline(time.Now())
-	})
-	defer stop()
 
 	var buf bytes.Buffer
 	if err := writeJSON(&buf, req); err != nil {

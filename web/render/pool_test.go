@@ -61,7 +61,7 @@ func newPool(t testing.TB, o PoolOptions) *Pool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Start(context.Background()); err != nil {
+	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -169,7 +169,7 @@ func TestPoolTimeoutAndClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if err := p.Start(context.Background()); err == nil {
+	if err := p.Start(); err == nil {
 		t.Fatal("a worker that never answers must fail to start")
 	}
 	if d := time.Since(start); d > 5*time.Second {
@@ -191,7 +191,7 @@ func TestPoolCloseStopsWorkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Start(context.Background()); err != nil {
+	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}
 	var ws []*proc
