@@ -36,7 +36,7 @@ type Options struct {
 	// the worker's environment, so a test binary can serve as worker.
 	RenderCommand []string
 	RenderMaxUses int            // renders before a worker is replaced; default 500
-	Location      *time.Location // zone of times typed into forms; default time.Local
+	Location      *time.Location // zone of form times and axis labels; default time.Local
 }
 
 // Server is the web UI: login, pages of charts, and the graph renderer.
@@ -114,8 +114,13 @@ func New(o Options) (*Server, error) {
 	}
 
 	s.tree = tree.New(tree.Options{Root: filepath.Join(dataDir, "rrd", "tracelog"), Logger: log})
+	var env []string
+	if name := o.Location.String(); o.Location != time.Local && name != "Local" {
+		// Axis labels in the zone that form times are read in.
+		env = append(env, "TZ="+name)
+	}
 	s.pool, err = render.NewPool(render.PoolOptions{Command: o.RenderCommand, Workers: o.RenderWorkers,
-		MaxRenders: o.RenderMaxUses, Root: filepath.Join(dataDir, "rrd"), Logger: log.With("part", "render")})
+		MaxRenders: o.RenderMaxUses, Root: filepath.Join(dataDir, "rrd"), Env: env, Logger: log.With("part", "render")})
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

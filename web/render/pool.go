@@ -35,6 +35,7 @@ type PoolOptions struct {
 	MaxRenders int           // requests before a worker is replaced; default 500
 	Timeout    time.Duration // per request; default 30s
 	Root       string        // absolute directory all DEF files must be under
+	Env        []string      // added to the worker's environment, e.g. TZ
 	Logger     *slog.Logger
 }
 
@@ -218,7 +219,7 @@ func (p *Pool) spawn() (*proc, error) {
 		return nil, fmt.Errorf("start render worker: %w", err)
 	}
 	cmd := exec.Command(p.opts.Command[0], p.opts.Command[1:]...)
-	cmd.Env = append(os.Environ(), EnvWorker+"=1")
+	cmd.Env = append(append(os.Environ(), p.opts.Env...), EnvWorker+"=1")
 	cmd.Stdin, cmd.Stdout = cr, cw
 	cmd.Stderr = &logWriter{log: p.log}
 	cmd.SysProcAttr = sysProcAttr()
