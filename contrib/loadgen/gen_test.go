@@ -197,7 +197,7 @@ func TestDemoFleet(t *testing.T) {
 // receiver on loopback: nothing may be lost and the achieved rate must be
 // within 5% of the requested one.
 func TestUDPBench(t *testing.T) {
-	sk, err := startSink("127.0.0.1:0", 32<<20)
+	sk, err := startSink("127.0.0.1:0", "", 32<<20)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@
 //	loadgen -udp 127.0.0.1:5514 -rate 100000 -duration 30s -instances 500
 //	loadgen -tcp 127.0.0.1:5514 -rate 200000 -framing nul
 //	loadgen -mode demo -udp 127.0.0.1:5514
-//	loadgen -mode sink -udp 127.0.0.1:0     (a bare UDP reader that counts)
+//	loadgen -mode sink -udp 127.0.0.1:0 -tcp 127.0.0.1:0  (bare readers that count)
 //
 // Bench mode paces complete requests (B I C A E) evenly to the exact line
 // rate and prints a JSON summary on stdout. Demo mode plays a lively fleet
@@ -61,7 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.mode, "mode", "bench", "bench (paced, then a JSON summary), demo (a lively fleet until killed) or sink (a bare UDP reader)")
 	fs.StringVar(&o.udp, "udp", "", "send syslog over UDP to this address (sink: listen on it)")
-	fs.StringVar(&o.tcp, "tcp", "", "send syslog over TCP to this address")
+	fs.StringVar(&o.tcp, "tcp", "", "send syslog over TCP to this address (sink: also listen on it)")
 	fs.Float64Var(&o.rate, "rate", 0, "lines/s of the whole fleet (bench default 10000; demo: peak rate, default natural ~1500)")
 	fs.DurationVar(&o.duration, "duration", 0, "how long new requests start (bench default 10s; demo default until killed); in-flight requests are finished")
 	fs.IntVar(&o.instances, "instances", 0, "server processes (bench default 500, demo default 40)")
