@@ -226,3 +226,19 @@ func writeFile(t *testing.T, path string, data string) {
 		t.Fatal(err)
 	}
 }
+
+// slogTo logs into b (safe for the tailer's goroutines).
+func slogTo(b *strings.Builder) *slog.Logger {
+	return slog.New(slog.NewTextHandler(&lockedWriter{b: b}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	b  *strings.Builder
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}

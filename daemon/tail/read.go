@@ -380,15 +380,14 @@ func (t *Tailer) readGZ(ctx context.Context, f *file, now time.Time) error {
 		}
 		return fmt.Errorf("gzip %s: %w", f.Path, err)
 	}
-	if f.Offset > 0 {
-		t.log.Info("reading .gz after what its original already gave", "path", f.Path, "offset", f.Offset)
-	}
+	from := f.Offset
 	_, err = t.consume(ctx, f, r, true)
 	switch {
 	case err == nil:
 		f.Done = true
 		f.closeFD()
 		t.dirty = true
+		t.log.Info(".gz read", "path", f.Path, "from", from, "to", f.Offset)
 		return nil
 	case ctx.Err() != nil:
 		f.readTo = -1
