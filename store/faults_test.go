@@ -80,8 +80,9 @@ func checkRows(t *testing.T, file string, bs []Bucket) {
 // lands once there is space again.
 func TestWriterDiskFull(t *testing.T) {
 	mnt := mountTmpfs(t, "2m")
+	var logs logBuf
 	w := newTestWriter(t, WriterOptions{DataDir: mnt, RRD: LibRRD{}, TracelogRRAs: smallRRAs,
-		Workers: 1, MaxQueued: 50, RetryInterval: time.Hour})
+		Workers: 1, MaxQueued: 50, RetryInterval: time.Hour, Logger: logs.logger()})
 	m := at("2026-03-01 12:00:00")
 	kA := Key{Host: "h1", Customer: "cust", Instance: "a"}
 	kB := Key{Host: "h2", Customer: "cust", Instance: "b"}
@@ -104,6 +105,10 @@ func TestWriterDiskFull(t *testing.T) {
 	}
 	if ents, err := os.ReadDir(filepath.Dir(fileB)); err != nil || len(ents) != 0 {
 		t.Fatalf("a failed create left files behind: %v %v", ents, err)
+	}
+	// Several failed writes and drops, one line each (rate-limited).
+	if f, d := logs.count("rrd write failed"), logs.count("queue full"); st.Errors < 3 || f != 1 || d != 1 || logs.count("disk_full=true") != 1 {
+		t.Errorf("%d errors; %d write-failure and %d drop lines, want 1 each:\n%s", st.Errors, f, d, logs.b.String())
 	}
 
 	if err := os.Remove(filler); err != nil {
