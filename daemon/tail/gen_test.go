@@ -60,7 +60,7 @@ func genTrace(w io.Writer, n, insts int, t0 time.Time, perSec float64, seed uint
 				line = append(line, ts(b)...)
 				line = append(line, " GET /zope/site/folder"...)
 				line = strconv.AppendInt(line, int64(i%977), 10)
-				line = append(line, "/document_view?portal_type=Document&b_start:int=40&sort_on=modified&ajax_load=1&_authenticator=8c5d1b0f"...)
+				line = append(line, "/document_view?portal_type=Document&b_start:int=40&sort_on=modified&ajax_load=1&_authenticator=8c5d1b0f&came_from=/zope/site/news/2024/quarterly-report-of-the-operations-team/view"...)
 			case 'I':
 				line = append(line, ts(b+150)...)
 				line = append(line, " 0"...)

@@ -171,7 +171,11 @@ func (t *Tailer) handle() {
 // checkpoint has the aggregator write its final buckets, then stores its
 // state with the positions of the lines it has seen.
 func (t *Tailer) checkpoint(m *marker) error {
-	agg, err := t.opts.Checkpoint(t.hctx)
+	ckpt := t.opts.Checkpoint
+	if m.final && t.opts.FinalCheckpoint != nil {
+		ckpt = t.opts.FinalCheckpoint
+	}
+	agg, err := ckpt(t.hctx)
 	if err == nil {
 		err = writeState(t.opts.StateFile, &state{Written: time.Now().UTC(), NextID: m.nextID, Files: m.files, Aggregator: agg})
 	}

@@ -40,6 +40,11 @@ type Options struct {
 	// Checkpoint writes the aggregator's final buckets and returns the
 	// rest of its state, reflecting every line handed over before the call.
 	Checkpoint func(ctx context.Context) ([]byte, error)
+	// FinalCheckpoint, if set, replaces Checkpoint for the last checkpoint
+	// of Close (e.g. the aggregator's CloseCheckpoint, which writes every
+	// pending second as well). Only Close's last checkpoint uses it, after
+	// every line read has been handed over.
+	FinalCheckpoint func(ctx context.Context) ([]byte, error)
 	// Restore loads a Checkpoint result. Start calls it before any Handle,
 	// so the aggregator must be started after Start returns.
 	Restore            func([]byte) error
