@@ -14,15 +14,16 @@ NEEDS := /usr/bin/gcc:gcc /usr/bin/pkg-config:pkg-config \
 	/usr/include/rrd.h:librrd-dev /usr/bin/rrdtool:rrdtool \
 	/usr/bin/logger:bsdutils /usr/bin/python3:python3 \
 	/usr/sbin/syslog-ng:syslog-ng-core /usr/bin/chromium:chromium \
-	/usr/bin/aws:awscli /usr/bin/ps:procps /usr/bin/curl:curl
+	/usr/bin/aws:awscli /usr/bin/ps:procps /usr/bin/curl:curl \
+	/usr/bin/strace:strace /usr/bin/systemd-analyze:systemd
 KINESALITE_STAMP := .deps/kinesalite/.installed
 GO_SOURCES := $(shell find . -name '*.go' -not -path './.deps/*' 2>/dev/null) go.mod go.sum
 
-.PHONY: all deps apt-deps go-deps node-deps build run test test-short bench fuzz demo bench-filehop clean
+.PHONY: all deps apt-deps go-deps node-deps rsyslog-deps build run test test-short bench fuzz demo bench-filehop clean
 
 all: build
 
-deps: apt-deps go-deps node-deps
+deps: apt-deps go-deps node-deps rsyslog-deps
 
 apt-deps:
 	@missing=$$(for n in $(NEEDS); do [ -e "$${n%%:*}" ] || echo "$${n#*:}"; done; \
@@ -32,6 +33,11 @@ apt-deps:
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	fi
+
+# rsyslog conflicts with syslog-ng-core as a Debian package: its binary is
+# unpacked into .deps/rsyslog for the config syntax test instead.
+rsyslog-deps: apt-deps
+	@contrib/rsyslog/install.sh >/dev/null
 
 go-deps:
 	@$(GO) mod download

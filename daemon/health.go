@@ -119,6 +119,9 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 	rate(ws.Skipped, "writer", "rows_skipped")
 	rate(ws.Dropped, "writer", "rows_dropped")
 	rate(ws.Errors, "writer", "errors")
+	rate(ws.DiskFull, "writer", "disk_full")
+	rate(ws.Recreated, "writer", "recreated_files")
+	rate(ws.Corrupt, "writer", "corrupt_files")
 	rate(uint64(ws.WriteTime), "writer", "busy_ns") // ns of rrd_update per second
 	emit(float64(ws.Queued), "writer", "queued_rows")
 	if d := ws.Updates - a.selfPrev.updates; d > 0 && ws.Updates > a.selfPrev.updates {
