@@ -31,7 +31,7 @@ type app struct {
 	kinesis  *kinesis.Consumer
 	tail     *tail.Tailer
 	tailIn   *lineParser
-	closing  atomic.Bool // the tailer's next checkpoint is its last
+	closing  atomic.Bool // shutting down: inputs are no longer running
 	db       *sql.DB
 	web      *web.Server
 	self     *selfMetrics
@@ -126,18 +126,13 @@ func (a *app) startTail() error {
 		return err
 	}
 	t, err := tail.New(tail.Options{
-		Paths:        c.Paths,
-		PollInterval: c.PollInterval.Duration,
-		StateFile:    filepath.Join(a.cfg.DataDir, "state", "tail.json"),
-		MaxLine:      a.cfg.Syslog.MaxMessage,
-		Handle:       in.HandleDirLines,
-		Checkpoint: func(ctx context.Context) ([]byte, error) {
-			if a.closing.Load() {
-				// Shutdown: write every pending second too.
-				return in.agg.CloseCheckpoint(ctx)
-			}
-			return in.agg.Checkpoint(ctx)
-		},
+		Paths:              c.Paths,
+		PollInterval:       c.PollInterval.Duration,
+		StateFile:          filepath.Join(a.cfg.DataDir, "state", "tail.json"),
+		MaxLine:            a.cfg.Syslog.MaxMessage,
+		Handle:             in.HandleDirLines,
+		Checkpoint:         in.agg.Checkpoint,
+		FinalCheckpoint:    in.agg.CloseCheckpoint, // shutdown writes every pending second
 		Restore:            in.agg.Restore,
 		CheckpointInterval: a.cfg.Tracelog.FlushInterval.Duration,
 		Logger:             a.log,
