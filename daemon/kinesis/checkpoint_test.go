@@ -108,7 +108,7 @@ func TestCheckpointWaitsForSync(t *testing.T) {
 		return cp.Sequence == seqs[3]
 	})
 	sink.setHold(make(chan struct{})) // the next Sync blocks
-	<-sink.syncs                    // drain the signal of the first Sync
+	<-sink.syncs                      // drain the signal of the first Sync
 	seqs = f.put("shardId-0", recs("//a#m", 4, 4)...)
 	select {
 	case <-sink.syncs:
