@@ -1,0 +1,291 @@
+// Package series is the list of every series the /metrics pages can plot
+// (SPEC §6): each metric RRD under <data_dir>/rrd/metrics, named by its path
+// without ".rrd" (cimaa.metrics/host.example.com/disk/root/free,
+// _self/input/syslog/lines), and the seven data sources of each tracelog
+// RRD, named tracelog/<host>/<customer>/<instance>/<ds>.
+//
+// The list comes from a directory walk, kept as an immutable snapshot that
+// readers use without locks and that is rebuilt on a timer and, at most
+// every MinAge, when a name is asked for that is not in it. Resolve is the
+// only way from a user's series name to a file, and it only returns files
+// the walk found: a path is never built from user text.
+package series
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"graphmetrics/web/tree"
+)
+
+// TracelogPrefix starts the name of every tracelog series.
+const TracelogPrefix = "tracelog/"
+
+// Limits.
+const (
+	MaxLimit     = 1000      // results one Search returns at most
+	maxName      = 4096      // bytes of a name worth looking up
+	maxDepth     = 16        // directory levels under rrd/metrics
+	defaultLimit = 100       // Search's limit when given none
+	defaultMax   = 1_000_000 // series indexed at most (Options.MaxSeries)
+)
+
+// ErrTooMany is returned by SelectAll when more series match than allowed.
+var ErrTooMany = errors.New("too many matching series")
+
+// Series is one data source of one RRD file.
+type Series struct {
+	Name string // as users see and type it
+	File string // absolute path, found by the walk
+	DS   string // RRD data source name
+}
+
+// Options configures an Index.
+type Options struct {
+	DataDir   string        // data_dir: <DataDir>/rrd/metrics and <DataDir>/rrd/tracelog are read
+	Interval  time.Duration // rescan period; default 30s
+	MinAge    time.Duration // a miss rescans only a snapshot older than this; default 2s
+	MaxSeries int           // stop indexing beyond this many; default 1,000,000
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Index holds the current snapshot and rebuilds it.
+type Index struct {
+	o      Options
+	snap   atomic.Pointer[snapshot]
+	scanMu sync.Mutex // one walk at a time
+
+	runMu  sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New checks the options; nothing is read until Start or the first use.
+func New(o Options) (*Index, error) {
+	if !filepath.IsAbs(o.DataDir) {
+		return nil, fmt.Errorf("series index: data dir %q is not absolute", o.DataDir)
+	}
+	o.DataDir = filepath.Clean(o.DataDir)
+	if o.Interval <= 0 {
+		o.Interval = 30 * time.Second
+	}
+	if o.MinAge <= 0 {
+		o.MinAge = 2 * time.Second
+	}
+	if o.MaxSeries <= 0 {
+		o.MaxSeries = defaultMax
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	o.Logger = o.Logger.With("component", "series")
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Index{o: o}, nil
+}
+
+// Start walks the directories once, so the first page finds everything,
+// then every Interval until Close.
+func (x *Index) Start(ctx context.Context) error {
+	x.runMu.Lock()
+	defer x.runMu.Unlock()
+	if x.cancel != nil {
+		return errors.New("series index: already started")
+	}
+	x.rescan(0)
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	x.cancel, x.done = cancel, make(chan struct{})
+	go x.loop(ctx, x.done)
+	return nil
+}
+
+func (x *Index) loop(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(x.o.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			x.rescan(0)
+		}
+	}
+}
+
+// Close stops the timer and waits for a walk in progress, up to ctx.
+func (x *Index) Close(ctx context.Context) error {
+	x.runMu.Lock()
+	cancel, done := x.cancel, x.done
+	x.runMu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("series index close: %w", ctx.Err())
+	}
+}
+
+// Refresh rebuilds the snapshot now unless it is younger than MinAge
+// (file creations are what it catches; the timer catches the rest).
+func (x *Index) Refresh() { x.rescan(x.o.MinAge) }
+
+// rescan walks unless another walk finished less than minAge ago; callers
+// that waited for that walk use its result.
+func (x *Index) rescan(minAge time.Duration) *snapshot {
+	x.scanMu.Lock()
+	defer x.scanMu.Unlock()
+	if s := x.snap.Load(); s != nil && minAge > 0 && x.o.Now().Sub(s.time) < minAge {
+		return s
+	}
+	s := x.walk()
+	x.snap.Store(s)
+	return s
+}
+
+func (x *Index) get() *snapshot {
+	if s := x.snap.Load(); s != nil {
+		return s
+	}
+	return x.rescan(0)
+}
+
+// Len is the number of series indexed.
+func (x *Index) Len() int { return len(x.get().series) }
+
+// Updated is when the current snapshot was taken, and whether it stopped
+// at MaxSeries.
+func (x *Index) Updated() (time.Time, bool) {
+	s := x.get()
+	return s.time, s.truncated
+}
+
+// Resolve returns the series of that exact name, rescanning once (at most
+// every MinAge) when it is not known yet.
+func (x *Index) Resolve(name string) (Series, bool) {
+	if !plausible(name) {
+		return Series{}, false
+	}
+	if s, ok := x.get().lookup(name); ok {
+		return s, true
+	}
+	return x.rescan(x.o.MinAge).lookup(name)
+}
+
+// plausible filters names no walk can produce, so junk never costs a walk.
+func plausible(name string) bool {
+	if name == "" || len(name) > maxName || name[0] == '/' || strings.HasSuffix(name, "/") {
+		return false
+	}
+	for _, e := range strings.Split(name, "/") {
+		if !tree.ValidName(e) {
+			return false
+		}
+	}
+	return true
+}
+
+// Search returns up to limit series (in name order) whose lowercase names
+// contain every word of the lowercase query in order — spaces are
+// wildcards — and how many match in all. limit ≤ 0 means 100; it is capped
+// at MaxLimit. An empty query matches everything. A search that finds
+// nothing rescans once (at most every MinAge), for series just created.
+func (x *Index) Search(query string, limit int) ([]Series, int) {
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	limit = min(limit, MaxLimit)
+	words := strings.Fields(strings.ToLower(query))
+	s := x.get()
+	out, total := s.search(words, limit)
+	if total == 0 && len(s.series) < x.o.MaxSeries {
+		if s2 := x.rescan(x.o.MinAge); s2 != s {
+			out, total = s2.search(words, limit)
+		}
+	}
+	return out, total
+}
+
+// SelectAll returns every match of query, or ErrTooMany when more than max
+// match ("select all matches" is refused above a bound).
+func (x *Index) SelectAll(query string, max int) ([]Series, error) {
+	words := strings.Fields(strings.ToLower(query))
+	s := x.get()
+	if _, total := s.search(words, 0); total > max {
+		return nil, fmt.Errorf("%w: %d match %q, at most %d can be chosen at once", ErrTooMany, total, query, max)
+	}
+	out, _ := s.search(words, max)
+	return out, nil
+}
+
+// snapshot is the index at one moment; it is never modified.
+type snapshot struct {
+	series    []Series // sorted by name
+	lower     []string // lowercase names, same order
+	byName    map[string]int
+	time      time.Time
+	truncated bool
+}
+
+func (s *snapshot) lookup(name string) (Series, bool) {
+	i, ok := s.byName[name]
+	if !ok {
+		return Series{}, false
+	}
+	return s.series[i], true
+}
+
+func (s *snapshot) search(words []string, limit int) ([]Series, int) {
+	var out []Series
+	total := 0
+	for i, name := range s.lower {
+		if matches(name, words) {
+			total++
+			if len(out) < limit {
+				out = append(out, s.series[i])
+			}
+		}
+	}
+	return out, total
+}
+
+// matches reports whether every word occurs in name, in order, without
+// overlapping.
+func matches(name string, words []string) bool {
+	for _, w := range words {
+		i := strings.Index(name, w)
+		if i < 0 {
+			return false
+		}
+		name = name[i+len(w):]
+	}
+	return true
+}
+
+func newSnapshot(all []Series, now time.Time, truncated bool) *snapshot {
+	slices.SortFunc(all, func(a, b Series) int {
+		return cmp.Or(tree.Natural(a.Name, b.Name), cmp.Compare(a.Name, b.Name))
+	})
+	s := &snapshot{series: all, lower: make([]string, len(all)), byName: make(map[string]int, len(all)),
+		time: now, truncated: truncated}
+	for i, se := range all {
+		s.lower[i] = strings.ToLower(se.Name)
+		s.byName[se.Name] = i
+	}
+	return s
+}

@@ -1,0 +1,135 @@
+package series
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"graphmetrics/store"
+	"graphmetrics/web/tree"
+)
+
+// walk lists both trees. It reads directories only (no RRD is opened), and
+// follows no symbolic link, so nothing outside data_dir is ever listed.
+func (x *Index) walk() *snapshot {
+	w := walker{x: x, seen: map[string]bool{}}
+	w.tracelogs(filepath.Join(x.o.DataDir, "rrd", "tracelog"))
+	w.metrics(filepath.Join(x.o.DataDir, "rrd", "metrics"))
+	if w.clashes > 0 {
+		x.o.Logger.Warn("metric files named like tracelog series are not listed", "count", w.clashes)
+	}
+	if w.truncated {
+		x.o.Logger.Warn("series index full; some series are not listed", "max", x.o.MaxSeries)
+	}
+	return newSnapshot(w.out, x.o.Now(), w.truncated)
+}
+
+type walker struct {
+	x         *Index
+	out       []Series
+	seen      map[string]bool
+	clashes   int
+	truncated bool
+}
+
+func (w *walker) add(s Series) bool {
+	if len(w.out) >= w.x.o.MaxSeries {
+		w.truncated = true
+		return false
+	}
+	if w.seen[s.Name] {
+		w.clashes++
+		return true
+	}
+	w.seen[s.Name] = true
+	w.out = append(w.out, s)
+	return true
+}
+
+// tracelogs lists rrd/tracelog/<host>/<customer>/<instance>.rrd, the layout
+// of SPEC §4, with the same name rules as the instance tree of /.
+func (w *walker) tracelogs(root string) {
+	for _, host := range w.dirs(root) {
+		hdir := filepath.Join(root, host)
+		for _, cust := range w.dirs(hdir) {
+			cdir := filepath.Join(hdir, cust)
+			ents, err := os.ReadDir(cdir)
+			if err != nil {
+				w.x.o.Logger.Warn("read tracelog directory", "dir", cdir, "err", err)
+				continue
+			}
+			for _, e := range ents {
+				inst, ok := strings.CutSuffix(e.Name(), ".rrd")
+				if !ok || !e.Type().IsRegular() || !tree.ValidName(inst) {
+					continue
+				}
+				file := filepath.Join(cdir, e.Name())
+				for _, ds := range store.DataSources {
+					if !w.add(Series{Name: TracelogPrefix + host + "/" + cust + "/" + inst + "/" + ds, File: file, DS: ds}) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+func (w *walker) dirs(dir string) []string {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			w.x.o.Logger.Warn("read tracelog directory", "dir", dir, "err", err)
+		}
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() && tree.ValidName(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// metrics lists rrd/metrics/**/<name>.rrd, each as its path without ".rrd".
+func (w *walker) metrics(root string) {
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == root && errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			w.x.o.Logger.Warn("read metrics directory", "path", path, "err", err)
+			if d != nil && d.IsDir() && path != root {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if path == root {
+			return nil
+		}
+		rel, rerr := filepath.Rel(root, path)
+		if rerr != nil {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if !tree.ValidName(d.Name()) || strings.Count(rel, "/") >= maxDepth {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		name, ok := strings.CutSuffix(rel, ".rrd")
+		if !ok || !d.Type().IsRegular() || !tree.ValidName(strings.TrimSuffix(d.Name(), ".rrd")) {
+			return nil
+		}
+		if !w.add(Series{Name: name, File: path, DS: "value"}) {
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if err != nil {
+		w.x.o.Logger.Warn("walk metrics directory", "dir", root, "err", err)
+	}
+}
