@@ -22,7 +22,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
 func touch(t testing.TB, path string) {
@@ -163,8 +163,8 @@ func TestSearch(t *testing.T) {
 	}{
 		{"disk free", 10, []string{"cimaa.metrics/host.example.com/disk/root/free"}, 1},
 		{"  DISK   Root  ", 10, []string{"cimaa.metrics/host.example.com/disk/root/free", "cimaa.metrics/host.example.com/disk/root/used"}, 2},
-		{"free disk", 10, nil, 0},     // words in order
-		{"root root", 10, nil, 0},     // no overlap: "root" occurs once
+		{"free disk", 10, nil, 0}, // words in order
+		{"root root", 10, nil, 0}, // no overlap: "root" occurs once
 		{"host example", 10, []string{"cimaa.metrics/Host2.example.com/load/1m", "cimaa.metrics/host.example.com/disk/root/free", "cimaa.metrics/host.example.com/disk/root/used"}, 3},
 		{"self syslog", 1, []string{"_self/input/syslog/errors"}, 2},
 		{"app-8080 app_", 10, []string{"tracelog/web1/acme/app-8080/app_n", "tracelog/web1/acme/app-8080/app_sum"}, 2},
