@@ -1,0 +1,95 @@
+// Package export turns the data behind a chart into downloads (SPEC §6,
+// issue 6): Run exports the series a render.Graph draws — the same DEFs,
+// CDEFs, time range and step as its image — through the render worker
+// pool's xport, and CSV and JSON encode the result.
+//
+// Row times follow rrd's convention, as `rrdtool xport` prints them: the
+// value at time t covers the step that ends at t. Unknown values are null
+// in JSON and empty in CSV; so are infinite ones (a division by zero in a
+// user's expression), which neither format can carry.
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"graphmetrics/web/render"
+)
+
+// MaxCells bounds rows × series of one export (about 40 MB of JSON, within
+// the worker protocol's 64 MB frames).
+const MaxCells = 2_000_000
+
+// ErrTooBig is returned when an export would exceed MaxCells.
+var ErrTooBig = errors.New("export too big")
+
+// Runner runs one request in a render worker; *render.Pool is one.
+type Runner interface {
+	Do(ctx context.Context, req *render.Request) ([]byte, error)
+}
+
+// Run exports every series g draws, in drawing order, with the draws'
+// legends. g is not modified. Errors from librrd are *render.WorkerError.
+func Run(ctx context.Context, r Runner, g *render.Graph) (*render.Xport, error) {
+	if len(g.Draws) == 0 {
+		return nil, errors.New("export: the chart draws nothing")
+	}
+	step := int64(g.XportStep())
+	if rows := (g.End-g.Start)/step + 1; rows*int64(len(g.Draws)) > MaxCells {
+		return nil, fmt.Errorf("%w: %d rows × %d series; choose a larger step or a shorter range", ErrTooBig, rows, len(g.Draws))
+	}
+	payload, err := r.Do(ctx, &render.Request{Op: render.OpXport, Graph: finite(g)})
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	var x render.Xport
+	if err := json.Unmarshal(payload, &x); err != nil {
+		return nil, fmt.Errorf("export: worker answer: %w", err)
+	}
+	if len(x.Legends) != len(g.Draws) || x.Step <= 0 {
+		return nil, fmt.Errorf("export: worker answered %d series at step %d for %d drawn", len(x.Legends), x.Step, len(g.Draws))
+	}
+	for i, row := range x.Rows {
+		if len(row) != len(g.Draws) {
+			return nil, fmt.Errorf("export: row %d has %d values, want %d", i, len(row), len(g.Draws))
+		}
+	}
+	// The legends as the user wrote them, not librrd's escaped copies.
+	for j, d := range g.Draws {
+		x.Legends[j] = d.Legend
+		if d.Legend == "" {
+			x.Legends[j] = "series " + strconv.Itoa(j+1)
+		}
+	}
+	return &x, nil
+}
+
+// finite returns a copy of g whose draws go through a CDEF that turns
+// ±infinity into unknown: the worker sends rows as JSON, which has no
+// infinity, and a single one would fail the whole export.
+func finite(g *render.Graph) *render.Graph {
+	c := *g
+	taken := map[string]bool{}
+	for _, d := range g.Defs {
+		taken[d.Name] = true
+	}
+	for _, d := range g.CDefs {
+		taken[d.Name] = true
+	}
+	c.CDefs = append([]render.CDef(nil), g.CDefs...)
+	c.Draws = append([]render.Draw(nil), g.Draws...)
+	for j := range c.Draws {
+		name := "xfin" + strconv.Itoa(j)
+		for taken[name] {
+			name += "x"
+		}
+		taken[name] = true
+		v := c.Draws[j].Name
+		c.CDefs = append(c.CDefs, render.CDef{Name: name, RPN: []string{v, "ISINF", "UNKN", v, "IF"}})
+		c.Draws[j].Name = name
+	}
+	return &c
+}
