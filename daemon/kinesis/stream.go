@@ -27,7 +27,8 @@ type shardInfo struct {
 	cp                   checkpoint
 	latest               bool         // begin at LATEST (first start of a "latest" stream)
 	lag                  atomic.Int64 // last MillisBehindLatest
-	failingSince         atomic.Int64 // unix ns of the first of the current run of errors; 0 = fine
+	fetchFailing         atomic.Int64 // unix ns of the first of the current run of API errors; 0 = fine
+	sinkFailing          atomic.Int64 // same for Sink errors
 }
 
 // streamReader discovers a stream's shards and reads each of them in its
@@ -255,8 +256,13 @@ func (s *streamReader) healthy(now time.Time) bool {
 		return false
 	}
 	for _, info := range s.shards {
-		if f := info.failingSince.Load(); info.status == shardReading && f != 0 && now.Sub(time.Unix(0, f)) > fail {
-			return false
+		if info.status != shardReading {
+			continue
+		}
+		for _, f := range []int64{info.fetchFailing.Load(), info.sinkFailing.Load()} {
+			if f != 0 && now.Sub(time.Unix(0, f)) > fail {
+				return false
+			}
 		}
 	}
 	return true
