@@ -172,7 +172,7 @@ func Name(i int) string {
 // Average is the mean of the series, ignoring unknown values (rrd's AVG);
 // unknown only where all are unknown.
 func Average(vnames []string) []string {
-	if len(vnames) == 1 {
+	if len(vnames) <= 1 {
 		return []string{vnames[0]}
 	}
 	return append(append([]string(nil), vnames...), strconv.Itoa(len(vnames)), "AVG")
@@ -181,6 +181,9 @@ func Average(vnames []string) []string {
 // Total is the sum of the series, an unknown counting as zero unless all
 // are unknown (rrd's ADDNAN).
 func Total(vnames []string) []string {
+	if len(vnames) == 0 {
+		return nil
+	}
 	out := []string{vnames[0]}
 	for _, v := range vnames[1:] {
 		out = append(out, v, "ADDNAN")

@@ -272,6 +272,9 @@ func TestAggregates(t *testing.T) {
 	if got := strings.Join(Total([]string{"s0", "s1", "s2"}), ","); got != "s0,s1,ADDNAN,s2,ADDNAN" {
 		t.Errorf("Total = %s", got)
 	}
+	if Average(nil) != nil || Total(nil) != nil {
+		t.Error("aggregate of no series")
+	}
 	if got := strings.Join(Average([]string{"s0"}), ","); got != "s0" {
 		t.Errorf("Average of one = %s", got)
 	}

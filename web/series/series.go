@@ -221,15 +221,15 @@ func (x *Index) Search(query string, limit int) ([]Series, int) {
 	return out, total
 }
 
-// SelectAll returns every match of query, or ErrTooMany when more than max
-// match ("select all matches" is refused above a bound).
-func (x *Index) SelectAll(query string, max int) ([]Series, error) {
+// SelectAll returns every match of query, or ErrTooMany when more than
+// limit match ("select all matches" is refused above a bound).
+func (x *Index) SelectAll(query string, limit int) ([]Series, error) {
 	words := strings.Fields(strings.ToLower(query))
 	s := x.get()
-	if _, total := s.search(words, 0); total > max {
-		return nil, fmt.Errorf("%w: %d match %q, at most %d can be chosen at once", ErrTooMany, total, query, max)
+	if _, total := s.search(words, 0); total > limit {
+		return nil, fmt.Errorf("%w: %d match %q, at most %d can be chosen at once", ErrTooMany, total, query, limit)
 	}
-	out, _ := s.search(words, max)
+	out, _ := s.search(words, limit)
 	return out, nil
 }
 
