@@ -172,7 +172,10 @@ func Name(i int) string {
 // Average is the mean of the series, ignoring unknown values (rrd's AVG);
 // unknown only where all are unknown.
 func Average(vnames []string) []string {
-	if len(vnames) <= 1 {
+	switch len(vnames) {
+	case 0:
+		return nil
+	case 1:
 		return []string{vnames[0]}
 	}
 	return append(append([]string(nil), vnames...), strconv.Itoa(len(vnames)), "AVG")
