@@ -1,11 +1,13 @@
 package kinesis
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -251,11 +253,17 @@ func TestKinesaliteFixedMetric(t *testing.T) {
 	checkSeries(t, sink, "fixed/web/load", 0, 10)
 }
 
-// Debian's awscli, a real AWS client, puts a record that lands in RRD.
+// Debian's awscli (/usr/bin/aws), a real AWS client, and any other aws
+// on PATH, each put a record that lands in RRD.
 func TestKinesaliteAWSCLI(t *testing.T) {
-	aws, err := exec.LookPath("aws")
-	if err != nil {
-		t.Fatal("awscli is not installed (make deps installs it): ", err)
+	var clis []string
+	for _, name := range []string{"/usr/bin/aws", "aws"} {
+		if p, err := exec.LookPath(name); err == nil && !slices.Contains(clis, p) {
+			clis = append(clis, p)
+		}
+	}
+	if len(clis) == 0 {
+		t.Fatal("awscli is not installed (Debian package awscli; make deps)")
 	}
 	k := startKinesalite(t)
 	k.createStream(t, "cli", 1)
@@ -264,21 +272,28 @@ func TestKinesaliteAWSCLI(t *testing.T) {
 	o := kinesaliteOpts(t, k, w, Stream{Name: "cli"})
 	o.StateDir = filepath.Join(dataDir, "state")
 	c := startConsumer(t, o)
-	ts := recentBase()
-	data := fmt.Sprintf(`{"timestamp": %q, "name": "//cli.example.com/disk/root#free", "value": 42.5, "units": "GB"}`, isoTime(ts, 0))
-	args := []string{"kinesis", "put-record", "--endpoint-url", k.URL, "--no-verify-ssl",
-		"--stream-name", "cli", "--partition-key", "cli", "--data", data}
-	if v, _ := exec.Command(aws, "--version").CombinedOutput(); strings.Contains(string(v), "aws-cli/2") {
-		args = append(args, "--cli-binary-format", "raw-in-base64-out") // v2 reads blobs as base64
+	base := recentBase()
+	want := map[int64]float64{}
+	for i, cli := range clis {
+		ts, v := base+int64(i)*60, 42.5+float64(i)
+		want[ts] = v
+		data := fmt.Sprintf(`{"timestamp": %q, "name": "//cli.example.com/disk/root#free", "value": %v, "units": "GB"}`, isoTime(ts, 0), v)
+		args := []string{"kinesis", "put-record", "--endpoint-url", k.URL, "--no-verify-ssl",
+			"--stream-name", "cli", "--partition-key", "cli", "--data", data}
+		version, _ := exec.Command(cli, "--version").CombinedOutput()
+		t.Logf("%s: %s", cli, bytes.TrimSpace(version))
+		if strings.HasPrefix(string(version), "aws-cli/2") {
+			args = append(args, "--cli-binary-format", "raw-in-base64-out") // v2 reads blobs as base64
+		}
+		cmd := exec.Command(cli, args...)
+		cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION=us-east-1", "AWS_PAGER=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s kinesis put-record: %v: %s", cli, err, out)
+		}
+		waitFor(t, 30*time.Second, "the record of "+strings.TrimSpace(string(version)), func() bool { return c.Stats().Records == uint64(i+1) })
 	}
-	cmd := exec.Command(aws, args...)
-	cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION=us-east-1", "AWS_PAGER=")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("aws kinesis put-record: %v: %s", err, out)
-	}
-	waitFor(t, 30*time.Second, "the record", func() bool { return c.Stats().Records == 1 })
 	closeConsumer(t, c)
 	closeWriter(t, w)
 	checkRRD(t, store.MetricFile(dataDir, []string{"cli", "cli.example.com", "disk", "root", "free"}),
-		ts-60, ts+60, map[int64]float64{ts: 42.5})
+		base-60, base+int64(len(clis))*60, want)
 }
