@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"graphmetrics/web/rpn"
 )
 
 // Bounds on what a graph may ask of librrd. They are checked on both sides
@@ -42,9 +44,11 @@ type Graph struct {
 	Log    bool     `json:"log,omitempty"`
 	Lower  *float64 `json:"lower,omitempty"` // axis limits; rigid when set
 	Upper  *float64 `json:"upper,omitempty"`
-	Defs   []Def    `json:"defs"`
-	CDefs  []CDef   `json:"cdefs,omitempty"`
-	Draws  []Draw   `json:"draws"`
+	// RightAxis repeats the left axis on the right, for wide charts.
+	RightAxis bool   `json:"right_axis,omitempty"`
+	Defs      []Def  `json:"defs"`
+	CDefs     []CDef `json:"cdefs,omitempty"`
+	Draws     []Draw `json:"draws"`
 }
 
 // Def reads one data source of one RRD file.
@@ -74,12 +78,11 @@ var (
 	// ErrInvalid wraps every validation failure.
 	ErrInvalid = errors.New("invalid graph")
 
-	vnameRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,30}$`)
-	dsRE     = regexp.MustCompile(`^[A-Za-z0-9_]{1,19}$`)
-	colorRE  = regexp.MustCompile(`^[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$`)
-	numberRE = regexp.MustCompile(`^-?[0-9]{1,15}(\.[0-9]{1,15})?([eE][-+]?[0-9]{1,3})?$`)
-	cfs      = map[string]bool{"AVERAGE": true, "MIN": true, "MAX": true, "LAST": true}
-	drawing  = map[string]bool{"LINE1": true, "LINE2": true, "LINE3": true, "AREA": true, "TICK": true}
+	vnameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,30}$`)
+	dsRE    = regexp.MustCompile(`^[A-Za-z0-9_]{1,19}$`)
+	colorRE = regexp.MustCompile(`^[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$`)
+	cfs     = map[string]bool{"AVERAGE": true, "MIN": true, "MAX": true, "LAST": true}
+	drawing = map[string]bool{"LINE1": true, "LINE2": true, "LINE3": true, "AREA": true, "TICK": true}
 )
 
 func invalid(format string, args ...any) error {
@@ -139,8 +142,8 @@ func (g *Graph) Validate(root string) error {
 		}
 	}
 	for _, c := range g.CDefs {
-		if err := CheckRPN(c.RPN, names); err != nil {
-			return fmt.Errorf("%s: %w", c.Name, err)
+		if err := rpn.Check(c.RPN, func(n string) bool { return names[n] }); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrInvalid, c.Name, err)
 		}
 		if err := define(c.Name); err != nil {
 			return err
@@ -281,6 +284,9 @@ func (g *Graph) Options() []string {
 	}
 	if g.Lower != nil || g.Upper != nil {
 		o = append(o, "--rigid")
+	}
+	if g.RightAxis {
+		o = append(o, "--right-axis", "1:0")
 	}
 	return o
 }
