@@ -72,7 +72,7 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 	return v
 }
 
-func path(t *testing.T, ctx context.Context) string {
+func location(t *testing.T, ctx context.Context) string {
 	t.Helper()
 	return eval[string](t, ctx, `location.pathname`)
 }
@@ -121,7 +121,7 @@ func login(t *testing.T, ctx context.Context, base, user, pw, landing string) {
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
 	), "fill login form")
 	submit(t, ctx, `form.login button[type=submit]`)
-	if p := path(t, ctx); p != landing {
+	if p := location(t, ctx); p != landing {
 		t.Fatalf("after login as %s: at %s, want %s", user, p, landing)
 	}
 }

@@ -52,9 +52,8 @@ func chartGraph(t *tree.Tree, c *Chart, now time.Time) (*render.Graph, error) {
 	if len(grp.Instances) > maxGroupInstances {
 		return nil, fmt.Errorf("group %s has %d instances; charts take at most %d", grp.Name, len(grp.Instances), maxGroupInstances)
 	}
-	start, end := c.timeRange(now)
-	g := &render.Graph{Start: start, End: end, Step: c.Step, Width: c.Width, Height: c.Height,
-		Title: c.Title(), Log: c.Log, Lower: c.Min, Upper: c.Max, VLabel: "per minute"}
+	g := c.Controls.graph(now, c.Title())
+	g.VLabel = "per minute"
 	b := builder{g: g}
 	switch {
 	case !c.IsGroup():

@@ -80,7 +80,7 @@ func browseTracelog(t *testing.T, ctx context.Context, base string) {
 	}
 	must(t, chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`form.saveas input[name=name]`), "from-alice")), "name the copy")
 	submit(t, ctx, `form.saveas button`)
-	if p := path(t, ctx); p != "/u/bob/from-alice" {
+	if p := location(t, ctx); p != "/u/bob/from-alice" {
 		t.Fatalf("after save as: at %s", p)
 	}
 	chartsLoaded(t, ctx, 1)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,49 @@ import (
 )
 
 var errNoChart = errors.New("no such chart")
+
+// pageKind is what differs between the pages of "/" (tracelog charts) and
+// of "/metrics" (metric charts): both are stored in the pages table under
+// their kind and edited by the same machinery.
+type pageKind struct {
+	name   string // pages.kind
+	prefix string // URL of a page: prefix + owner + "/" + page
+}
+
+var (
+	tracelogKind = &pageKind{name: kindTracelog, prefix: "/u/"}
+	metricsKind  = &pageKind{name: kindMetrics, prefix: "/metrics/u/"}
+)
+
+func (k *pageKind) url(owner, name string) string { return pageURLIn(k.prefix, owner, name) }
+
+// charted is a saved chart type: every chart has an id on its page.
+type charted interface {
+	Chart | MetricChart
+	chartID() int
+}
+
+func (c Chart) chartID() int       { return c.ID }
+func (c MetricChart) chartID() int { return c.ID }
+
+func decodeList[T any](b []byte) ([]T, error) {
+	var cs []T
+	if err := json.Unmarshal(b, &cs); err != nil {
+		return nil, fmt.Errorf("decode charts: %w", err)
+	}
+	return cs, nil
+}
+
+func encodeList[T any](cs []T) ([]byte, error) {
+	if cs == nil {
+		cs = []T{}
+	}
+	b, err := json.Marshal(cs)
+	if err != nil {
+		return nil, fmt.Errorf("encode charts: %w", err)
+	}
+	return b, nil
+}
 
 // ownPage checks that the page in the URL belongs to the user; only then
 // may it be changed.
@@ -28,134 +72,103 @@ func (s *Server) ownPage(w http.ResponseWriter, r *http.Request) (owner, name st
 	return owner, name, true
 }
 
-// editCharts applies edit to the page's charts and saves the page; a
-// user's mistake is flashed on the page, which the browser is sent back to.
-func (s *Server) editCharts(w http.ResponseWriter, r *http.Request, owner, name string, anchor int,
-	edit func(cs []Chart, nextID *int) ([]Chart, error)) {
+// editList applies edit to a page's charts and saves the page; a user's
+// mistake is flashed on the page, which the browser is sent back to, at
+// the chart *anchor if set (edit may set it).
+func editList[T charted](s *Server, w http.ResponseWriter, r *http.Request, k *pageKind, owner, name string,
+	anchor *int, edit func(cs []T, nextID *int) ([]T, error)) {
 	var userErr error
-	err := editPage(r.Context(), s.db, owner, kindTracelog, name, func(p *page) error {
-		cs, err := decodeCharts(p.Charts)
+	err := editPage(r.Context(), s.db, owner, k.name, name, func(p *page) error {
+		cs, err := decodeList[T](p.Charts)
 		if err != nil {
 			return err
 		}
 		if cs, userErr = edit(cs, &p.NextID); userErr != nil {
 			return userErr
 		}
-		p.Charts, err = encodeCharts(cs)
+		p.Charts, err = encodeList(cs)
 		return err
 	})
-	target := pageURL(owner, name)
+	target := k.url(owner, name)
 	switch {
 	case userErr != nil:
 		s.sessions.Put(r.Context(), "flash", userErr.Error())
 	case err != nil:
 		s.internalError(w, r, err)
 		return
-	case anchor > 0:
-		target += "#chart-" + strconv.Itoa(anchor)
+	case anchor != nil && *anchor > 0:
+		target += "#chart-" + strconv.Itoa(*anchor)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-func (s *Server) handleAddChart(w http.ResponseWriter, r *http.Request) {
-	owner, name, ok := s.ownPage(w, r)
-	if !ok {
-		return
+// chartIndex finds the chart of the URL's id.
+func chartIndex[T charted](cs []T, r *http.Request) (int, error) {
+	id, _ := strconv.Atoi(chi.URLParam(r, "id"))
+	i := slices.IndexFunc(cs, func(c T) bool { return c.chartID() == id })
+	if i < 0 {
+		return 0, errNoChart
 	}
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
-	c, err := parseChart(r.PostForm, s.loc)
-	if err == nil {
-		_, err = resolve(s.tree, &c)
-	}
-	if err != nil {
-		s.sessions.Put(r.Context(), "flash", "Chart not added: "+err.Error())
-		http.Redirect(w, r, pageURL(owner, name), http.StatusSeeOther)
-		return
-	}
-	s.editCharts(w, r, owner, name, 0, func(cs []Chart, next *int) ([]Chart, error) {
-		c.ID = *next
-		*next++
-		return append(cs, c), nil
-	})
+	return i, nil
 }
 
-func (s *Server) handleChangeChart(w http.ResponseWriter, r *http.Request) {
-	owner, name, ok := s.ownPage(w, r)
-	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
+// urlID is the chart id of the URL, as an anchor for editList.
+func urlID(r *http.Request) *int {
 	id, _ := strconv.Atoi(chi.URLParam(r, "id"))
-	s.editCharts(w, r, owner, name, id, func(cs []Chart, _ *int) ([]Chart, error) {
-		i := slices.IndexFunc(cs, func(c Chart) bool { return c.ID == id })
-		if i < 0 {
-			return nil, errNoChart
-		}
-		// What is shown stays; only the controls come from the form.
-		v := r.PostForm
-		for _, k := range []string{"customer", "host", "instance", "gkind", "group", "view"} {
-			v.Del(k)
-		}
-		for k, vs := range cs[i].target() {
-			v[k] = vs
-		}
-		c, err := parseChart(v, s.loc)
-		if err != nil {
-			return nil, fmt.Errorf("chart not changed: %w", err)
-		}
-		c.ID = id
-		cs[i] = c
-		return cs, nil
-	})
+	return &id
 }
 
-func (s *Server) handleRemoveChart(w http.ResponseWriter, r *http.Request) {
-	owner, name, ok := s.ownPage(w, r)
-	if !ok {
-		return
-	}
-	id, _ := strconv.Atoi(chi.URLParam(r, "id"))
-	s.editCharts(w, r, owner, name, 0, func(cs []Chart, _ *int) ([]Chart, error) {
-		i := slices.IndexFunc(cs, func(c Chart) bool { return c.ID == id })
-		if i < 0 {
-			return nil, errNoChart
+// removeChart handles POST <page>/charts/{id}/delete.
+func removeChart[T charted](s *Server, k *pageKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		owner, name, ok := s.ownPage(w, r)
+		if !ok {
+			return
 		}
-		return slices.Delete(cs, i, i+1), nil
-	})
+		editList(s, w, r, k, owner, name, nil, func(cs []T, _ *int) ([]T, error) {
+			i, err := chartIndex(cs, r)
+			if err != nil {
+				return nil, err
+			}
+			return slices.Delete(cs, i, i+1), nil
+		})
+	}
 }
 
 // handleSaveAs copies any page (one's own or another user's) into a new
 // page of one's own.
-func (s *Server) handleSaveAs(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleSaveAs(k *pageKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		me, owner, name := userFrom(ctx), chi.URLParam(r, "owner"), chi.URLParam(r, "page")
+		src, err := getPage(ctx, s.db, owner, k.name, name)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		if !src.Exists && owner != me {
+			s.fail(w, r, http.StatusNotFound, "No such page.")
+			return
+		}
+		s.saveCopy(w, r, k, k.url(owner, name), owner+"/"+name, src.Charts, src.NextID)
+	}
+}
+
+// saveCopy saves charts as the user's new page named in the form, and
+// shows it; back is where a refusal is shown.
+func (s *Server) saveCopy(w http.ResponseWriter, r *http.Request, k *pageKind, back, from string, charts []byte, nextID int) {
 	ctx := r.Context()
-	me, owner, name := userFrom(ctx), chi.URLParam(r, "owner"), chi.URLParam(r, "page")
-	to := r.PostFormValue("name")
-	back := pageURL(owner, name)
+	me, to := userFrom(ctx), r.PostFormValue("name")
 	if err := checkPageName(to); err != nil {
 		s.sessions.Put(ctx, "flash", "Not saved: "+err.Error())
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
-	src, err := getPage(ctx, s.db, owner, kindTracelog, name)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	if !src.Exists && owner != me {
-		s.fail(w, r, http.StatusNotFound, "No such page.")
-		return
-	}
-	err = editPage(ctx, s.db, me, kindTracelog, to, func(p *page) error {
+	err := editPage(ctx, s.db, me, k.name, to, func(p *page) error {
 		if p.Exists {
 			return errPageExists
 		}
-		p.Charts, p.NextID = src.Charts, src.NextID
+		p.Charts, p.NextID = charts, nextID
 		return nil
 	})
 	if errors.Is(err, errPageExists) {
@@ -167,19 +180,21 @@ func (s *Server) handleSaveAs(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	s.log.Info("page saved as", "user", me, "from", owner+"/"+name, "to", to)
-	http.Redirect(w, r, pageURL(me, to), http.StatusSeeOther)
+	s.log.Info("page saved as", "user", me, "kind", k.name, "from", from, "to", to)
+	http.Redirect(w, r, k.url(me, to), http.StatusSeeOther)
 }
 
-func (s *Server) handleDeletePage(w http.ResponseWriter, r *http.Request) {
-	owner, name, ok := s.ownPage(w, r)
-	if !ok {
-		return
+func (s *Server) handleDeletePage(k *pageKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		owner, name, ok := s.ownPage(w, r)
+		if !ok {
+			return
+		}
+		if err := deletePage(r.Context(), s.db, owner, k.name, name); err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		s.sessions.Put(r.Context(), "flash", fmt.Sprintf("Deleted page %q.", name))
+		http.Redirect(w, r, "/pages", http.StatusSeeOther)
 	}
-	if err := deletePage(r.Context(), s.db, owner, kindTracelog, name); err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	s.sessions.Put(r.Context(), "flash", fmt.Sprintf("Deleted page %q.", name))
-	http.Redirect(w, r, "/pages", http.StatusSeeOther)
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -13,45 +12,48 @@ import (
 
 // A fixed range that ended this long ago will not change any more: its
 // image may be cached for good.
-const settled = 10 * time.Minute
+const settledAfter = 10 * time.Minute
 
-// handleGraph draws one chart from its URL parameters. Parameters out of
-// bounds are refused (400) and unknown instances are not found (404), each
-// with an error image; a failure while drawing is an error image with 200,
-// so an <img> always shows the reason and never a broken page.
+// handleGraph draws one tracelog chart from its URL parameters.
 func (s *Server) handleGraph(w http.ResponseWriter, r *http.Request) {
 	c, err := parseChart(r.URL.Query(), s.loc)
-	if err != nil {
-		s.graphError(w, r, http.StatusBadRequest, &c, err.Error())
-		return
+	var g *render.Graph
+	if err == nil {
+		g, err = chartGraph(s.tree, &c, s.now())
 	}
-	now := s.now()
-	g, err := chartGraph(s.tree, &c, now)
-	if errors.Is(err, errNoTarget) {
-		s.graphError(w, r, http.StatusNotFound, &c, err.Error())
+	s.drawGraph(w, r, &c.Controls, c.Title(), g, err)
+}
+
+// drawGraph answers with the image of g, or of err: parameters out of
+// bounds are refused (400) and unknown names are not found (404), each
+// with an error image; a failure while drawing is an error image with 200,
+// so an <img> always shows the reason and never a broken page.
+func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, title string, g *render.Graph, err error) {
+	if notFound(err) {
+		s.graphError(w, r, http.StatusNotFound, c, err.Error())
 		return
 	}
 	if err == nil {
 		err = g.Validate(s.pool.Root())
 	}
 	if err != nil {
-		s.graphError(w, r, http.StatusBadRequest, &c, err.Error())
+		s.graphError(w, r, http.StatusBadRequest, c, err.Error())
 		return
 	}
+	now := s.now()
 	img, err := s.pool.Do(r.Context(), &render.Request{Op: render.OpGraph, Graph: g})
 	if err != nil {
 		msg := s.relative(err.Error())
-		if s.graphLog.allow(c.Title()+msg, now) {
-			s.log.Warn("graph failed (repeats logged once a minute)", "chart", c.Title(), "err", msg)
+		if s.graphLog.allow(title+msg, now) {
+			s.log.Warn("graph failed (repeats logged once a minute)", "chart", title, "err", msg)
 		}
-		s.graphError(w, r, http.StatusOK, &c, msg)
+		s.graphError(w, r, http.StatusOK, c, msg)
 		return
 	}
 	h := w.Header()
-	switch {
-	case !c.Trailing() && c.End < now.Add(-settled).Unix():
+	if c.settled(now) {
 		h.Set("Cache-Control", "private, max-age=31536000, immutable")
-	default:
+	} else {
 		h.Set("Cache-Control", "private, max-age=30")
 	}
 	h.Set("Content-Type", "image/png")
@@ -61,9 +63,9 @@ func (s *Server) handleGraph(w http.ResponseWriter, r *http.Request) {
 
 // graphError answers with an image showing msg, drawn by a worker if one
 // can, and the message in the X-Graph-Error header for scripts and tests.
-func (s *Server) graphError(w http.ResponseWriter, r *http.Request, status int, c *Chart, msg string) {
+func (s *Server) graphError(w http.ResponseWriter, r *http.Request, status int, c *Controls, msg string) {
 	width, height := c.Width, c.Height
-	if width == 0 || height == 0 {
+	if width < render.MinWidth || width > render.MaxWidth || height < render.MinHeight || height > render.MaxHeight {
 		width, height = defaultWidth, defaultHeight
 	}
 	img, err := s.pool.Do(r.Context(), &render.Request{Op: render.OpError, Message: msg, Width: width, Height: height})
@@ -95,4 +97,14 @@ func headerText(s string) string {
 		s = s[:300]
 	}
 	return s
+}
+
+// handleMetricGraph draws one /metrics chart from its URL.
+func (s *Server) handleMetricGraph(w http.ResponseWriter, r *http.Request) {
+	c, err := parseMetricQuery(r.URL.Query())
+	var g *render.Graph
+	if err == nil {
+		g, err = metricGraph(s.series, &c, s.now())
+	}
+	s.drawGraph(w, r, &c.Controls, c.Title, g, err)
 }

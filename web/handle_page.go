@@ -1,145 +1,141 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
-	"graphmetrics/web/render"
 	"graphmetrics/web/tree"
 )
 
-type pageBody struct {
+// pageHead is what every page shows above its charts: whose it is, save
+// as, delete.
+type pageHead struct {
 	Owner, Name, Base string
 	Mine, Exists      bool
-	Charts            []chartView
-	Tree              *tree.Snapshot
-	TreeOpen          bool // few instances: show them all unfolded
 	SuggestName       string
+	Builtin           bool // a built-in page: nobody's, only "save as"
+}
+
+type pageBody struct {
+	pageHead
+	Charts   []chartView
+	Tree     *tree.Snapshot
+	TreeOpen bool // few instances: show them all unfolded
 }
 
 // chartView is a chart with what its figure and edit form show.
 type chartView struct {
 	Chart
-	Title, Img, RangeText            string
-	HoursInput                       int
-	StartInput, EndInput             string
-	MinInput, MaxInput               string
-	Steps                            []option
-	MaxHours, MinW, MaxW, MinH, MaxH int
+	Title, Img, CSV, JSON string
+	Ctl                   controlsView
 }
 
-type option struct {
-	Value    int
-	Label    string
-	Selected bool
-}
+func pageURL(owner, name string) string { return pageURLIn("/u/", owner, name) }
 
-var stepOptions = []option{{0, "auto", false}, {1, "1 s", false}, {10, "10 s", false}, {60, "1 min", false},
-	{300, "5 min", false}, {3600, "1 h", false}, {86400, "1 day", false}}
-
-func pageURL(owner, name string) string {
-	return "/u/" + url.PathEscape(owner) + "/" + url.PathEscape(name)
+func pageURLIn(prefix, owner, name string) string {
+	return prefix + url.PathEscape(owner) + "/" + url.PathEscape(name)
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
+	s.redirectHome(w, r, tracelogKind)
+}
+
+// redirectHome sends the user to their most recently changed page of k.
+func (s *Server) redirectHome(w http.ResponseWriter, r *http.Request, k *pageKind) {
 	me := userFrom(r.Context())
-	name, err := defaultPage(r.Context(), s.db, me, kindTracelog)
+	name, err := defaultPage(r.Context(), s.db, me, k.name)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, pageURL(me, name), http.StatusFound)
+	http.Redirect(w, r, k.url(me, name), http.StatusFound)
 }
 
-func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
+// loadPage reads the page of the URL for viewing; ok is false when an
+// answer was sent.
+func (s *Server) loadPage(w http.ResponseWriter, r *http.Request, k *pageKind) (*page, pageHead, bool) {
 	ctx := r.Context()
 	me, owner, name := userFrom(ctx), chi.URLParam(r, "owner"), chi.URLParam(r, "page")
 	if checkUserName(owner) != nil || checkPageName(name) != nil {
 		s.fail(w, r, http.StatusNotFound, "No such page.")
-		return
+		return nil, pageHead{}, false
 	}
-	p, err := getPage(ctx, s.db, owner, kindTracelog, name)
+	p, err := getPage(ctx, s.db, owner, k.name, name)
 	if err != nil {
 		s.internalError(w, r, err)
-		return
+		return nil, pageHead{}, false
 	}
 	mine := owner == me
 	if !p.Exists && !mine {
 		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("%s has no page %q.", owner, name))
+		return nil, pageHead{}, false
+	}
+	h := pageHead{Owner: owner, Name: name, Base: k.url(owner, name), Mine: mine, Exists: p.Exists, SuggestName: name}
+	if !mine {
+		h.SuggestName = owner + "-" + name
+	}
+	return p, h, true
+}
+
+func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
+	p, head, ok := s.loadPage(w, r, tracelogKind)
+	if !ok {
 		return
 	}
-	charts, err := decodeCharts(p.Charts)
+	charts, err := decodeList[Chart](p.Charts)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	b := pageBody{Owner: owner, Name: name, Base: pageURL(owner, name), Mine: mine, Exists: p.Exists,
-		SuggestName: name}
-	if !mine {
-		b.SuggestName = owner + "-" + name
-	}
-	if mine {
+	b := pageBody{pageHead: head}
+	if head.Mine {
 		b.Tree = s.tree.Get()
 		b.TreeOpen = len(b.Tree.Instances) <= 30
 	}
 	for _, c := range charts {
-		b.Charts = append(b.Charts, s.chartView(c))
+		q := c.Query().Encode()
+		b.Charts = append(b.Charts, chartView{Chart: c, Title: c.Title(), Img: "/graph/tracelog.png?" + q,
+			CSV: "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Ctl: s.controlsView(c.Controls)})
 	}
-	s.render(w, r, http.StatusOK, "page", viewData{Title: owner + "/" + name,
-		Flash: s.sessions.PopString(ctx, "flash"), Body: b})
-}
-
-func (s *Server) chartView(c Chart) chartView {
-	v := chartView{Chart: c, Title: c.Title(), Img: "/graph/tracelog.png?" + c.Query().Encode(),
-		HoursInput: c.Hours, MaxHours: maxHours,
-		MinW: render.MinWidth, MaxW: render.MaxWidth, MinH: render.MinHeight, MaxH: render.MaxHeight}
-	start, end := c.timeRange(s.now())
-	v.StartInput = time.Unix(start, 0).In(s.loc).Format(dateLayout)
-	v.EndInput = time.Unix(end, 0).In(s.loc).Format(dateLayout)
-	if c.Trailing() {
-		v.RangeText = fmt.Sprintf("last %d hours", c.Hours)
-	} else {
-		v.HoursInput = defaultHours
-		const show = "2006-01-02 15:04 MST"
-		v.RangeText = time.Unix(start, 0).In(s.loc).Format(show) + " to " + time.Unix(end, 0).In(s.loc).Format(show)
-	}
-	if c.Min != nil {
-		v.MinInput = strconv.FormatFloat(*c.Min, 'g', -1, 64)
-	}
-	if c.Max != nil {
-		v.MaxInput = strconv.FormatFloat(*c.Max, 'g', -1, 64)
-	}
-	found := false
-	for _, o := range stepOptions {
-		o.Selected = o.Value == c.Step
-		found = found || o.Selected
-		v.Steps = append(v.Steps, o)
-	}
-	if !found {
-		v.Steps = append(v.Steps, option{c.Step, strconv.Itoa(c.Step) + " s", true})
-	}
-	return v
+	s.render(w, r, http.StatusOK, "page", viewData{Title: head.Owner + "/" + head.Name,
+		Flash: s.sessions.PopString(r.Context(), "flash"), Body: b})
 }
 
 type pagesBody struct {
-	Pages []page
-	Me    string
+	Tracelog, Metrics []pageRow
+	Builtin           string // URL of the built-in metrics page
+}
+
+type pageRow struct {
+	page
+	URL  string
+	Mine bool
 }
 
 func (s *Server) handlePages(w http.ResponseWriter, r *http.Request) {
-	ps, err := listPages(r.Context(), s.db, kindTracelog, "")
-	if err != nil {
-		s.internalError(w, r, err)
-		return
+	me := userFrom(r.Context())
+	b := pagesBody{Builtin: builtinURL}
+	for _, k := range []*pageKind{tracelogKind, metricsKind} {
+		ps, err := listPages(r.Context(), s.db, k.name, "")
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		rows := make([]pageRow, len(ps))
+		for i, p := range ps {
+			rows[i] = pageRow{page: p, URL: k.url(p.Owner, p.Name), Mine: p.Owner == me}
+		}
+		if k == tracelogKind {
+			b.Tracelog = rows
+		} else {
+			b.Metrics = rows
+		}
 	}
 	s.render(w, r, http.StatusOK, "pages", viewData{Title: "Pages",
-		Flash: s.sessions.PopString(r.Context(), "flash"), Body: pagesBody{Pages: ps, Me: userFrom(r.Context())}})
+		Flash: s.sessions.PopString(r.Context(), "flash"), Body: b})
 }
 
 // handleNewPage only redirects: the page is saved by its first chart.
@@ -150,24 +146,12 @@ func (s *Server) handleNewPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/pages", http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, pageURL(userFrom(r.Context()), name), http.StatusSeeOther)
+	k := tracelogKind
+	if r.URL.Query().Get("kind") == kindMetrics {
+		k = metricsKind
+	}
+	http.Redirect(w, r, k.url(userFrom(r.Context()), name), http.StatusSeeOther)
 }
 
-func decodeCharts(b []byte) ([]Chart, error) {
-	var cs []Chart
-	if err := json.Unmarshal(b, &cs); err != nil {
-		return nil, fmt.Errorf("decode charts: %w", err)
-	}
-	return cs, nil
-}
-
-func encodeCharts(cs []Chart) ([]byte, error) {
-	if cs == nil {
-		cs = []Chart{}
-	}
-	b, err := json.Marshal(cs)
-	if err != nil {
-		return nil, fmt.Errorf("encode charts: %w", err)
-	}
-	return b, nil
-}
+// Head is the page head, for the "pagehead" template.
+func (h pageHead) Head() pageHead { return h }

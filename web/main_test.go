@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -91,12 +92,22 @@ func rrdFile(dir, host, customer, instance string) string {
 // h1/acme/app-8080 and h2/acme/app-8080, with users alice and bob.
 func newEnv(t testing.TB, o Options) *env {
 	t.Helper()
+	return newEnvWith(t, o, nil)
+}
+
+// newEnvWith is newEnv with prepare run on the data directory before the
+// server starts (so its series index finds what prepare makes).
+func newEnvWith(t testing.TB, o Options, prepare func(dir string)) *env {
+	t.Helper()
 	dir := t.TempDir()
 	bs := sampleBuckets(t)
 	for _, h := range []string{"h1", "h2"} {
 		if err := testrrd.Make(rrdFile(dir, h, "acme", "app-8080"), bs); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if prepare != nil {
+		prepare(dir)
 	}
 	db, err := OpenDB(filepath.Join(dir, DBFile))
 	if err != nil {
@@ -123,6 +134,16 @@ func startEnv(t testing.TB, dir string, db *sql.DB, o Options) *env {
 		o.RenderWorkers = 2
 	}
 	o.Location = time.UTC
+	if o.Logger == nil {
+		// Shown when the test fails.
+		logs := &syncBuffer{}
+		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("server log:\n%s", logs.String())
+			}
+		})
+	}
 	s, err := New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +243,7 @@ func (e *env) charts(owner, name string) []Chart {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	cs, err := decodeCharts(p.Charts)
+	cs, err := decodeList[Chart](p.Charts)
 	if err != nil {
 		e.t.Fatal(err)
 	}

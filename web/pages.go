@@ -9,9 +9,12 @@ import (
 	"time"
 )
 
-// Page kinds: "/" pages hold tracelog charts; "/metrics" pages will hold
+// Page kinds: "/" pages hold tracelog charts; "/metrics" pages hold
 // metric charts in the same table.
-const kindTracelog = "tracelog"
+const (
+	kindTracelog = "tracelog"
+	kindMetrics  = "metrics"
+)
 
 var (
 	errPageExists = errors.New("page exists")

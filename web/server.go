@@ -17,6 +17,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"graphmetrics/web/render"
+	"graphmetrics/web/series"
 	"graphmetrics/web/tree"
 )
 
@@ -48,6 +49,7 @@ type Server struct {
 	store    *sessionStore
 	pool     *render.Pool
 	tree     *tree.Tree
+	series   *series.Index
 	views    *views
 	handler  http.Handler
 	now      func() time.Time
@@ -114,6 +116,9 @@ func New(o Options) (*Server, error) {
 	}
 
 	s.tree = tree.New(tree.Options{Root: filepath.Join(dataDir, "rrd", "tracelog"), Logger: log})
+	if s.series, err = series.New(series.Options{DataDir: dataDir, Logger: o.Logger}); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
 	var env []string
 	if name := o.Location.String(); o.Location != time.Local && name != "Local" {
 		// Axis labels in the zone that form times are read in.
@@ -148,6 +153,7 @@ func (s *Server) Start() error {
 		cancel()
 		return fmt.Errorf("web: listen %s: %w", s.o.Listen, err)
 	}
+
 	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
@@ -160,6 +166,11 @@ func (s *Server) Start() error {
 		}
 		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		ln = tls.NewListener(ln, s.srv.TLSConfig)
+	}
+	if err := s.series.Start(ctx); err != nil {
+		ln.Close()
+		cancel()
+		return fmt.Errorf("web: %w", err)
 	}
 	s.ln = ln
 	s.wg.Add(2)
@@ -197,6 +208,9 @@ func (s *Server) Close(ctx context.Context) error {
 		s.cancel()
 	}
 	s.wg.Wait()
+	if err := s.series.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("web: %w", err))
+	}
 	if err := s.pool.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("web: %w", err))
 	}

@@ -18,13 +18,13 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-var viewNames = []string{"login", "page", "pages", "error"}
+var viewNames = []string{"login", "page", "metrics", "pages", "error"}
 
 func newViews() (*views, error) {
 	funcs := template.FuncMap{
 		"when": func(t time.Time) string { return t.Format("2006-01-02 15:04") },
 	}
-	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}

@@ -1,0 +1,108 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"graphmetrics/web/rpn"
+)
+
+// searchShown is how many matches a search lists; the page says how many
+// there are in all.
+const searchShown = 50
+
+type metricsBody struct {
+	pageHead
+	Charts  []metricChartView
+	Search  *searchView // the owner's chart builder
+	Builtin string      // URL of the built-in page
+	Lines   []string
+}
+
+type searchView struct {
+	Query   string
+	Matches []string
+	Total   int
+	Shown   int
+	Charts  []MetricChart // to add a plot to
+	Color   string        // the next plot's suggested colour
+	Lines   []string
+	MaxAll  int
+}
+
+type metricChartView struct {
+	MetricChart
+	Img, CSV, JSON string
+	Plots          []plotView
+	Ctl            controlsView
+}
+
+type plotView struct {
+	Plot
+	N       int // index in the chart
+	Shown   string
+	Names   []namedSeries
+	Problem string
+	IsExpr  bool
+}
+
+type namedSeries struct{ Name, Series string }
+
+func (s *Server) handleMetricsHome(w http.ResponseWriter, r *http.Request) {
+	s.redirectHome(w, r, metricsKind)
+}
+
+func (s *Server) handleMetricsPage(w http.ResponseWriter, r *http.Request) {
+	p, head, ok := s.loadPage(w, r, metricsKind)
+	if !ok {
+		return
+	}
+	charts, err := decodeList[MetricChart](p.Charts)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	b := metricsBody{pageHead: head, Builtin: builtinURL, Lines: lineTypes}
+	if head.Mine {
+		b.Search = s.search(r.URL.Query().Get("q"), charts)
+	}
+	b.Charts = s.metricChartViews(charts)
+	s.render(w, r, http.StatusOK, "metrics", viewData{Title: head.Owner + "/" + head.Name + " · metrics",
+		Flash: s.sessions.PopString(r.Context(), "flash"), Body: b})
+}
+
+func (s *Server) search(q string, charts []MetricChart) *searchView {
+	q = strings.TrimSpace(q)
+	found, total := s.series.Search(q, searchShown)
+	names := make([]string, len(found))
+	for i, se := range found {
+		names[i] = se.Name
+	}
+	v := &searchView{Query: q, Matches: names, Total: total, Shown: len(names), Charts: charts,
+		Lines: lineTypes, MaxAll: maxPlotSeries}
+	n := 0
+	if len(charts) > 0 {
+		n = len(charts[len(charts)-1].Plots)
+	}
+	v.Color = palette[n%len(palette)]
+	return v
+}
+
+func (s *Server) metricChartViews(charts []MetricChart) []metricChartView {
+	out := make([]metricChartView, 0, len(charts))
+	for _, c := range charts {
+		q := c.Query().Encode()
+		v := metricChartView{MetricChart: c, Img: "/graph/metrics.png?" + q,
+			CSV: "/export/metrics.csv?" + q, JSON: "/export/metrics.json?" + q, Ctl: s.controlsView(c.Controls)}
+		for k := range c.Plots {
+			p := &c.Plots[k]
+			pv := plotView{Plot: *p, N: k, Shown: p.legend(), Problem: plotProblem(s.series, p), IsExpr: p.Agg == aggExpr}
+			for j, name := range p.Series {
+				pv.Names = append(pv.Names, namedSeries{rpn.Name(j), name})
+			}
+			v.Plots = append(v.Plots, pv)
+		}
+		out = append(out, v)
+	}
+	return out
+}

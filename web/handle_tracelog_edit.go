@@ -1,0 +1,55 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+)
+
+func (s *Server) handleAddChart(w http.ResponseWriter, r *http.Request) {
+	owner, name, ok := s.ownPage(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	c, err := parseChart(r.PostForm, s.loc)
+	if err == nil {
+		_, err = resolve(s.tree, &c)
+	}
+	if err != nil {
+		s.sessions.Put(r.Context(), "flash", "Chart not added: "+err.Error())
+		http.Redirect(w, r, tracelogKind.url(owner, name), http.StatusSeeOther)
+		return
+	}
+	editList(s, w, r, tracelogKind, owner, name, nil, func(cs []Chart, next *int) ([]Chart, error) {
+		c.ID = *next
+		*next++
+		return append(cs, c), nil
+	})
+}
+
+func (s *Server) handleChangeChart(w http.ResponseWriter, r *http.Request) {
+	owner, name, ok := s.ownPage(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	editList(s, w, r, tracelogKind, owner, name, urlID(r), func(cs []Chart, _ *int) ([]Chart, error) {
+		i, err := chartIndex(cs, r)
+		if err != nil {
+			return nil, err
+		}
+		// What is shown stays; only the controls come from the form.
+		ctl, err := parseControls(r.PostForm, s.loc)
+		if err != nil {
+			return nil, fmt.Errorf("chart not changed: %w", err)
+		}
+		cs[i].Controls = ctl
+		return cs, nil
+	})
+}
