@@ -140,21 +140,27 @@ func (d *daemon) watch(stderr io.Reader, logf *os.File) {
 		}
 		if m := runningRE.FindStringSubmatch(line); m != nil {
 			ready = true
-			d.web = m[1]
-			for _, a := range strings.Fields(m[2]) {
-				if s, ok := strings.CutPrefix(a, "udp://"); ok && d.udp == "" {
-					d.udp = s
-				}
-				if s, ok := strings.CutPrefix(a, "tcp://"); ok && d.tcp == "" {
-					d.tcp = s
-				}
-			}
+			d.addrs(m)
 			d.readyErr <- nil
 		}
 	}
 	d.waitErr = d.cmd.Wait()
 	if !ready {
 		d.readyErr <- fmt.Errorf("exited at start: %v", d.waitErr)
+	}
+}
+
+// addrs takes the web and the first UDP and TCP addresses from a match of
+// runningRE.
+func (d *daemon) addrs(m []string) {
+	d.web = m[1]
+	for _, a := range strings.Fields(m[2]) {
+		if s, ok := strings.CutPrefix(a, "udp://"); ok && d.udp == "" {
+			d.udp = s
+		}
+		if s, ok := strings.CutPrefix(a, "tcp://"); ok && d.tcp == "" {
+			d.tcp = s
+		}
 	}
 }
 

@@ -105,7 +105,8 @@ func (r *results) markdown(w io.Writer) {
 	if in := r.Instances; in != nil {
 		sc := fmt.Sprintf("%s instances", num(float64(in.Instances)))
 		row(sc, fmt.Sprintf("%.0f req/s each (%s lines/s) for %.0f s; window %.0f s", in.ReqPerSec, num(in.Rate), in.Seconds, in.Window),
-			fmt.Sprintf("%s lost of %s, late %d", num(float64(in.Lost)), num(float64(in.Sent)), in.Late), "", "")
+			fmt.Sprintf("%s lost of %s (%d in the window), late %d", num(float64(in.Lost)), num(float64(in.Sent)), in.WindowDrops, in.Late),
+			"zero loss", verdict(in.Lost == 0))
 		row(sc, "daemon CPU (user+system)", fmt.Sprintf("%.2f cores", in.CPUCores), "", "")
 		row(sc, "RRD writing: time in librrd updates",
 			fmt.Sprintf("%.3f of a core; rows %s/s of %s, queued max %d, %d updates, max update %.1f ms",

@@ -173,53 +173,83 @@ type search struct {
 
 const rateCap = 4e6
 
-// search doubles the rate from start until a step loses lines or the
-// sender falls short, then bisects (geometrically) until the bracket is
-// within 10% or the time budget is spent. Earlier steps at the same load
-// shape may be passed in seed.
+// bracket is the search's state: the highest good rate and the lowest bad
+// one seen so far.
+type bracket struct {
+	res       *search
+	start     float64
+	good, bad float64
+	badStep   step
+}
+
+func (b *bracket) record(s step) {
+	b.res.Steps = append(b.res.Steps, s)
+	if s.Lossless {
+		b.res.BestAchieved = max(b.res.BestAchieved, s.Achieved)
+	}
+	if s.Lossless && !s.SenderLimited {
+		b.good = max(b.good, s.Requested)
+	} else if b.bad == 0 || s.Requested < b.bad {
+		b.bad, b.badStep = s.Requested, s
+	}
+}
+
+// next is the rate to try next: double from start until a bad step, halve
+// until a good one, then bisect geometrically until the bracket is within
+// 10%. It returns 0 when done, with the reason if it is not the bracket.
+func (b *bracket) next() (float64, string) {
+	var rate float64
+	switch {
+	case b.bad == 0:
+		rate = b.start
+		if b.good > 0 {
+			rate = 2 * b.good
+		}
+	case b.good == 0:
+		rate = math.Round(b.bad / 2)
+	case b.bad/b.good <= 1.1:
+		return 0, ""
+	default:
+		rate = math.Round(math.Sqrt(b.good*b.bad)/1000) * 1000
+	}
+	if rate < 1000 {
+		return 0, ""
+	}
+	if rate > rateCap {
+		return 0, "cap"
+	}
+	return rate, ""
+}
+
+// done fills in the result.
+func (b *bracket) done(stopped string) {
+	b.res.MaxLossless, b.res.FirstBad, b.res.LimitedBy = b.good, b.bad, stopped
+	if b.bad > 0 {
+		b.res.LimitedBy = "loss"
+		if b.badStep.Lossless {
+			b.res.LimitedBy = "sender"
+		}
+	}
+}
+
+// search runs steps against r as the bracket asks, within the time
+// budget. Earlier steps at the same load shape may be passed in seed.
 func (e *env) search(ctx context.Context, r receiver, l load, start float64, seed ...step) (search, error) {
 	res := search{Receiver: r.name(), Transport: l.transport, Instances: l.instances}
-	var good, bad float64
-	var badStep step
-	record := func(s step) {
-		res.Steps = append(res.Steps, s)
-		if s.Lossless {
-			res.BestAchieved = max(res.BestAchieved, s.Achieved)
-		}
-		if s.Lossless && !s.SenderLimited {
-			good = max(good, s.Requested)
-		} else if bad == 0 || s.Requested < bad {
-			bad, badStep = s.Requested, s
-		}
-	}
+	b := &bracket{res: &res, start: start}
 	for _, s := range seed {
-		record(s)
+		b.record(s)
 	}
 	deadline := time.Now().Add(e.budget)
+	var stopped string
 	for {
-		var rate float64
-		switch {
-		case bad == 0:
-			rate = start
-			if good > 0 {
-				rate = 2 * good
-			}
-		case good == 0:
-			rate = math.Round(bad / 2)
-		case bad/good <= 1.1:
-			rate = 0
-		default:
-			rate = math.Round(math.Sqrt(good*bad)/1000) * 1000
-		}
-		if rate == 0 || rate < 1000 {
-			break
-		}
-		if rate > rateCap {
-			res.LimitedBy = "cap"
+		rate, why := b.next()
+		if rate == 0 {
+			stopped = why
 			break
 		}
 		if time.Until(deadline) < l.duration+5*time.Second {
-			res.LimitedBy = "budget"
+			stopped = "budget"
 			break
 		}
 		l.rate = rate
@@ -227,17 +257,11 @@ func (e *env) search(ctx context.Context, r receiver, l load, start float64, see
 		if err != nil {
 			return res, err
 		}
-		record(s)
+		b.record(s)
 	}
-	res.MaxLossless, res.FirstBad = good, bad
-	if bad > 0 {
-		res.LimitedBy = "loss"
-		if badStep.Lossless {
-			res.LimitedBy = "sender"
-		}
-	}
-	e.log.Info("search done", "receiver", res.Receiver, "transport", res.Transport,
-		"max_lossless", num(good), "best_achieved", num(res.BestAchieved), "first_bad", num(bad), "limited_by", res.LimitedBy)
+	b.done(stopped)
+	e.log.Info("search done", "receiver", res.Receiver, "transport", res.Transport, "max_lossless", num(res.MaxLossless),
+		"best_achieved", num(res.BestAchieved), "first_bad", num(res.FirstBad), "limited_by", res.LimitedBy)
 	return res, nil
 }
 

@@ -15,9 +15,10 @@ import (
 )
 
 // syslogNG is a real syslog-ng writing the old pipeline's directory files:
-// one line per message, "host customer instance RECORD" (its ${MSG} is
-// "customer instance RECORD" for Python's header-less messages), a file per
-// transport so each is counted on its own.
+// one line per message, "host customer instance RECORD", a file per
+// transport so each is counted on its own. For Python's header-less
+// "<14>customer instance RECORD" syslog-ng takes the customer for the
+// program name, so the template puts ${MSGHDR} back in front of ${MSG}.
 type syslogNG struct {
 	cmd      *exec.Cmd
 	dir      string
@@ -40,8 +41,8 @@ options {
 };
 source s_udp { network(ip("127.0.0.1") port(%d) transport("udp") so_rcvbuf(%d) log_fetch_limit(1000) log_iw_size(100000)); };
 source s_tcp { network(ip("127.0.0.1") port(%d) transport("tcp") max_connections(10) log_fetch_limit(1000) log_iw_size(100000)); };
-destination d_udp { file("%s" template("${HOST} ${MSG}\n")); };
-destination d_tcp { file("%s" template("${HOST} ${MSG}\n")); };
+destination d_udp { file("%s" template("${HOST} ${MSGHDR}${MSG}\n")); };
+destination d_tcp { file("%s" template("${HOST} ${MSGHDR}${MSG}\n")); };
 log { source(s_udp); destination(d_udp); };
 log { source(s_tcp); destination(d_tcp); flags(flow-control); };
 `, udpPort, recvBuffer, tcpPort, filepath.Join(dir, "udp.log"), filepath.Join(dir, "tcp.log"))

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"graphmetrics/parser"
+)
+
+// testEnv builds graphmetrics and loadgen into a temporary directory.
+func testEnv(t *testing.T) *env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs graphmetrics; skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "graphmetrics")
+	cmd := exec.Command("go", "build", "-o", bin, "graphmetrics/daemon")
+	cmd.Env = os.Environ()
+	if os.Getenv("CGO_CFLAGS") == "" {
+		// As the Makefile sets it: ziutek/rrd against librrd 1.7's headers.
+		cmd.Env = append(cmd.Env, "CGO_CFLAGS=-O2 -Wno-incompatible-pointer-types")
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build daemon: %v\n%s", err, out)
+	}
+	lg, err := buildLoadgen(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{bin: bin, loadgen: lg, syslogNG: "/usr/sbin/syslog-ng", tmp: dir, step: 2 * time.Second,
+		budget: 10 * time.Second, runs: 1, log: slog.New(slog.DiscardHandler)}
+}
+
+// TestSteps runs one short step over UDP and one over TCP against the real
+// daemon and the bare reader: every line counted, the rate achieved, CPU
+// measured; then the daemon exits cleanly on SIGTERM.
+func TestSteps(t *testing.T) {
+	e := testEnv(t)
+	ctx := context.Background()
+	d, err := startDaemon(ctx, daemonOptions{bin: e.bin, dir: filepath.Join(e.tmp, "d"), udp: true, tcp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.kill()
+	sk, err := startSinkProc(ctx, e.loadgen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sk.close()
+	for _, r := range []receiver{gmReceiver{d}, sinkReceiver{sk}} {
+		for _, tr := range []string{"udp", "tcp"} {
+			s, err := e.runStep(ctx, r, load{transport: tr, rate: 10000, duration: 2 * time.Second, instances: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log(s)
+			if !s.Lossless || s.Sent < 19000 || s.Received != s.Sent || s.SenderLimited || s.CPU <= 0 {
+				t.Fatalf("%s %s: %+v", r.name(), tr, s)
+			}
+		}
+	}
+	h, err := d.health(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, rejected, records, late, _ := h.syslog()
+	if lines == 0 || rejected != 0 || records != lines || late != 0 {
+		t.Fatalf("daemon: %d lines, %d rejected, %d records, %d late", lines, rejected, records, late)
+	}
+	if _, err := d.stop(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSyslogNGHop sends a stream to the file hop's syslog-ng over both
+// transports: every message is a line of its file, in the directory format
+// graphmetrics' tailer reads.
+func TestSyslogNGHop(t *testing.T) {
+	e := testEnv(t)
+	if _, err := os.Stat(e.syslogNG); err != nil {
+		t.Skip("syslog-ng is not installed (make deps installs syslog-ng-core)")
+	}
+	ctx := context.Background()
+	s, err := startSyslogNG(ctx, e.syslogNG, filepath.Join(e.tmp, "sng"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.stop()
+	for _, tr := range []string{"udp", "tcp"} {
+		l := load{transport: tr, addr: s.addr(tr), rate: 5000, duration: 2 * time.Second, instances: 20}
+		sum, err := runLoad(ctx, e.loadgen, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := settle(ctx, s, tr, sum.Sent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != sum.Sent {
+			t.Fatalf("%s: %d lines in the file, %d sent", tr, n, sum.Sent)
+		}
+		f, err := os.Open(s.files[tr].path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		lines := 0
+		for sc.Scan() {
+			m, err := parser.ParseDirLine(sc.Bytes())
+			if err != nil || string(m.Host) != "127.0.0.1" {
+				t.Fatalf("%s: %q: %+v, %v", tr, sc.Text(), m, err)
+			}
+			cust, inst, rec, err := parser.Attribute(m)
+			if err != nil || !strings.HasPrefix(string(inst), "app-") && !strings.HasPrefix(string(inst), "worker") {
+				t.Fatalf("%s: %q: customer %q instance %q, %v", tr, sc.Text(), cust, inst, err)
+			}
+			if _, err := parser.ParseRecord(rec, time.UTC); err != nil {
+				t.Fatalf("%s: %q: %v", tr, sc.Text(), err)
+			}
+			lines++
+		}
+		f.Close()
+		if uint64(lines) != sum.Sent {
+			t.Fatalf("%s: parsed %d lines of %d", tr, lines, sum.Sent)
+		}
+	}
+}
