@@ -114,37 +114,59 @@ func consumeAll(b *testing.B, k *kinesalite, stream string, sink Sink, stateDir 
 	}
 }
 
-func reportRate(b *testing.B, records int) {
-	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+// phase is one mode of a benchmark: its total records and time, and the
+// CPU time kinesalite spent meanwhile.
+type phase struct {
+	name         string
+	records      int
+	wall, kinCPU time.Duration
 }
 
+// measure runs fn, timing it and kinesalite's CPU use.
+func (p *phase) measure(b *testing.B, k *kinesalite, records int, fn func()) {
+	cpu0, t0 := k.cpu(b), time.Now()
+	fn()
+	p.wall += time.Since(t0)
+	p.kinCPU += k.cpu(b) - cpu0
+	p.records += records
+}
+
+// report gives records/s and kinesalite's share of one core: near 100%
+// means the single-threaded emulator is the bottleneck.
+func (p *phase) report(b *testing.B) {
+	b.ReportMetric(float64(p.records)/p.wall.Seconds(), p.name+"-rec/s")
+	b.ReportMetric(100*p.kinCPU.Seconds()/p.wall.Seconds(), p.name+"-kinesalite-cpu%")
+}
+
+// The modes alternate within each round, so a drift of the emulator (it
+// slows as its heap grows) hits them alike.
 func BenchmarkKinesalite4Shards(b *testing.B) {
 	k := startKinesalite(b)
 	k.createStream(b, "bench4", 4)
 	const n = 40000
 	fillStream(b, k, "bench4", n, 200)
-	b.Run("bare-getrecords", func(b *testing.B) {
-		for b.Loop() {
+	bare, cons := phase{name: "bare"}, phase{name: "consumer"}
+	for b.Loop() {
+		bare.measure(b, k, n, func() {
 			if got := bareRead(b, k.Client, "bench4"); got != n {
 				b.Fatalf("read %d records, want %d", got, n)
 			}
-		}
-		reportRate(b, n)
-	})
-	b.Run("consumer-null-sink", func(b *testing.B) {
-		for b.Loop() {
+		})
+		cons.measure(b, k, n, func() {
 			sink := &nullSink{}
 			consumeAll(b, k, "bench4", sink, b.TempDir(), n)
 			if sink.n.Load() != n {
 				b.Fatalf("sink got %d points", sink.n.Load())
 			}
-		}
-		reportRate(b, n)
-	})
+		})
+	}
+	bare.report(b)
+	cons.report(b)
 }
 
 // 200,000 records already in a 4-shard stream, 1,000 series of 200
-// points, consumed into real RRD files (creation included) by store.Writer.
+// points, consumed into real RRD files (creation included) by
+// store.Writer, against a bare reader and the consumer with a null sink.
 func BenchmarkKinesalite200k(b *testing.B) {
 	k := startKinesalite(b)
 	k.createStream(b, "bench200k", 4)
@@ -152,23 +174,17 @@ func BenchmarkKinesalite200k(b *testing.B) {
 	start := time.Now()
 	fillStream(b, k, "bench200k", n, 1000)
 	b.Logf("put %d records in %v", n, time.Since(start).Round(time.Millisecond))
-	b.Run("bare-getrecords", func(b *testing.B) {
-		for b.Loop() {
+	bare, null, rrd := phase{name: "bare"}, phase{name: "consumer-null"}, phase{name: "consumer-rrd"}
+	var update time.Duration
+	for b.Loop() {
+		bare.measure(b, k, n, func() {
 			if got := bareRead(b, k.Client, "bench200k"); got != n {
 				b.Fatalf("read %d records, want %d", got, n)
 			}
-		}
-		reportRate(b, n)
-	})
-	b.Run("consumer-null-sink", func(b *testing.B) {
-		for b.Loop() {
-			consumeAll(b, k, "bench200k", &nullSink{}, b.TempDir(), n)
-		}
-		reportRate(b, n)
-	})
-	b.Run("consumer-rrd", func(b *testing.B) {
-		for b.Loop() {
-			dataDir := b.TempDir()
+		})
+		null.measure(b, k, n, func() { consumeAll(b, k, "bench200k", &nullSink{}, b.TempDir(), n) })
+		dataDir := b.TempDir()
+		rrd.measure(b, k, n, func() {
 			w := newStoreWriter(b, dataDir)
 			consumeAll(b, k, "bench200k", w, filepath.Join(dataDir, "state"), n)
 			closeWriter(b, w)
@@ -176,8 +192,11 @@ func BenchmarkKinesalite200k(b *testing.B) {
 			if st.Rows != n {
 				b.Fatalf("writer stats %+v", st)
 			}
-			b.ReportMetric(st.WriteTime.Seconds(), "rrd-update-s")
-		}
-		reportRate(b, n)
-	})
+			update += st.WriteTime
+		})
+	}
+	bare.report(b)
+	null.report(b)
+	rrd.report(b)
+	b.ReportMetric(update.Seconds()/float64(b.N), "rrd-update-s/op")
 }

@@ -2,6 +2,7 @@ package kinesis
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -25,6 +26,22 @@ import (
 type kinesalite struct {
 	URL    string
 	Client *awskinesis.Client
+	pid    int
+}
+
+// cpu is the CPU time the server has used (user + system), from /proc.
+func (k *kinesalite) cpu(t testing.TB) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", k.pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name (which is in parentheses): utime and
+	// stime are the 12th and 13th, in clock ticks (100 per second).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	var ut, st int64
+	fmt.Sscan(f[11], &ut)
+	fmt.Sscan(f[12], &st)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 func repoRoot(t testing.TB) string {
@@ -45,8 +62,15 @@ func startKinesalite(t testing.TB) *kinesalite {
 		t.Fatalf("kinesalite is not installed: run contrib/kinesalite/install.sh (make deps): %v", err)
 	}
 	cmd := exec.Command("node", filepath.Join(root, "contrib", "kinesalite", "run.js"),
-		"--createStreamMs", "0", "--deleteStreamMs", "0", "--updateStreamMs", "0", "--shardLimit", "50")
+		"--createStreamMs", "0", "--deleteStreamMs", "0", "--updateStreamMs", "0", "--shardLimit", "50",
+		"--exit-on-stdin-close")
 	cmd.Stderr = os.Stderr
+	// The server exits when this pipe closes, so a test binary that is
+	// killed does not leave it running.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +79,7 @@ func startKinesalite(t testing.TB) *kinesalite {
 		t.Fatalf("start kinesalite: %v", err)
 	}
 	t.Cleanup(func() {
+		stdin.Close() // also keeps the pipe referenced (a collected one would close)
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
@@ -74,7 +99,7 @@ func startKinesalite(t testing.TB) *kinesalite {
 	if p == "" {
 		t.Fatal("kinesalite exited without a port")
 	}
-	k := &kinesalite{URL: "http://127.0.0.1:" + p}
+	k := &kinesalite{URL: "http://127.0.0.1:" + p, pid: cmd.Process.Pid}
 	k.Client = awskinesis.New(awskinesis.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(k.URL),
