@@ -54,6 +54,7 @@ type daemonProc struct {
 	dataDir string
 	web     string // host:port
 	udp     string
+	env     []string // added to the daemon's environment
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	mu      sync.Mutex
@@ -111,6 +112,7 @@ func (d *daemonProc) start() {
 	t := d.t
 	t.Helper()
 	d.cmd = exec.Command(d.bin, "-config", d.config)
+	d.cmd.Env = append(os.Environ(), d.env...)
 	d.cmd.Stdout = &lockedLog{d}
 	stderr, err := d.cmd.StderrPipe()
 	if err != nil {

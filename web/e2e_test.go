@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,7 +17,17 @@ import (
 // way a person would.
 func TestBrowserEndToEnd(t *testing.T) {
 	ctx := browser(t)
-	d := newDaemon(t, "")
+	k := startKinesalite(t)
+	k.createStream(t, metricStream)
+	d := newDaemon(t, fmt.Sprintf(`[kinesis]
+region = "us-east-1"
+endpoint = %q
+[[kinesis.streams]]
+name = %q
+start = "trim_horizon"
+step = "60s"
+`, k.url, metricStream))
+	d.env = awsEnv(t)
 	d.addUser("alice", alicePW)
 	d.start()
 	d.addUser("bob", bobPW) // the CLI shares the database with a running daemon
@@ -31,8 +42,33 @@ func TestBrowserEndToEnd(t *testing.T) {
 		return err == nil && last == sampleHour+54*60+57
 	})
 
+	// Two metrics through Kinesis: user = i and system = 2·i in minute i
+	// of twenty, ending ten minutes ago.
+	mbase := time.Now().UTC().Truncate(time.Minute).Add(-30 * time.Minute).Unix()
+	var recs []string
+	for i := range metricMinutes {
+		ts := time.Unix(mbase+int64(i)*60+7, 0).UTC().Format("2006-01-02T15:04:05.000000")
+		recs = append(recs,
+			fmt.Sprintf(`{"timestamp": %q, "name": "//web1/cpu/total#user", "value": %d, "units": "%%"}`, ts, i),
+			fmt.Sprintf(`{"timestamp": %q, "name": "//web1/cpu/total#system", "value": %d}`, ts, 2*i))
+	}
+	k.put(t, metricStream, recs)
+	for _, m := range []string{"user", "system"} {
+		f := filepath.Join(d.dataDir, "rrd", "metrics", metricStream, "web1", "cpu", "total", m+".rrd")
+		waitUntil(t, 30*time.Second, "the last minute in "+f, func() bool {
+			last, err := rrdLast(f)
+			return err == nil && last == mbase+metricMinutes*60
+		})
+	}
+
 	t.Run("tracelog", func(t *testing.T) { browseTracelog(t, ctx, base) })
+	t.Run("metrics", func(t *testing.T) { browseMetrics(t, ctx, base, mbase) })
 }
+
+const (
+	metricStream  = "e2e.metrics"
+	metricMinutes = 20
+)
 
 // browseTracelog: alice adds a chart on "/", narrows it to the sample's
 // minutes, reloads; bob views her page and saves a copy.
@@ -72,7 +108,7 @@ func browseTracelog(t *testing.T, ctx context.Context, base string) {
 
 	// bob views alice's page, read-only, and saves a copy.
 	logout(t, ctx)
-	login(t, ctx, base, "bob", bobPW, "/u/bob/main")
+	login(t, ctx, base, "bob", bobPW, "/u/bob/")
 	navigate(t, ctx, base+"/u/alice/main")
 	chartsLoaded(t, ctx, 1)
 	if n := eval[int](t, ctx, `document.querySelectorAll("form.controls, aside.tree").length`); n != 0 {
@@ -92,5 +128,96 @@ func browseTracelog(t *testing.T, ctx context.Context, base string) {
 		t.Fatalf("bob's copy has %d edit forms", n)
 	}
 	screenshot(t, ctx, "tracelog-bob")
+	logout(t, ctx)
+}
+
+// browseMetrics: alice searches for the Kinesis series on /metrics, plots
+// an expression over both, checks the image and the CSV; the built-in page
+// shows the daemon's own counters; bob views alice's chart and saves a
+// copy.
+func browseMetrics(t *testing.T, ctx context.Context, base string, mbase int64) {
+	login(t, ctx, base, "alice", alicePW, "/u/alice/")
+	navigate(t, ctx, base+"/metrics")
+	if p := location(t, ctx); p != "/metrics/u/alice/main" {
+		t.Fatalf("/metrics led to %s", p)
+	}
+	must(t, chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`form.search input[name=q]`), "E2E web1 CPU")), "type a search")
+	submit(t, ctx, `form.search button[type=submit]`)
+	if got := eval[string](t, ctx, `document.querySelector("p.count").textContent`); got != "2 series match." {
+		t.Fatalf("search: %q", got)
+	}
+	// Ticked in list order: a = system, b = user.
+	sys, user := metricStream+"/web1/cpu/total/system", metricStream+"/web1/cpu/total/user"
+	must(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`input[name=series][value="`+sys+`"]`)),
+		chromedp.Click(chromedp.CSS(`input[name=series][value="`+user+`"]`)),
+		chromedp.Click(chromedp.CSS(`form.addplot input[name=agg][value=expr]`)),
+		chromedp.SendKeys(chromedp.CSS(`form.addplot input[name=expr]`), "a,b,10,*,+"),
+		chromedp.SendKeys(chromedp.CSS(`form.addplot input[name=legend]`), "system + 10 user"),
+		chromedp.SendKeys(chromedp.CSS(`form.addplot input[name=title]`), "cpu through kinesis"),
+	), "build a plot")
+	submit(t, ctx, `form.addplot button.add`)
+	chartsLoaded(t, ctx, 1)
+	if n := eval[int](t, ctx, `document.querySelectorAll("li.plot").length`); n != 1 {
+		t.Fatalf("%d plots", n)
+	}
+	if e := eval[string](t, ctx, `[...document.querySelectorAll(".plot-error")].map(e => e.textContent).join()`); e != "" {
+		t.Fatalf("plot problem shown: %s", e)
+	}
+
+	// The minutes sent: a fixed range, one-minute steps.
+	from, to := time.Unix(mbase, 0).UTC(), time.Unix(mbase+metricMinutes*60, 0).UTC()
+	must(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`figure.chart > details.edit > summary`)),
+		chromedp.Click(chromedp.CSS(`form.chartform input[name=range][value=fixed]`)),
+		chromedp.SetValue(chromedp.CSS(`form.chartform input[name=start]`), from.Format(dateLayout)),
+		chromedp.SetValue(chromedp.CSS(`form.chartform input[name=end]`), to.Format(dateLayout)),
+		chromedp.SetValue(chromedp.CSS(`form.chartform select[name=step]`), "60"),
+	), "fill chart controls")
+	submit(t, ctx, `form.chartform button[type=submit]`)
+	chartsLoaded(t, ctx, 1)
+	checkCSV := func() {
+		t.Helper()
+		body := eval[string](t, ctx, `fetch(document.querySelector("figure.chart a.csv").href).then(r => r.text())`)
+		legends, rows := readCSV(t, body)
+		if len(legends) != 1 || legends[0] != "system + 10 user" {
+			t.Fatalf("CSV columns %q", legends)
+		}
+		for i := range int64(metricMinutes) {
+			// Minute i is the row ending at its end: 2·i + 10·i.
+			if v := rows[mbase+(i+1)*60]; len(v) != 1 || v[0] != float64(12*i) {
+				t.Errorf("CSV minute %d: %v, want %d\n%s", i, v, 12*i, body)
+			}
+		}
+	}
+	checkCSV()
+	screenshot(t, ctx, "metrics-alice")
+
+	// Everyone's ready-made page of the daemon's own counters.
+	navigate(t, ctx, base+builtinURL)
+	n := eval[int](t, ctx, `document.querySelectorAll("figure.chart").length`)
+	if n < 3 {
+		t.Fatalf("the built-in page has %d charts", n)
+	}
+	chartsLoaded(t, ctx, n)
+	screenshot(t, ctx, "metrics-builtin")
+	logout(t, ctx)
+
+	// bob views alice's chart, downloads the same data, saves a copy.
+	login(t, ctx, base, "bob", bobPW, "/u/bob/")
+	navigate(t, ctx, base+"/metrics/u/alice/main")
+	chartsLoaded(t, ctx, 1)
+	if n := eval[int](t, ctx, `document.querySelectorAll("aside.builder, form.chartform, form.plotform").length`); n != 0 {
+		t.Fatalf("bob sees %d edit forms on alice's page", n)
+	}
+	checkCSV()
+	must(t, chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`form.saveas input[name=name]`), "cpu-from-alice")), "name the copy")
+	submit(t, ctx, `form.saveas button`)
+	if p := location(t, ctx); p != "/metrics/u/bob/cpu-from-alice" {
+		t.Fatalf("after save as: at %s", p)
+	}
+	chartsLoaded(t, ctx, 1)
+	checkCSV()
+	screenshot(t, ctx, "metrics-bob")
 	logout(t, ctx)
 }

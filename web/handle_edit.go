@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -89,15 +90,28 @@ func editList[T charted](s *Server, w http.ResponseWriter, r *http.Request, k *p
 		p.Charts, err = encodeList(cs)
 		return err
 	})
-	target := k.url(owner, name)
+	at := 0
 	switch {
 	case userErr != nil:
 		s.sessions.Put(r.Context(), "flash", userErr.Error())
 	case err != nil:
 		s.internalError(w, r, err)
 		return
-	case anchor != nil && *anchor > 0:
-		target += "#chart-" + strconv.Itoa(*anchor)
+	case anchor != nil:
+		at = *anchor
+	}
+	s.backToPage(w, r, k, owner, name, at)
+}
+
+// backToPage sends the browser back to the page after a change, at chart
+// anchor if > 0; a /metrics page keeps the builder's search.
+func (s *Server) backToPage(w http.ResponseWriter, r *http.Request, k *pageKind, owner, name string, anchor int) {
+	target := k.url(owner, name)
+	if q := r.PostFormValue("q"); q != "" && k == metricsKind {
+		target += "?q=" + url.QueryEscape(q)
+	}
+	if anchor > 0 {
+		target += "#chart-" + strconv.Itoa(anchor)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }

@@ -27,12 +27,8 @@ func (s *Server) handleAddPlot(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	plots, err := s.plotsFromForm(f)
 	if err != nil {
-		back := metricsKind.url(owner, name)
-		if q := f.Get("q"); q != "" {
-			back += "?q=" + url.QueryEscape(q)
-		}
 		s.sessions.Put(r.Context(), "flash", "Plot not added: "+err.Error())
-		http.Redirect(w, r, back, http.StatusSeeOther)
+		s.backToPage(w, r, metricsKind, owner, name, 0)
 		return
 	}
 	title := cutEnd(strings.TrimSpace(f.Get("title")), maxTitle)

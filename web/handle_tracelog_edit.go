@@ -20,7 +20,7 @@ func (s *Server) handleAddChart(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.sessions.Put(r.Context(), "flash", "Chart not added: "+err.Error())
-		http.Redirect(w, r, tracelogKind.url(owner, name), http.StatusSeeOther)
+		s.backToPage(w, r, tracelogKind, owner, name, 0)
 		return
 	}
 	editList(s, w, r, tracelogKind, owner, name, nil, func(cs []Chart, next *int) ([]Chart, error) {

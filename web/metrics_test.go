@@ -146,7 +146,7 @@ func TestMetricsSearch(t *testing.T) {
 	if len(cs) != 1 || len(cs[0].Plots) != 1 || len(cs[0].Plots[0].Series) != 99 || cs[0].Plots[0].Agg != aggTotal || cs[0].Plots[0].Color != "00ff00" {
 		t.Fatalf("select all of 99: %+v", cs)
 	}
-	if loc := r.Header.Get("Location"); loc != "/metrics/u/alice/m#chart-"+strconv.Itoa(cs[0].ID) {
+	if loc := r.Header.Get("Location"); loc != "/metrics/u/alice/m?q=web0+disk#chart-"+strconv.Itoa(cs[0].ID) {
 		t.Fatalf("after adding: %q", loc)
 	}
 	// A name that is no series is refused, whatever it looks like.
