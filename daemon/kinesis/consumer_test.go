@@ -308,6 +308,41 @@ func TestChildWaitsForParentAcrossRestart(t *testing.T) {
 	}
 }
 
+// Checkpoints of shards that aged out of the stream are deleted, whether
+// the shard was seen in this run or only in an earlier one; a child whose
+// parent aged out is read.
+func TestPruneCheckpoints(t *testing.T) {
+	f := newFake("s", "shardId-0", "shardId-9")
+	f.put("shardId-0", recs("//a#m", 0, 3)...)
+	f.put("shardId-9", recs("//z#m", 0, 3)...)
+	f.addChild("shardId-1", "shardId-0", "")
+	sink := newRecSink()
+	o := fastOpts(t, f, sink, Stream{Name: "s"})
+	c := startConsumer(t, o)
+	waitFor(t, 5*time.Second, "parent finished", func() bool { return c.Stats().Streams["s"].Finished == 1 })
+	closeConsumer(t, c)
+	f.trim("shardId-9") // gone while the daemon was down: only on disk
+	for _, id := range []string{"shardId-0", "shardId-9"} {
+		if _, ok := readCheckpoint(t, o.StateDir, "s", id); !ok {
+			t.Fatalf("no checkpoint for %s", id)
+		}
+	}
+	c = startConsumer(t, o)
+	f.trim("shardId-0") // gone while running
+	f.put("shardId-1", recs("//a#m", 3, 3)...)
+	waitFor(t, 5*time.Second, "child records", func() bool { return c.Stats().Records == 3 })
+	waitFor(t, 5*time.Second, "old checkpoints removed", func() bool {
+		_, ok0 := readCheckpoint(t, o.StateDir, "s", "shardId-0")
+		_, ok9 := readCheckpoint(t, o.StateDir, "s", "shardId-9")
+		return !ok0 && !ok9
+	})
+	closeConsumer(t, c)
+	checkSeries(t, sink, "s/a/m", 0, 6)
+	if _, ok := readCheckpoint(t, o.StateDir, "s", "shardId-1"); !ok {
+		t.Fatal("child checkpoint missing")
+	}
+}
+
 // Goroutines are all gone after Close, over many start/stop cycles.
 func TestStartStopLoop(t *testing.T) {
 	f := newFake("s", "shardId-0", "shardId-1")

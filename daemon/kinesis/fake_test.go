@@ -94,6 +94,13 @@ func (f *fakeAPI) addChild(id, parent, adjacent string) {
 	f.shards = append(f.shards, &fakeShard{id: id, parent: parent, adjacent: adjacent})
 }
 
+// trim drops a shard from the stream, as retention does.
+func (f *fakeAPI) trim(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.shards = slices.DeleteFunc(f.shards, func(s *fakeShard) bool { return s.id == id })
+}
+
 func (f *fakeAPI) expireIterators() {
 	f.mu.Lock()
 	f.gen++

@@ -226,6 +226,14 @@ func (s *streamReader) schedule(list []types.Shard) {
 	}
 	// Forget shards gone from the stream, and their checkpoints, so the
 	// state directory does not grow with every reshard.
+	for id := range s.loaded {
+		if !listed[id] {
+			delete(s.loaded, id)
+			if err := s.ckpts.remove(id); err != nil {
+				s.c.log.Warn("remove old checkpoint", "stream", s.cfg.Name, "err", err)
+			}
+		}
+	}
 	for id, info := range s.shards {
 		if !listed[id] && info.status != shardReading {
 			delete(s.shards, id)
