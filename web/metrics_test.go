@@ -367,7 +367,21 @@ func TestMetricsGraphURLChecked(t *testing.T) {
 		return "/graph/metrics.png?" + m.Query().Encode()
 	}
 	ok := chart(func(*MetricChart) {})
-	wantStatus(t, c.get(ok), http.StatusOK)
+	for _, good := range []string{ok,
+		// Log scale with the mirrored right axis, any script in text, a tick.
+		chart(func(m *MetricChart) { m.Log, m.Min = true, ptr(0.5) }),
+		chart(func(m *MetricChart) {
+			m.Title = strings.Repeat("指標", 50)
+			m.Plots[0].Legend = strings.Repeat("😀", maxLegend)
+			m.Plots[0].Line = "TICK"
+		}),
+	} {
+		r := c.get(good)
+		wantStatus(t, r, http.StatusOK)
+		if msg := r.Header.Get("X-Graph-Error"); msg != "" {
+			t.Fatalf("%s: %s", good, msg)
+		}
+	}
 	for _, k := range []struct {
 		status int
 		mod    func(m *MetricChart)
@@ -397,6 +411,8 @@ func TestMetricsGraphURLChecked(t *testing.T) {
 	wantStatus(t, e.client().get(ok), http.StatusSeeOther)
 	wantStatus(t, e.client().get(strings.Replace(ok, "/graph/metrics.png", "/export/metrics.json", 1)), http.StatusSeeOther)
 }
+
+func ptr(f float64) *float64 { return &f }
 
 func slicesRepeat(p Plot, n int) []Plot {
 	out := make([]Plot, n)
@@ -439,6 +455,13 @@ func TestMetricsPagesAreOwned(t *testing.T) {
 	r = bob.get("/pages")
 	if !strings.Contains(r.body, `href="/metrics/u/alice/m"`) || !strings.Contains(r.body, `href="/metrics/u/bob/copy"`) || !strings.Contains(r.body, builtinURL) {
 		t.Fatalf("pages:\n%s", r.body)
+	}
+	// A new page of either kind.
+	for kind, want := range map[string]string{"metrics": "/metrics/u/bob/new1", "tracelog": "/u/bob/new1", "": "/u/bob/new1"} {
+		r = bob.get("/new?name=new1&kind=" + kind)
+		if loc := r.Header.Get("Location"); r.StatusCode != http.StatusSeeOther || loc != want {
+			t.Errorf("new page of kind %q: %d %q", kind, r.StatusCode, loc)
+		}
 	}
 	// /metrics goes to the most recently changed metrics page.
 	r = bob.get("/metrics")

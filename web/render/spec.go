@@ -27,7 +27,7 @@ const (
 	MaxTime = 4102444800
 
 	maxElements = 2000
-	maxText     = 200
+	maxText     = 400 // bytes: 100 characters of any script
 )
 
 // Graph is one chart image in structured form. The server builds it only

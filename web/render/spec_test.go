@@ -96,3 +96,18 @@ func TestWrap(t *testing.T) {
 		t.Fatalf("wrap: got %q want %q", got, want)
 	}
 }
+
+func TestOptions(t *testing.T) {
+	g := okGraph()
+	g.Step, g.Log, g.Lower, g.RightAxis = 60, true, f(1), true
+	got := strings.Join(g.Options(), " ")
+	for _, want := range []string{"--step 60", "--logarithmic", "--lower-limit 1 --rigid", "--right-axis 1:0"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("options %q lack %q", got, want)
+		}
+	}
+	g.RightAxis = false
+	if strings.Contains(strings.Join(g.Options(), " "), "right-axis") {
+		t.Error("right axis without RightAxis")
+	}
+}
