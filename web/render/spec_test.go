@@ -99,7 +99,8 @@ func TestWrap(t *testing.T) {
 
 func TestOptions(t *testing.T) {
 	g := okGraph()
-	g.Step, g.Log, g.Lower, g.RightAxis = 60, true, f(1), true
+	one := 1.0
+	g.Step, g.Log, g.Lower, g.RightAxis = 60, true, &one, true
 	got := strings.Join(g.Options(), " ")
 	for _, want := range []string{"--step 60", "--logarithmic", "--lower-limit 1 --rigid", "--right-axis 1:0"} {
 		if !strings.Contains(got, want) {
