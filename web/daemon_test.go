@@ -46,6 +46,13 @@ func daemonBinary(t testing.TB) string {
 	return daemonBin
 }
 
+// removeDaemonBinary deletes what daemonBinary built (from TestMain).
+func removeDaemonBinary() {
+	if daemonBin != "" {
+		os.RemoveAll(filepath.Dir(daemonBin))
+	}
+}
+
 // daemonProc is a running graphmetrics process.
 type daemonProc struct {
 	t       testing.TB
