@@ -78,12 +78,11 @@ func (e *env) hop(ctx context.Context, transport string, sng *syslogNG, gm gmRec
 	if h.GMCPUPerM > 0 {
 		h.CPURatio = h.SNGCPUPerM / h.GMCPUPerM
 	}
-	if h.SyslogNG, err = e.search(ctx, sng, l, 2*hopReference, refS); err != nil {
+	ss, gs := newSearcher(sng, l, 2*hopReference, refS), newSearcher(gm, l, 2*hopReference, refG)
+	if err := e.searchTogether(ctx, l, ss, gs); err != nil {
 		return h, err
 	}
-	if h.Graphmetrics, err = e.search(ctx, gm, l, 2*hopReference, refG); err != nil {
-		return h, err
-	}
+	h.SyslogNG, h.Graphmetrics = ss.res, gs.res
 	if h.SyslogNG.BestAchieved > 0 {
 		h.RateRatio = h.Graphmetrics.BestAchieved / h.SyslogNG.BestAchieved
 	}

@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	stepDur := fs.Duration("step", 10*time.Second, "duration of one search step")
 	budget := fs.Duration("budget", 100*time.Second, "time limit of one rate search")
 	runs := fs.Int("runs", 3, "repeated runs where cheap (TCP at the target); the median is reported")
+	tries := fs.Int("tries", 2, "a search step that loses lines is tried up to this many times; any lossless try makes the rate lossless")
 	quick := fs.Bool("quick", false, "shorter runs, for trying the tool (numbers not for the README)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (configs, logs, data)")
 	dataDir := fs.String("data", "var/demo", "demo: data_dir")
@@ -64,8 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *runs < 1 || *stepDur < 2*time.Second || *budget < *stepDur {
-		return errors.New("-runs must be ≥ 1, -step ≥ 2s and -budget ≥ -step")
+	if *runs < 1 || *tries < 1 || *stepDur < 2*time.Second || *budget < *stepDur {
+		return errors.New("-runs and -tries must be ≥ 1, -step ≥ 2s and -budget ≥ -step")
 	}
 	if _, err := os.Stat(*bin); err != nil {
 		return fmt.Errorf("-bin: %w (build it with make build)", err)
@@ -82,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(tmp)
 	}
 	e := &env{bin: *bin, loadgen: *loadgen, syslogNG: *sng, tmp: tmp, step: *stepDur, budget: *budget,
-		runs: *runs, quick: *quick, log: log}
+		runs: *runs, tries: *tries, quick: *quick, log: log}
 	if e.loadgen == "" {
 		if e.loadgen, err = buildLoadgen(ctx, tmp); err != nil {
 			return err

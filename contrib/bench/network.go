@@ -19,7 +19,8 @@ const (
 // then the highest lossless rate of graphmetrics and of a bare Go reader
 // with the same receive buffer, in the same run.
 type udpResult struct {
-	Target     step    `json:"target"`
+	Target     step    `json:"target"`       // the last try
+	TargetRuns []step  `json:"target_tries"` // every try, up to -tries until one is lossless
 	TargetPass bool    `json:"target_pass"`
 	Daemon     search  `json:"graphmetrics"`
 	Bare       search  `json:"bare"`
@@ -42,17 +43,11 @@ func (e *env) udp(ctx context.Context) (*udpResult, error) {
 		l.duration = e.step
 	}
 	e.log.Info("udp: zero loss at the target", "rate", l.rate, "duration", l.duration, "instances", l.instances)
-	if res.Target, err = e.runStep(ctx, r, l); err != nil {
+	if res.TargetRuns, err = e.tryStep(ctx, r, l); err != nil {
 		return nil, err
 	}
+	res.Target = res.TargetRuns[len(res.TargetRuns)-1]
 	res.TargetPass = res.Target.Lossless && !res.Target.SenderLimited
-	l.duration = e.step
-	if res.Daemon, err = e.search(ctx, r, l, udpTargetRate, res.Target); err != nil {
-		return nil, err
-	}
-	if res.Memory, err = memoryOf(d.pid()); err != nil {
-		return nil, err
-	}
 	h, err := d.health(ctx)
 	if err != nil {
 		return nil, err
@@ -62,12 +57,6 @@ func (e *env) udp(ctx context.Context) (*udpResult, error) {
 			res.RecvBuffer = l.RecvBuffer
 		}
 	}
-	took, err := d.stop(time.Minute)
-	if err != nil {
-		return nil, err
-	}
-	res.Shutdown = took.Seconds()
-
 	sk, err := startSinkProc(ctx, e.loadgen)
 	if err != nil {
 		return nil, err
@@ -76,19 +65,32 @@ func (e *env) udp(ctx context.Context) (*udpResult, error) {
 	if sk.granted != res.RecvBuffer {
 		return nil, fmt.Errorf("bare reader got a %d-byte receive buffer, graphmetrics %d", sk.granted, res.RecvBuffer)
 	}
-	start := max(res.Daemon.MaxLossless, udpTargetRate)
-	if res.Bare, err = e.search(ctx, sinkReceiver{sk}, l, start); err != nil {
+	l.duration = e.step
+	gs := newSearcher(r, l, udpTargetRate)
+	gs.b.record(res.TargetRuns...)
+	bs := newSearcher(sinkReceiver{sk}, l, udpTargetRate)
+	if err := e.searchTogether(ctx, l, gs, bs); err != nil {
 		return nil, err
 	}
+	res.Daemon, res.Bare = gs.res, bs.res
 	if res.Bare.BestAchieved > 0 {
 		res.Ratio = res.Daemon.BestAchieved / res.Bare.BestAchieved
 	}
+	if res.Memory, err = memoryOf(d.pid()); err != nil {
+		return nil, err
+	}
+	took, err := d.stop(time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	res.Shutdown = took.Seconds()
 	return res, nil
 }
 
 // tcpResult is the TCP scenario: repeated runs at the target over one
 // connection, then the highest rate graphmetrics sustains, and for
-// reference what the sender reaches into a bare reader.
+// reference what the sender reaches into a bare reader (the sender's own
+// limit, as TCP backpressure and a slow sender look alike).
 type tcpResult struct {
 	Runs           []step  `json:"runs"`
 	MedianAchieved float64 `json:"median_achieved"`
@@ -121,18 +123,18 @@ func (e *env) tcp(ctx context.Context) (*tcpResult, error) {
 	}
 	res.MedianAchieved = median(rates)
 	res.Pass = res.AllCounted && res.MedianAchieved >= 0.97*tcpTargetRate
-	if res.Daemon, err = e.search(ctx, r, l, tcpTargetRate, res.Runs...); err != nil {
-		return nil, err
-	}
-	if _, err := d.stop(time.Minute); err != nil {
-		return nil, err
-	}
 	sk, err := startSinkProc(ctx, e.loadgen)
 	if err != nil {
 		return nil, err
 	}
 	defer sk.close()
-	if res.Bare, err = e.search(ctx, sinkReceiver{sk}, l, max(res.Daemon.MaxLossless, tcpTargetRate)); err != nil {
+	gs := newSearcher(r, l, tcpTargetRate, res.Runs...)
+	bs := newSearcher(sinkReceiver{sk}, l, tcpTargetRate)
+	if err := e.searchTogether(ctx, l, gs, bs); err != nil {
+		return nil, err
+	}
+	res.Daemon, res.Bare = gs.res, bs.res
+	if _, err := d.stop(time.Minute); err != nil {
 		return nil, err
 	}
 	return res, nil

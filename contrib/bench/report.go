@@ -88,9 +88,15 @@ func (r *results) markdown(w io.Writer) {
 	}
 	if u := r.UDP; u != nil {
 		t := u.Target
+		res := fmt.Sprintf("%s lost of %s (achieved %s/s, kernel drops %d)", num(float64(t.Lost)), num(float64(t.Sent)), num(t.Achieved), t.KernelDrops)
+		if n := len(u.TargetRuns); n > 1 {
+			res += fmt.Sprintf(" on try %d; before:", n)
+			for _, p := range u.TargetRuns[:n-1] {
+				res += fmt.Sprintf(" %s lost", num(float64(p.Lost)))
+			}
+		}
 		row("UDP", fmt.Sprintf("%s lines/s for %.0f s from %d instances", num(t.Requested), t.Seconds, t.Instances),
-			fmt.Sprintf("%s lost of %s (achieved %s/s, kernel drops %d)", num(float64(t.Lost)), num(float64(t.Sent)), num(t.Achieved), t.KernelDrops),
-			"zero loss", verdict(u.TargetPass))
+			res, "zero loss", verdict(u.TargetPass))
 		row("UDP", "highest lossless rate, graphmetrics", searchText(u.Daemon), "", "")
 		row("UDP", "highest lossless rate, bare Go reader (ReadFromUDP loop)", searchText(u.Bare), "", "")
 		row("UDP", "graphmetrics / bare reader", fmt.Sprintf("%.2f", u.Ratio), "report", "")

@@ -31,6 +31,7 @@ type env struct {
 	step     time.Duration // one search step
 	budget   time.Duration // one search
 	runs     int
+	tries    int // tries of a rate that loses lines
 	quick    bool
 	log      *slog.Logger
 }
@@ -182,15 +183,25 @@ type bracket struct {
 	badStep   step
 }
 
-func (b *bracket) record(s step) {
-	b.res.Steps = append(b.res.Steps, s)
-	if s.Lossless {
-		b.res.BestAchieved = max(b.res.BestAchieved, s.Achieved)
+// record takes the tries of one rate: the rate is good if a try lost
+// nothing and was not short of it.
+func (b *bracket) record(tries ...step) {
+	if len(tries) == 0 {
+		return
 	}
-	if s.Lossless && !s.SenderLimited {
-		b.good = max(b.good, s.Requested)
-	} else if b.bad == 0 || s.Requested < b.bad {
-		b.bad, b.badStep = s.Requested, s
+	good := false
+	for _, s := range tries {
+		b.res.Steps = append(b.res.Steps, s)
+		if s.Lossless {
+			b.res.BestAchieved = max(b.res.BestAchieved, s.Achieved)
+		}
+		good = good || s.Lossless && !s.SenderLimited
+	}
+	rate := tries[0].Requested
+	if good {
+		b.good = max(b.good, rate)
+	} else if b.bad == 0 || rate < b.bad {
+		b.bad, b.badStep = rate, tries[len(tries)-1]
 	}
 }
 
@@ -232,37 +243,83 @@ func (b *bracket) done(stopped string) {
 	}
 }
 
-// search runs steps against r as the bracket asks, within the time
-// budget. Earlier steps at the same load shape may be passed in seed.
-func (e *env) search(ctx context.Context, r receiver, l load, start float64, seed ...step) (search, error) {
-	res := search{Receiver: r.name(), Transport: l.transport, Instances: l.instances}
-	b := &bracket{res: &res, start: start}
-	for _, s := range seed {
-		b.record(s)
+// searcher is one receiver's rate search.
+type searcher struct {
+	r       receiver
+	res     search
+	b       *bracket
+	stopped string
+	done    bool
+}
+
+// newSearcher starts a search from start; earlier steps at the same load
+// shape may be passed in seed, each a rate of its own.
+func newSearcher(r receiver, l load, start float64, seed ...step) *searcher {
+	s := &searcher{r: r, res: search{Receiver: r.name(), Transport: l.transport, Instances: l.instances}}
+	s.b = &bracket{res: &s.res, start: start}
+	for _, st := range seed {
+		s.b.record(st)
 	}
-	deadline := time.Now().Add(e.budget)
-	var stopped string
+	return s
+}
+
+// searchTogether runs the searches a step each in turn, so that receivers
+// compared with each other are measured in the same minutes of a shared,
+// noisy machine. The time budget is -budget per search.
+func (e *env) searchTogether(ctx context.Context, l load, ss ...*searcher) error {
+	deadline := time.Now().Add(time.Duration(len(ss)) * e.budget)
 	for {
-		rate, why := b.next()
-		if rate == 0 {
-			stopped = why
+		busy := false
+		for _, s := range ss {
+			if s.done {
+				continue
+			}
+			rate, why := s.b.next()
+			if rate == 0 || time.Until(deadline) < l.duration+5*time.Second {
+				if rate != 0 {
+					why = "budget"
+				}
+				s.done, s.stopped = true, why
+				continue
+			}
+			l.rate = rate
+			tries, err := e.tryStep(ctx, s.r, l)
+			if err != nil {
+				return err
+			}
+			s.b.record(tries...)
+			busy = true
+		}
+		if !busy {
 			break
 		}
-		if time.Until(deadline) < l.duration+5*time.Second {
-			stopped = "budget"
-			break
-		}
-		l.rate = rate
+	}
+	for _, s := range ss {
+		s.b.done(s.stopped)
+		r := s.res
+		e.log.Info("search done", "receiver", r.Receiver, "transport", r.Transport, "max_lossless", num(r.MaxLossless),
+			"best_achieved", num(r.BestAchieved), "first_bad", num(r.FirstBad), "limited_by", r.LimitedBy)
+	}
+	return nil
+}
+
+// tryStep runs a step and, while it loses lines, tries the same rate again
+// up to -tries times in all: on a shared machine a neighbour's burst can
+// cost a receiver a few thousand datagrams once, which says little about
+// the rate it sustains.
+func (e *env) tryStep(ctx context.Context, r receiver, l load) ([]step, error) {
+	var tries []step
+	for range e.tries {
 		s, err := e.runStep(ctx, r, l)
 		if err != nil {
-			return res, err
+			return tries, err
 		}
-		b.record(s)
+		tries = append(tries, s)
+		if s.Lost <= 0 {
+			break
+		}
 	}
-	b.done(stopped)
-	e.log.Info("search done", "receiver", res.Receiver, "transport", res.Transport, "max_lossless", num(res.MaxLossless),
-		"best_achieved", num(res.BestAchieved), "first_bad", num(res.FirstBad), "limited_by", res.LimitedBy)
-	return res, nil
+	return tries, nil
 }
 
 // num formats a rate with thousands separators.
