@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -337,5 +338,39 @@ func TestBadWorkerAnswers(t *testing.T) {
 	x, err := Run(context.Background(), fakeRunner{`{"start":60,"step":60,"legends":["x"],"rows":[[1]]}`}, g)
 	if err != nil || x.Legends[0] != "series 1" {
 		t.Errorf("unnamed series: %v %v", x, err)
+	}
+}
+
+// An export longer than librrd's default of 400 rows keeps the chart's step
+// instead of silently coarsening it.
+func TestLongExportKeepsStep(t *testing.T) {
+	root := t.TempDir()
+	file := filepath.Join(root, "rrd/metrics/s/long.rrd")
+	metricRRD(t, file, 1440, m1)
+	p, err := render.NewPool(render.PoolOptions{Command: []string{os.Args[0]}, Workers: 1, Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	g := &render.Graph{Start: t0, End: t0 + 1440*60, Step: 60, Width: 400, Height: 200,
+		Defs:  []render.Def{{Name: "s0", File: file, DS: "value", CF: "AVERAGE"}},
+		CDefs: []render.CDef{{Name: "p0", RPN: []string{"s0"}}},
+		Draws: []render.Draw{{Type: "LINE1", Name: "p0", Color: "1f77b4", Legend: "long"}}}
+	x, err := Run(context.Background(), p, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := CSV(&buf, x); err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(buf.String()), "\n")[1:]
+	if len(rows) < 1440 {
+		t.Fatalf("%d rows, want 1440 at step 60", len(rows))
+	}
+	// The row ending at t0+60k holds value k.
+	want := fmt.Sprintf("%d,%d", t0+60*700, 700)
+	if !slices.Contains(rows, want) {
+		t.Errorf("no row %q", want)
 	}
 }

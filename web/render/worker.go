@@ -99,6 +99,10 @@ func xport(g *Graph) ([]byte, error) {
 	for _, d := range g.Draws {
 		e.XportDef(d.Name, escape(d.Legend))
 	}
+	// librrd's default of 400 rows would silently coarsen a longer export's
+	// step; the caller bounds the size (export.MaxCells).
+	rows := (g.End-g.Start)/int64(g.XportStep()) + 2
+	e.SetMaxRows(uint(min(rows, 2_000_001)))
 	step := time.Duration(g.XportStep()) * time.Second
 	res, err := e.Xport(time.Unix(g.Start, 0), time.Unix(g.End, 0), step)
 	if err != nil {
