@@ -102,7 +102,7 @@ func xport(g *Graph) ([]byte, error) {
 	// librrd's default of 400 rows would silently coarsen a longer export's
 	// step; the caller bounds the size (export.MaxCells).
 	rows := (g.End-g.Start)/int64(g.XportStep()) + 2
-	e.SetMaxRows(uint(min(rows, 2_000_001)))
+	e.SetMaxRows(uint(min(max(rows, 10), 2_000_001))) // librrd refuses fewer than 10
 	step := time.Duration(g.XportStep()) * time.Second
 	res, err := e.Xport(time.Unix(g.Start, 0), time.Unix(g.End, 0), step)
 	if err != nil {
