@@ -94,3 +94,24 @@ func TestDataDirLock(t *testing.T) {
 		t.Errorf("import beside a running daemon: %v\n%s", err, out)
 	}
 }
+
+// user add takes the config flag before or after the subcommand.
+func TestUserCommandFlags(t *testing.T) {
+	dataDir := t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "gm.toml")
+	os.WriteFile(cfg, []byte(testConfig(dataDir, "")), 0o644)
+	for _, args := range [][]string{
+		{"user", "add", "alice", "-config", cfg},
+		{"user", "-config", cfg, "add", "bob"},
+	} {
+		cmd := exec.Command(graphmetricsBin(t), args...)
+		cmd.Stdin = strings.NewReader("correct horse battery\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	out, err := exec.Command(graphmetricsBin(t), "user", "list", "-config", cfg).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "alice") || !strings.Contains(string(out), "bob") {
+		t.Errorf("user list: %v\n%s", err, out)
+	}
+}

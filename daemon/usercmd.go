@@ -13,10 +13,19 @@ import (
 // runUser manages local accounts: user [-config FILE] add|passwd|list|delete.
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("user", stderr)
-	if err := fs.Parse(args); err != nil {
-		return err
+	// Flags may also follow the subcommand: user add NAME -config FILE.
+	var words []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		words = append(words, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() == 0 {
+	if len(words) == 0 {
 		return errors.New("user: want add|passwd|list|delete")
 	}
 	cfg, err := loadConfig(*cfgPath)
@@ -28,7 +37,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return fmt.Errorf("user: %w", err)
 	}
 	defer db.Close()
-	return web.UserCommand(ctx, db, fs.Args(), stdin, stdout)
+	return web.UserCommand(ctx, db, words, stdin, stdout)
 }
 
 func runRenderWorker(stdin io.Reader, stdout io.Writer) error {
