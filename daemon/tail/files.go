@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -45,6 +46,11 @@ type file struct {
 	seen     uint64    // scan generation that last found it through the globs
 	orphan   time.Time // when the globs stopped finding it (renamed away, deleted)
 	lastGrow time.Time // last time it had new data
+	// order is the age of the content still to be read: files are read
+	// lowest first, so that an instance's records arrive in time order
+	// across its files (a rotated file's rest before its successor).
+	order int64
+	skip  uint64 // pass in which it was found truncated: read in the next
 }
 
 func (f *file) key() devIno { return devIno{f.Dev, f.Ino} }
@@ -64,6 +70,9 @@ type table struct {
 	retired []ident
 	nextID  uint64
 	gen     uint64
+	// Orders handed out: new content at the top, continuations of
+	// older content at the bottom.
+	top, bottom int64
 }
 
 func newTable() *table {
@@ -86,7 +95,8 @@ func (tb *table) restore(s *state) {
 			tb.retired = append(tb.retired, id)
 			continue
 		}
-		f := &file{ident: id, readTo: -1}
+		f := &file{ident: id, readTo: -1, order: tb.top}
+		tb.top++
 		tb.live = append(tb.live, f)
 		tb.byKey[f.key()] = f
 	}
@@ -102,6 +112,8 @@ func (tb *table) idents() []ident {
 }
 
 func (tb *table) add(f *file) {
+	f.order = tb.top
+	tb.top++
 	tb.live = append(tb.live, f)
 	tb.byKey[f.key()] = f
 }
@@ -128,6 +140,19 @@ func (tb *table) forkTruncated(f *file, now time.Time) {
 	f.ID = tb.newID()
 	f.FP, f.FPAt, f.FPLen, f.Offset, f.readTo = "", 0, 0, 0, 0
 	f.Done = false
+	f.order = tb.top // what it holds now is the newest content
+	tb.top++
+}
+
+// first puts f before every other file: it continues older content.
+func (tb *table) first(f *file) {
+	tb.bottom--
+	f.order = tb.bottom
+}
+
+// sort puts the files in reading order.
+func (tb *table) sort() {
+	slices.SortStableFunc(tb.live, func(a, b *file) int { return cmp.Compare(a.order, b.order) })
 }
 
 func (tb *table) keepRetired(id ident, now time.Time) {
@@ -147,6 +172,7 @@ func (tb *table) releaseTwins(id uint64, offset int64) {
 			continue
 		}
 		g.Twin = 0
+		tb.first(g)
 		g.Offset = max(g.Offset, offset)
 		if !g.GZ && g.size < g.Offset {
 			// A copy shorter than what was read: nothing of it is new.
@@ -169,8 +195,9 @@ func (tb *table) forget(now time.Time, keep time.Duration) {
 
 // match decides where a file seen for the first time with content starts,
 // from the head of its content: a copy of a retired file starts where
-// that one ended; a copy of a file still followed waits for it (reading
-// both would count the shared lines twice). Anything else starts at 0.
+// that one ended, and is read before the others (its content is older);
+// a copy of a file still followed waits for it (reading both would count
+// the shared lines twice). Anything else starts at 0.
 func (tb *table) match(f *file, at int64, head []byte) {
 	f.FPAt, f.FPLen = at, min(len(head), fpMax)
 	f.FP = fingerprint(head[:f.FPLen])
@@ -191,6 +218,9 @@ func (tb *table) match(f *file, at int64, head []byte) {
 		if same(&tb.retired[i]) {
 			f.Offset = max(f.Offset, tb.retired[i].Offset)
 		}
+	}
+	if f.Offset > 0 {
+		tb.first(f)
 	}
 	var twin *file
 	for _, g := range tb.live {

@@ -80,7 +80,7 @@ func TestGZOfRotatedFile(t *testing.T) {
 	tl := start(t, o)
 	w := newLineWriter(t, filepath.Join(dir, "trace.log"), "z")
 	for k := 1; k <= 3; k++ {
-		w.lines(300, 50*time.Microsecond)
+		w.lines(300, 200*time.Microsecond)
 		rotated := filepath.Join(dir, fmt.Sprintf("trace.log.%d", k))
 		if err := os.Rename(w.path, rotated); err != nil {
 			t.Fatal(err)

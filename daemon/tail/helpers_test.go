@@ -211,10 +211,11 @@ func (w *lineWriter) line() string {
 	return l
 }
 
+// lines writes n lines, pausing for every after each tenth.
 func (w *lineWriter) lines(n int, every time.Duration) {
-	for range n {
+	for i := range n {
 		w.line()
-		if every > 0 {
+		if every > 0 && i%10 == 9 {
 			time.Sleep(every)
 		}
 	}

@@ -71,14 +71,50 @@ func (t *Tailer) needScan(written map[string]struct{}) bool {
 	return false
 }
 
-// pass reads every followed file to its end, oldest first so that an
-// instance's records arrive in time order across its rotated files.
+// pass reads every followed file to its end, in the order of the age of
+// their content (see file.order), so that an instance's records arrive in
+// time order across its rotated files. A truncation found on the way
+// makes it go round again, with a scan for the copy of what was cut.
 func (t *Tailer) pass(ctx context.Context, scan bool) {
+	for range 4 {
+		t.passN++
+		t.again = false
+		t.passOnce(ctx, scan)
+		if !t.again || ctx.Err() != nil {
+			break
+		}
+		scan = true
+	}
+	now := time.Now()
+	for _, f := range append([]*file(nil), t.tab.live...) {
+		switch {
+		case !f.orphan.IsZero() && now.Sub(later(f.orphan, f.lastGrow)) >= t.opts.OrphanGrace:
+			t.log.Info("file gone from the globs and no longer growing: done with it", "path", f.Path, "offset", f.Offset)
+			t.tab.retire(f, now)
+			t.dirty = true
+		case f.f != nil && f.orphan.IsZero() && (f.Done || now.Sub(later(f.lastGrow, f.mtime)) >= t.opts.IdleClose):
+			f.closeFD()
+		}
+	}
+	t.stats.publish(t.tab)
+}
+
+func (t *Tailer) passOnce(ctx context.Context, scan bool) {
 	now := time.Now()
 	t.lastPass = now
 	if scan {
 		t.scan(now)
 	}
+	// New content is matched first: a copy of older content goes to the
+	// front of the reading order.
+	for _, f := range t.tab.live {
+		if !f.GZ && f.FPLen == 0 && f.Twin == 0 {
+			if _, err := t.preparePlain(f, now); err != nil {
+				t.readError(f, err)
+			}
+		}
+	}
+	t.tab.sort()
 	t.prog.begin(t, now)
 	for _, f := range append([]*file(nil), t.tab.live...) {
 		if ctx.Err() != nil {
@@ -96,18 +132,6 @@ func (t *Tailer) pass(ctx context.Context, scan bool) {
 		}
 	}
 	t.prog.end(t, time.Now())
-	now = time.Now()
-	for _, f := range append([]*file(nil), t.tab.live...) {
-		switch {
-		case !f.orphan.IsZero() && now.Sub(later(f.orphan, f.lastGrow)) >= t.opts.OrphanGrace:
-			t.log.Info("file gone from the globs and no longer growing: done with it", "path", f.Path, "offset", f.Offset)
-			t.tab.retire(f, now)
-			t.dirty = true
-		case f.f != nil && f.orphan.IsZero() && (f.Done || now.Sub(later(f.lastGrow, f.mtime)) >= t.opts.IdleClose):
-			f.closeFD()
-		}
-	}
-	t.stats.publish(t.tab)
 }
 
 func later(a, b time.Time) time.Time {

@@ -196,66 +196,79 @@ func (t *Tailer) send(ctx context.Context, w *work) error {
 	}
 }
 
-// readPlain reads what is new in a plain file, noticing truncation and
-// replaced content first.
-func (t *Tailer) readPlain(ctx context.Context, f *file, now time.Time) error {
-	if f.Twin != 0 {
-		return nil
+// preparePlain looks at a plain file before it is read: it reopens a
+// dormant one, notices truncation or content replaced under the same
+// inode, and matches new content against the identities it knows. It
+// reports whether there is something to read now.
+func (t *Tailer) preparePlain(f *file, now time.Time) (bool, error) {
+	if f.Twin != 0 || f.skip == t.passN {
+		return false, nil
 	}
 	if f.f == nil {
 		if f.readTo == f.size && f.readTo >= 0 {
-			return nil // dormant and unchanged since it was closed
+			return false, nil // dormant and unchanged since it was closed
 		}
 		if err := t.reopen(f); err != nil {
-			return err
+			return false, err
 		}
 	}
 	fi, err := f.f.Stat()
 	if err != nil {
-		return fmt.Errorf("stat %s: %w", f.Path, err)
+		return false, fmt.Errorf("stat %s: %w", f.Path, err)
 	}
 	f.size, f.mtime = fi.Size(), fi.ModTime()
 	if f.size == f.readTo {
-		return nil
+		return false, nil
 	}
 	at, head, err := plainHead(f.f, f.size)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", f.Path, err)
+		return false, fmt.Errorf("read %s: %w", f.Path, err)
 	}
 	n := len(head)
 	if f.FPLen > 0 && (at != f.FPAt || n < f.FPLen || fingerprint(head[:f.FPLen]) != f.FP || f.size < f.Offset) {
 		// Cut (copytruncate) or rewritten in place under the same inode.
+		// Its new content is read in the next pass, after the copy of the
+		// old content (which a scan may still have to find).
 		t.stats.rotations.Add(1)
 		t.log.Info("file truncated or replaced: reading it from the start", "path", f.Path, "offset", f.Offset, "size", f.size)
 		t.tab.forkTruncated(f, now)
+		f.skip = t.passN
+		t.again, t.dirty = true, true
+		return false, nil
 	}
 	switch {
 	case n == 0:
 		f.readTo = f.size // nothing but NULs so far
-		return nil
+		return false, nil
 	case f.FPLen == 0:
 		t.tab.match(f, at, head)
 		t.dirty = true
 		if f.Twin != 0 {
 			t.log.Info("file is a copy of a followed file: read after that one ends", "path", f.Path)
-			return nil
+			return false, nil
 		}
-		if f.Offset > 0 {
+		if f.Offset > at {
 			t.log.Info("file is a copy of a finished file: reading after its end", "path", f.Path, "offset", f.Offset)
 		}
 	case n > f.FPLen:
 		f.FPLen, f.FP = n, fingerprint(head)
 		t.dirty = true
 	}
+	return true, nil
+}
+
+// readPlain reads what is new in a plain file.
+func (t *Tailer) readPlain(ctx context.Context, f *file, now time.Time) error {
+	ok, err := t.preparePlain(f, now)
+	if !ok || err != nil {
+		return err
+	}
 	before := f.Offset
 	readTo, err := t.consume(ctx, f, countReader{&atReader{f: f.f, off: f.Offset}, t}, false)
-	if readTo > f.readTo {
+	if readTo > f.readTo || f.Offset != before {
 		f.lastGrow = now
 	}
 	f.readTo = readTo
-	if f.Offset != before {
-		f.lastGrow = now
-	}
 	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("read %s: %w", f.Path, err)
 	}

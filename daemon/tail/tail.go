@@ -121,6 +121,8 @@ type Tailer struct {
 	prog     progress
 	watch    *watcher
 	lastPass time.Time
+	passN    uint64
+	again    bool // a truncation was found: read again right away
 
 	work chan *work
 	free chan *work
