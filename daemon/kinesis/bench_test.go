@@ -13,6 +13,7 @@ import (
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"graphmetrics/daemon/kinesis/kinesalitetest"
 	"graphmetrics/store"
 )
 
@@ -27,7 +28,7 @@ import (
 
 // fillStream puts n records of `series` series (one partition key each,
 // points a minute apart ending now) with 4 producers.
-func fillStream(b *testing.B, k *kinesalite, stream string, n, series int) {
+func fillStream(b *testing.B, k *kinesalitetest.Server, stream string, n, series int) {
 	b.Helper()
 	per := n / series
 	base := time.Now().Add(-time.Duration(per+1) * time.Minute).Unix()
@@ -36,14 +37,14 @@ func fillStream(b *testing.B, k *kinesalite, stream string, n, series int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var es []entry
+			var es []kinesalitetest.Entry
 			for s := p; s < series; s += 4 {
 				name := fmt.Sprintf("//host%d.example.com/disk/root#m%d", s/10, s%10)
 				for i := range per {
-					es = append(es, entry{name, rec(name, base+int64(i)*60, float64(i))})
+					es = append(es, kinesalitetest.Entry{Key: name, Data: rec(name, base+int64(i)*60, float64(i))})
 				}
 			}
-			k.put(b, stream, es)
+			k.Put(b, stream, es)
 		}()
 	}
 	wg.Wait()
@@ -97,7 +98,7 @@ func (s *nullSink) WriteMetric(path []string, step time.Duration, pts []store.Po
 
 // consumeAll runs a fresh Consumer (production pacing) until it has read
 // n records.
-func consumeAll(b *testing.B, k *kinesalite, stream string, sink Sink, stateDir string, n int) {
+func consumeAll(b *testing.B, k *kinesalitetest.Server, stream string, sink Sink, stateDir string, n int) {
 	c, err := New(Options{Region: "us-east-1", Endpoint: k.URL, Streams: []Stream{{Name: stream}},
 		StateDir: stateDir, Sink: sink, Logger: testLogger(b)})
 	if err != nil {
@@ -123,11 +124,11 @@ type phase struct {
 }
 
 // measure runs fn, timing it and kinesalite's CPU use.
-func (p *phase) measure(b *testing.B, k *kinesalite, records int, fn func()) {
-	cpu0, t0 := k.cpu(b), time.Now()
+func (p *phase) measure(b *testing.B, k *kinesalitetest.Server, records int, fn func()) {
+	cpu0, t0 := k.CPU(b), time.Now()
 	fn()
 	p.wall += time.Since(t0)
-	p.kinCPU += k.cpu(b) - cpu0
+	p.kinCPU += k.CPU(b) - cpu0
 	p.records += records
 }
 
@@ -142,7 +143,7 @@ func (p *phase) report(b *testing.B) {
 // slows as its heap grows) hits them alike.
 func BenchmarkKinesalite4Shards(b *testing.B) {
 	k := startKinesalite(b)
-	k.createStream(b, "bench4", 4)
+	k.CreateStream(b, "bench4", 4)
 	const n = 40000
 	fillStream(b, k, "bench4", n, 200)
 	bare, cons := phase{name: "bare"}, phase{name: "consumer"}
@@ -169,7 +170,7 @@ func BenchmarkKinesalite4Shards(b *testing.B) {
 // store.Writer, against a bare reader and the consumer with a null sink.
 func BenchmarkKinesalite200k(b *testing.B) {
 	k := startKinesalite(b)
-	k.createStream(b, "bench200k", 4)
+	k.CreateStream(b, "bench200k", 4)
 	const n = 200000
 	start := time.Now()
 	fillStream(b, k, "bench200k", n, 1000)

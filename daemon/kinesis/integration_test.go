@@ -2,7 +2,6 @@ package kinesis
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
-
+	"graphmetrics/daemon/kinesis/kinesalitetest"
 	"graphmetrics/store"
 )
 
@@ -37,12 +34,12 @@ func isoTime(t int64, variant int) string {
 // a real store.Writer; every RRD file holds exactly the values put.
 func TestKinesaliteEndToEnd(t *testing.T) {
 	k := startKinesalite(t)
-	k.createStream(t, "cimaa.metrics", 2)
+	k.CreateStream(t, "cimaa.metrics", 2)
 	base := recentBase()
 	const points = 30
 	metrics := []string{"disk/root#free", "cpu#load", "mem/swap#used"}
 	want := map[string]map[int64]float64{} // file -> point time -> value
-	var es []entry
+	var es []kinesalitetest.Entry
 	for h := range 4 {
 		host := fmt.Sprintf("host%d.example.com", h)
 		for m, metric := range metrics {
@@ -51,7 +48,7 @@ func TestKinesaliteEndToEnd(t *testing.T) {
 			for i := range points {
 				ts := base + int64(i)*60
 				v := float64(h*100+m*10) + float64(i)*0.25
-				es = append(es, entry{host, fmt.Sprintf(`{"timestamp": %q, "name": "//%s/%s", "value": %v, "units": "GB"}`, isoTime(ts, i), host, metric, v)})
+				es = append(es, kinesalitetest.Entry{Key: host, Data: fmt.Sprintf(`{"timestamp": %q, "name": "//%s/%s", "value": %v, "units": "GB"}`, isoTime(ts, i), host, metric, v)})
 				want[file][ts] = v
 			}
 		}
@@ -59,9 +56,9 @@ func TestKinesaliteEndToEnd(t *testing.T) {
 	// Two records in one second of one series: both reach the store, which
 	// keeps the later one.
 	ts := base + 5*60
-	es = append(es, entry{"host0.example.com", fmt.Sprintf(`{"timestamp": %q, "name": "//host0.example.com/cpu#load", "value": 77.5}`, isoTime(ts, 0))})
+	es = append(es, kinesalitetest.Entry{Key: "host0.example.com", Data: fmt.Sprintf(`{"timestamp": %q, "name": "//host0.example.com/cpu#load", "value": 77.5}`, isoTime(ts, 0))})
 	want[filepath.Join("rrd", "metrics", "cimaa.metrics", "host0.example.com", "cpu", "load.rrd")][ts] = 77.5
-	k.put(t, "cimaa.metrics", es)
+	k.Put(t, "cimaa.metrics", es)
 
 	dataDir := t.TempDir()
 	w := newStoreWriter(t, dataDir)
@@ -99,13 +96,13 @@ func TestKinesaliteEndToEnd(t *testing.T) {
 // is written twice (points handed to the store = records put).
 func TestKinesaliteRestart(t *testing.T) {
 	k := startKinesalite(t)
-	k.createStream(t, "m", 2)
+	k.CreateStream(t, "m", 2)
 	base := recentBase()
-	batch := func(from, n int) []entry {
-		var es []entry
+	batch := func(from, n int) []kinesalitetest.Entry {
+		var es []kinesalitetest.Entry
 		for i := from; i < from+n; i++ {
 			for s := range 3 {
-				es = append(es, entry{fmt.Sprint("k", s), fmt.Sprintf(`{"timestamp":%q,"name":"//h%d/x#v","value":%d}`, isoTime(base+int64(i)*60, i), s, i)})
+				es = append(es, kinesalitetest.Entry{Key: fmt.Sprint("k", s), Data: fmt.Sprintf(`{"timestamp":%q,"name":"//h%d/x#v","value":%d}`, isoTime(base+int64(i)*60, i), s, i)})
 			}
 		}
 		return es
@@ -125,9 +122,9 @@ func TestKinesaliteRestart(t *testing.T) {
 			t.Fatalf("records %d, want %d", got, want)
 		}
 	}
-	k.put(t, "m", batch(0, 20))
+	k.Put(t, "m", batch(0, 20))
 	run(60)
-	k.put(t, "m", batch(20, 25))
+	k.Put(t, "m", batch(20, 25))
 	run(75)
 	if sink.count() != 135 {
 		t.Fatalf("%d points written for 135 records", sink.count())
@@ -145,28 +142,23 @@ func TestKinesaliteRestart(t *testing.T) {
 // arrives whole and in order (parent before children), none twice.
 func TestKinesaliteSplitShard(t *testing.T) {
 	k := startKinesalite(t)
-	k.createStream(t, "rs", 1)
+	k.CreateStream(t, "rs", 1)
 	sink := newRecSink()
 	o := kinesaliteOpts(t, k, sink, Stream{Name: "rs"})
 	o.RecordsPerGet = 20 // the parent takes a while, so children have data waiting
 	c := startConsumer(t, o)
 	const series, n = 8, 120
 	put := func(i int) {
-		var es []entry
+		var es []kinesalitetest.Entry
 		for s := range series {
-			es = append(es, entry{fmt.Sprint("key-", s), rec(fmt.Sprintf("//s%d#m", s), testBase+int64(i)*60, float64(i))})
+			es = append(es, kinesalitetest.Entry{Key: fmt.Sprint("key-", s), Data: rec(fmt.Sprintf("//s%d#m", s), testBase+int64(i)*60, float64(i))})
 		}
-		k.put(t, "rs", es)
+		k.Put(t, "rs", es)
 	}
 	for i := range n / 3 {
 		put(i)
 	}
-	ctx := context.Background()
-	if _, err := k.Client.SplitShard(ctx, &awskinesis.SplitShardInput{StreamName: aws.String("rs"),
-		ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
-		t.Fatalf("split: %v", err)
-	}
-	k.waitActive(t, "rs")
+	k.SplitShard(t, "rs", "shardId-000000000000")
 	for i := n / 3; i < n; i++ {
 		put(i)
 		if i%10 == 0 {
@@ -197,7 +189,7 @@ func TestKinesaliteSplitShard(t *testing.T) {
 // counted by reason, the shard goes on.
 func TestKinesaliteBadRecords(t *testing.T) {
 	k := startKinesalite(t)
-	k.createStream(t, "b", 2)
+	k.CreateStream(t, "b", 2)
 	bad := map[string][]string{
 		BadNotJSON:   {`not json`, `{"timestamp":`, `[]`},
 		BadMissing:   {`{"name":"//h/x#m","value":1}`, `{"timestamp":"2026-03-01T12:00:00","name":"//h/x#m"}`},
@@ -205,20 +197,20 @@ func TestKinesaliteBadRecords(t *testing.T) {
 		BadTimestamp: {`{"timestamp":"13/12/2014","name":"//h/x#m","value":1}`},
 		BadName:      {`{"timestamp":"2026-03-01T12:00:00","name":"//../../etc#passwd","value":1}`, `{"timestamp":"2026-03-01T12:00:00","name":"//h/x","value":1}`, `{"timestamp":"2026-03-01T12:00:00","name":"//h/x\u0000#m","value":1}`},
 	}
-	var es []entry
+	var es []kinesalitetest.Entry
 	for i := range 40 {
-		es = append(es, entry{fmt.Sprint("k", i%4), rec("//h/good#m", testBase+int64(i)*60, float64(i))})
+		es = append(es, kinesalitetest.Entry{Key: fmt.Sprint("k", i%4), Data: rec("//h/good#m", testBase+int64(i)*60, float64(i))})
 		for _, list := range bad {
 			if i < len(list) {
-				es = append(es, entry{fmt.Sprint("k", i%4), list[i]})
+				es = append(es, kinesalitetest.Entry{Key: fmt.Sprint("k", i%4), Data: list[i]})
 			}
 		}
 	}
 	// One key only: the good series stays in one shard, in order.
 	for i := range es {
-		es[i].key = "same"
+		es[i].Key = "same"
 	}
-	k.put(t, "b", es)
+	k.Put(t, "b", es)
 	sink := newRecSink()
 	c := startConsumer(t, kinesaliteOpts(t, k, sink, Stream{Name: "b"}))
 	waitFor(t, 30*time.Second, "good records", func() bool { return c.Stats().Records == 40 })
@@ -240,12 +232,12 @@ func TestKinesaliteBadRecords(t *testing.T) {
 // and value.
 func TestKinesaliteFixedMetric(t *testing.T) {
 	k := startKinesalite(t)
-	k.createStream(t, "fixed", 1)
-	var es []entry
+	k.CreateStream(t, "fixed", 1)
+	var es []kinesalitetest.Entry
 	for i := range 10 {
-		es = append(es, entry{"k", fmt.Sprintf(`{"timestamp":%q,"value":%d}`, time.Unix(testBase+int64(i)*60, 0).UTC().Format(time.RFC3339), i)})
+		es = append(es, kinesalitetest.Entry{Key: "k", Data: fmt.Sprintf(`{"timestamp":%q,"value":%d}`, time.Unix(testBase+int64(i)*60, 0).UTC().Format(time.RFC3339), i)})
 	}
-	k.put(t, "fixed", es)
+	k.Put(t, "fixed", es)
 	sink := newRecSink()
 	c := startConsumer(t, kinesaliteOpts(t, k, sink, Stream{Name: "fixed", Metric: "web/load"}))
 	waitFor(t, 30*time.Second, "records", func() bool { return c.Stats().Records == 10 })
@@ -266,7 +258,7 @@ func TestKinesaliteAWSCLI(t *testing.T) {
 		t.Fatal("awscli is not installed (Debian package awscli; make deps)")
 	}
 	k := startKinesalite(t)
-	k.createStream(t, "cli", 1)
+	k.CreateStream(t, "cli", 1)
 	dataDir := t.TempDir()
 	w := newStoreWriter(t, dataDir)
 	o := kinesaliteOpts(t, k, w, Stream{Name: "cli"})

@@ -1,175 +1,29 @@
 package kinesis
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
-
+	"graphmetrics/daemon/kinesis/kinesalitetest"
 	"graphmetrics/store"
 )
 
-// kinesalite is a running kinesalite server (contrib/kinesalite/run.js) on
-// a free loopback port, with a producer client.
-type kinesalite struct {
-	URL    string
-	Client *awskinesis.Client
-	pid    int
-}
-
-// cpu is the CPU time the server has used (user + system), from /proc.
-func (k *kinesalite) cpu(t testing.TB) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", k.pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Fields after the command name (which is in parentheses): utime and
-	// stime are the 12th and 13th, in clock ticks (100 per second).
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	var ut, st int64
-	fmt.Sscan(f[11], &ut)
-	fmt.Sscan(f[12], &st)
-	return time.Duration(ut+st) * 10 * time.Millisecond
-}
-
-func repoRoot(t testing.TB) string {
+// startKinesalite runs the shared kinesalite server for the test and
+// gives the Consumer's SDK client (the standard AWS chain) dummy keys
+// through the environment.
+func startKinesalite(t testing.TB) *kinesalitetest.Server {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
-// startKinesalite runs the server for the test. It is a hard requirement,
-// not a skip: `make deps` (contrib/kinesalite/install.sh) installs it.
-func startKinesalite(t testing.TB) *kinesalite {
-	t.Helper()
-	root := repoRoot(t)
-	if _, err := os.Stat(filepath.Join(root, ".deps", "kinesalite", "node_modules", "kinesalite", "index.js")); err != nil {
-		t.Fatalf("kinesalite is not installed: run contrib/kinesalite/install.sh (make deps): %v", err)
-	}
-	cmd := exec.Command("node", filepath.Join(root, "contrib", "kinesalite", "run.js"),
-		"--createStreamMs", "0", "--deleteStreamMs", "0", "--updateStreamMs", "0", "--shardLimit", "50",
-		"--exit-on-stdin-close")
-	cmd.Stderr = os.Stderr
-	// The server exits when this pipe closes, so a test binary that is
-	// killed does not leave it running.
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start kinesalite: %v", err)
-	}
-	t.Cleanup(func() {
-		stdin.Close() // also keeps the pipe referenced (a collected one would close)
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	port := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(out).ReadString('\n')
-		port <- strings.TrimSpace(line)
-		// Keep draining so the server never blocks on a full pipe.
-		bufio.NewReader(out).WriteTo(discard{})
-	}()
-	var p string
-	select {
-	case p = <-port:
-	case <-time.After(15 * time.Second):
-		t.Fatal("kinesalite did not report its port")
-	}
-	if p == "" {
-		t.Fatal("kinesalite exited without a port")
-	}
-	k := &kinesalite{URL: "http://127.0.0.1:" + p, pid: cmd.Process.Pid}
-	k.Client = awskinesis.New(awskinesis.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(k.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
-	// The daemon's client uses the standard chain: give it dummy keys
-	// through the environment, and nothing from this machine's files.
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	k := kinesalitetest.Start(t)
+	kinesalitetest.SetAWSEnv(t)
 	return k
 }
 
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
-
-func (k *kinesalite) createStream(t testing.TB, name string, shards int32) {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := k.Client.CreateStream(ctx, &awskinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)}); err != nil {
-		t.Fatalf("create stream: %v", err)
-	}
-	k.waitActive(t, name)
-}
-
-func (k *kinesalite) waitActive(t testing.TB, name string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		out, err := k.Client.DescribeStreamSummary(context.Background(), &awskinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
-		if err == nil && out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stream %s not active: %v", name, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-type entry struct {
-	key, data string
-}
-
-// put writes entries in order (PutRecords, 500 at a time), retrying any
-// that fail; entries with one key keep their order.
-func (k *kinesalite) put(t testing.TB, stream string, es []entry) {
-	t.Helper()
-	for len(es) > 0 {
-		n := min(len(es), 500)
-		in := &awskinesis.PutRecordsInput{StreamName: aws.String(stream)}
-		for _, e := range es[:n] {
-			in.Records = append(in.Records, types.PutRecordsRequestEntry{PartitionKey: aws.String(e.key), Data: []byte(e.data)})
-		}
-		out, err := k.Client.PutRecords(context.Background(), in)
-		if err != nil {
-			t.Fatalf("put records: %v", err)
-		}
-		if aws.ToInt32(out.FailedRecordCount) > 0 {
-			t.Fatalf("put records: %d failed", aws.ToInt32(out.FailedRecordCount))
-		}
-		es = es[n:]
-	}
-}
-
-func kinesaliteOpts(t testing.TB, k *kinesalite, sink Sink, streams ...Stream) Options {
+func kinesaliteOpts(t testing.TB, k *kinesalitetest.Server, sink Sink, streams ...Stream) Options {
 	o := fastOpts(t, nil, sink, streams...)
 	o.Region, o.Endpoint = "us-east-1", k.URL
 	o.IdleInterval, o.MinInterval = 50*time.Millisecond, 20*time.Millisecond
