@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"graphmetrics/store/sampletest"
 	"net"
 	"os"
 	"os/exec"
@@ -226,7 +227,7 @@ h.close()
 // sampleLines are the shared sample's lines.
 func sampleLines(t testing.TB) []string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/zservertracelog-sample.log")
+	b, err := os.ReadFile(sampletest.Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"graphmetrics/store/sampletest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -73,7 +74,7 @@ type env struct {
 // sampleBuckets are the SPEC §3 buckets of the shared sample, read as UTC.
 func sampleBuckets(t testing.TB) []store.Bucket {
 	t.Helper()
-	f, err := os.Open("testdata/zservertracelog-sample.log")
+	f, err := os.Open(sampletest.Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}

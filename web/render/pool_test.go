@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"graphmetrics/store/sampletest"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -35,7 +36,7 @@ const sampleStart = 1248966000 // 2009-07-30 15:00:00 UTC
 // sampleRRD makes the sample's RRD (read as UTC) under a new root.
 func sampleRRD(t testing.TB) (root, file string) {
 	t.Helper()
-	f, err := os.Open("../testdata/zservertracelog-sample.log")
+	f, err := os.Open(sampletest.Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}
