@@ -83,21 +83,29 @@ type Entry struct {
 // any failed record fails the test.
 func (s *Server) Put(t testing.TB, stream string, es []Entry) {
 	t.Helper()
+	if err := s.Send(context.Background(), stream, es); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Send is Put for a goroutine other than the test's: it returns the error.
+func (s *Server) Send(ctx context.Context, stream string, es []Entry) error {
 	for len(es) > 0 {
 		n := min(len(es), 500)
 		in := &kinesis.PutRecordsInput{StreamName: aws.String(stream)}
 		for _, e := range es[:n] {
 			in.Records = append(in.Records, types.PutRecordsRequestEntry{PartitionKey: aws.String(e.Key), Data: []byte(e.Data)})
 		}
-		out, err := s.Client.PutRecords(context.Background(), in)
+		out, err := s.Client.PutRecords(ctx, in)
 		if err != nil {
-			t.Fatalf("put records into %s: %v", stream, err)
+			return fmt.Errorf("put records into %s: %w", stream, err)
 		}
 		if f := aws.ToInt32(out.FailedRecordCount); f > 0 {
-			t.Fatalf("put records into %s: %d of %d failed", stream, f, n)
+			return fmt.Errorf("put records into %s: %d of %d failed", stream, f, n)
 		}
 		es = es[n:]
 	}
+	return nil
 }
 
 // Record is a metric record in the CIMAA agent's format (SPEC §5).
@@ -133,6 +141,11 @@ func (r Record) Entry() Entry { return Entry{Key: r.Name, Data: r.JSON()} }
 // PutRecords puts CIMAA records, each keyed by its name (see Entry).
 func (s *Server) PutRecords(t testing.TB, stream string, recs []Record) {
 	t.Helper()
+	s.Put(t, stream, Entries(recs))
+}
+
+// Entries are the records keyed by their names (see Record.Entry).
+func Entries(recs []Record) []Entry {
 	es := make([]Entry, len(recs))
 	for i, r := range recs {
 		es[i] = r.Entry()
@@ -140,7 +153,7 @@ func (s *Server) PutRecords(t testing.TB, stream string, recs []Record) {
 			es[i].Key = "fixed" // a fixed-metric stream: one series
 		}
 	}
-	s.Put(t, stream, es)
+	return es
 }
 
 // String names the server in logs and failures.
