@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,8 +16,6 @@ const (
 	// than that is fingerprinted over what it has, and the fingerprint
 	// grows with the file.
 	fpMax = 1024
-	// fpMinMatch: a head shorter than this never identifies a copy.
-	fpMinMatch = 32
 	// maxRetired bounds the identities kept for recognising copies.
 	maxRetired = 10000
 )
@@ -31,6 +30,19 @@ func keyOf(fi os.FileInfo) devIno {
 	return devIno{uint64(st.Dev), st.Ino}
 }
 
+// setFP fingerprints head (up to fpMax bytes), found at offset at.
+func (id *ident) setFP(at int64, head []byte) {
+	head = head[:min(len(head), fpMax)]
+	id.FPAt, id.FPLen, id.FP = at, len(head), fingerprint(head)
+	id.FPLine = bytes.IndexByte(head, '\n') >= 0
+}
+
+// identifies reports whether the fingerprint can recognise a copy: it
+// covers a whole line (its timestamp and request id make it unique; a
+// shorter head, like "host1 acme app-", is shared by many files) or a
+// full fpMax bytes.
+func (id *ident) identifies() bool { return id.FPLine || id.FPLen == fpMax }
+
 func fingerprint(head []byte) string {
 	sum := sha256.Sum256(head)
 	return hex.EncodeToString(sum[:16])
@@ -43,6 +55,7 @@ type file struct {
 	size     int64     // last size seen (on disk, compressed for .gz)
 	mtime    time.Time // last modification time seen
 	readTo   int64     // stream position examined up to (Offset plus a partial line)
+	readTime time.Time // mtime when readTo was set: same size and mtime, nothing new
 	seen     uint64    // scan generation that last found it through the globs
 	orphan   time.Time // when the globs stopped finding it (renamed away, deleted)
 	lastGrow time.Time // last time it had new data
@@ -156,8 +169,8 @@ func (tb *table) sort() {
 }
 
 func (tb *table) keepRetired(id ident, now time.Time) {
-	if id.FPLen < fpMinMatch {
-		return // nothing that could identify a copy
+	if !id.identifies() || id.Offset <= id.FPAt {
+		return // it could not identify a copy, or a copy would start at 0 anyway
 	}
 	id.Dev, id.Ino, id.Twin = 0, 0, 0
 	id.Retired = now.Unix()
@@ -199,12 +212,11 @@ func (tb *table) forget(now time.Time, keep time.Duration) {
 // a copy of a file still followed waits for it (reading both would count
 // the shared lines twice). Anything else starts at 0.
 func (tb *table) match(f *file, at int64, head []byte) {
-	f.FPAt, f.FPLen = at, min(len(head), fpMax)
-	f.FP = fingerprint(head[:f.FPLen])
+	f.setFP(at, head)
 	f.Offset, f.Twin = 0, 0
 	fps := map[int]string{}
 	same := func(id *ident) bool {
-		if id.FPLen < fpMinMatch || id.FPLen > len(head) || id.FPAt != at || id.ID == f.ID {
+		if !id.identifies() || id.FPLen > len(head) || id.FPAt != at || id.ID == f.ID {
 			return false
 		}
 		fp, ok := fps[id.FPLen]

@@ -62,7 +62,12 @@ func (c countReader) Read(p []byte) (int, error) {
 // up to its '\n'. Only when final (a .gz, which never grows) is a last
 // line without '\n' complete. It returns the stream position examined up
 // to, partial line included.
-func (t *Tailer) consume(ctx context.Context, f *file, r io.Reader, final bool) (int64, error) {
+//
+// verify, if set, is called after each block is read and before it is
+// handed over: a false (the file was cut or rewritten while it was being
+// read) drops the block and ends with errReplaced, so that nothing of
+// the new content is taken for the old.
+func (t *Tailer) consume(ctx context.Context, f *file, r io.Reader, final bool, verify func() bool) (int64, error) {
 	var (
 		carry    = t.carry[:0]
 		skipping bool
@@ -75,6 +80,10 @@ func (t *Tailer) consume(ctx context.Context, f *file, r io.Reader, final bool) 
 		}
 		n0 := copy(w.buf, carry)
 		n, rerr := fill(r, w.buf[n0:])
+		if verify != nil && !verify() {
+			t.recycle(w)
+			return base, errReplaced
+		}
 		eof := rerr == io.EOF
 		data := w.buf[:n0+n]
 		start := 0     // first byte not yet part of a complete line
@@ -205,7 +214,7 @@ func (t *Tailer) preparePlain(f *file, now time.Time) (bool, error) {
 		return false, nil
 	}
 	if f.f == nil {
-		if f.readTo == f.size && f.readTo >= 0 {
+		if f.unchanged() {
 			return false, nil // dormant and unchanged since it was closed
 		}
 		if err := t.reopen(f); err != nil {
@@ -217,7 +226,7 @@ func (t *Tailer) preparePlain(f *file, now time.Time) (bool, error) {
 		return false, fmt.Errorf("stat %s: %w", f.Path, err)
 	}
 	f.size, f.mtime = fi.Size(), fi.ModTime()
-	if f.size == f.readTo {
+	if f.unchanged() {
 		return false, nil
 	}
 	at, head, err := plainHead(f.f, f.size)
@@ -238,7 +247,7 @@ func (t *Tailer) preparePlain(f *file, now time.Time) (bool, error) {
 	}
 	switch {
 	case n == 0:
-		f.readTo = f.size // nothing but NULs so far
+		f.readTo, f.readTime = f.size, f.mtime // nothing but NULs so far
 		return false, nil
 	case f.FPLen == 0:
 		t.tab.match(f, at, head)
@@ -251,7 +260,7 @@ func (t *Tailer) preparePlain(f *file, now time.Time) (bool, error) {
 			t.log.Info("file is a copy of a finished file: reading after its end", "path", f.Path, "offset", f.Offset)
 		}
 	case n > f.FPLen:
-		f.FPLen, f.FP = n, fingerprint(head)
+		f.setFP(at, head)
 		t.dirty = true
 	}
 	return true, nil
@@ -263,12 +272,18 @@ func (t *Tailer) readPlain(ctx context.Context, f *file, now time.Time) error {
 	if !ok || err != nil {
 		return err
 	}
-	before := f.Offset
-	readTo, err := t.consume(ctx, f, countReader{&atReader{f: f.f, off: f.Offset}, t}, false)
+	before, mtime := f.Offset, f.mtime
+	readTo, err := t.consume(ctx, f, countReader{&atReader{f: f.f, off: f.Offset}, t}, false,
+		func() bool { return t.sameHead(f) })
 	if readTo > f.readTo || f.Offset != before {
 		f.lastGrow = now
 	}
-	f.readTo = readTo
+	f.readTo, f.readTime = readTo, mtime
+	if errors.Is(err, errReplaced) {
+		f.readTo = -1
+		t.again = true // the next pass sees the cut and forks
+		return nil
+	}
 	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("read %s: %w", f.Path, err)
 	}
@@ -336,7 +351,23 @@ func (t *Tailer) reopen(f *file) error {
 	return nil
 }
 
-var errMoved = errors.New("path names another file now")
+var (
+	errMoved    = errors.New("path names another file now")
+	errReplaced = errors.New("file cut or rewritten while being read")
+)
+
+// unchanged reports whether f has the size and mtime it had when last
+// read to its end (a copytruncate may well leave the same size).
+func (f *file) unchanged() bool {
+	return f.readTo >= 0 && f.readTo == f.size && f.mtime.Equal(f.readTime)
+}
+
+// sameHead reports whether an open plain file still starts with the
+// content it was fingerprinted by.
+func (t *Tailer) sameHead(f *file) bool {
+	at, head, err := plainHead(f.f, f.size)
+	return err == nil && at == f.FPAt && len(head) >= f.FPLen && fingerprint(head[:f.FPLen]) == f.FP
+}
 
 // gzSettle: a .gz is only read once it has not changed for this long,
 // so that one being written by gzip is not taken for a finished one.
@@ -371,7 +402,7 @@ func (t *Tailer) readGZ(ctx context.Context, f *file, now time.Time) error {
 		t.tab.forkTruncated(f, now)
 	}
 	if f.FPLen < n {
-		if f.FPLen == 0 && n >= fpMinMatch {
+		if f.FPLen == 0 {
 			t.tab.match(f, 0, head)
 			if f.Twin != 0 {
 				t.log.Info(".gz is a copy of a followed file: read after that one ends", "path", f.Path)
@@ -380,7 +411,7 @@ func (t *Tailer) readGZ(ctx context.Context, f *file, now time.Time) error {
 				return nil
 			}
 		}
-		f.FPLen, f.FP = n, fingerprint(head)
+		f.setFP(0, head)
 		t.dirty = true
 	}
 	r := io.MultiReader(bytes.NewReader(head), zr)
@@ -394,7 +425,7 @@ func (t *Tailer) readGZ(ctx context.Context, f *file, now time.Time) error {
 		return fmt.Errorf("gzip %s: %w", f.Path, err)
 	}
 	from := f.Offset
-	_, err = t.consume(ctx, f, r, true)
+	_, err = t.consume(ctx, f, r, true, nil)
 	switch {
 	case err == nil:
 		f.Done = true

@@ -37,9 +37,10 @@ type ident struct {
 	// FP is the fingerprint of FPLen bytes at FPAt: the first bytes of
 	// content (decompressed for .gz), after any hole of NULs that a
 	// copytruncate leaves behind a writer without O_APPEND.
-	FPAt  int64  `json:"fp_at,omitempty"`
-	FPLen int    `json:"fp_len"`
-	FP    string `json:"fp,omitempty"`
+	FPAt   int64  `json:"fp_at,omitempty"`
+	FPLen  int    `json:"fp_len"`
+	FP     string `json:"fp,omitempty"`
+	FPLine bool   `json:"fp_line,omitempty"` // the FPLen bytes hold a whole line
 	// Offset is the stream position (decompressed for .gz) up to which
 	// every line has been handed over: always at a line boundary.
 	Offset int64 `json:"offset"`
