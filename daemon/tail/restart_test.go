@@ -27,7 +27,11 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if backlog.dir != "" {
+		os.RemoveAll(backlog.dir) // the benchmark's generated files
+	}
+	os.Exit(code)
 }
 
 // helper follows GM_TAIL_GLOB until SIGTERM, handing lines to a recorder
