@@ -74,7 +74,7 @@ fuzz: deps
 # Go benchmarks of the hot paths (COUNT runs each, for medians), then the
 # end-to-end load runs of contrib/bench against the built daemon (~12 min).
 bench: deps build
-	$(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-3} ./parser/ ./store/ ./daemon/... ./web/... | tee bench.txt
+	GM_TAIL_BENCH_LINES=$${GM_TAIL_BENCH_LINES:-10000000} $(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-3} ./parser/ ./store/ ./daemon/... ./web/... | tee bench.txt
 	$(GO) run ./contrib/bench -bin $(BIN) -scenario all -out bench-e2e.json | tee bench-e2e.md
 
 # The old pipeline's first hop (a real syslog-ng writing files) against
