@@ -229,7 +229,9 @@ func (d *daemon) health(ctx context.Context) (health, error) {
 // how long that took.
 func (d *daemon) stop(timeout time.Duration) (time.Duration, error) {
 	start := time.Now()
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	// Ctrl-C reaches the daemon too (same process group): it may be
+	// exiting already.
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return 0, err
 	}
 	select {
