@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"graphmetrics/daemon/kinesis/kinesalitetest"
 )
 
 // TestBrowserEndToEnd drives the built daemon with headless Chromium: the
@@ -17,8 +19,8 @@ import (
 // way a person would.
 func TestBrowserEndToEnd(t *testing.T) {
 	ctx := browser(t)
-	k := startKinesalite(t)
-	k.createStream(t, metricStream)
+	k := kinesalitetest.Start(t)
+	k.CreateStream(t, metricStream, 1)
 	d := newDaemon(t, fmt.Sprintf(`[kinesis]
 region = "us-east-1"
 endpoint = %q
@@ -26,8 +28,8 @@ endpoint = %q
 name = %q
 start = "trim_horizon"
 step = "60s"
-`, k.url, metricStream))
-	d.env = awsEnv(t)
+`, k.URL, metricStream))
+	d.env = kinesalitetest.AWSEnv(t)
 	d.addUser("alice", alicePW)
 	d.start()
 	d.addUser("bob", bobPW) // the CLI shares the database with a running daemon
@@ -45,14 +47,14 @@ step = "60s"
 	// Two metrics through Kinesis: user = i and system = 2·i in minute i
 	// of twenty, ending ten minutes ago.
 	mbase := time.Now().UTC().Truncate(time.Minute).Add(-30 * time.Minute).Unix()
-	var recs []string
+	var recs []kinesalitetest.Record
 	for i := range metricMinutes {
-		ts := time.Unix(mbase+int64(i)*60+7, 0).UTC().Format("2006-01-02T15:04:05.000000")
+		ts := time.Unix(mbase+int64(i)*60+7, 0)
 		recs = append(recs,
-			fmt.Sprintf(`{"timestamp": %q, "name": "//web1/cpu/total#user", "value": %d, "units": "%%"}`, ts, i),
-			fmt.Sprintf(`{"timestamp": %q, "name": "//web1/cpu/total#system", "value": %d}`, ts, 2*i))
+			kinesalitetest.Record{Time: ts, Name: "//web1/cpu/total#user", Value: float64(i), Units: "%"},
+			kinesalitetest.Record{Time: ts, Name: "//web1/cpu/total#system", Value: float64(2 * i)})
 	}
-	k.put(t, metricStream, recs)
+	k.PutRecords(t, metricStream, recs)
 	for _, m := range []string{"user", "system"} {
 		f := filepath.Join(d.dataDir, "rrd", "metrics", metricStream, "web1", "cpu", "total", m+".rrd")
 		waitUntil(t, 30*time.Second, "the last minute in "+f, func() bool {
