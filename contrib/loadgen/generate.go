@@ -24,9 +24,10 @@ type Summary struct {
 	Restarts      uint64  `json:"restarts"`
 	SlowSpells    uint64  `json:"slow_spells"`
 	// Seconds runs from the first scheduled line to the send of the last
-	// line scheduled before -duration was over, and Rate is those lines per
-	// second: the achieved rate (a lagging sender shows as a lower one).
-	// The lines of requests still in flight at the end follow in the drain.
+	// request start (B) scheduled within -duration, and Rate is the lines
+	// of the requests started in that time (5 each) per second: the
+	// achieved rate, which a lagging sender shows as a lower one. The
+	// lines of requests still in flight then follow in the drain.
 	Seconds      float64 `json:"seconds"`
 	Rate         float64 `json:"rate"`
 	TotalSeconds float64 `json:"total_seconds"` // including the drain
@@ -77,7 +78,7 @@ func generate(ctx context.Context, o options, log *slog.Logger) (Summary, error)
 		log.Info("demo fleet", "instances", len(fleet), "customers", o.customers, "hosts", o.hosts, "day", o.day, "to", sum.Addr)
 	}
 
-	var first, last, windowDone time.Time
+	var first, last, startsDone time.Time
 	var maxLag int64
 	status := time.Now()
 	for ctx.Err() == nil && len(s.heap) > 0 {
@@ -102,8 +103,8 @@ func generate(ctx context.Context, o options, log *slog.Logger) (Summary, error)
 		if err != nil {
 			break
 		}
-		if s.end > 0 && windowDone.IsZero() && (len(s.heap) == 0 || s.heap[0].at >= s.end) {
-			windowDone = time.Now()
+		if s.end > 0 && s.arrivals == 0 && startsDone.IsZero() {
+			startsDone = time.Now()
 		}
 		if demo && o.status > 0 && time.Since(status) >= o.status {
 			status = time.Now()
@@ -140,9 +141,9 @@ func generate(ctx context.Context, o options, log *slog.Logger) (Summary, error)
 	if !first.IsZero() {
 		sum.TotalSeconds = last.Sub(t0).Seconds()
 		sum.Seconds, sum.Rate = sum.TotalSeconds, float64(sum.Sent)/sum.TotalSeconds
-		if !windowDone.IsZero() {
-			sum.Seconds = windowDone.Sub(t0).Seconds()
-			sum.Rate = float64(s.windowLines) / sum.Seconds
+		if !startsDone.IsZero() && !demo {
+			sum.Seconds = startsDone.Sub(t0).Seconds()
+			sum.Rate = float64(5*s.requests) / sum.Seconds
 		}
 	}
 	sum.MaxLagMs = float64(maxLag) / 1e6

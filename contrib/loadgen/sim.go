@@ -91,7 +91,7 @@ type sim struct {
 	events demoEvents
 
 	lines, requests, errors, restarts, slowSpells uint64
-	windowLines                                   uint64 // lines of events before end
+	arrivals                                      int // arrival chains still scheduled
 }
 
 // demoEvents are the mean times between rare events per instance.
@@ -108,6 +108,7 @@ func newSim(fleet []*instance, f *formatter, out emitter, rng *rand.Rand, start 
 		}
 		s.heap.push(event{at: at, inst: int32(i), kind: evArrive})
 	}
+	s.arrivals = len(fleet)
 	return s
 }
 
@@ -234,6 +235,8 @@ func (s *sim) arrive(e event, in *instance) error {
 	}
 	if s.end == 0 || next < s.end {
 		s.heap.push(event{at: next, inst: e.inst, kind: evArrive})
+	} else {
+		s.arrivals--
 	}
 	if in.down {
 		return nil // nobody listening: the client gets a connection error
@@ -277,9 +280,6 @@ func (s *sim) arrive(e event, in *instance) error {
 
 func (s *sim) emit(e event, in *instance, code byte, rid uint64, data []byte) error {
 	s.lines++
-	if s.cur < s.end {
-		s.windowLines++
-	}
 	return s.out.add(int(e.inst), s.fmt.message(in, code, rid, e.at, data))
 }
 
