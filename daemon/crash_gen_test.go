@@ -23,9 +23,9 @@ func tracelogTime(us int64) string {
 	return time.UnixMicro(us).UTC().Format("2006-01-02 15:04:05.000000")
 }
 
-// request appends the records of one complete request (B I C A E) of rid
+// genRequest appends the records of one complete request (B I C A E) of rid
 // started at b (unix µs) and returns the time of its A record.
-func request(rng *rand.Rand, rid string, b int64, emit func(at int64, rec string)) int64 {
+func genRequest(rng *rand.Rand, rid string, b int64, emit func(at int64, rec string)) int64 {
 	c := b + 200 + rng.Int64N(20000)
 	a := c + 5000 + rng.Int64N(300000) // up to 0.3 s in the application: busy > 0
 	status := "200 93638"
@@ -40,9 +40,9 @@ func request(rng *rand.Rand, rid string, b int64, emit func(at int64, rec string
 	return a
 }
 
-// loop runs tick every 10 ms in a goroutine until the returned stop is
+// genLoop runs tick every 10 ms in a goroutine until the returned stop is
 // called; stop waits for the goroutine to end.
-func loop(tick func(now time.Time)) (stop func()) {
+func genLoop(tick func(now time.Time)) (stop func()) {
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
@@ -105,12 +105,12 @@ func startDirWriter(t *testing.T, path string, insts int, perSec float64) (stop 
 		return fmt.Sprintf("zope%d acme app-%d%s", i%3, 8080+i, sep)
 	}
 	var b strings.Builder
-	stopLoop := loop(func(now time.Time) {
+	stopLoop := genLoop(func(now time.Time) {
 		us := now.UnixMicro()
 		for i := range next {
 			for next[i] <= us {
 				rid++
-				request(rng, fmt.Sprint(rid), next[i], func(at int64, rec string) {
+				genRequest(rng, fmt.Sprint(rid), next[i], func(at int64, rec string) {
 					seq++
 					heap.Push(&q, dirEvent{at, seq, prefix(i) + rec})
 				})
@@ -173,13 +173,13 @@ func startSyslogSender(t *testing.T, addr string, insts int, perSec float64, c *
 		at   int64
 		text string
 	}
-	stopLoop := loop(func(now time.Time) {
+	stopLoop := genLoop(func(now time.Time) {
 		for !next.After(now) {
 			next = next.Add(every)
 			rid++
 			// The request ended just now: its records are in the past.
 			var recs []rec
-			request(rng, fmt.Sprint(rid), now.UnixMicro()-330000, func(at int64, text string) {
+			genRequest(rng, fmt.Sprint(rid), now.UnixMicro()-330000, func(at int64, text string) {
 				recs = append(recs, rec{at, text})
 			})
 			for i := range insts {
@@ -213,7 +213,7 @@ func startSyslogSender(t *testing.T, addr string, insts int, perSec float64, c *
 func startKinesisProducer(t *testing.T, k *kinesalitetest.Server, ms *metricSet) (stop func()) {
 	upto := ms.next[0]
 	last := time.Now()
-	return loop(func(now time.Time) {
+	return genLoop(func(now time.Time) {
 		if now.Sub(last) < 100*time.Millisecond {
 			return
 		}
