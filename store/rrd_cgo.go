@@ -17,14 +17,31 @@ import (
 // written concurrently, one file only by one goroutine.
 type LibRRD struct{}
 
-// Create refuses to overwrite an existing file, and removes what it left
-// behind if librrd fails (a half-written file would block every retry).
+// Create refuses to overwrite an existing file. The file is made under a
+// hidden temporary name, checked, then linked into place, so neither a
+// failure nor a kill in the middle ever leaves a broken file at path (one
+// would block every retry, and an instance that never sends again would
+// keep it).
 func (LibRRD) Create(path string, step time.Duration, start int64, args []string) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".creating")
+	if err := createChecked(tmp, step, start, args); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, path); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return nil
+}
+
+// createChecked makes the RRD file path (overwriting a leftover of an
+// earlier attempt) and checks that librrd can read it.
+func createChecked(path string, step time.Duration, start int64, args []string) error {
 	c := rrd.NewCreator(path, time.Unix(start, 0), uint(step/time.Second))
 	for _, a := range args {
 		f := strings.Split(a, ":")
 		if len(f) < 3 {
-			return fmt.Errorf("create %s: bad argument %q", path, a)
+			return fmt.Errorf("bad argument %q", a)
 		}
 		rest := make([]any, 0, len(f)-2)
 		for _, x := range f[2:] {
@@ -36,14 +53,12 @@ func (LibRRD) Create(path string, step time.Duration, start int64, args []string
 		case "RRA":
 			c.RRA(f[1], rest...)
 		default:
-			return fmt.Errorf("create %s: bad argument %q", path, a)
+			return fmt.Errorf("bad argument %q", a)
 		}
 	}
-	if err := c.Create(false); err != nil {
-		if !os.IsExist(err) {
-			os.Remove(path)
-		}
-		return fmt.Errorf("create %s: %w", path, err)
+	if err := c.Create(true); err != nil {
+		os.Remove(path)
+		return err
 	}
 	// librrd 1.7 writes a temporary file and renames it over the empty
 	// placeholder ziutek/rrd makes; when that write fails (disk full) it
@@ -51,9 +66,9 @@ func (LibRRD) Create(path string, step time.Duration, start int64, args []string
 	if _, err := rrd.Info(path); err != nil {
 		os.Remove(path)
 		if noSpaceFor(filepath.Dir(path), createSize(args)) {
-			return fmt.Errorf("create %s: %w", path, syscall.ENOSPC)
+			return syscall.ENOSPC
 		}
-		return fmt.Errorf("create %s: librrd left an unusable file: %v", path, err)
+		return fmt.Errorf("librrd left an unusable file: %v", err)
 	}
 	return nil
 }
