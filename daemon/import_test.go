@@ -115,3 +115,25 @@ func TestUserCommandFlags(t *testing.T) {
 		t.Errorf("user list: %v\n%s", err, out)
 	}
 }
+
+// A second daemon on the same data_dir is refused, and a data_dir that
+// cannot be made is a clear start-up error.
+func TestSecondDaemonAndBadDataDir(t *testing.T) {
+	dataDir := t.TempDir()
+	startDaemon(t, dataDir, testConfig(dataDir, ""))
+	cfg := filepath.Join(t.TempDir(), "gm.toml")
+	os.WriteFile(cfg, []byte(testConfig(dataDir, "")), 0o644)
+	out, err := exec.Command(graphmetricsBin(t), "-config", cfg).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use by another graphmetrics") {
+		t.Errorf("second daemon: %v\n%s", err, out)
+	}
+
+	file := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(file, nil, 0o644)
+	bad := filepath.Join(file, "var") // a directory inside a plain file
+	os.WriteFile(cfg, []byte(testConfig(bad, "")), 0o644)
+	out, err = exec.Command(graphmetricsBin(t), "-config", cfg).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "data_dir") {
+		t.Errorf("unusable data_dir: %v\n%s", err, out)
+	}
+}
