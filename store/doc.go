@@ -59,4 +59,10 @@
 //     and created anew. A running writer finds it when an update fails;
 //     a valid file of the wrong shape that still takes the updates is
 //     found when the file is next opened (restart, or after any failure).
+//   - A kill inside a librrd update can leave a file that librrd reads but
+//     whose rows are one step off (librrd 1.7 moves row pointers before
+//     last_update). Each worker saves a file's header to
+//     <data_dir>/state/rrdjournal-<n>.bin (fdatasync) before every update
+//     call; Start writes back the header of a call that did not finish, and
+//     the replay writes its rows again (see journal.go).
 package store

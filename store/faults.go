@@ -37,7 +37,7 @@ func (wk *worker) open(f *file, first int64) (created bool, err error) {
 			wk.w.recreated.Add(1)
 			wk.logf(&wk.goneLog, slog.LevelWarn, "rrd file deleted while in use, recreating it", "file", f.path)
 		}
-		return true, wk.create(f, first)
+		return true, wk.createJournaled(f, first)
 	case errors.Is(err, ErrCorrupt):
 		to, merr := moveAside(f.path, time.Now())
 		if merr != nil {
@@ -46,7 +46,7 @@ func (wk *worker) open(f *file, first int64) (created bool, err error) {
 		f.known = false
 		wk.w.corrupt.Add(1)
 		wk.logf(&wk.corruptLog, slog.LevelError, "corrupt rrd file moved aside, recreating it", "file", f.path, "moved_to", to, "err", err)
-		return true, wk.create(f, first)
+		return true, wk.createJournaled(f, first)
 	default:
 		return false, err
 	}
@@ -58,8 +58,41 @@ func (wk *worker) open(f *file, first int64) (created bool, err error) {
 		f.step = s
 		wk.lastWins(f)
 	}
+	if err := wk.learnHeader(f); err != nil {
+		return false, err
+	}
 	f.last, f.opened, f.known = info.Last, true, true
 	return false, nil
+}
+
+func (wk *worker) createJournaled(f *file, first int64) error {
+	if err := wk.create(f, first); err != nil {
+		return err
+	}
+	if err := wk.learnHeader(f); err != nil {
+		f.opened = false
+		return err
+	}
+	return nil
+}
+
+// learnHeader reads what the journal needs to know about f (journal.go).
+func (wk *worker) learnHeader(f *file) error {
+	f.hdrLen, f.ino = 0, 0
+	hs, ok := wk.w.opts.RRD.(headerSizer)
+	if wk.journal == nil || !ok {
+		return nil
+	}
+	n, err := hs.HeaderSize(f.path)
+	if err != nil {
+		return err
+	}
+	ino, err := fileInode(f.path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.path, err)
+	}
+	f.hdrLen, f.ino = n, ino
+	return nil
 }
 
 // checkShape rejects a file that librrd reads but that the rows do not

@@ -35,24 +35,29 @@ type file struct {
 	// lostTo is the last update time of dropped tracelog rows: those seconds
 	// are written as unknown, never padded with zeros.
 	lostTo int64
+	// hdrLen and ino identify the header the journal saves (0: none).
+	hdrLen int64
+	ino    uint64
 }
 
 func (f *file) queued() int { return len(f.buckets) + len(f.points) }
 
 type worker struct {
-	w      *Writer
-	in     chan job
-	files  map[string]*file
-	failed map[*file]struct{} // files with rows left after an error
-	queued int
-	buf    []byte
-	rows   []string
+	w       *Writer
+	id      int
+	journal *journal // nil: no journaling (an RRD without headerSizer)
+	in      chan job
+	files   map[string]*file
+	failed  map[*file]struct{} // files with rows left after an error
+	queued  int
+	buf     []byte
+	rows    []string
 
 	writeLog, dropLog, goneLog, corruptLog logLimit
 }
 
-func newWorker(w *Writer) *worker {
-	return &worker{w: w, in: make(chan job, 256), files: make(map[string]*file), failed: make(map[*file]struct{})}
+func newWorker(w *Writer, id int) *worker {
+	return &worker{w: w, id: id, in: make(chan job, 256), files: make(map[string]*file), failed: make(map[*file]struct{})}
 }
 
 func (wk *worker) run() {
@@ -207,7 +212,17 @@ func (wk *worker) updateRows(f *file) error {
 		n := min(f.queued(), wk.w.opts.RowsPerUpdate)
 		rows, lastT := wk.render(f, n)
 		start := time.Now()
+		if wk.journal != nil && f.hdrLen > 0 {
+			if err := wk.journal.save(f.path, f.ino, f.hdrLen, lastT); err != nil {
+				return err
+			}
+		}
 		err := wk.w.opts.RRD.Update(f.path, rows)
+		if wk.journal != nil && f.hdrLen > 0 {
+			// The call ended (librrd wrote what it wrote): nothing to
+			// roll back, whatever its result.
+			err = errors.Join(err, wk.journal.clear())
+		}
 		wk.w.observe(time.Since(start))
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -106,26 +107,70 @@ func NewWriter(o WriterOptions) (*Writer, error) {
 	for _, r := range o.TracelogRRAs {
 		w.padPeriod = max(w.padPeriod, int64(r.Step/time.Second))
 	}
-	for range o.Workers {
-		w.workers = append(w.workers, newWorker(w))
+	for i := range o.Workers {
+		w.workers = append(w.workers, newWorker(w, i))
 	}
 	return w, nil
 }
 
-// Start starts the worker goroutines.
+// Start repairs files whose last update call a crash interrupted (see
+// journal.go), then starts the worker goroutines.
 func (w *Writer) Start() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.started || w.closed {
 		return errors.New("writer: already started")
 	}
+	if err := w.openJournals(); err != nil {
+		return fmt.Errorf("writer: %w", err)
+	}
 	w.started = true
 	for _, wk := range w.workers {
 		w.wg.Add(1)
 		go func() {
 			defer w.wg.Done()
+			defer func() {
+				if wk.journal != nil {
+					wk.journal.close()
+				}
+			}()
 			wk.run()
 		}()
+	}
+	return nil
+}
+
+// openJournals applies every worker's journal left by a crash (journals
+// of a run with more workers too), then opens one journal per worker.
+func (w *Writer) openJournals() error {
+	paths, err := filepath.Glob(filepath.Join(w.opts.DataDir, "state", "rrdjournal-*.bin"))
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		restored, err := recoverJournal(p, w.opts.RRD)
+		if err != nil {
+			return err
+		}
+		if restored {
+			w.opts.Logger.Warn("rrd update interrupted by a crash: header restored, its rows will be written again", "journal", p)
+		}
+	}
+	if _, ok := w.opts.RRD.(headerSizer); !ok {
+		return nil
+	}
+	for _, wk := range w.workers {
+		j, err := openJournal(journalPath(w.opts.DataDir, wk.id))
+		if err != nil {
+			for _, o := range w.workers {
+				if o.journal != nil {
+					o.journal.close()
+					o.journal = nil
+				}
+			}
+			return err
+		}
+		wk.journal = j
 	}
 	return nil
 }
