@@ -99,11 +99,11 @@ func (j *journal) save(path string, ino uint64, hdrLen, end int64) error {
 	binary.LittleEndian.PutUint32(b[4:], crc32.ChecksumIEEE(b[12:]))
 	binary.LittleEndian.PutUint32(b[8:], uint32(len(b)-12))
 	j.buf = b
+	// No fsync: a process kill, the fault this is about, keeps the page
+	// cache, and on power loss the RRD files themselves are not synced
+	// either. A sync here made flushes four times slower.
 	if _, err := j.fh.WriteAt(b, 0); err != nil {
 		return fmt.Errorf("journal write: %w", err)
-	}
-	if err := syscall.Fdatasync(int(j.fh.Fd())); err != nil {
-		return fmt.Errorf("journal sync: %w", err)
 	}
 	return nil
 }
