@@ -42,6 +42,13 @@ type file struct {
 
 func (f *file) queued() int { return len(f.buckets) + len(f.points) }
 
+// jobQueue is how many files' rows a worker takes before a sender waits:
+// room for several flushes of a large fleet, so that a slow spell (the
+// first flush creating thousands of files) does not stall the aggregator
+// and, through it, the listeners. The rows themselves are bounded by
+// MaxQueued.
+const jobQueue = 16384
+
 type worker struct {
 	w       *Writer
 	id      int
@@ -57,7 +64,7 @@ type worker struct {
 }
 
 func newWorker(w *Writer, id int) *worker {
-	return &worker{w: w, id: id, in: make(chan job, 256), files: make(map[string]*file), failed: make(map[*file]struct{})}
+	return &worker{w: w, id: id, in: make(chan job, jobQueue), files: make(map[string]*file), failed: make(map[*file]struct{})}
 }
 
 func (wk *worker) run() {
