@@ -80,33 +80,6 @@ func checkSampleRRD(t *testing.T, file string) {
 	}
 }
 
-// sendPython sends lines through Python's logging.handlers.SysLogHandler,
-// as a Zope server's logging config does.
-func sendPython(t *testing.T, network, addr, prefix string, lines []string) {
-	t.Helper()
-	host, port, _ := net.SplitHostPort(addr)
-	sock := "socket.SOCK_DGRAM"
-	if network == "tcp" {
-		sock = "socket.SOCK_STREAM"
-	}
-	script := fmt.Sprintf(`
-import logging, logging.handlers, socket, sys
-h = logging.handlers.SysLogHandler(address=(%q, %s), socktype=%s)
-log = logging.getLogger("zc.tracelog")
-log.addHandler(h)
-log.setLevel(logging.INFO)
-log.propagate = False
-for line in sys.stdin:
-    log.info("%%s", %q + line.rstrip("\n"))
-h.close()
-`, host, port, sock, prefix)
-	cmd := exec.Command("python3", "-c", script)
-	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("python SysLogHandler: %v\n%s", err, out)
-	}
-}
-
 // sendLogger sends each line through util-linux logger with flags.
 func sendLogger(t *testing.T, addr, prefix string, lines []string, flags ...string) {
 	t.Helper()

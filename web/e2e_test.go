@@ -3,6 +3,9 @@ package web
 import (
 	"context"
 	"fmt"
+	"graphmetrics/daemon/daemontest"
+	"graphmetrics/store/sampletest"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,25 +24,28 @@ func TestBrowserEndToEnd(t *testing.T) {
 	ctx := browser(t)
 	k := kinesalitetest.Start(t)
 	k.CreateStream(t, metricStream, 1)
-	d := newDaemon(t, fmt.Sprintf(`[kinesis]
+	dataDir := t.TempDir()
+	d := daemontest.New(t, dataDir, daemontest.Config(dataDir, fmt.Sprintf(`[self]
+interval = "1s"
+[kinesis]
 region = "us-east-1"
 endpoint = %q
 [[kinesis.streams]]
 name = %q
 start = "trim_horizon"
 step = "60s"
-`, k.URL, metricStream))
-	d.env = kinesalitetest.AWSEnv(t)
-	d.addUser("alice", alicePW)
-	d.start()
-	d.addUser("bob", bobPW) // the CLI shares the database with a running daemon
-	base := "http://" + d.web
+`, k.URL, metricStream)))
+	d.Env = kinesalitetest.AWSEnv(t)
+	d.AddUser("alice", alicePW)
+	d.Start()
+	d.AddUser("bob", bobPW) // the CLI shares the database with a running daemon
+	base := "http://" + d.Web
 
-	sendSyslogPython(t, d.udp, "acme app-8080 ", sampleLines(t))
+	daemontest.SendPython(t, "udp", d.UDP, "acme app-8080 ", sampletest.Lines(t))
 	// With no header, the host is the sender's address. The last record is
 	// at 15:54:56 UTC: its second is the update at 15:54:57.
-	file := filepath.Join(d.dataDir, "rrd", "tracelog", "127.0.0.1", "acme", "app-8080.rrd")
-	waitUntil(t, 20*time.Second, "the sample's last second in "+file, func() bool {
+	file := filepath.Join(d.DataDir, "rrd", "tracelog", "127.0.0.1", "acme", "app-8080.rrd")
+	daemontest.WaitFor(t, 20*time.Second, "the sample's last second in "+file, func() bool {
 		last, err := rrdLast(file)
 		return err == nil && last == sampleHour+54*60+57
 	})
@@ -56,8 +62,8 @@ step = "60s"
 	}
 	k.PutRecords(t, metricStream, recs)
 	for _, m := range []string{"user", "system"} {
-		f := filepath.Join(d.dataDir, "rrd", "metrics", metricStream, "web1", "cpu", "total", m+".rrd")
-		waitUntil(t, 30*time.Second, "the last minute in "+f, func() bool {
+		f := filepath.Join(d.DataDir, "rrd", "metrics", metricStream, "web1", "cpu", "total", m+".rrd")
+		daemontest.WaitFor(t, 30*time.Second, "the last minute in "+f, func() bool {
 			last, err := rrdLast(f)
 			return err == nil && last == mbase+metricMinutes*60
 		})
@@ -222,4 +228,15 @@ func browseMetrics(t *testing.T, ctx context.Context, base string, mbase int64) 
 	checkCSV()
 	screenshot(t, ctx, "metrics-bob")
 	logout(t, ctx)
+}
+
+// rrdLast is the time of a file's last update (rrdtool last).
+func rrdLast(file string) (int64, error) {
+	out, err := exec.Command("rrdtool", "last", file).Output()
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	_, err = fmt.Sscan(string(out), &n)
+	return n, err
 }

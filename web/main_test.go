@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"graphmetrics/daemon/daemontest"
 	"graphmetrics/store/sampletest"
 	"io"
 	"log/slog"
@@ -34,7 +35,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	code := m.Run()
-	removeDaemonBinary()
+	daemontest.RemoveBin()
 	os.Exit(code)
 }
 
