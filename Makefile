@@ -74,13 +74,13 @@ fuzz: deps
 # Go benchmarks of the hot paths (COUNT runs each, for medians), then the
 # end-to-end load runs of contrib/bench against the built daemon (~12 min).
 bench: deps build
-	GM_TAIL_BENCH_LINES=$${GM_TAIL_BENCH_LINES:-10000000} $(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-3} ./parser/ ./store/ ./daemon/... ./web/... | tee bench.txt
-	$(GO) run ./contrib/bench -bin $(BIN) -scenario all -out bench-e2e.json | tee bench-e2e.md
+	set -o pipefail; GM_TAIL_BENCH_LINES=$${GM_TAIL_BENCH_LINES:-10000000} $(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-3} ./parser/ ./store/ ./daemon/... ./web/... | tee bench.txt
+	set -o pipefail; $(GO) run ./contrib/bench -bin $(BIN) -scenario all -out bench-e2e.json | tee bench-e2e.md
 
 # The old pipeline's first hop (a real syslog-ng writing files) against
 # graphmetrics doing its whole job, same stream, same minutes (~10 min).
 bench-filehop: deps build
-	$(GO) run ./contrib/bench -bin $(BIN) -scenario filehop -out bench-filehop.json | tee bench-filehop.md
+	set -o pipefail; $(GO) run ./contrib/bench -bin $(BIN) -scenario filehop -out bench-filehop.json | tee bench-filehop.md
 
 # A lively fleet on http://127.0.0.1:8080 (user demo, password demo-demo)
 # until Ctrl-C; data in var/demo.
