@@ -58,7 +58,7 @@ func encodeList[T any](cs []T) ([]byte, error) {
 }
 
 // ownPage checks that the page in the URL belongs to the user; only then
-// may it be changed.
+// may it be changed. It also parses the form of the change.
 func (s *Server) ownPage(w http.ResponseWriter, r *http.Request) (owner, name string, ok bool) {
 	owner, name = chi.URLParam(r, "owner"), chi.URLParam(r, "page")
 	if owner != userFrom(r.Context()) {
@@ -67,6 +67,10 @@ func (s *Server) ownPage(w http.ResponseWriter, r *http.Request) (owner, name st
 		return "", "", false
 	}
 	if err := checkPageName(name); err != nil {
+		s.fail(w, r, http.StatusBadRequest, err.Error())
+		return "", "", false
+	}
+	if err := r.ParseForm(); err != nil {
 		s.fail(w, r, http.StatusBadRequest, err.Error())
 		return "", "", false
 	}

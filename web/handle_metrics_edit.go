@@ -20,10 +20,6 @@ func (s *Server) handleAddPlot(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
 	f := r.PostForm
 	plots, err := s.plotsFromForm(f)
 	if err != nil {
@@ -173,10 +169,6 @@ func (s *Server) handleChangeMetricChart(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
 	editList(s, w, r, metricsKind, owner, name, urlID(r), func(cs []MetricChart, _ *int) ([]MetricChart, error) {
 		i, err := chartIndex(cs, r)
 		if err != nil {
@@ -214,10 +206,6 @@ func plotOf(cs []MetricChart, r *http.Request) (*MetricChart, int, error) {
 func (s *Server) handleChangePlot(w http.ResponseWriter, r *http.Request) {
 	owner, name, ok := s.ownPage(w, r)
 	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	editList(s, w, r, metricsKind, owner, name, urlID(r), func(cs []MetricChart, _ *int) ([]MetricChart, error) {

@@ -10,10 +10,6 @@ func (s *Server) handleAddChart(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
 	c, err := parseChart(r.PostForm, s.loc)
 	if err == nil {
 		_, err = resolve(s.tree, &c)
@@ -33,10 +29,6 @@ func (s *Server) handleAddChart(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleChangeChart(w http.ResponseWriter, r *http.Request) {
 	owner, name, ok := s.ownPage(w, r)
 	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	editList(s, w, r, tracelogKind, owner, name, urlID(r), func(cs []Chart, _ *int) ([]Chart, error) {
