@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"graphmetrics/daemon/daemontest"
-	"graphmetrics/store/sampletest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -74,17 +73,7 @@ type env struct {
 
 // sampleBuckets are the SPEC §3 buckets of the shared sample, read as UTC.
 func sampleBuckets(t testing.TB) []store.Bucket {
-	t.Helper()
-	f, err := os.Open(sampletest.Path(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	bs, err := testrrd.SampleBuckets(f, time.UTC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bs
+	return testrrd.Sample(t)
 }
 
 // rrdFile is where the store puts an instance's RRD file (SPEC §4).

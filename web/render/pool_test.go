@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"graphmetrics/store/sampletest"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -36,15 +35,7 @@ const sampleStart = 1248966000 // 2009-07-30 15:00:00 UTC
 // sampleRRD makes the sample's RRD (read as UTC) under a new root.
 func sampleRRD(t testing.TB) (root, file string) {
 	t.Helper()
-	f, err := os.Open(sampletest.Path(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	bs, err := testrrd.SampleBuckets(f, time.UTC)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bs := testrrd.Sample(t)
 	root = t.TempDir()
 	file = filepath.Join(root, "h", "c", "i.rrd")
 	if err := testrrd.Make(file, bs); err != nil {

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"graphmetrics/store/sampletest"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"graphmetrics/store"
@@ -242,4 +244,19 @@ func MakeMetric(path string, step int64, start int64, values []float64) error {
 		return nil
 	}
 	return run(up)
+}
+
+// Sample is SampleBuckets of the shared sample log, read as UTC.
+func Sample(t testing.TB) []store.Bucket {
+	t.Helper()
+	f, err := os.Open(sampletest.Path(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	bs, err := SampleBuckets(f, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bs
 }
