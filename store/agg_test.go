@@ -321,31 +321,15 @@ func TestCheckpointRestoreRoundTrip(t *testing.T) {
 	wantBs := want.buckets(t, testKey)
 	ctx := context.Background()
 	for split := 0; split <= len(lines); split += 13 {
-		sink := newMemSink()
-		clk := &fakeClock{now: t0}
-		o := AggOptions{Shards: 2, Sink: sink, Now: clk.Now, FlushInterval: time.Hour}
-		a1, _ := NewAggregator(o)
-		a1.Start()
-		feed(t, a1, 3, lines[:split]...)
-		snap, err := a1.Checkpoint(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
 		// The first aggregator dies without Close (a crash after the
 		// checkpoint); a new one with a different shard count takes over.
-		o.Shards = 3
-		a2, _ := NewAggregator(o)
-		if err := a2.Restore(snap); err != nil {
-			t.Fatal(err)
-		}
-		a2.Start()
-		feed(t, a2, 3, lines[split:]...)
-		closeAgg(t, a2)
-		got := sink.buckets(t, testKey)
+		got, _ := resumeRun(t, lines, split, 3, func(a1 *Aggregator) ([]byte, error) {
+			t.Cleanup(func() { closeAgg(t, a1) })
+			return a1.Checkpoint(ctx)
+		})
 		if fmt.Sprint(got) != fmt.Sprint(wantBs) {
 			t.Fatalf("split at %d: %d buckets differ from the uninterrupted run's %d", split, len(got), len(wantBs))
 		}
-		closeAgg(t, a1)
 	}
 	a3, _, _ := newTestAgg(t, AggOptions{})
 	if err := a3.Restore([]byte("garbage")); err == nil {
@@ -423,34 +407,47 @@ func TestCloseCheckpointResume(t *testing.T) {
 			continue
 		}
 		splits++
-		sink := newMemSink()
-		clk := &fakeClock{now: t0}
-		o := AggOptions{Shards: 2, Sink: sink, Now: clk.Now, FlushInterval: time.Hour}
-		a1, _ := NewAggregator(o)
-		a1.Start()
-		feed(t, a1, 3, lines[:split]...)
-		snap, err := a1.CloseCheckpoint(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if again, err := a1.CloseCheckpoint(ctx); again != nil || err != nil {
-			t.Fatalf("second CloseCheckpoint: %v %v", again, err)
-		}
-		a2, _ := NewAggregator(o)
-		if err := a2.Restore(snap); err != nil {
-			t.Fatal(err)
-		}
-		a2.Start()
-		feed(t, a2, 3, lines[split:]...)
-		closeAgg(t, a2)
+		got, a2 := resumeRun(t, lines, split, 2, func(a1 *Aggregator) ([]byte, error) {
+			snap, err := a1.CloseCheckpoint(ctx)
+			if again, err := a1.CloseCheckpoint(ctx); again != nil || err != nil {
+				t.Fatalf("second CloseCheckpoint: %v %v", again, err)
+			}
+			return snap, err
+		})
 		if st := a2.Stats(); st.Late != 0 {
 			t.Errorf("split at %d: %d late records", split, st.Late)
 		}
-		if got := sink.buckets(t, testKey); fmt.Sprint(got) != fmt.Sprint(wantBs) {
+		if fmt.Sprint(got) != fmt.Sprint(wantBs) {
 			t.Fatalf("split at %d: %d buckets differ from the uninterrupted run's %d", split, len(got), len(wantBs))
 		}
 	}
 	if splits < 20 {
 		t.Fatalf("only %d split points", splits)
 	}
+}
+
+// resumeRun feeds lines[:split] to an aggregator, takes its state with
+// snapshot, restores that into a new aggregator of shards2 shards, feeds the
+// rest and closes it: the buckets written over both, and the second one.
+func resumeRun(t *testing.T, lines []string, split, shards2 int, snapshot func(*Aggregator) ([]byte, error)) ([]Bucket, *Aggregator) {
+	t.Helper()
+	sink := newMemSink()
+	clk := &fakeClock{now: t0}
+	o := AggOptions{Shards: 2, Sink: sink, Now: clk.Now, FlushInterval: time.Hour}
+	a1, _ := NewAggregator(o)
+	a1.Start()
+	feed(t, a1, 3, lines[:split]...)
+	snap, err := snapshot(a1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Shards = shards2
+	a2, _ := NewAggregator(o)
+	if err := a2.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	a2.Start()
+	feed(t, a2, 3, lines[split:]...)
+	closeAgg(t, a2)
+	return sink.buckets(t, testKey), a2
 }
