@@ -12,7 +12,7 @@ import (
 	_ "time/tzdata" // zones for the DST tests, whatever the machine has installed
 )
 
-const samplePath = "../../shared/testdata/zservertracelog-sample.log"
+const samplePath = "../testdata/zservertracelog-sample.log"
 
 // utcMicro is the expected Record.Time of a wall time read in UTC.
 func utcMicro(y int, mo time.Month, d, h, mi, s, us int) int64 {

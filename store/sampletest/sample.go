@@ -1,5 +1,5 @@
 // Package sampletest holds what tests need of the shared tracelog sample
-// (../shared/testdata/zservertracelog-sample.log, 209 lines of one Zope
+// (testdata/zservertracelog-sample.log at the repository's root, 209 lines of one Zope
 // instance on 2009-07-30): its lines and its per-minute values, derived by
 // hand from SPEC §3, so every test that checks them checks the same facts.
 package sampletest
@@ -22,7 +22,7 @@ type Minute struct {
 	Busy     int32
 }
 
-// Minutes was derived by reading ../shared/testdata/zservertracelog-sample.log line
+// Minutes was derived by reading testdata/zservertracelog-sample.log line
 // by line and applying SPEC §3 by hand (not with this package):
 //   - requests: the A lines whose timestamp falls in the minute; errors: those
 //     with data starting with 5 (only line 32, "500 84", at 15:49:25).
@@ -58,7 +58,8 @@ var Minutes = []Minute{
 	{"15:54", 6, 0, 6, 0.284499, 1, 1},
 }
 
-// Path finds the sample: shared/ stands beside the repository's root.
+// Path finds the sample in the repository's testdata/ folder, from any
+// package directory of the module.
 func Path(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -66,12 +67,11 @@ func Path(t testing.TB) string {
 		t.Fatal(err)
 	}
 	for ; ; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "shared", "testdata", "zservertracelog-sample.log")
-		if _, err := os.Stat(p); err == nil {
-			return p
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "testdata", "zservertracelog-sample.log")
 		}
 		if filepath.Dir(dir) == dir {
-			t.Fatal("shared/testdata/zservertracelog-sample.log not found above the working directory")
+			t.Fatal("go.mod not found above the working directory")
 		}
 	}
 }
