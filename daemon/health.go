@@ -5,6 +5,7 @@ import (
 	"graphmetrics/daemon/listen"
 	"graphmetrics/daemon/tail"
 	"graphmetrics/store"
+	"graphmetrics/web"
 )
 
 // inputStatus is one input's part of /healthz.
@@ -41,9 +42,11 @@ type healthStatus struct {
 	FlushStuck      bool                   `json:"flush_stuck"`
 }
 
-// health is /healthz: whether every input is running, with its counters.
-func (a *app) health() (bool, any) {
+// health is /healthz: whether every input is running, in a word each for
+// anyone, with the counters for logged-in users.
+func (a *app) health() web.Health {
 	st := healthStatus{Inputs: map[string]inputStatus{}}
+	words := map[string]string{}
 	ok := true
 	if a.syslog != nil {
 		s := a.syslog.status(a.listener != nil)
@@ -51,16 +54,19 @@ func (a *app) health() (bool, any) {
 			s.Listeners = a.listener.Stats()
 		}
 		st.Inputs["syslog"] = s
+		words["syslog"] = runWord(s.Running, "stopped")
 		ok = ok && s.Running
 	}
 	if a.tail != nil {
 		s := a.tailIn.status(!a.closing.Load())
 		st.Tail = ptr(a.tail.Stats())
 		st.Inputs["tail"] = s
+		words["tail"] = runWord(s.Running, "stopped")
 		ok = ok && s.Running
 	}
 	if a.kinesis != nil {
 		st.Kinesis = &kinesisStatus{Running: a.kinesis.Healthy(), Stats: a.kinesis.Stats()}
+		words["kinesis"] = runWord(st.Kinesis.Running, "failing")
 		ok = ok && st.Kinesis.Running
 	}
 	if a.pipe != nil {
@@ -71,9 +77,17 @@ func (a *app) health() (bool, any) {
 		age := a.self.FlushAge()
 		st.FlushAgeSeconds = age.Seconds()
 		st.FlushStuck = age > 3*(a.cfg.Self.Interval.Duration+a.cfg.Tracelog.FlushInterval.Duration)
+		words["flush"] = map[bool]string{false: "ok", true: "stuck"}[st.FlushStuck]
 		ok = ok && !st.FlushStuck
 	}
-	return ok, st
+	return web.Health{OK: ok, Status: words, Detail: st}
+}
+
+func runWord(running bool, otherwise string) string {
+	if running {
+		return "running"
+	}
+	return otherwise
 }
 
 // collectSelf hands every counter to the self-metrics writer: rate for

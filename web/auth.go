@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 type ctxKey struct{}
@@ -18,23 +19,19 @@ func userFrom(ctx context.Context) string {
 	return u
 }
 
-// requireUser lets a request through only with a session of a user who
-// still exists and has not changed password since logging in.
+// requireUser lets a request through only with a session of the very user
+// who logged in (not a namesake added after a delete), who has not changed
+// password since.
 func (s *Server) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		name := s.sessions.GetString(ctx, "user")
+		name, err := s.sessionUser(r)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
 		if name != "" {
-			gen, ok, err := userGeneration(ctx, s.db, name)
-			if err != nil {
-				s.internalError(w, r, err)
-				return
-			}
-			if ok && gen == s.sessions.GetInt64(ctx, "gen") {
-				next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxKey{}, name)))
-				return
-			}
-			s.sessions.Destroy(ctx)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, name)))
+			return
 		}
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -42,6 +39,24 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 		}
 		http.Error(w, "log in first", http.StatusUnauthorized)
 	})
+}
+
+// sessionUser returns the user of the request's session, or "" when there
+// is none or it is no longer valid (then the session is ended).
+func (s *Server) sessionUser(r *http.Request) (string, error) {
+	ctx := r.Context()
+	name := s.sessions.GetString(ctx, "user")
+	if name == "" {
+		return "", nil
+	}
+	id, ok, err := userIdentity(ctx, s.db, name)
+	if err != nil {
+		return "", err
+	}
+	if ok && id == s.sessions.GetString(ctx, "id") {
+		return name, nil
+	}
+	return "", s.sessions.Destroy(ctx)
 }
 
 type loginData struct {
@@ -61,36 +76,51 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	pw := r.PostFormValue("password")
 	d := loginData{User: name, Next: localPath(r.PostFormValue("next"))}
-	addr := remoteIP(r)
-	if wait := max(s.acctLimit.wait(name), s.addrLimit.wait(addr)); wait > 0 {
-		secs := int(wait.Seconds() + 0.999)
-		s.log.Warn("login throttled", "user", name, "addr", addr, "wait_s", secs)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		d.Error = fmt.Sprintf("Too many failed attempts. Try again in %d seconds.", secs)
-		s.render(w, r, http.StatusTooManyRequests, "login", viewData{Title: "Log in", Body: d})
+	addr, pair := remoteIP(r), name+"\x00"+remoteIP(r)
+	// Failures from one address slow that address only: for this account
+	// (pairLimit) and for all (addrLimit).
+	if wait := max(s.pairLimit.wait(pair), s.addrLimit.wait(addr)); wait > 0 {
+		s.refuseLogin(w, r, d, name, addr, wait, "Too many failed attempts from your address.")
 		return
 	}
-	gen, ok, err := checkLogin(ctx, s.db, name, pw)
+	// Many addresses guessing one account are paced, not locked out.
+	wait, release, ok := s.pace.turn(name, addr)
+	if !ok {
+		s.refuseLogin(w, r, d, name, addr, wait, "This account is being guessed from many addresses.")
+		return
+	}
+	defer release()
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+	id, ok, err := checkLogin(ctx, s.db, name, pw)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
 	if !ok {
-		s.acctLimit.fail(name)
+		s.pairLimit.fail(pair)
 		s.addrLimit.fail(addr)
+		s.pace.fail(name)
 		s.log.Warn("login failed", "user", name, "addr", addr)
 		d.Error = "Wrong user name or password."
 		s.render(w, r, http.StatusUnauthorized, "login", viewData{Title: "Log in", Body: d})
 		return
 	}
-	s.acctLimit.reset(name)
+	s.pairLimit.reset(pair)
 	// A new token on login, so a token planted before login is worthless.
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		s.internalError(w, r, err)
 		return
 	}
 	s.sessions.Put(ctx, "user", name)
-	s.sessions.Put(ctx, "gen", gen)
+	s.sessions.Put(ctx, "id", id)
 	s.log.Info("login", "user", name, "addr", addr)
 	next := d.Next
 	if next == "" {
@@ -99,20 +129,21 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// refuseLogin answers 429: the attempt was not checked; come back after wait.
+func (s *Server) refuseLogin(w http.ResponseWriter, r *http.Request, d loginData, name, addr string, wait time.Duration, why string) {
+	secs := int(wait.Seconds() + 0.999)
+	s.log.Warn("login throttled", "user", name, "addr", addr, "wait_s", secs, "why", why)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	d.Error = fmt.Sprintf("%s Try again in %d seconds.", why, secs)
+	s.render(w, r, http.StatusTooManyRequests, "login", viewData{Title: "Log in", Body: d})
+}
+
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if err := s.sessions.Destroy(r.Context()); err != nil {
 		s.internalError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
-// localPath keeps a redirect target on this site: a path, not "//host".
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
-		return ""
-	}
-	return p
 }
 
 func remoteIP(r *http.Request) string {

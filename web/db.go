@@ -40,6 +40,13 @@ var migrations = [][]string{
 			PRIMARY KEY (owner, kind, name)
 		)`,
 	},
+	{
+		// Sessions name the user's uid, not only the name (issue 11):
+		// deleting eve and adding eve again must not log the old cookie in.
+		`ALTER TABLE users ADD COLUMN uid TEXT NOT NULL DEFAULT ''`,
+		`UPDATE users SET uid = lower(hex(randomblob(16)))`,
+		`CREATE UNIQUE INDEX users_uid ON users (uid)`,
+	},
 }
 
 // OpenDB opens (creating if needed) the SQLite database at path, in WAL

@@ -30,7 +30,7 @@ type Options struct {
 	RenderWorkers     int // default runtime.NumCPU()
 	Logger            *slog.Logger
 	// Health reports the daemon's inputs for /healthz; nil means healthy.
-	Health func() (ok bool, detail any)
+	Health func() Health
 
 	// RenderCommand is the argv of a render worker; default: this
 	// executable with "render-worker". The pool adds render.EnvWorker=1 to
@@ -38,6 +38,8 @@ type Options struct {
 	RenderCommand []string
 	RenderMaxUses int            // renders before a worker is replaced; default 500
 	Location      *time.Location // zone of form times and axis labels; default time.Local
+
+	loginSpacing time.Duration // between checks of an account under guessing; default 1s (tests shorten it)
 }
 
 // Server is the web UI: login, pages of charts, and the graph renderer.
@@ -55,7 +57,8 @@ type Server struct {
 	now      func() time.Time
 	loc      *time.Location
 
-	acctLimit, addrLimit *throttle
+	pairLimit, addrLimit *throttle
+	pace                 *pacer
 	graphLog             logLimit
 
 	srv    *http.Server
@@ -95,8 +98,13 @@ func New(o Options) (*Server, error) {
 	log := o.Logger.With("component", "web")
 	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location, graphLog: logLimit{every: time.Minute}}
 	s.store = &sessionStore{db: o.DB, now: func() time.Time { return s.now() }}
-	s.acctLimit = newThrottle(5, time.Second, 15*time.Minute, func() time.Time { return s.now() })
-	s.addrLimit = newThrottle(20, time.Second, 15*time.Minute, func() time.Time { return s.now() })
+	clock := func() time.Time { return s.now() }
+	s.pairLimit = newThrottle(5, time.Second, 15*time.Minute, clock)
+	s.addrLimit = newThrottle(20, time.Second, 15*time.Minute, clock)
+	if o.loginSpacing <= 0 {
+		o.loginSpacing = time.Second
+	}
+	s.pace = newPacer(5, 15*time.Minute, o.loginSpacing, 10*o.loginSpacing)
 
 	// Not scs.New: it starts a memory store with a goroutine nobody can
 	// stop, and we use our own store. No idle timeout: it would rewrite the

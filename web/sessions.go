@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
 )
 
 // sessionStore keeps scs sessions in the SQLite database, so a restart of
@@ -65,4 +67,36 @@ func (s *sessionStore) deleteExpired(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// deleteSessionsOf deletes the sessions logged in as user. The user is
+// inside scs's encoded data, so every session is read; this runs only when
+// an operator deletes a user.
+func deleteSessionsOf(ctx context.Context, tx *sql.Tx, user string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT token, data FROM sessions`)
+	if err != nil {
+		return fmt.Errorf("find sessions: %w", err)
+	}
+	var tokens []string
+	for rows.Next() {
+		var token string
+		var b []byte
+		if err := rows.Scan(&token, &b); err != nil {
+			rows.Close()
+			return fmt.Errorf("find sessions: %w", err)
+		}
+		if _, values, err := (scs.GobCodec{}).Decode(b); err == nil && values["user"] == user {
+			tokens = append(tokens, token)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find sessions: %w", err)
+	}
+	for _, t := range tokens {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token = ?`, t); err != nil {
+			return fmt.Errorf("delete session: %w", err)
+		}
+	}
+	return nil
 }

@@ -64,8 +64,8 @@ func addUser(ctx context.Context, db *sql.DB, name, pw string) error {
 	if err != nil {
 		return err
 	}
-	res, err := db.ExecContext(ctx, `INSERT INTO users (name, hash, created) VALUES (?, ?, ?)
-		ON CONFLICT (name) DO NOTHING`, name, h, time.Now().Unix())
+	res, err := db.ExecContext(ctx, `INSERT INTO users (name, hash, created, uid) VALUES (?, ?, ?, ?)
+		ON CONFLICT (name) DO NOTHING`, name, h, time.Now().Unix(), rand.Text())
 	if err != nil {
 		return fmt.Errorf("add user %s: %w", name, err)
 	}
@@ -92,45 +92,65 @@ func setPassword(ctx context.Context, db *sql.DB, name, pw string) error {
 	return nil
 }
 
+// deleteUser deletes the user, their pages and their sessions. (A session
+// left behind, e.g. written back by a request in flight, is refused anyway:
+// it carries the deleted user's identity.)
 func deleteUser(ctx context.Context, db *sql.DB, name string) error {
-	res, err := db.ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete user %s: %w", name, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name)
 	if err != nil {
 		return fmt.Errorf("delete user %s: %w", name, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("delete user %s: %w", name, errNoUser)
 	}
+	if err := deleteSessionsOf(ctx, tx, name); err != nil {
+		return fmt.Errorf("delete user %s: %w", name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete user %s: %w", name, err)
+	}
 	return nil
 }
 
-// checkLogin returns the user's generation when the password is right.
-func checkLogin(ctx context.Context, db *sql.DB, name, pw string) (gen int64, ok bool, err error) {
+// An identity binds a session to one user: the user's uid, which is
+// random and never reused, so a user deleted and added again under the same
+// name is someone else, and the generation, which passwd bumps to end older
+// sessions.
+const identitySQL = `uid || '.' || generation`
+
+// checkLogin returns the user's identity when the password is right.
+func checkLogin(ctx context.Context, db *sql.DB, name, pw string) (id string, ok bool, err error) {
 	var h string
-	err = db.QueryRowContext(ctx, `SELECT hash, generation FROM users WHERE name = ?`, name).Scan(&h, &gen)
+	err = db.QueryRowContext(ctx, `SELECT hash, `+identitySQL+` FROM users WHERE name = ?`, name).Scan(&h, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(pw))
-		return 0, false, nil
+		return "", false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("check login of %s: %w", name, err)
+		return "", false, fmt.Errorf("check login of %s: %w", name, err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(h), []byte(pw)) != nil {
-		return 0, false, nil
+		return "", false, nil
 	}
-	return gen, true, nil
+	return id, true, nil
 }
 
-// userGeneration returns the user's generation, or ok=false if there is no
-// such user any more.
-func userGeneration(ctx context.Context, db *sql.DB, name string) (gen int64, ok bool, err error) {
-	err = db.QueryRowContext(ctx, `SELECT generation FROM users WHERE name = ?`, name).Scan(&gen)
+// userIdentity returns the user's identity, or ok=false if there is no such
+// user any more.
+func userIdentity(ctx context.Context, db *sql.DB, name string) (id string, ok bool, err error) {
+	err = db.QueryRowContext(ctx, `SELECT `+identitySQL+` FROM users WHERE name = ?`, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
+		return "", false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("look up user %s: %w", name, err)
+		return "", false, fmt.Errorf("look up user %s: %w", name, err)
 	}
-	return gen, true, nil
+	return id, true, nil
 }
 
 func randomPassword() string {
