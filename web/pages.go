@@ -96,6 +96,15 @@ func deletePage(ctx context.Context, db *sql.DB, owner, kind, name string) error
 	return nil
 }
 
+// countPages counts the pages of both kinds that owner has.
+func countPages(ctx context.Context, db *sql.DB, owner string) (int, error) {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pages WHERE owner = ?`, owner).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pages of %s: %w", owner, err)
+	}
+	return n, nil
+}
+
 // listPages lists the pages of a kind, of one owner or (owner "") of all.
 func listPages(ctx context.Context, db *sql.DB, kind, owner string) ([]page, error) {
 	rows, err := db.QueryContext(ctx, `SELECT owner, name, json_array_length(charts), updated FROM pages

@@ -16,6 +16,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"graphmetrics/web/export"
 	"graphmetrics/web/render"
 	"graphmetrics/web/series"
 	"graphmetrics/web/tree"
@@ -39,6 +40,16 @@ type Options struct {
 	RenderMaxUses int            // renders before a worker is replaced; default 500
 	Location      *time.Location // zone of form times and axis labels; default time.Local
 
+	// MaxExportPoints bounds the values (rows × series) of one export;
+	// default export.DefaultMaxPoints. MaxExports bounds the exports in
+	// flight; default 2.
+	MaxExportPoints int
+	MaxExports      int
+	// MaxPageCharts and MaxUserPages bound what a user stores; defaults
+	// DefaultMaxPageCharts and DefaultMaxUserPages.
+	MaxPageCharts int
+	MaxUserPages  int
+
 	loginSpacing time.Duration // between checks of an account under guessing; default 1s (tests shorten it)
 }
 
@@ -60,6 +71,7 @@ type Server struct {
 	pairLimit, addrLimit *throttle
 	pace                 *pacer
 	graphLog             logLimit
+	exports              chan struct{} // one token per export in flight
 
 	srv    *http.Server
 	ln     net.Listener
@@ -95,8 +107,21 @@ func New(o Options) (*Server, error) {
 	if o.Location == nil {
 		o.Location = time.Local
 	}
+	if o.MaxExportPoints <= 0 {
+		o.MaxExportPoints = export.DefaultMaxPoints
+	}
+	if o.MaxExports <= 0 {
+		o.MaxExports = 2
+	}
+	if o.MaxPageCharts <= 0 {
+		o.MaxPageCharts = DefaultMaxPageCharts
+	}
+	if o.MaxUserPages <= 0 {
+		o.MaxUserPages = DefaultMaxUserPages
+	}
 	log := o.Logger.With("component", "web")
-	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location, graphLog: logLimit{every: time.Minute}}
+	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location, graphLog: logLimit{every: time.Minute},
+		exports: make(chan struct{}, o.MaxExports)}
 	s.store = &sessionStore{db: o.DB, now: func() time.Time { return s.now() }}
 	clock := func() time.Time { return s.now() }
 	s.pairLimit = newThrottle(5, time.Second, 15*time.Minute, clock)
