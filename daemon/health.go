@@ -128,6 +128,14 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 			rate(s.Records, "kinesis", name, "records")
 		}
 	}
+	if w := a.webServer.Load(); w != nil {
+		ws := w.Stats()
+		rate(ws.LoginFailures, "web", "login_failures")
+		rate(ws.LoginsThrottled, "web", "logins_throttled")
+		rate(ws.ExportsTooBig, "web", "exports_too_big")
+		rate(ws.ExportsBusy, "web", "exports_busy")
+		rate(ws.LimitRefusals, "web", "limit_refusals")
+	}
 	ws := a.pipe.writer.Stats()
 	rate(ws.Rows, "writer", "rows")
 	rate(ws.Skipped, "writer", "rows_skipped")

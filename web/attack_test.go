@@ -151,6 +151,10 @@ func TestAttackLoginLockout(t *testing.T) {
 		t.Fatalf("alice waited %v while the account is guessed", d)
 	}
 	t.Logf("distributed: %d checked over %v, %d told to retry", len(checked), last.Sub(first), len(retries))
+	// The built-in page's counters see it.
+	if st := e.s.Stats(); st.LoginFailures != uint64(5+len(checked)) || st.LoginsThrottled != uint64(25+1+len(retries)) {
+		t.Errorf("stats %+v: want %d failures, %d throttled", st, 5+len(checked), 25+1+len(retries))
+	}
 }
 
 // Row 9: log in as eve, `user delete eve`, `user add eve`: the old cookie
@@ -246,5 +250,8 @@ func TestAttackPageLimits(t *testing.T) {
 	r = bob.get("/u/alice/main")
 	if !strings.Contains(r.body, "1000 pages") || !strings.Contains(r.body, "max_user_pages") {
 		t.Fatalf("no clear error for the 1001st page: %.2000s", r.body)
+	}
+	if n := e.s.Stats().LimitRefusals; n != 3 {
+		t.Errorf("%d refusals counted, want 3", n)
 	}
 }

@@ -108,6 +108,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.pairLimit.fail(pair)
 		s.addrLimit.fail(addr)
 		s.pace.fail(name)
+		s.stats.loginFailures.Add(1)
 		s.log.Warn("login failed", "user", name, "addr", addr)
 		d.Error = "Wrong user name or password."
 		s.render(w, r, http.StatusUnauthorized, "login", viewData{Title: "Log in", Body: d})
@@ -131,6 +132,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 
 // refuseLogin answers 429: the attempt was not checked; come back after wait.
 func (s *Server) refuseLogin(w http.ResponseWriter, r *http.Request, d loginData, name, addr string, wait time.Duration, why string) {
+	s.stats.loginsThrottled.Add(1)
 	secs := int(wait.Seconds() + 0.999)
 	s.log.Warn("login throttled", "user", name, "addr", addr, "wait_s", secs, "why", why)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))

@@ -67,6 +67,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	x, err := export.Run(r.Context(), s.pool, g, s.o.MaxExportPoints)
 	if errors.Is(err, export.ErrTooBig) {
+		s.stats.exportsTooBig.Add(1)
 		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
 		return
 	}
@@ -109,6 +110,7 @@ func (s *Server) exportSlot(w http.ResponseWriter, r *http.Request) (release fun
 	case <-r.Context().Done():
 		return nil, false
 	case <-t.C:
+		s.stats.exportsBusy.Add(1)
 		w.Header().Set("Retry-After", "10")
 		http.Error(w, fmt.Sprintf("too many exports at once (at most %d: [web] max_exports); try again shortly", cap(s.exports)),
 			http.StatusServiceUnavailable)

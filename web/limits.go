@@ -32,6 +32,7 @@ func (s *Server) savePage(ctx context.Context, owner, kind, name string, edit fu
 				return err
 			}
 			if n >= s.o.MaxUserPages {
+				s.stats.limitRefusals.Add(1)
 				return &limitError{fmt.Sprintf("you have %d pages, the most a user may have ([web] max_user_pages = %d); delete one first", n, s.o.MaxUserPages)}
 			}
 		}
@@ -40,6 +41,7 @@ func (s *Server) savePage(ctx context.Context, owner, kind, name string, edit fu
 			return err
 		}
 		if n := chartCount(p.Charts); n > s.o.MaxPageCharts && n > before {
+			s.stats.limitRefusals.Add(1)
 			return &limitError{fmt.Sprintf("a page holds at most %d charts ([web] max_page_charts); this one would have %d: start another page", s.o.MaxPageCharts, n)}
 		}
 		return nil

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -72,6 +73,7 @@ type Server struct {
 	pace                 *pacer
 	graphLog             logLimit
 	exports              chan struct{} // one token per export in flight
+	stats                stats
 
 	srv    *http.Server
 	ln     net.Listener
@@ -167,6 +169,27 @@ func New(o Options) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// Stats are the web UI's refusals, counted since start, for the daemon's
+// own metrics (the built-in page shows them).
+type Stats struct {
+	LoginFailures   uint64 // wrong user name or password
+	LoginsThrottled uint64 // refused unchecked: an address or account throttled
+	ExportsTooBig   uint64 // over max_export_points (413)
+	ExportsBusy     uint64 // no export slot within the wait (503)
+	LimitRefusals   uint64 // changes over max_page_charts or max_user_pages
+}
+
+type stats struct {
+	loginFailures, loginsThrottled, exportsTooBig, exportsBusy, limitRefusals atomic.Uint64
+}
+
+// Stats returns the counters.
+func (s *Server) Stats() Stats {
+	return Stats{LoginFailures: s.stats.loginFailures.Load(), LoginsThrottled: s.stats.loginsThrottled.Load(),
+		ExportsTooBig: s.stats.exportsTooBig.Load(), ExportsBusy: s.stats.exportsBusy.Load(),
+		LimitRefusals: s.stats.limitRefusals.Load()}
 }
 
 // Handler is the whole UI, for tests and for mounting elsewhere.
