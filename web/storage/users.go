@@ -1,7 +1,6 @@
-package web
+package storage
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -9,15 +8,14 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
 
 var (
-	errUserExists = errors.New("user exists")
-	errNoUser     = errors.New("no such user")
+	ErrUserExists = errors.New("user exists")
+	ErrNoUser     = errors.New("no such user")
 	userNameRE    = regexp.MustCompile(`^[a-z][a-z0-9._-]{0,31}$`)
 
 	// dummyHash (of a password nobody uses, at the default cost) is compared
@@ -31,14 +29,16 @@ const (
 	maxPassword = 72 // bcrypt's limit
 )
 
-func checkUserName(name string) error {
+// CheckUserName says whether name is a valid user name.
+func CheckUserName(name string) error {
 	if !userNameRE.MatchString(name) {
 		return fmt.Errorf("bad user name %q: use 1-32 of a-z 0-9 . _ - starting with a letter", name)
 	}
 	return nil
 }
 
-func checkPasswordRules(pw string) error {
+// CheckPassword says whether pw is a valid password.
+func CheckPassword(pw string) error {
 	if len(pw) < minPassword || len(pw) > maxPassword {
 		return fmt.Errorf("password must be %d to %d bytes", minPassword, maxPassword)
 	}
@@ -46,7 +46,7 @@ func checkPasswordRules(pw string) error {
 }
 
 func hashPassword(pw string) (string, error) {
-	if err := checkPasswordRules(pw); err != nil {
+	if err := CheckPassword(pw); err != nil {
 		return "", err
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
@@ -56,57 +56,59 @@ func hashPassword(pw string) (string, error) {
 	return string(h), nil
 }
 
-func addUser(ctx context.Context, db *sql.DB, name, pw string) error {
-	if err := checkUserName(name); err != nil {
+// AddUser adds a user; ErrUserExists if there is one of that name.
+func (d *DB) AddUser(ctx context.Context, name, pw string) error {
+	if err := CheckUserName(name); err != nil {
 		return err
 	}
 	h, err := hashPassword(pw)
 	if err != nil {
 		return err
 	}
-	res, err := db.ExecContext(ctx, `INSERT INTO users (name, hash, created) VALUES (?, ?, ?)
+	res, err := d.db.ExecContext(ctx, `INSERT INTO users (name, hash, created) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO NOTHING`, name, h, time.Now().Unix())
 	if err != nil {
 		return fmt.Errorf("add user %s: %w", name, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("add user %s: %w", name, errUserExists)
+		return fmt.Errorf("add user %s: %w", name, ErrUserExists)
 	}
 	return nil
 }
 
-// setPassword changes the hash and bumps the generation, which ends the
+// SetPassword changes the hash and bumps the generation, which ends the
 // user's other sessions.
-func setPassword(ctx context.Context, db *sql.DB, name, pw string) error {
+func (d *DB) SetPassword(ctx context.Context, name, pw string) error {
 	h, err := hashPassword(pw)
 	if err != nil {
 		return err
 	}
-	res, err := db.ExecContext(ctx, `UPDATE users SET hash = ?, generation = generation + 1 WHERE name = ?`, h, name)
+	res, err := d.db.ExecContext(ctx, `UPDATE users SET hash = ?, generation = generation + 1 WHERE name = ?`, h, name)
 	if err != nil {
 		return fmt.Errorf("set password of %s: %w", name, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("set password of %s: %w", name, errNoUser)
+		return fmt.Errorf("set password of %s: %w", name, ErrNoUser)
 	}
 	return nil
 }
 
-func deleteUser(ctx context.Context, db *sql.DB, name string) error {
-	res, err := db.ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name)
+// DeleteUser deletes a user and their pages.
+func (d *DB) DeleteUser(ctx context.Context, name string) error {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name)
 	if err != nil {
 		return fmt.Errorf("delete user %s: %w", name, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("delete user %s: %w", name, errNoUser)
+		return fmt.Errorf("delete user %s: %w", name, ErrNoUser)
 	}
 	return nil
 }
 
-// checkLogin returns the user's generation when the password is right.
-func checkLogin(ctx context.Context, db *sql.DB, name, pw string) (gen int64, ok bool, err error) {
+// CheckLogin returns the user's generation when the password is right.
+func (d *DB) CheckLogin(ctx context.Context, name, pw string) (gen int64, ok bool, err error) {
 	var h string
-	err = db.QueryRowContext(ctx, `SELECT hash, generation FROM users WHERE name = ?`, name).Scan(&h, &gen)
+	err = d.db.QueryRowContext(ctx, `SELECT hash, generation FROM users WHERE name = ?`, name).Scan(&h, &gen)
 	if errors.Is(err, sql.ErrNoRows) {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(pw))
 		return 0, false, nil
@@ -120,10 +122,10 @@ func checkLogin(ctx context.Context, db *sql.DB, name, pw string) (gen int64, ok
 	return gen, true, nil
 }
 
-// userGeneration returns the user's generation, or ok=false if there is no
+// UserGeneration returns the user's generation, or ok=false if there is no
 // such user any more.
-func userGeneration(ctx context.Context, db *sql.DB, name string) (gen int64, ok bool, err error) {
-	err = db.QueryRowContext(ctx, `SELECT generation FROM users WHERE name = ?`, name).Scan(&gen)
+func (d *DB) UserGeneration(ctx context.Context, name string) (gen int64, ok bool, err error) {
+	err = d.db.QueryRowContext(ctx, `SELECT generation FROM users WHERE name = ?`, name).Scan(&gen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -147,17 +149,17 @@ func randomPassword() string {
 // EnsureAdmin creates the user admin with a random password when there are
 // no users at all, and prints the password once on out, so a new
 // installation can be logged into.
-func EnsureAdmin(ctx context.Context, db *sql.DB, out io.Writer) error {
+func (d *DB) EnsureAdmin(ctx context.Context, out io.Writer) error {
 	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+	if err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
 		return fmt.Errorf("count users: %w", err)
 	}
 	if n > 0 {
 		return nil
 	}
 	pw := randomPassword()
-	if err := addUser(ctx, db, "admin", pw); err != nil {
-		if errors.Is(err, errUserExists) {
+	if err := d.AddUser(ctx, "admin", pw); err != nil {
+		if errors.Is(err, ErrUserExists) {
 			return nil // another process was first
 		}
 		return err
@@ -166,65 +168,30 @@ func EnsureAdmin(ctx context.Context, db *sql.DB, out io.Writer) error {
 	return err
 }
 
-const userUsage = "usage: graphmetrics user add NAME | passwd NAME | list | delete NAME (passwords are read from stdin, one line)"
-
-// UserCommand runs `graphmetrics user ...`; args are the words after
-// "user" (a leading "user" is skipped too). Passwords are read from stdin,
-// one line.
-func UserCommand(ctx context.Context, db *sql.DB, args []string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) > 0 && args[0] == "user" {
-		args = args[1:]
-	}
-	if len(args) == 0 {
-		return errors.New(userUsage)
-	}
-	switch {
-	case args[0] == "list" && len(args) == 1:
-		rows, err := db.QueryContext(ctx, `SELECT u.name, u.created, count(p.name) FROM users u
-			LEFT JOIN pages p ON p.owner = u.name GROUP BY u.name ORDER BY u.name`)
-		if err != nil {
-			return fmt.Errorf("list users: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var name string
-			var created, pages int64
-			if err := rows.Scan(&name, &created, &pages); err != nil {
-				return fmt.Errorf("list users: %w", err)
-			}
-			fmt.Fprintf(stdout, "%s\tcreated %s\t%d pages\n", name, time.Unix(created, 0).UTC().Format(time.RFC3339), pages)
-		}
-		return rows.Err()
-	case (args[0] == "add" || args[0] == "passwd") && len(args) == 2:
-		pw, err := readPassword(stdin)
-		if err != nil {
-			return err
-		}
-		if args[0] == "add" {
-			err = addUser(ctx, db, args[1], pw)
-		} else {
-			err = setPassword(ctx, db, args[1], pw)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "graphmetrics: %s %s\n", map[string]string{"add": "added user", "passwd": "changed the password of"}[args[0]], args[1])
-		return nil
-	case args[0] == "delete" && len(args) == 2:
-		if err := deleteUser(ctx, db, args[1]); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "graphmetrics: deleted user %s and their pages\n", args[1])
-		return nil
-	}
-	return errors.New(userUsage)
+// User is one account, as listed.
+type User struct {
+	Name    string
+	Created time.Time
+	Pages   int // of both kinds
 }
 
-func readPassword(r io.Reader) (string, error) {
-	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return "", errors.New("read password from stdin: no line given")
+// ListUsers lists every user, by name.
+func (d *DB) ListUsers(ctx context.Context) ([]User, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT u.name, u.created, count(p.name) FROM users u
+		LEFT JOIN pages p ON p.owner = u.name GROUP BY u.name ORDER BY u.name`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
 	}
-	pw := strings.TrimRight(line, "\r\n")
-	return pw, checkPasswordRules(pw)
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		var u User
+		var created int64
+		if err := rows.Scan(&u.Name, &created, &u.Pages); err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		u.Created = time.Unix(created, 0)
+		out = append(out, u)
+	}
+	return out, rows.Err()
 }
