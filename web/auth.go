@@ -49,7 +49,7 @@ func (s *Server) sessionUser(r *http.Request) (string, error) {
 	if name == "" {
 		return "", nil
 	}
-	id, ok, err := userIdentity(ctx, s.db, name)
+	id, ok, err := s.db.UserIdentity(ctx, name)
 	if err != nil {
 		return "", err
 	}
@@ -99,7 +99,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		case <-t.C:
 		}
 	}
-	id, ok, err := checkLogin(ctx, s.db, name, pw)
+	id, ok, err := s.db.CheckLogin(ctx, name, pw)
 	if err != nil {
 		s.internalError(w, r, err)
 		return

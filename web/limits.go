@@ -25,9 +25,9 @@ func (e *limitError) Is(target error) bool { return target == errLimit }
 // MaxPageCharts charts (a change may not add one past it) and a user owns
 // at most MaxUserPages pages of both kinds (a new page is refused past it).
 func (s *Server) savePage(ctx context.Context, owner, kind, name string, edit func(p *page) error) error {
-	return editPage(ctx, s.db, owner, kind, name, func(p *page) error {
+	return s.db.EditPage(ctx, owner, kind, name, func(p *page) error {
 		if !p.Exists {
-			n, err := countPages(ctx, s.db, owner)
+			n, err := s.db.CountPages(ctx, owner)
 			if err != nil {
 				return err
 			}
