@@ -5,8 +5,8 @@ import (
 	"graphmetrics/daemon/listen"
 	"graphmetrics/daemon/tail"
 	"graphmetrics/store"
-	"graphmetrics/web"
 	"graphmetrics/store/rrdfile"
+	"graphmetrics/web"
 )
 
 // inputStatus is one input's part of /healthz.
