@@ -247,3 +247,25 @@ func TestAttackPageLimits(t *testing.T) {
 		t.Errorf("%d refusals counted, want 3", n)
 	}
 }
+
+// Exports in flight are bounded ([web] max_exports): one more waits for a
+// slot, and is told to come back when none frees in time.
+func TestAttackExportSlots(t *testing.T) {
+	e := newEnv(t, Options{MaxExports: 1, exportWait: 200 * time.Millisecond})
+	c := e.loggedIn("alice", alicePW)
+	u := "/export/tracelog.csv?" + (&Chart{Customer: "acme", Host: "h1", Instance: "app-8080",
+		Controls: Controls{Start: sampleHour, End: sampleHour + 3600, Width: 800, Height: 250}}).Query().Encode()
+	wantStatus(t, c.get(u), http.StatusOK)
+	e.s.exports <- struct{}{} // an export in flight
+	r := c.get(u)
+	wantStatus(t, r, http.StatusServiceUnavailable)
+	if !strings.Contains(r.body, "max_exports") || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("busy answer: %v %s", r.Header, r.body)
+	}
+	// Once the slot is free, exports go ahead again.
+	<-e.s.exports
+	wantStatus(t, c.get(u), http.StatusOK)
+	if st := e.s.Stats(); st.ExportsBusy != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}

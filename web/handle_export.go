@@ -99,10 +99,10 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// exportSlot waits (up to exportWait) for one of the [web] max_exports
+// exportSlot waits (up to Options.exportWait, 30 s) for one of the [web] max_exports
 // slots; ok is false when it answered the request instead.
 func (s *Server) exportSlot(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
-	t := time.NewTimer(exportWait)
+	t := time.NewTimer(s.o.exportWait)
 	defer t.Stop()
 	select {
 	case s.exports <- struct{}{}:
@@ -117,9 +117,6 @@ func (s *Server) exportSlot(w http.ResponseWriter, r *http.Request) (release fun
 		return nil, false
 	}
 }
-
-// exportWait is how long an export waits for a slot before a 503.
-const exportWait = 30 * time.Second
 
 // fileName makes a download name from a chart title.
 func fileName(title string) string {

@@ -51,6 +51,7 @@ type Options struct {
 	MaxPageCharts int
 	MaxUserPages  int
 
+	exportWait   time.Duration // for an export slot before a 503; default 30s (tests shorten it)
 	loginSpacing time.Duration // between checks of an account under guessing; default 1s (tests shorten it)
 }
 
@@ -114,6 +115,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.MaxExports <= 0 {
 		o.MaxExports = 2
+	}
+	if o.exportWait <= 0 {
+		o.exportWait = 30 * time.Second
 	}
 	if o.MaxPageCharts <= 0 {
 		o.MaxPageCharts = DefaultMaxPageCharts
