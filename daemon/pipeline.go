@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"graphmetrics/daemon/config"
-	"graphmetrics/daemon/listen"
 	"graphmetrics/store"
+	"graphmetrics/store/loglimit"
 	"graphmetrics/store/rrdfile"
 )
 
@@ -75,7 +75,7 @@ func (p *pipeline) newLineParser(name string) (*lineParser, error) {
 		name:     name,
 		agg:      agg,
 		zones:    z,
-		logLimit: listen.NewLogLimiter(10 * time.Second),
+		logLimit: loglimit.New(10*time.Second, nil),
 		log:      p.log.With("component", "parser", "input", name),
 	}
 	p.inputs = append(p.inputs, lp)

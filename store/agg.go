@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"graphmetrics/store/loglimit"
 )
 
 // Sink receives final buckets. rrdfile.Writer implements it.
@@ -69,7 +71,7 @@ type Aggregator struct {
 	wg      sync.WaitGroup
 
 	buckets, sinkErr, dropped atomic.Uint64
-	lastSinkLog               atomic.Int64
+	sinkLog                   *loglimit.Limiter // "buckets lost": one line a minute
 }
 
 // NewAggregator returns an Aggregator; call Restore (optionally) and Start.
@@ -109,6 +111,7 @@ func NewAggregator(o AggOptions) (*Aggregator, error) {
 		seed: maphash.MakeSeed(),
 		done: make(chan struct{}),
 	}
+	a.sinkLog = loglimit.New(time.Minute, nil)
 	for range o.Shards {
 		a.shards = append(a.shards, &shard{
 			a:    a,
@@ -309,9 +312,6 @@ func (a *Aggregator) Stats() AggStats {
 // sinkError counts a failed hand-over and logs at most one a minute.
 func (a *Aggregator) sinkError(k Key, n int, err error) {
 	a.sinkErr.Add(1)
-	now := time.Now().Unix()
-	if last := a.lastSinkLog.Load(); now-last >= 60 && a.lastSinkLog.CompareAndSwap(last, now) {
-		a.opts.Logger.Error("buckets lost", "host", k.Host, "customer", k.Customer,
-			"instance", k.Instance, "buckets", n, "err", err)
-	}
+	a.sinkLog.LogLevel(a.opts.Logger, slog.LevelError, "sink", "buckets lost", "host", k.Host, "customer", k.Customer,
+		"instance", k.Instance, "buckets", n, "err", err)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"graphmetrics/store/loglimit"
 	"graphmetrics/web/render"
 	"graphmetrics/web/series"
 	"graphmetrics/web/storage"
@@ -56,7 +57,7 @@ type Server struct {
 	loc      *time.Location
 
 	acctLimit, addrLimit *throttle
-	graphLog             logLimit
+	graphLog             *loglimit.Limiter // failed graphs and exports
 
 	srv    *http.Server
 	ln     net.Listener
@@ -93,7 +94,8 @@ func New(o Options) (*Server, error) {
 		o.Location = time.Local
 	}
 	log := o.Logger.With("component", "web")
-	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location, graphLog: logLimit{every: time.Minute}}
+	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location}
+	s.graphLog = loglimit.New(time.Minute, func() time.Time { return s.now() })
 	s.store = o.DB.Sessions(func() time.Time { return s.now() })
 	s.acctLimit = newThrottle(5, time.Second, 15*time.Minute, func() time.Time { return s.now() })
 	s.addrLimit = newThrottle(20, time.Second, 15*time.Minute, func() time.Time { return s.now() })

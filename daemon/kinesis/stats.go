@@ -1,9 +1,7 @@
 package kinesis
 
 import (
-	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // Stats are cumulative counters and current levels, for self-metrics.
@@ -61,33 +59,4 @@ func (c *Consumer) Stats() Stats {
 		st.Streams[s.cfg.Name] = s.stats()
 	}
 	return st
-}
-
-// limiter lets one log line per key through per period and counts the
-// rest, so a stream full of bad records does not flood the log.
-type limiter struct {
-	period time.Duration
-	now    func() time.Time
-	mu     sync.Mutex
-	last   map[string]time.Time
-	quiet  map[string]uint64
-}
-
-func newLimiter(period time.Duration, now func() time.Time) *limiter {
-	return &limiter{period: period, now: now, last: map[string]time.Time{}, quiet: map[string]uint64{}}
-}
-
-// allow reports whether to log key now, and how many were suppressed since
-// the last line.
-func (l *limiter) allow(key string) (bool, uint64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if last, ok := l.last[key]; ok && now.Sub(last) < l.period {
-		l.quiet[key]++
-		return false, 0
-	}
-	n := l.quiet[key]
-	l.last[key], l.quiet[key] = now, 0
-	return true, n
 }

@@ -1,4 +1,8 @@
-package listen
+// Package loglimit rate-limits repeated log lines: the one way every part
+// of graphmetrics (listeners, tail, Kinesis, the RRD writer, the web UI)
+// logs what can repeat at the speed of its input. It imports nothing of
+// graphmetrics.
+package loglimit
 
 import (
 	"context"
@@ -7,18 +11,22 @@ import (
 	"time"
 )
 
-// DefaultLogEvery is how often a LogLimiter lets one reason through when
+// DefaultEvery is how often a Limiter lets one reason through when
 // constructed with 0.
-const DefaultLogEvery = 10 * time.Second
+const DefaultEvery = 10 * time.Second
 
-// LogLimiter rate-limits repeated log lines per reason: at most one line per
+// maxReasons bounds the reasons remembered: past it, those not suppressing
+// anything are forgotten, and if that is not enough, all are.
+const maxReasons = 10000
+
+// Limiter rate-limits repeated log lines per reason: at most one line per
 // reason per interval, the next one carrying how many were suppressed in
 // between. Bad input arrives at network speed, and a log line per bad
 // message would turn a misbehaving sender into a disk-filling one.
 //
-// A LogLimiter is safe for concurrent use. A nil *LogLimiter lets every line
+// A Limiter is safe for concurrent use. A nil *Limiter lets every line
 // through, which keeps callers simple in tests.
-type LogLimiter struct {
+type Limiter struct {
 	every time.Duration
 	now   func() time.Time // replaced in tests
 
@@ -31,19 +39,24 @@ type logReason struct {
 	suppressed uint64
 }
 
-// NewLogLimiter returns a limiter that lets one line per reason through every
-// interval (DefaultLogEvery if interval <= 0).
-func NewLogLimiter(every time.Duration) *LogLimiter {
+// New returns a limiter that lets one line per reason through every
+// interval (DefaultEvery if every <= 0), on the clock now (time.Now if nil).
+func New(every time.Duration, now func() time.Time) *Limiter {
 	if every <= 0 {
-		every = DefaultLogEvery
+		every = DefaultEvery
 	}
-	return &LogLimiter{every: every, now: time.Now, reasons: make(map[string]*logReason)}
+	if now == nil {
+		now = time.Now
+	}
+	return &Limiter{every: every, now: now, reasons: make(map[string]*logReason)}
 }
 
 // Allow reports whether a line for reason may be logged now and, if so, how
-// many lines for it were suppressed since the last one allowed. The number of
-// distinct reasons should be small and fixed: each is remembered forever.
-func (ll *LogLimiter) Allow(reason string) (ok bool, suppressed uint64) {
+// many lines for it were suppressed since the last one allowed. A reason is
+// remembered while lines for it are being suppressed; of very many distinct
+// reasons (more than 10,000) the older ones may be forgotten, their next line
+// then let through.
+func (ll *Limiter) Allow(reason string) (ok bool, suppressed uint64) {
 	if ll == nil {
 		return true, 0
 	}
@@ -52,6 +65,9 @@ func (ll *LogLimiter) Allow(reason string) (ok bool, suppressed uint64) {
 	defer ll.mu.Unlock()
 	r := ll.reasons[reason]
 	if r == nil {
+		if len(ll.reasons) >= maxReasons {
+			ll.forget(now)
+		}
 		r = &logReason{}
 		ll.reasons[reason] = r
 	}
@@ -66,12 +82,12 @@ func (ll *LogLimiter) Allow(reason string) (ok bool, suppressed uint64) {
 
 // Log writes msg at Warn level to log unless reason was logged less than an
 // interval ago; a "suppressed" attribute counts the lines left out since.
-func (ll *LogLimiter) Log(log *slog.Logger, reason, msg string, args ...any) {
+func (ll *Limiter) Log(log *slog.Logger, reason, msg string, args ...any) {
 	ll.LogLevel(log, slog.LevelWarn, reason, msg, args...)
 }
 
 // LogLevel is Log at the given level.
-func (ll *LogLimiter) LogLevel(log *slog.Logger, level slog.Level, reason, msg string, args ...any) {
+func (ll *Limiter) LogLevel(log *slog.Logger, level slog.Level, reason, msg string, args ...any) {
 	if log == nil || !log.Enabled(context.Background(), level) {
 		return
 	}
@@ -83,4 +99,18 @@ func (ll *LogLimiter) LogLevel(log *slog.Logger, level slog.Level, reason, msg s
 		args = append(args[:len(args):len(args)], slog.Uint64("suppressed", suppressed))
 	}
 	log.Log(context.Background(), level, msg, args...)
+}
+
+// forget drops the reasons whose interval is over and that suppressed
+// nothing since (a later line is let through anyway); under a flood of
+// distinct reasons, all of them.
+func (ll *Limiter) forget(now time.Time) {
+	for k, r := range ll.reasons {
+		if !now.Before(r.next) && r.suppressed == 0 {
+			delete(ll.reasons, k)
+		}
+	}
+	if len(ll.reasons) >= maxReasons {
+		clear(ll.reasons)
+	}
 }
