@@ -15,6 +15,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"graphmetrics/store"
 	"graphmetrics/store/loglimit"
 	"graphmetrics/web/render"
 	"graphmetrics/web/series"
@@ -117,7 +118,7 @@ func New(o Options) (*Server, error) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
 
-	s.tree = tree.New(tree.Options{Root: filepath.Join(dataDir, "rrd", "tracelog"), Logger: log})
+	s.tree = tree.New(tree.Options{Root: store.TracelogRoot(dataDir), Logger: log})
 	if s.series, err = series.New(series.Options{DataDir: dataDir, Logger: o.Logger}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
