@@ -95,8 +95,6 @@ func loadConfig(path string) (config.Config, error) {
 	return config.Parse("embedded etc/graphmetrics.toml", etc.DefaultConfig)
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level)) // validated by config
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+func newLogger(w io.Writer, level config.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level.Level}))
 }

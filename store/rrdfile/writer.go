@@ -25,7 +25,6 @@ type WriterOptions struct {
 	DataDir           string        // required
 	RRD               RRD           // required: LibRRD{} or a fake
 	Workers           int           // goroutines, each owning the files hashed to it; default 2
-	TracelogRRAs      []RRA         // default DefaultTracelogRRAs()
 	TracelogHeartbeat time.Duration // default 5s
 	RowsPerUpdate     int           // rows per librrd update call; default 500
 	// MaxQueued bounds the rows a worker keeps in memory while writes fail
@@ -33,6 +32,10 @@ type WriterOptions struct {
 	MaxQueued     int           // default 1<<20 (about 50 MB of buckets)
 	RetryInterval time.Duration // default 5s
 	Logger        *slog.Logger  // default slog.Default()
+
+	// TracelogRRAs are the archives of new tracelog files; default
+	// store.DefaultTracelogArchives().
+	TracelogRRAs []store.Archive
 }
 
 // WriterStats are cumulative counters, readable at any time.
@@ -81,7 +84,7 @@ func NewWriter(o WriterOptions) (*Writer, error) {
 		o.Workers = 2
 	}
 	if o.TracelogRRAs == nil {
-		o.TracelogRRAs = DefaultTracelogRRAs()
+		o.TracelogRRAs = store.DefaultTracelogArchives()
 	}
 	if err := validRRAs(o.TracelogRRAs, time.Second); err != nil {
 		return nil, fmt.Errorf("writer: tracelog %w", err)
