@@ -42,15 +42,15 @@ type AggOptions struct {
 
 // AggStats are cumulative counters, readable at any time.
 type AggStats struct {
-	Records   uint64 // records processed
-	Late      uint64 // records for seconds already final: counts dropped
-	Unknown   uint64 // records with an unknown code
-	Future    uint64 // records too far ahead of the wall clock, dropped
-	StaleEnds uint64 // E records of an older request, ignored
-	Buckets   uint64 // final buckets handed to the Sink
-	SinkErr   uint64 // WriteBuckets calls that failed (their buckets are lost)
-	Dropped   uint64 // records submitted after Close
-	Instances int64  // instances currently tracked
+	Records   uint64 `json:"records"`     // records processed
+	Late      uint64 `json:"late"`        // records for seconds already final: counts dropped
+	Unknown   uint64 `json:"unknown"`     // records with an unknown code
+	Future    uint64 `json:"future"`      // records too far ahead of the wall clock, dropped
+	StaleEnds uint64 `json:"stale_ends"`  // E records of an older request, ignored
+	Buckets   uint64 `json:"buckets"`     // final buckets handed to the Sink
+	SinkErr   uint64 `json:"sink_errors"` // WriteBuckets calls that failed (their buckets are lost)
+	Dropped   uint64 `json:"dropped"`     // records submitted after Close
+	Instances int64  `json:"instances"`   // instances currently tracked
 }
 
 // Aggregator turns tracelog records into per-second buckets (SPEC §3).
