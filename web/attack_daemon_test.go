@@ -227,7 +227,7 @@ func TestAttackHealthzWithoutSession(t *testing.T) {
 		pub.OK == nil || pub.Detail["syslog"] != "running" {
 		t.Fatalf("public /healthz %d: %s", resp.StatusCode, b)
 	}
-	for _, secret := range []string{strings.Split(d.UDP, ":")[1], "127.0.0.1", "Instances", "lines", "listeners"} {
+	for _, secret := range []string{strings.Split(d.UDP, ":")[1], "127.0.0.1", "instances", "lines", "listeners"} {
 		if strings.Contains(string(b), secret) {
 			t.Errorf("public /healthz shows %q: %s", secret, b)
 		}
@@ -235,7 +235,7 @@ func TestAttackHealthzWithoutSession(t *testing.T) {
 	// With a session the counters are there.
 	code, full := d.Health()
 	if code != http.StatusOK || !strings.Contains(string(full), d.UDP[strings.Index(d.UDP, ":"):]) ||
-		!strings.Contains(string(full), `"Instances":1`) {
+		!strings.Contains(string(full), `"instances":1`) {
 		t.Fatalf("/healthz with a session %d: %s", code, full)
 	}
 	// Health words and status codes agree for the probe and the operator.

@@ -16,6 +16,8 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"graphmetrics/store"
+	"graphmetrics/store/loglimit"
 	"graphmetrics/web/export"
 	"graphmetrics/web/render"
 	"graphmetrics/web/series"
@@ -72,8 +74,8 @@ type Server struct {
 
 	pairLimit, addrLimit *throttle
 	pace                 *pacer
-	graphLog             logLimit
-	exports              chan struct{} // one token per export in flight
+	graphLog             *loglimit.Limiter // failed graphs and exports
+	exports              chan struct{}     // one token per export in flight
 	stats                stats
 
 	srv    *http.Server
@@ -126,8 +128,8 @@ func New(o Options) (*Server, error) {
 		o.MaxUserPages = DefaultMaxUserPages
 	}
 	log := o.Logger.With("component", "web")
-	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location, graphLog: logLimit{every: time.Minute},
-		exports: make(chan struct{}, o.MaxExports)}
+	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location, exports: make(chan struct{}, o.MaxExports)}
+	s.graphLog = loglimit.New(time.Minute, func() time.Time { return s.now() })
 	s.store = o.DB.Sessions(func() time.Time { return s.now() })
 	clock := func() time.Time { return s.now() }
 	s.pairLimit = newThrottle(5, time.Second, 15*time.Minute, clock)
@@ -154,7 +156,7 @@ func New(o Options) (*Server, error) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
 
-	s.tree = tree.New(tree.Options{Root: filepath.Join(dataDir, "rrd", "tracelog"), Logger: log})
+	s.tree = tree.New(tree.Options{Root: store.TracelogRoot(dataDir), Logger: log})
 	if s.series, err = series.New(series.Options{DataDir: dataDir, Logger: o.Logger}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
