@@ -109,7 +109,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.addrLimit.fail(addr)
 		s.pace.fail(name)
 		s.stats.loginFailures.Add(1)
-		s.log.Warn("login failed", "user", name, "addr", addr)
+		s.loginLog.Log(s.log, "failed "+name, "login failed (repeats for the account logged once a minute)", "user", name, "addr", addr)
 		d.Error = "Wrong user name or password."
 		s.render(w, r, http.StatusUnauthorized, "login", viewData{Title: "Log in", Body: d})
 		return
@@ -134,7 +134,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 func (s *Server) refuseLogin(w http.ResponseWriter, r *http.Request, d loginData, name, addr string, wait time.Duration, why string) {
 	s.stats.loginsThrottled.Add(1)
 	secs := int(wait.Seconds() + 0.999)
-	s.log.Warn("login throttled", "user", name, "addr", addr, "wait_s", secs, "why", why)
+	s.loginLog.Log(s.log, "throttled "+name, "login throttled (repeats for the account logged once a minute)",
+		"user", name, "addr", addr, "wait_s", secs, "why", why)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	d.Error = fmt.Sprintf("%s Try again in %d seconds.", why, secs)
 	s.render(w, r, http.StatusTooManyRequests, "login", viewData{Title: "Log in", Body: d})

@@ -75,6 +75,7 @@ type Server struct {
 	pairLimit, addrLimit *throttle
 	pace                 *pacer
 	graphLog             *loglimit.Limiter // failed graphs and exports
+	loginLog             *loglimit.Limiter // failed and throttled logins
 	exports              chan struct{}     // one token per export in flight
 	stats                stats
 
@@ -130,6 +131,7 @@ func New(o Options) (*Server, error) {
 	log := o.Logger.With("component", "web")
 	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location, exports: make(chan struct{}, o.MaxExports)}
 	s.graphLog = loglimit.New(time.Minute, func() time.Time { return s.now() })
+	s.loginLog = loglimit.New(time.Minute, func() time.Time { return s.now() })
 	s.store = o.DB.Sessions(func() time.Time { return s.now() })
 	clock := func() time.Time { return s.now() }
 	s.pairLimit = newThrottle(5, time.Second, 15*time.Minute, clock)
