@@ -1,0 +1,159 @@
+package parser
+
+import (
+	"bytes"
+	"time"
+)
+
+// The relay fast path: the RFC 5424 and RFC 3164 headers that syslog-ng and
+// rsyslog send when they forward, read without go-syslog and without
+// allocating. It accepts only input for which it is sure to return exactly
+// what parseRFC5424 and parseRFC3164 return (FuzzFastPath checks that on
+// any input); anything else it declines, and the caller goes on to those
+// parsers as before. Declining is always safe, so the shapes here are the
+// common ones, checked strictly:
+//
+//	<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD[ MSG]
+//	<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG
+//	<PRI>YYYY-MM-DDThh:mm:ss[.frac](Z|±hh:mm) HOST TAG[PID]: MSG
+//
+// where RFC 5424's TIMESTAMP is "-" or RFC 3339 with at most six fraction
+// digits and every header field is 1 to its RFC length of printable ASCII.
+
+// fastRFC5424 reads msg (trailer trimmed) whose "<PRI>" is priEnd bytes
+// long as RFC 5424, or returns false.
+func fastRFC5424(msg []byte, priEnd int) (Message, bool) {
+	b := msg[priEnd:]
+	if len(b) < 2 || b[0] != '1' || b[1] != ' ' {
+		return Message{}, false
+	}
+	i := 2
+	n := rfc5424StampLen(b[i:])
+	if n == 0 || i+n >= len(b) || b[i+n] != ' ' {
+		return Message{}, false
+	}
+	i += n + 1
+	// Lengths from RFC 5424 §6: go-syslog reads APP-NAME, PROCID and MSGID
+	// differently beyond them; it does not bound HOSTNAME, 255 is safe.
+	var f [4][]byte
+	for k, max := range [...]int{255, 48, 128, 32} {
+		j := i
+		for j < len(b) && j-i <= max && b[j] > ' ' && b[j] < 0x7f {
+			j++
+		}
+		if j == i || j-i > max || j >= len(b) || b[j] != ' ' {
+			return Message{}, false
+		}
+		if j-i != 1 || b[i] != '-' { // NILVALUE stays nil
+			f[k] = b[i:j]
+		}
+		i = j + 1
+	}
+	n = sdLen(b[i:])
+	if n == 0 {
+		return Message{}, false
+	}
+	i += n
+	body := b[i:]
+	if len(body) > 0 {
+		if body[0] != ' ' {
+			return Message{}, false
+		}
+		body = body[1:]
+	}
+	return Message{Host: f[0], Tag: f[1], ProcID: f[2], Body: bytes.TrimPrefix(body, utf8BOM)}, true
+}
+
+// fastRFC3164 reads msg (trailer trimmed) as RFC 3164 with a HOSTNAME, its
+// timestamp of stampLen bytes (BSD or RFC 3339) right after "<PRI>", or
+// returns false. Without a HOSTNAME ("tag:" right after the timestamp, GNU
+// syslog()) it declines: relays always send one.
+func fastRFC3164(msg []byte, priEnd, stampLen int) (Message, bool) {
+	// go-syslog checks a BSD timestamp with package time; an RFC 3339 one
+	// it never sees (parseRFC3164 replaces it).
+	if stampLen == len("Jan _2 15:04:05") && !bsdStampValid(msg[priEnd:]) {
+		return Message{}, false
+	}
+	r := msg[priEnd+stampLen+1:]
+	sp := bytes.IndexByte(r, ' ')
+	if sp <= 0 || r[sp-1] == ':' {
+		return Message{}, false
+	}
+	tag, pid, body := splitTag(r[sp+1:])
+	return Message{Host: r[:sp], Tag: tag, ProcID: pid, Body: body}, true
+}
+
+// rfc5424StampLen returns the length of the RFC 5424 TIMESTAMP at the start
+// of b that go-syslog accepts for sure: "-", or
+// "YYYY-MM-DDThh:mm:ss[.1-6 digits](Z|±hh:mm)" with month 01-12, day 01-31
+// (go-syslog does not check the day against the month), hour 00-23, minute
+// and second 00-59, and the offset's hour and minute in those ranges. It
+// returns 0 for anything else.
+func rfc5424StampLen(b []byte) int {
+	if len(b) > 0 && b[0] == '-' {
+		return 1
+	}
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' ||
+		!isDigit(b[0]) || !isDigit(b[1]) || !isDigit(b[2]) || !isDigit(b[3]) ||
+		!in2(b[5:], 1, 12) || !in2(b[8:], 1, 31) ||
+		!in2(b[11:], 0, 23) || !in2(b[14:], 0, 59) || !in2(b[17:], 0, 59) {
+		return 0
+	}
+	n := 19
+	if b[n] == '.' {
+		n++
+		start := n
+		for n < len(b) && isDigit(b[n]) {
+			n++
+		}
+		if n == start || n-start > 6 {
+			return 0
+		}
+	}
+	switch {
+	case n < len(b) && b[n] == 'Z':
+		return n + 1
+	case n+6 <= len(b) && (b[n] == '+' || b[n] == '-') && b[n+3] == ':' &&
+		in2(b[n+1:], 0, 23) && in2(b[n+4:], 0, 59):
+		return n + 6
+	}
+	return 0
+}
+
+// in2 reports whether b starts with two digits whose value is in [lo, hi].
+func in2(b []byte, lo, hi int) bool {
+	if len(b) < 2 || !isDigit(b[0]) || !isDigit(b[1]) {
+		return false
+	}
+	v := int(b[0]-'0')*10 + int(b[1]-'0')
+	return v >= lo && v <= hi
+}
+
+// bsdDays is the longest month in days, as package time checks a
+// timestamp without a year (year 0, a leap year).
+var bsdDays = [...]int{time.January: 31, time.February: 29, time.March: 31, time.April: 30,
+	time.May: 31, time.June: 30, time.July: 31, time.August: 31, time.September: 30,
+	time.October: 31, time.November: 30, time.December: 31}
+
+// bsdStampValid reports whether b, which bsdStampLen accepted, holds a
+// date and time that time.Parse(time.Stamp) accepts: day 1 to the month's
+// length, hour 00-23, minute and second 00-59.
+func bsdStampValid(b []byte) bool {
+	day := int(b[5] - '0')
+	if b[4] != ' ' {
+		day += 10 * int(b[4]-'0')
+	}
+	return day >= 1 && day <= bsdDays[monthOf(b)] &&
+		in2(b[7:], 0, 23) && in2(b[10:], 0, 59) && in2(b[13:], 0, 59)
+}
+
+// monthOf returns the month whose abbreviation starts b (isMonth must
+// have accepted it).
+func monthOf(b []byte) time.Month {
+	for m := time.January; m < time.December; m++ {
+		if string(b[:3]) == m.String()[:3] {
+			return m
+		}
+	}
+	return time.December
+}
