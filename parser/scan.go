@@ -14,17 +14,7 @@ func isDigit(c byte) bool { return c-'0' <= 9 }
 
 // isMonth reports whether b starts with an English month abbreviation, as
 // RFC 3164 and syslog-ng write them ("Jan".."Dec").
-func isMonth(b []byte) bool {
-	if len(b) < 3 {
-		return false
-	}
-	switch string(b[:3]) {
-	case "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec":
-		return true
-	}
-	return false
-}
+func isMonth(b []byte) bool { return monthOf(b) != 0 }
 
 // bsdStampLen returns 15 if b starts with an RFC 3164 timestamp followed by a
 // space, "Mmm dd hh:mm:ss " or "Mmm  d hh:mm:ss " (syslog-ng pads the day

@@ -147,13 +147,38 @@ func bsdStampValid(b []byte) bool {
 		in2(b[7:], 0, 23) && in2(b[10:], 0, 59) && in2(b[13:], 0, 59)
 }
 
-// monthOf returns the month whose abbreviation starts b (isMonth must
-// have accepted it).
+// monthOf returns the month whose English abbreviation ("Jan".."Dec", as
+// RFC 3164 and syslog-ng write them) starts b, or 0. The three bytes are
+// compared as one number: a string switch costs a third of a header.
 func monthOf(b []byte) time.Month {
-	for m := time.January; m < time.December; m++ {
-		if string(b[:3]) == m.String()[:3] {
-			return m
-		}
+	if len(b) < 3 {
+		return 0
 	}
-	return time.December
+	switch uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2]) {
+	case 'J'<<16 | 'a'<<8 | 'n':
+		return time.January
+	case 'F'<<16 | 'e'<<8 | 'b':
+		return time.February
+	case 'M'<<16 | 'a'<<8 | 'r':
+		return time.March
+	case 'A'<<16 | 'p'<<8 | 'r':
+		return time.April
+	case 'M'<<16 | 'a'<<8 | 'y':
+		return time.May
+	case 'J'<<16 | 'u'<<8 | 'n':
+		return time.June
+	case 'J'<<16 | 'u'<<8 | 'l':
+		return time.July
+	case 'A'<<16 | 'u'<<8 | 'g':
+		return time.August
+	case 'S'<<16 | 'e'<<8 | 'p':
+		return time.September
+	case 'O'<<16 | 'c'<<8 | 't':
+		return time.October
+	case 'N'<<16 | 'o'<<8 | 'v':
+		return time.November
+	case 'D'<<16 | 'e'<<8 | 'c':
+		return time.December
+	}
+	return 0
 }
