@@ -212,6 +212,11 @@ func FuzzFastPath(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
+		for i := range min(len(msg), 64) {
+			if got, want := sdLen(msg[i:]), sdLenRef(msg[i:]); got != want {
+				t.Fatalf("sdLen(%q) = %d, byte loop says %d", msg[i:], got, want)
+			}
+		}
 		p := bothPaths(msg)
 		p.check(t, msg)
 		if !p.fastOK {
@@ -224,4 +229,47 @@ func FuzzFastPath(f *testing.F) {
 			t.Fatalf("%q: ParseSyslog = %+v, %v; fast path %+v", msg, m, err, p.fast)
 		}
 	})
+}
+
+// sdLenRef is sdLen as a plain byte loop, the reference it must agree with.
+func sdLenRef(b []byte) int {
+	if len(b) > 0 && b[0] == '-' {
+		return 1
+	}
+	n := 0
+	for n < len(b) && b[n] == '[' {
+		quoted := false
+		i := n + 1
+		for ; i < len(b); i++ {
+			c := b[i]
+			if quoted {
+				if c == '\\' {
+					i++
+				} else if c == '"' {
+					quoted = false
+				}
+			} else if c == '"' {
+				quoted = true
+			} else if c == ']' {
+				break
+			}
+		}
+		if i >= len(b) {
+			return 0
+		}
+		n = i + 1
+	}
+	return n
+}
+
+func TestSDLen(t *testing.T) {
+	for _, s := range []string{
+		"-", "-x", "[", "[]", "[a]", "[a] x", "[a][b] x", "[a b=\"1\"]", "[a b=\"]\"]", "[a b=\"\\\"]\"] x",
+		"[a b=\"\\\\\"] x", "[a b=\"\\\\\\\"]", "[a b=\"x\\", "[a b=\"x\\\"", "[a b=\"1\" c=\"2\"][d e=\"\\]\"]",
+		"[timeQuality tzKnown=\"1\" isSynced=\"0\"] B 1", "[a \"]\"", "x[a]", "[a\"\"]",
+	} {
+		if got, want := sdLen([]byte(s)), sdLenRef([]byte(s)); got != want {
+			t.Errorf("sdLen(%q) = %d, byte loop says %d", s, got, want)
+		}
+	}
 }
