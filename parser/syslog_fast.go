@@ -18,7 +18,7 @@ import (
 //	<PRI>YYYY-MM-DDThh:mm:ss[.frac](Z|±hh:mm) HOST TAG[PID]: MSG
 //
 // where RFC 5424's TIMESTAMP is "-" or RFC 3339 with at most six fraction
-// digits and every header field is 1 to its RFC length of printable ASCII.
+// digits and every header field is 1 to its RFC length of bytes.
 
 // fastRFC5424 reads msg (trailer trimmed) whose "<PRI>" is priEnd bytes
 // long as RFC 5424, or returns false.
@@ -34,17 +34,19 @@ func fastRFC5424(msg []byte, priEnd int) (Message, bool) {
 	}
 	i += n + 1
 	// Lengths from RFC 5424 §6: go-syslog reads APP-NAME, PROCID and MSGID
-	// differently beyond them; it does not bound HOSTNAME, 255 is safe.
+	// differently beyond them; it does not bound HOSTNAME, 255 is safe. The
+	// bytes of a field need no check: go-syslog takes any but a space.
+	// Fields are short: a byte loop beats IndexByte's call.
 	var f [4][]byte
 	for k, max := range [...]int{255, 48, 128, 32} {
-		j := i
-		for j < len(b) && j-i <= max && b[j] > ' ' && b[j] < 0x7f {
+		j, end := i, min(len(b), i+max+1)
+		for j < end && b[j] != ' ' {
 			j++
 		}
-		if j == i || j-i > max || j >= len(b) || b[j] != ' ' {
+		if j == i || j == end { // empty, too long, or no space follows
 			return Message{}, false
 		}
-		if j-i != 1 || b[i] != '-' { // NILVALUE stays nil
+		if j != i+1 || b[i] != '-' { // NILVALUE stays nil
 			f[k] = b[i:j]
 		}
 		i = j + 1
@@ -61,7 +63,10 @@ func fastRFC5424(msg []byte, priEnd int) (Message, bool) {
 		}
 		body = body[1:]
 	}
-	return Message{Host: f[0], Tag: f[1], ProcID: f[2], Body: bytes.TrimPrefix(body, utf8BOM)}, true
+	if len(body) >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF {
+		body = body[3:] // the BOM of a UTF-8 MSG
+	}
+	return Message{Host: f[0], Tag: f[1], ProcID: f[2], Body: body}, true
 }
 
 // fastRFC3164 reads msg (trailer trimmed) as RFC 3164 with a HOSTNAME, its
@@ -93,10 +98,13 @@ func rfc5424StampLen(b []byte) int {
 	if len(b) > 0 && b[0] == '-' {
 		return 1
 	}
-	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' ||
-		!isDigit(b[0]) || !isDigit(b[1]) || !isDigit(b[2]) || !isDigit(b[3]) ||
-		!in2(b[5:], 1, 12) || !in2(b[8:], 1, 31) ||
-		!in2(b[11:], 0, 23) || !in2(b[14:], 0, 59) || !in2(b[17:], 0, 59) {
+	if len(b) < 20 {
+		return 0
+	}
+	_ = b[19]
+	if b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' ||
+		num2(b, 0) < 0 || num2(b, 2) < 0 || !in(num2(b, 5), 1, 12) || !in(num2(b, 8), 1, 31) ||
+		!in(num2(b, 11), 0, 23) || !in(num2(b, 14), 0, 59) || !in(num2(b, 17), 0, 59) {
 		return 0
 	}
 	n := 19
@@ -114,20 +122,23 @@ func rfc5424StampLen(b []byte) int {
 	case n < len(b) && b[n] == 'Z':
 		return n + 1
 	case n+6 <= len(b) && (b[n] == '+' || b[n] == '-') && b[n+3] == ':' &&
-		in2(b[n+1:], 0, 23) && in2(b[n+4:], 0, 59):
+		in(num2(b, n+1), 0, 23) && in(num2(b, n+4), 0, 59):
 		return n + 6
 	}
 	return 0
 }
 
-// in2 reports whether b starts with two digits whose value is in [lo, hi].
-func in2(b []byte, lo, hi int) bool {
-	if len(b) < 2 || !isDigit(b[0]) || !isDigit(b[1]) {
-		return false
+// num2 returns the value of the two digits at b[i:], or -1.
+func num2(b []byte, i int) int {
+	c0, c1 := b[i]-'0', b[i+1]-'0'
+	if c0 > 9 || c1 > 9 {
+		return -1
 	}
-	v := int(b[0]-'0')*10 + int(b[1]-'0')
-	return v >= lo && v <= hi
+	return int(c0)*10 + int(c1)
 }
+
+// in reports whether lo <= v <= hi.
+func in(v, lo, hi int) bool { return v >= lo && v <= hi }
 
 // bsdDays is the longest month in days, as package time checks a
 // timestamp without a year (year 0, a leap year).
@@ -144,7 +155,7 @@ func bsdStampValid(b []byte) bool {
 		day += 10 * int(b[4]-'0')
 	}
 	return day >= 1 && day <= bsdDays[monthOf(b)] &&
-		in2(b[7:], 0, 23) && in2(b[10:], 0, 59) && in2(b[13:], 0, 59)
+		in(num2(b, 7), 0, 23) && in(num2(b, 10), 0, 59) && in(num2(b, 13), 0, 59)
 }
 
 // monthOf returns the month whose English abbreviation ("Jan".."Dec", as

@@ -147,7 +147,6 @@ func TestFastPathDeclines(t *testing.T) {
 		"<13>1 - vm acme - - [x y=\"z\"",            // SD not closed
 		"<13>1 - vm acme - -",                       // no SD
 		"<13>1 - vm  acme - - - x",                  // empty APP-NAME
-		"<13>1 - vm a\xffb - - - x",                 // not ASCII
 		"<13>1 - vm " + string(bytes.Repeat([]byte("a"), 49)) + " - - - x",
 		"<13>1 - vm acme - " + string(bytes.Repeat([]byte("m"), 33)) + " - x",
 	} {
