@@ -74,6 +74,16 @@ func (e *env) relay(ctx context.Context) (*relayResult, error) {
 		loads[i] = load{transport: "tcp", rate: tcpTargetRate, duration: e.step, instances: udpTargetInstances,
 			extra: []string{"-conns", "1", "-header", s.Header, "-framing", s.Framing}}
 	}
+	// A short warm-up of each shape first: the first lines of a shape
+	// create its instances' RRD files, which is not the per-line cost.
+	for i := range res.Shapes {
+		w := loads[i]
+		w.rate, w.duration = tcpTargetRate/4, 2*time.Second
+		e.log.Info("relay: warm-up (creates the RRD files)", "shape", res.Shapes[i].Name)
+		if _, err := e.runStep(ctx, recv[i], w); err != nil {
+			return nil, err
+		}
+	}
 	for run := range e.runs {
 		for i := range res.Shapes {
 			e.log.Info("relay: reference rate", "shape", res.Shapes[i].Name, "run", run+1, "of", e.runs, "rate", tcpTargetRate)
