@@ -46,30 +46,35 @@ func isoStampLen(b []byte) int {
 			return 0
 		}
 	}
-	n := 19
-	if b[n] == '.' {
-		n++
-		start := n
-		for n < len(b) && isDigit(b[n]) {
-			n++
-		}
-		if n == start {
-			return 0
-		}
-	}
-	switch {
-	case n < len(b) && b[n] == 'Z':
-		n++
-	case n+6 <= len(b) && (b[n] == '+' || b[n] == '-') && b[n+3] == ':' &&
-		isDigit(b[n+1]) && isDigit(b[n+2]) && isDigit(b[n+4]) && isDigit(b[n+5]):
-		n += 6
-	default:
-		return 0
-	}
-	if n >= len(b) || b[n] != ' ' {
+	n, _ := stampTail(b, 19)
+	if n < 0 || n >= len(b) || b[n] != ' ' {
 		return 0
 	}
 	return n
+}
+
+// stampTail reads the end of an RFC 3339 timestamp at b[n:], an optional
+// fraction and the zone ("Z" or "±hh:mm", digits only), and returns the
+// index after it and the number of fraction digits, or n = -1.
+func stampTail(b []byte, n int) (end, frac int) {
+	if n < len(b) && b[n] == '.' {
+		n++
+		for n+frac < len(b) && isDigit(b[n+frac]) {
+			frac++
+		}
+		if frac == 0 {
+			return -1, 0
+		}
+		n += frac
+	}
+	switch {
+	case n < len(b) && b[n] == 'Z':
+		return n + 1, frac
+	case n+6 <= len(b) && (b[n] == '+' || b[n] == '-') && b[n+3] == ':' &&
+		isDigit(b[n+1]) && isDigit(b[n+2]) && isDigit(b[n+4]) && isDigit(b[n+5]):
+		return n + 6, frac
+	}
+	return -1, 0
 }
 
 // looksLikeRecord reports whether b starts like a tracelog record: a

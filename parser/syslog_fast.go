@@ -107,25 +107,11 @@ func rfc5424StampLen(b []byte) int {
 		!in(num2(b, 11), 0, 23) || !in(num2(b, 14), 0, 59) || !in(num2(b, 17), 0, 59) {
 		return 0
 	}
-	n := 19
-	if b[n] == '.' {
-		n++
-		start := n
-		for n < len(b) && isDigit(b[n]) {
-			n++
-		}
-		if n == start || n-start > 6 {
-			return 0
-		}
+	n, frac := stampTail(b, 19)
+	if n < 0 || frac > 6 || b[n-1] != 'Z' && (num2(b, n-5) > 23 || num2(b, n-2) > 59) {
+		return 0
 	}
-	switch {
-	case n < len(b) && b[n] == 'Z':
-		return n + 1
-	case n+6 <= len(b) && (b[n] == '+' || b[n] == '-') && b[n+3] == ':' &&
-		in(num2(b, n+1), 0, 23) && in(num2(b, n+4), 0, 59):
-		return n + 6
-	}
-	return 0
+	return n
 }
 
 // num2 returns the value of the two digits at b[i:], or -1.

@@ -96,7 +96,9 @@ func (e *env) relay(ctx context.Context) (*relayResult, error) {
 	}
 	ss := make([]*searcher, len(res.Shapes))
 	for i, s := range res.Shapes {
-		ss[i] = newSearcher(recv[i], loads[i], tcpTargetRate, s.RefRuns...)
+		// The reference runs are tries of one rate: it is good if one was.
+		ss[i] = newSearcher(recv[i], loads[i], tcpTargetRate)
+		ss[i].b.record(s.RefRuns...)
 	}
 	if err := e.searchTogether(ctx, loads[0], ss...); err != nil {
 		return nil, err
