@@ -260,4 +260,3 @@ func TestStartStopLoop(t *testing.T) {
 type io_discard struct{}
 
 func (io_discard) Write(b []byte) (int, error) { return len(b), nil }
-
