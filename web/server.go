@@ -16,6 +16,8 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"graphmetrics/web/export"
+	"graphmetrics/web/graphite"
 	"graphmetrics/web/render"
 	"graphmetrics/web/series"
 	"graphmetrics/web/tree"
@@ -37,6 +39,9 @@ type Options struct {
 	// the worker's environment, so a test binary can serve as worker.
 	RenderCommand []string
 	RenderMaxUses int            // renders before a worker is replaced; default 500
+	// MaxRenderSeries bounds the series of one Graphite /render request
+	// ([web] max_render_series); default 1,000.
+	MaxRenderSeries int
 	Location      *time.Location // zone of form times and axis labels; default time.Local
 }
 
@@ -50,6 +55,7 @@ type Server struct {
 	pool     *render.Pool
 	tree     *tree.Tree
 	series   *series.Index
+	graphite *graphite.API
 	views    *views
 	handler  http.Handler
 	now      func() time.Time
@@ -127,6 +133,11 @@ func New(o Options) (*Server, error) {
 	s.pool, err = render.NewPool(render.PoolOptions{Command: o.RenderCommand, Workers: o.RenderWorkers,
 		MaxRenders: o.RenderMaxUses, Root: filepath.Join(dataDir, "rrd"), Env: env, Logger: log.With("part", "render")})
 	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if s.graphite, err = graphite.New(graphite.Options{Index: s.series, MaxSeries: o.MaxRenderSeries,
+		MaxPoints: export.MaxCells, Location: o.Location, Logger: log.With("part", "graphite"),
+		Now: func() time.Time { return s.now() }, PNG: s.graphitePNG}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if s.views, err = newViews(); err != nil {

@@ -166,7 +166,7 @@ func EnsureAdmin(ctx context.Context, db *sql.DB, out io.Writer) error {
 	return err
 }
 
-const userUsage = "usage: graphmetrics user add NAME | passwd NAME | list | delete NAME (passwords are read from stdin, one line)"
+const userUsage = "usage: graphmetrics user add NAME | passwd NAME | list | delete NAME | token NAME [-revoke] (passwords are read from stdin, one line)"
 
 // UserCommand runs `graphmetrics user ...`; args are the words after
 // "user" (a leading "user" is skipped too). Passwords are read from stdin,
@@ -209,6 +209,20 @@ func UserCommand(ctx context.Context, db *sql.DB, args []string, stdin io.Reader
 			return err
 		}
 		fmt.Fprintf(stdout, "graphmetrics: %s %s\n", map[string]string{"add": "added user", "passwd": "changed the password of"}[args[0]], args[1])
+		return nil
+	case args[0] == "token" && len(args) == 2:
+		tok, err := newToken(ctx, db, args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "graphmetrics: new API token for %s (shown once; Authorization: Bearer TOKEN, or Basic with the user name and TOKEN):\n%s\n", args[1], tok)
+		return nil
+	case args[0] == "token" && len(args) == 3 && (args[2] == "-revoke" || args[2] == "--revoke"):
+		n, err := revokeTokens(ctx, db, args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "graphmetrics: revoked %d API tokens of %s\n", n, args[1])
 		return nil
 	case args[0] == "delete" && len(args) == 2:
 		if err := deleteUser(ctx, db, args[1]); err != nil {
