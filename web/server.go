@@ -38,11 +38,11 @@ type Options struct {
 	// executable with "render-worker". The pool adds render.EnvWorker=1 to
 	// the worker's environment, so a test binary can serve as worker.
 	RenderCommand []string
-	RenderMaxUses int            // renders before a worker is replaced; default 500
+	RenderMaxUses int // renders before a worker is replaced; default 500
 	// MaxRenderSeries bounds the series of one Graphite /render request
 	// ([web] max_render_series); default 1,000.
 	MaxRenderSeries int
-	Location      *time.Location // zone of form times and axis labels; default time.Local
+	Location        *time.Location // zone of form times and axis labels; default time.Local
 }
 
 // Server is the web UI: login, pages of charts, and the graph renderer.
