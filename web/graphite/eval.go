@@ -134,6 +134,9 @@ func (ec *evalCtx) fetch(pattern string) ([]*Series, error) {
 	if err == nil && len(leaves) == 0 && !hasMeta(pattern) {
 		leaves, err = ec.ev.Names.Refresh().Leaves(pattern, ec.ev.Limits.MaxSeries+1, ec.ev.Limits.MaxVisit)
 	}
+	if errors.Is(err, ErrTooMany) && !strings.Contains(err.Error(), "visits") {
+		return nil, inputErr("pattern %q: the request reads more than %d series ([web] max_render_series)", pattern, ec.ev.Limits.MaxSeries)
+	}
 	if err != nil {
 		return nil, inputErr("%v", err)
 	}
