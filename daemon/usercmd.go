@@ -10,9 +10,11 @@ import (
 	"graphmetrics/web"
 )
 
-// runUser manages local accounts: user [-config FILE] add|passwd|list|delete.
+// runUser manages local accounts and their API tokens:
+// user [-config FILE] add|passwd|list|delete|token [-revoke].
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("user", stderr)
+	revoke := fs.Bool("revoke", false, "with token: revoke every API token of the user")
 	// Flags may also follow the subcommand: user add NAME -config FILE.
 	var words []string
 	for len(args) > 0 {
@@ -26,7 +28,10 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		args = fs.Args()[1:]
 	}
 	if len(words) == 0 {
-		return errors.New("user: want add|passwd|list|delete")
+		return errors.New("user: want add|passwd|list|delete|token")
+	}
+	if *revoke {
+		words = append(words, "-revoke")
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
