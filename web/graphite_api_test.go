@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"image/png"
 	"net/http"
 	"net/url"
 	"strings"
@@ -45,6 +46,16 @@ func TestGraphiteAPIAccess(t *testing.T) {
 	if !strings.HasPrefix(r.body, `[{"target": "sumSeries(tracelog.*.acme.app-8080.rpm)", "tags": {`) || !strings.Contains(r.body, `"datapoints": [[`) {
 		t.Errorf("render: %.300s", r.body)
 	}
+	// PNG through the render workers.
+	pq := url.Values{"target": {"tracelog.*.acme.app-8080.rpm", "constantLine(100)"}, "from": {"15:47_20090730"},
+		"until": {"15:55_20090730"}, "width": {"500"}, "height": {"300"}, "title": {"rpm"}}
+	r = c.do("GET", "/render?"+pq.Encode(), nil, "Authorization", "Bearer "+tok)
+	wantStatus(t, r, http.StatusOK)
+	if img, err := png.Decode(strings.NewReader(r.body)); err != nil || img.Bounds().Dx() != 500 || img.Bounds().Dy() != 300 {
+		t.Errorf("png: %v %v", err, r.Header)
+	}
+	pq.Set("width", "5")
+	wantStatus(t, c.do("GET", "/render?"+pq.Encode(), nil, "Authorization", "Bearer "+tok), http.StatusBadRequest)
 	if r.Header.Get("Set-Cookie") != "" {
 		t.Errorf("token request got a cookie: %s", r.Header.Get("Set-Cookie"))
 	}
