@@ -30,7 +30,7 @@ type Options struct {
 	Index     *series.Index
 	MaxSeries int // [web] max_render_series; default 1,000
 	MaxPoints int // points read per request; default 2,000,000 (the export cap)
-	Parallel  int // files read at once; default 2
+	Parallel  int // files read at once; default 4
 	Timeout   time.Duration
 	Location  *time.Location // default zone of from/until and CSV times
 	PNG       PNGFunc        // nil: format=png is refused
@@ -56,7 +56,7 @@ func New(o Options) (*API, error) {
 		o.MaxPoints = DefaultMaxPoints
 	}
 	if o.Parallel <= 0 {
-		o.Parallel = 2
+		o.Parallel = 4
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = defaultTimeout
