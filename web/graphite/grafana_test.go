@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -136,5 +138,48 @@ func checkFunctions(t *testing.T, got []byte, ref string) {
 		if f.Group != g.Group {
 			t.Errorf("/functions: %s group %q, graphite-web %q", name, f.Group, g.Group)
 		}
+	}
+}
+
+// TestGrafanaDashboard renders every target of contrib/grafana's
+// dashboard, its variables filled as Grafana fills them (a multi-value
+// variable becomes {a,b}), and checks its variable queries.
+func TestGrafanaDashboard(t *testing.T) {
+	_, srv := newAPI(t, fixture(t), Options{})
+	b, err := os.ReadFile(filepath.Join("..", "..", "contrib", "grafana", "dashboards", "pool.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Templating struct {
+			List []struct{ Name, Query string }
+		}
+		Panels []struct {
+			Title   string
+			Targets []struct{ Target string }
+		}
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.NewReplacer("$host", "h1", "$customer", "acme", "$instance", "{app-8080,app-8081}")
+	for _, v := range d.Templating.List {
+		code, body := get(t, srv, "/metrics/find", url.Values{"query": {fill.Replace(v.Query)}})
+		if code != 200 || !strings.Contains(body, `"text"`) {
+			t.Errorf("variable %s (%s): %d %s", v.Name, v.Query, code, body)
+		}
+	}
+	n := 0
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			got := render(t, srv, fill.Replace(tg.Target), url.Values{"from": {fmt.Sprint(t0 + 3600)}, "until": {fmt.Sprint(t0 + tSpan)}, "maxDataPoints": {"800"}})
+			if len(got) == 0 || len(got[0].Datapoints) < 100 {
+				t.Errorf("%s: %s: %+v", p.Title, tg.Target, got)
+			}
+			n++
+		}
+	}
+	if len(d.Panels) != 4 || n < 4 {
+		t.Errorf("%d panels, %d targets", len(d.Panels), n)
 	}
 }
