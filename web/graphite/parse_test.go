@@ -162,3 +162,15 @@ func TestParseTime(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"-15min", "now-6h", "12:30_20231114", "1700000000", "noon yesterday", "jan1", "11/12/23", "+1d2h"} {
+		f.Add(s)
+	}
+	now := time.Unix(1700000000, 0)
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, err := ParseTime(s, now, time.UTC); err == nil && got.IsZero() {
+			t.Errorf("%q: zero time without an error", s)
+		}
+	})
+}
