@@ -63,7 +63,7 @@ func (s *Server) apiAccess(next http.Handler) http.Handler {
 			http.Error(w, "too many failed attempts", http.StatusTooManyRequests)
 			return
 		}
-		name, ok, err := tokenUser(r.Context(), s.db, tok)
+		name, ok, err := s.db.TokenUser(r.Context(), tok)
 		if err != nil {
 			s.internalError(w, r, err)
 			return
@@ -91,7 +91,7 @@ func (s *Server) requireAPISession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if name := s.sessions.GetString(ctx, "user"); name != "" {
-			gen, ok, err := userGeneration(ctx, s.db, name)
+			gen, ok, err := s.db.UserGeneration(ctx, name)
 			if err != nil {
 				s.internalError(w, r, err)
 				return

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"image/png"
 	"net/http"
@@ -9,17 +8,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"graphmetrics/web/storage"
 )
 
-// newToken runs `graphmetrics user token NAME` and returns the last line.
+// cliToken makes a token as `graphmetrics user token NAME` does (the
+// command itself is tested in daemon).
 func cliToken(t *testing.T, e *env, name string) string {
 	t.Helper()
-	var out bytes.Buffer
-	if err := UserCommand(context.Background(), e.db, []string{"token", name}, strings.NewReader(""), &out); err != nil {
+	tok, err := e.db.NewToken(context.Background(), name)
+	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	return lines[len(lines)-1]
+	return tok
 }
 
 var sampleRender = url.Values{"target": {"sumSeries(tracelog.*.acme.app-8080.rpm)"}, "format": {"json"},
@@ -28,7 +29,7 @@ var sampleRender = url.Values{"target": {"sumSeries(tracelog.*.acme.app-8080.rpm
 func TestGraphiteAPIAccess(t *testing.T) {
 	e := newEnv(t, Options{})
 	tok := cliToken(t, e, "alice")
-	if !strings.HasPrefix(tok, tokenPrefix) || len(tok) < 40 {
+	if !strings.HasPrefix(tok, storage.TokenPrefix) || len(tok) < 40 {
 		t.Fatalf("token %q", tok)
 	}
 	c := e.client()
@@ -95,21 +96,17 @@ func TestGraphiteAPIAccess(t *testing.T) {
 	wantStatus(t, req("GET", path, nil, "Authorization", "Bearer "+tok), http.StatusOK)
 
 	// Revoked tokens stop working.
-	var out bytes.Buffer
-	if err := UserCommand(context.Background(), e.db, []string{"token", "alice", "-revoke"}, strings.NewReader(""), &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "revoked 1 API tokens of alice") {
-		t.Errorf("revoke said %q", out.String())
+	if n, err := e.db.RevokeTokens(context.Background(), "alice"); err != nil || n != 1 {
+		t.Errorf("revoke: %d %v", n, err)
 	}
 	wantStatus(t, req("GET", path, nil, "Authorization", "Bearer "+tok), http.StatusUnauthorized)
-	if err := UserCommand(context.Background(), e.db, []string{"token", "nobody"}, strings.NewReader(""), &out); err == nil {
+	if _, err := e.db.NewToken(context.Background(), "nobody"); err == nil {
 		t.Errorf("token for a missing user")
 	}
 	// Deleting a user deletes their tokens.
 	tok2 := cliToken(t, e, "bob")
 	wantStatus(t, req("GET", path, nil, "Authorization", "Bearer "+tok2), http.StatusOK)
-	if err := UserCommand(context.Background(), e.db, []string{"delete", "bob"}, strings.NewReader(""), &out); err != nil {
+	if err := e.db.DeleteUser(context.Background(), "bob"); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, req("GET", path, nil, "Authorization", "Bearer "+tok2), http.StatusUnauthorized)
