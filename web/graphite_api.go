@@ -90,16 +90,14 @@ func unauthorized(w http.ResponseWriter, msg string) {
 func (s *Server) requireAPISession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		if name := s.sessions.GetString(ctx, "user"); name != "" {
-			gen, ok, err := s.db.UserGeneration(ctx, name)
-			if err != nil {
-				s.internalError(w, r, err)
-				return
-			}
-			if ok && gen == s.sessions.GetInt64(ctx, "gen") {
-				next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxKey{}, name)))
-				return
-			}
+		name, err := s.sessionUser(ctx)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		if name != "" {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxKey{}, name)))
+			return
 		}
 		unauthorized(w, "log in, or send an API token (graphmetrics user token NAME)")
 	})

@@ -261,13 +261,21 @@ func countNone(row []float64) int {
 
 // pyG formats like Python's "%g".
 func pyG(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "nan"
-	case math.IsInf(v, 1):
-		return "inf"
-	case math.IsInf(v, -1):
-		return "-inf"
+	if s, ok := pySpecial(v); ok {
+		return s
 	}
 	return strconv.FormatFloat(v, 'g', 6, 64)
+}
+
+// pySpecial is how Python writes NaN and the infinities.
+func pySpecial(v float64) (string, bool) {
+	switch {
+	case math.IsNaN(v):
+		return "nan", true
+	case math.IsInf(v, 1):
+		return "inf", true
+	case math.IsInf(v, -1):
+		return "-inf", true
+	}
+	return "", false
 }

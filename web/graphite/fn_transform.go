@@ -56,11 +56,7 @@ func mapValues(list []*Series, name func(s *Series) string, fn func(v float64) f
 }
 
 func scale(c *call) ([]*Series, error) {
-	list, err := c.series(0)
-	if err != nil {
-		return nil, err
-	}
-	f, err := c.number(1, 0)
+	list, f, err := c.seriesNum()
 	if err != nil {
 		return nil, err
 	}
@@ -69,11 +65,7 @@ func scale(c *call) ([]*Series, error) {
 }
 
 func offset(c *call) ([]*Series, error) {
-	list, err := c.series(0)
-	if err != nil {
-		return nil, err
-	}
-	f, err := c.number(1, 0)
+	list, f, err := c.seriesNum()
 	if err != nil {
 		return nil, err
 	}
@@ -91,11 +83,7 @@ func absolute(c *call) ([]*Series, error) {
 
 func removeValue(above bool) func(c *call) ([]*Series, error) {
 	return func(c *call) ([]*Series, error) {
-		list, err := c.series(0)
-		if err != nil {
-			return nil, err
-		}
-		n, err := c.number(1, 0)
+		list, n, err := c.seriesNum()
 		if err != nil {
 			return nil, err
 		}

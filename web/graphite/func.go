@@ -110,6 +110,30 @@ func (c *call) series(i int) ([]*Series, error) {
 	return c.ec.eval(a)
 }
 
+// seriesNum reads a series list and a number (scale(seriesList, factor)).
+func (c *call) seriesNum() ([]*Series, float64, error) {
+	list, err := c.series(0)
+	if err != nil {
+		return nil, 0, err
+	}
+	f, err := c.number(1, 0)
+	return list, f, err
+}
+
+// seriesInterval reads a series list and a positive interval
+// (summarize(seriesList, "5min")).
+func (c *call) seriesInterval() ([]*Series, int64, string, error) {
+	list, err := c.series(0)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	interval, text, err := c.interval(1, "")
+	if err == nil && interval <= 0 {
+		err = c.badType(1, "interval")
+	}
+	return list, interval, text, err
+}
+
 // seriesFrom evaluates arguments i… (a Multiple seriesLists parameter)
 // into one list, in order.
 func (c *call) seriesFrom(i int) ([]*Series, error) {
@@ -230,23 +254,12 @@ func pathExprs(list []*Series) string {
 	return strings.Join(out, ",")
 }
 
-// fmtNum writes a number as Python's str() or repr() writes a float or
-// int argument in names: 10 stays 10, 0.5 is 0.5, 1e-05 like Python.
-func fmtNum(v float64, raw string) string {
-	if raw != "" {
-		return raw
-	}
-	return pyFloat(v)
-}
-
+// pyFloat writes v as Python's str() of a float: 10.0, 0.5, 1e-05.
 func pyFloat(v float64) string {
+	if s, ok := pySpecial(v); ok {
+		return s
+	}
 	switch {
-	case math.IsNaN(v):
-		return "nan"
-	case math.IsInf(v, 1):
-		return "inf"
-	case math.IsInf(v, -1):
-		return "-inf"
 	case v == math.Trunc(v) && math.Abs(v) < 1e16:
 		return fmt.Sprintf("%.1f", v)
 	}
