@@ -16,7 +16,8 @@ import (
 // the metrics UI page).
 func isGraphitePath(p string) bool {
 	switch p {
-	case "/render", "/metrics/find", "/metrics/expand", "/metrics/index.json", "/functions":
+	case "/render", "/metrics/find", "/metrics/expand", "/metrics/index.json", "/functions", "/version",
+		"/tags/autoComplete/tags", "/tags/autoComplete/values":
 		return true
 	}
 	return strings.HasPrefix(p, "/functions/")

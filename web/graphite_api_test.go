@@ -70,7 +70,7 @@ func TestGraphiteAPIAccess(t *testing.T) {
 	}
 	r = req("POST", "/render", sampleRender, "Authorization", basic("alice", tok), "Origin", "http://grafana.example", "Sec-Fetch-Site", "cross-site")
 	wantStatus(t, r, http.StatusOK)
-	for _, p := range []string{"/metrics/find?query=tracelog.*", "/metrics/expand?query=tracelog.*.*.*.rpm", "/metrics/index.json", "/functions", "/functions/sumSeries"} {
+	for _, p := range []string{"/metrics/find?query=tracelog.*", "/metrics/expand?query=tracelog.*.*.*.rpm", "/metrics/index.json", "/functions", "/functions/sumSeries", "/version", "/tags/autoComplete/tags"} {
 		wantStatus(t, req("GET", p, nil, "Authorization", "Bearer "+tok), http.StatusOK)
 	}
 	// Another user's name with alice's token is refused.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -83,7 +84,20 @@ func (a *API) Routes(handle func(pattern string, h http.HandlerFunc)) {
 	handle("/metrics/index.json", a.IndexJSON)
 	handle("/functions", a.Functions)
 	handle("/functions/{name}", a.Function)
+	handle("/version", a.Version)
+	handle("/tags/autoComplete/tags", a.NoTags)
+	handle("/tags/autoComplete/values", a.NoTags)
 }
+
+// Version is /version: the graphite-web version whose API this follows
+// (Grafana asks, to choose its features).
+func (a *API) Version(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "1.1.8\n")
+}
+
+// NoTags answers Grafana's tag editor: graphmetrics has no tags.
+func (a *API) NoTags(w http.ResponseWriter, r *http.Request) { writeJSONBytes(w, []byte("[]")) }
 
 // badRequest answers 400 with Graphite's message.
 func badRequest(w http.ResponseWriter, msg string) {
