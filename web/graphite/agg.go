@@ -23,11 +23,17 @@ func known(row []float64) []float64 {
 // row that may hold None.
 var aggFuncs = map[string]func(row []float64) float64{
 	"average": func(r []float64) float64 {
-		k := known(r)
-		if len(k) == 0 {
+		t, n := 0.0, 0
+		for _, v := range r {
+			if !none(v) {
+				t += v
+				n++
+			}
+		}
+		if n == 0 {
 			return nan()
 		}
-		return sum(k) / float64(len(k))
+		return t / float64(n)
 	},
 	"avg_zero": func(r []float64) float64 {
 		if len(r) == 0 {
@@ -54,26 +60,20 @@ var aggFuncs = map[string]func(row []float64) float64{
 		return k[m]
 	},
 	"sum": func(r []float64) float64 {
-		k := known(r)
-		if len(k) == 0 {
+		t, n := 0.0, 0
+		for _, v := range r {
+			if !none(v) {
+				t += v
+				n++
+			}
+		}
+		if n == 0 {
 			return nan()
 		}
-		return sum(k)
+		return t
 	},
-	"min": func(r []float64) float64 {
-		k := known(r)
-		if len(k) == 0 {
-			return nan()
-		}
-		return slices.Min(k)
-	},
-	"max": func(r []float64) float64 {
-		k := known(r)
-		if len(k) == 0 {
-			return nan()
-		}
-		return slices.Max(k)
-	},
+	"min": extreme(func(a, b float64) bool { return a < b }),
+	"max": extreme(func(a, b float64) bool { return a > b }),
 	"diff": func(r []float64) float64 {
 		k := known(r)
 		if len(k) == 0 {
@@ -123,6 +123,20 @@ var aggFuncs = map[string]func(row []float64) float64{
 		}
 		return nan()
 	},
+}
+
+// extreme is min or max of the known values (the first of equals, as
+// Python's min and max).
+func extreme(better func(a, b float64) bool) func(r []float64) float64 {
+	return func(r []float64) float64 {
+		best := nan()
+		for _, v := range r {
+			if !none(v) && (none(best) || better(v, best)) {
+				best = v
+			}
+		}
+		return best
+	}
 }
 
 var aggAliases = map[string]string{"rangeOf": "range", "avg": "average", "total": "sum", "current": "last"}
