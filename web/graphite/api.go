@@ -21,6 +21,7 @@ const (
 	defaultTimeout   = 60 * time.Second
 	maxTargets       = 100
 	maxFindResults   = 100_000
+	maxTime          = 4102444800 // 2100-01-01
 )
 
 // PNGFunc draws series as a PNG (through the render worker pool).

@@ -148,8 +148,10 @@ func (a *API) parseRange(from, until, nowS, tz string, hasFrom, hasUntil bool) (
 	if !f.Before(u) {
 		return nil, inputErr("Invalid empty time range")
 	}
-	if f.Unix() < 0 || u.Unix() > 1<<33 {
-		return nil, inputErr("time range out of bounds")
+	// 1970 to 2100: what a fetch may cover bounds the rows librrd
+	// allocates for one file (about a million at 1 h).
+	if f.Unix() < 0 || u.Unix() > maxTime {
+		return nil, inputErr("time range out of bounds (1970 to 2100)")
 	}
 	return &Request{From: f.Unix(), Until: u.Unix(), Now: now, Loc: loc}, nil
 }

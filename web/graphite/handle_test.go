@@ -154,11 +154,12 @@ func TestRenderErrors(t *testing.T) {
 		}
 	}
 	for q, want := range map[string]string{
-		"target=a&from=soon":                   "unknown day reference",
-		"target=a&format=xml":                  "format",
-		"target=a&from=-1h&until=-1h":          "Invalid empty time range",
-		"target=a&xFilesFactor=2":              "xFilesFactor",
-		"target=a&format=json&maxDataPoints=x": "",
+		"target=a&from=soon":                            "unknown day reference",
+		"target=a&format=xml":                           "format",
+		"target=a&from=-1h&until=-1h":                   "Invalid empty time range",
+		"target=a&xFilesFactor=2":                       "xFilesFactor",
+		"target=a&until=20991231&from=-1d&now=21010101": "out of bounds",
+		"target=a&format=json&maxDataPoints=x":          "",
 	} {
 		resp, err := http.Get(srv.URL + "/render?" + q)
 		if err != nil {
