@@ -13,7 +13,10 @@
 //
 // The parts: parse.go (target expressions), glob.go (path patterns),
 // names.go and tree.go (the name tree over the series index), attime.go
-// (from/until), fetch.go (librrd reads), eval.go (evaluation and the
-// function table), fn_*.go (one file per function family), and the HTTP
-// handlers in handle_*.go.
+// (from/until), fetch.go (librrd reads, as graphite-web's RRD reader),
+// series.go (graphite-web's TimeSeries and maxDataPoints consolidation),
+// eval.go and func.go (evaluation, argument checking, the function table),
+// agg.go (aggregation functions), fn_*.go (one file per function family),
+// format.go (json, csv), and the HTTP handlers in api.go and handle_*.go.
+// web mounts the handlers and decides who may call them.
 package graphite
