@@ -59,7 +59,11 @@ func (s *Server) apiAccess(next http.Handler) http.Handler {
 			return
 		}
 		addr := remoteIP(r)
-		if wait := max(s.addrLimit.wait(addr), s.acctLimit.wait(user)); wait > 0 {
+		wait := s.addrLimit.wait(addr)
+		if user != "" { // Bearer names no account to throttle
+			wait = max(wait, s.acctLimit.wait(user))
+		}
+		if wait > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
 			http.Error(w, "too many failed attempts", http.StatusTooManyRequests)
 			return
