@@ -20,16 +20,9 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs, cfgPath := newFlags("user", stderr)
 	revoke := fs.Bool("revoke", false, "with token: revoke every API token of the user")
 	// Flags may also follow the subcommand: user add NAME -config FILE.
-	var words []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		words = append(words, fs.Arg(0))
-		args = fs.Args()[1:]
+	words, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(words) == 0 {
 		return errors.New("user: want add|passwd|list|delete|token")
