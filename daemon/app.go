@@ -108,6 +108,7 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		MaxExports:      a.cfg.Web.MaxExports,
 		MaxPageCharts:   a.cfg.Web.MaxPageCharts,
 		MaxUserPages:    a.cfg.Web.MaxUserPages,
+		MaxRenderSeries: a.cfg.Web.MaxRenderSeries,
 		Logger:          a.log,
 		Location:        a.cfg.Location(),
 		Health:          a.health,

@@ -24,13 +24,14 @@ func userFrom(ctx context.Context) string {
 // password since.
 func (s *Server) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name, err := s.sessionUser(r)
+		ctx := r.Context()
+		name, err := s.sessionUser(ctx)
 		if err != nil {
 			s.internalError(w, r, err)
 			return
 		}
 		if name != "" {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, name)))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxKey{}, name)))
 			return
 		}
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
@@ -41,10 +42,10 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 	})
 }
 
-// sessionUser returns the user of the request's session, or "" when there
-// is none or it is no longer valid (then the session is ended).
-func (s *Server) sessionUser(r *http.Request) (string, error) {
-	ctx := r.Context()
+// sessionUser is the session's user if it is the very user who logged in
+// (not a namesake added after a delete) and has not changed password
+// since, else "" (and a stale session ends).
+func (s *Server) sessionUser(ctx context.Context) (string, error) {
 	name := s.sessions.GetString(ctx, "user")
 	if name == "" {
 		return "", nil

@@ -18,6 +18,8 @@ type Store interface {
 	// UserIdentity is the user's identity, ok=false for no such user.
 	UserIdentity(ctx context.Context, name string) (id string, ok bool, err error)
 	CountPages(ctx context.Context, owner string) (int, error)
+	// TokenUser is the user an API token belongs to, ok=false for none.
+	TokenUser(ctx context.Context, tok string) (name string, ok bool, err error)
 	GetPage(ctx context.Context, owner, kind, name string) (*page, error)
 	EditPage(ctx context.Context, owner, kind, name string, edit func(p *page) error) error
 	DeletePage(ctx context.Context, owner, kind, name string) error

@@ -85,6 +85,8 @@ type Web struct {
 	MaxExports      int `toml:"max_exports"`
 	MaxPageCharts   int `toml:"max_page_charts"`
 	MaxUserPages    int `toml:"max_user_pages"`
+	// MaxRenderSeries bounds the series one Graphite /render request reads.
+	MaxRenderSeries int `toml:"max_render_series"`
 }
 
 // Self configures the daemon's own metrics.
@@ -115,7 +117,7 @@ func Default() Config {
 			Archives:      store.DefaultTracelogArchives(),
 		},
 		Kinesis: Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, Streams: []Stream{}},
-		Web: Web{Listen: "127.0.0.1:8080", MaxExportPoints: 1_000_000, MaxExports: 2,
+		Web: Web{Listen: "127.0.0.1:8080", MaxRenderSeries: 1000, MaxExportPoints: 1_000_000, MaxExports: 2,
 			MaxPageCharts: 100, MaxUserPages: 1000},
 		Self: Self{Interval: Duration{10 * time.Second}},
 	}

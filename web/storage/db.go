@@ -41,6 +41,14 @@ var migrations = [][]string{
 		)`,
 	},
 	{
+		`CREATE TABLE api_tokens (
+			hash TEXT PRIMARY KEY, -- hex SHA-256 of the token
+			user TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+			created INTEGER NOT NULL -- Unix seconds
+		)`,
+		`CREATE INDEX api_tokens_user ON api_tokens (user)`,
+	},
+	{
 		// Sessions name the user's uid, not only the name (issue 11):
 		// deleting eve and adding eve again must not log the old cookie in.
 		`ALTER TABLE users ADD COLUMN uid TEXT NOT NULL DEFAULT ''`,
