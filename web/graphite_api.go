@@ -62,7 +62,10 @@ func (s *Server) apiAccess(next http.Handler) http.Handler {
 		// the account named and for all), never another one.
 		addr := remoteIP(r)
 		pair := user + "\x00" + addr
-		wait := max(s.addrLimit.wait(addr), s.pairLimit.wait(pair))
+		wait := s.addrLimit.wait(addr)
+		if user != "" { // Bearer names no account
+			wait = max(wait, s.pairLimit.wait(pair))
+		}
 		if wait > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
 			http.Error(w, "too many failed attempts", http.StatusTooManyRequests)
@@ -75,7 +78,9 @@ func (s *Server) apiAccess(next http.Handler) http.Handler {
 		}
 		if !ok || user != "" && user != name {
 			s.addrLimit.fail(addr)
-			s.pairLimit.fail(pair)
+			if user != "" {
+				s.pairLimit.fail(pair)
+			}
 			s.stats.loginFailures.Add(1)
 			s.loginLog.Log(s.log, "token "+user, "API token refused (repeats logged once a minute)", "user", user, "addr", addr)
 			unauthorized(w, "bad API token")
