@@ -4,8 +4,10 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"graphmetrics/web/series"
+	"graphmetrics/web/timerange"
 )
 
 // The built-in "graphmetrics itself" page (issue 7): every user can view
@@ -90,9 +92,10 @@ func (s *Server) builtinCharts() []MetricChart {
 
 func (s *Server) handleBuiltinPage(w http.ResponseWriter, r *http.Request) {
 	head := pageHead{Owner: "", Name: builtinName, Base: builtinURL, Builtin: true, SuggestName: builtinName}
-	b := metricsBody{pageHead: head, Builtin: builtinURL, Lines: lineTypes, Charts: s.metricChartViews(s.builtinCharts())}
+	pt := s.pageTime(r, timerange.Last(builtinHours*time.Hour))
+	b := metricsBody{pageHead: head, Builtin: builtinURL, Lines: lineTypes, Charts: s.metricChartViews(s.builtinCharts(), pt.Range)}
 	s.render(w, r, http.StatusOK, "metrics", viewData{Title: "graphmetrics itself",
-		Flash: s.sessions.PopString(r.Context(), "flash"), Body: b})
+		Flash: s.sessions.PopString(r.Context(), "flash"), Time: pt, Body: b})
 }
 
 // handleBuiltinSaveAs copies the built-in page as it is now into a page of

@@ -114,6 +114,7 @@ func (s *Server) backToPage(w http.ResponseWriter, r *http.Request, k *pageKind,
 	if q := r.PostFormValue("q"); q != "" && k == metricsKind {
 		target += "?q=" + url.QueryEscape(q)
 	}
+	target = keepRange(r, target)
 	if anchor > 0 {
 		target += "#chart-" + strconv.Itoa(anchor)
 	}

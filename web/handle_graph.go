@@ -101,7 +101,7 @@ func headerText(s string) string {
 
 // handleMetricGraph draws one /metrics chart from its URL.
 func (s *Server) handleMetricGraph(w http.ResponseWriter, r *http.Request) {
-	c, err := parseMetricQuery(r.URL.Query())
+	c, err := parseMetricQuery(r.URL.Query(), s.loc)
 	var g *render.Graph
 	if err == nil {
 		g, err = metricGraph(s.series, &c, s.now())

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"graphmetrics/web/rpn"
+	"graphmetrics/web/timerange"
 )
 
 // searchShown is how many matches a search lists; the page says how many
@@ -66,9 +67,10 @@ func (s *Server) handleMetricsPage(w http.ResponseWriter, r *http.Request) {
 	if head.Mine {
 		b.Search = s.search(r.URL.Query().Get("q"), charts)
 	}
-	b.Charts = s.metricChartViews(charts)
+	pt := s.pageTime(r, timerange.Range{})
+	b.Charts = s.metricChartViews(charts, pt.Range)
 	s.render(w, r, http.StatusOK, "metrics", viewData{Title: head.Owner + "/" + head.Name + " · metrics",
-		Flash: s.sessions.PopString(r.Context(), "flash"), Body: b})
+		Flash: s.sessions.PopString(r.Context(), "flash"), Time: pt, Body: b})
 }
 
 func (s *Server) search(q string, charts []MetricChart) *searchView {
@@ -88,9 +90,10 @@ func (s *Server) search(q string, charts []MetricChart) *searchView {
 	return v
 }
 
-func (s *Server) metricChartViews(charts []MetricChart) []metricChartView {
+func (s *Server) metricChartViews(charts []MetricChart, page timerange.Range) []metricChartView {
 	out := make([]metricChartView, 0, len(charts))
 	for _, c := range charts {
+		c.Page = page
 		q := c.Query().Encode()
 		v := metricChartView{MetricChart: c, Img: "/graph/metrics.png?" + q,
 			CSV: "/export/metrics.csv?" + q, JSON: "/export/metrics.json?" + q, Ctl: s.controlsView(c.Controls)}

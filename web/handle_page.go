@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"graphmetrics/web/timerange"
 	"graphmetrics/web/tree"
 )
 
@@ -95,13 +96,15 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		b.Tree = s.tree.Get()
 		b.TreeOpen = len(b.Tree.Instances) <= 30
 	}
+	pt := s.pageTime(r, timerange.Range{})
 	for _, c := range charts {
+		c.Page = pt.Range
 		q := c.Query().Encode()
 		b.Charts = append(b.Charts, chartView{Chart: c, Title: c.Title(), Img: "/graph/tracelog.png?" + q,
 			CSV: "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Ctl: s.controlsView(c.Controls)})
 	}
 	s.render(w, r, http.StatusOK, "page", viewData{Title: head.Owner + "/" + head.Name,
-		Flash: s.sessions.PopString(r.Context(), "flash"), Body: b})
+		Flash: s.sessions.PopString(r.Context(), "flash"), Time: pt, Body: b})
 }
 
 type pagesBody struct {

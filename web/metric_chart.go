@@ -7,7 +7,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
+
+	"graphmetrics/web/timerange"
 )
 
 // Plot aggregates (SPEC §6): one series, the average or total of several,
@@ -194,11 +197,16 @@ func (c *MetricChart) Query() url.Values {
 	x := *c
 	x.ID = 0
 	b, _ := json.Marshal(x) // plain data: cannot fail
-	return url.Values{"c": {string(b)}}
+	v := url.Values{"c": {string(b)}}
+	if !c.Pinned() {
+		c.Page.Encode(v, nil)
+	}
+	return v
 }
 
-// parseMetricQuery decodes and checks the chart of a graph or export URL.
-func parseMetricQuery(v url.Values) (MetricChart, error) {
+// parseMetricQuery decodes and checks the chart of a graph or export URL,
+// with the page's range from "from" and "until".
+func parseMetricQuery(v url.Values, loc *time.Location) (MetricChart, error) {
 	var c MetricChart
 	s := v.Get("c")
 	if s == "" {
@@ -211,6 +219,10 @@ func parseMetricQuery(v url.Values) (MetricChart, error) {
 	d.DisallowUnknownFields()
 	if err := d.Decode(&c); err != nil {
 		return c, fmt.Errorf("bad chart: %w", err)
+	}
+	var err error
+	if c.Page, err = timerange.FromQuery(v, loc); err != nil {
+		return c, err
 	}
 	return c, c.validate()
 }

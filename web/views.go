@@ -47,6 +47,7 @@ type viewData struct {
 	Title string
 	Me    string
 	Flash string
+	Time  *pageTime // the page's time range and picker, on pages of charts
 	Body  any
 }
 

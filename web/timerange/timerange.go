@@ -192,7 +192,8 @@ func (r Range) Settled(now time.Time, after time.Duration) bool {
 func (r Range) IsZero() bool { return !r.From.Set && !r.Until.Set }
 
 // Format writes a point in the form Parse reads: "now", "-15min",
-// "YYYY-MM-DDTHH:MM" in loc when on a whole minute, else epoch seconds.
+// "YYYY-MM-DDTHH:MM" in loc when on a whole minute, else (or with a nil
+// loc) epoch seconds.
 func (p Point) Format(loc *time.Location) string {
 	switch {
 	case !p.Set:
@@ -201,7 +202,7 @@ func (p Point) Format(loc *time.Location) string {
 		return "now"
 	case p.Rel:
 		return "-" + offset(p.Ago)
-	case p.At%60 == 0:
+	case p.At%60 == 0 && loc != nil:
 		return time.Unix(p.At, 0).In(loc).Format(Layout)
 	}
 	return strconv.FormatInt(p.At, 10)
