@@ -21,7 +21,7 @@ type Controls struct {
 	Hours  int      `json:"hours,omitempty"` // trailing window; else Start..End
 	Start  int64    `json:"start,omitempty"`
 	End    int64    `json:"end,omitempty"`
-	Pin    bool     `json:"pin,omitempty"` // the Hours window is the chart's own, not the page's
+	Pin    bool     `json:"pin,omitempty"`  // the Hours window is the chart's own, not the page's
 	Step   int      `json:"step,omitempty"` // seconds; 0 = automatic
 	Log    bool     `json:"log,omitempty"`
 	Min    *float64 `json:"min,omitempty"`

@@ -34,6 +34,11 @@ func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, 
 		return
 	}
 	if err == nil {
+		q := r.URL.Query()
+		g.Dark, g.Zoom = q.Get("theme") == "dark", 1
+		if q.Get("zoom") == "2" {
+			g.Zoom = 2
+		}
 		err = g.Validate(s.pool.Root())
 	}
 	if err != nil {
