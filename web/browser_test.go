@@ -78,18 +78,20 @@ func location(t *testing.T, ctx context.Context) string {
 	return eval[string](t, ctx, `location.pathname`)
 }
 
-// chartsLoaded waits until the page has n chart images, all decoded with a
-// real size, then checks that none of them is the error image.
+// chartsLoaded waits until the page has n charts, all drawn in the browser
+// from their JSON export, then checks that none of their server images
+// (what a browser without JS shows) is the error image.
 func chartsLoaded(t *testing.T, ctx context.Context, n int) {
 	t.Helper()
 	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
-		const imgs = [...document.querySelectorAll("figure.chart img")];
-		return imgs.length == `+strconv.Itoa(n)+` && imgs.every(i => i.complete && i.naturalWidth > 0);
+		const figs = [...document.querySelectorAll("figure.chart")];
+		return figs.length == `+strconv.Itoa(n)+` && window.graphmetrics && graphmetrics.charts.length == figs.length &&
+			graphmetrics.charts.every(c => c.u && c.plot.querySelector("canvas").width > 0);
 	})()`, chromedp.WithPollingTimeout(30*time.Second)))
-	must(t, err, "wait for chart images")
+	must(t, err, "wait for the charts")
 	// The error image is a PNG too; the server marks it in a header.
 	errs := eval[string](t, ctx, `Promise.all(
-		[...document.querySelectorAll("figure.chart img")].map(i => fetch(i.src).then(r =>
+		[...document.querySelectorAll("figure.chart")].map(f => fetch(f.dataset.img).then(r =>
 			r.status == 200 && !r.headers.get("X-Graph-Error") ? "" : r.status + " " + r.headers.get("X-Graph-Error")))
 	).then(a => a.join(""))`)
 	if errs != "" {

@@ -34,6 +34,7 @@ type searchView struct {
 type metricChartView struct {
 	MetricChart
 	Img, CSV, JSON string
+	Series         string // drawing styles for the browser chart (chartStyles)
 	Plots          []plotView
 	Ctl            controlsView
 }
@@ -96,7 +97,8 @@ func (s *Server) metricChartViews(charts []MetricChart, page timerange.Range) []
 		c.Page = page
 		q := c.Query().Encode()
 		v := metricChartView{MetricChart: c, Img: "/graph/metrics.png?" + q,
-			CSV: "/export/metrics.csv?" + q, JSON: "/export/metrics.json?" + q, Ctl: s.controlsView(c.Controls)}
+			CSV: "/export/metrics.csv?" + q, JSON: "/export/metrics.json?" + q, Ctl: s.controlsView(c.Controls),
+			Series: chartStyles(metricGraph(s.series, &c, s.now()))}
 		for k := range c.Plots {
 			p := &c.Plots[k]
 			pv := plotView{Plot: *p, N: k, Shown: p.legend(), Problem: plotProblem(s.series, p), IsExpr: p.Agg == aggExpr}

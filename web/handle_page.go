@@ -31,6 +31,7 @@ type pageBody struct {
 type chartView struct {
 	Chart
 	Title, Img, CSV, JSON string
+	Series                string // drawing styles for the browser chart (chartStyles)
 	Ctl                   controlsView
 }
 
@@ -101,6 +102,7 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		c.Page = pt.Range
 		q := c.Query().Encode()
 		b.Charts = append(b.Charts, chartView{Chart: c, Title: c.Title(), Img: "/graph/tracelog.png?" + q,
+			Series: chartStyles(chartGraph(s.tree, &c, s.now())),
 			CSV: "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Ctl: s.controlsView(c.Controls)})
 	}
 	s.render(w, r, http.StatusOK, "page", viewData{Title: head.Owner + "/" + head.Name,

@@ -13,6 +13,7 @@ import (
 type pageTime struct {
 	Range       timerange.Range
 	Label, Zone string
+	TZ          string // the zone's name, for the browser charts' time axis
 	From, Until string // the picker's inputs
 	Presets     []presetLink
 	Keep        []keptParam // other query values the picker keeps (a search)
@@ -36,7 +37,7 @@ func (s *Server) pageTime(r *http.Request, def timerange.Range) *pageTime {
 	if err == nil {
 		_, _, err = rg.Resolve(s.now())
 	}
-	t := &pageTime{Zone: s.loc.String()}
+	t := &pageTime{Zone: s.loc.String(), TZ: s.loc.String()}
 	if err != nil {
 		t.Error = err.Error()
 		rg = timerange.Range{}
