@@ -103,7 +103,7 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		q := c.Query().Encode()
 		b.Charts = append(b.Charts, chartView{Chart: c, Title: c.Title(), Img: "/graph/tracelog.png?" + q,
 			Series: chartStyles(chartGraph(s.tree, &c, s.now())),
-			CSV: "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Ctl: s.controlsView(c.Controls)})
+			CSV:    "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Ctl: s.controlsView(c.Controls)})
 	}
 	s.render(w, r, http.StatusOK, "page", viewData{Title: head.Owner + "/" + head.Name,
 		Flash: s.sessions.PopString(r.Context(), "flash"), Time: pt, Body: b})
