@@ -95,5 +95,10 @@ bench-filehop: deps build
 demo: deps build
 	$(GO) run ./contrib/bench -bin $(BIN) -scenario demo
 
+# Screenshots of an instance, a pool and a /metrics page, light and dark,
+# 1400 and 800 px wide, for review as pictures (web/testdata/screens).
+screens: deps
+	GM_SCREENS=$(CURDIR)/web/testdata/screens $(GO) test -count 1 -run '^TestScreens$$' ./web/
+
 clean:
 	rm -rf bin

@@ -20,10 +20,55 @@
     return (Math.abs(v) >= 100 ? Math.round(v) : +v.toPrecision(3)) + s;
   }
 
-  function timeText(t) {
-    var o = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
-    if (tz && tz !== "Local") o.timeZone = tz;
-    try { return new Date(t * 1000).toLocaleString("sv-SE", o); } catch (e) { return new Date(t * 1000).toISOString(); }
+  // Times in the page's zone, 24-hour, ISO-like ("2009-07-30 15:47:05");
+  // parts picks the fields (Y M D h m s).
+  var clock;
+  function timeFmt(t, parts) {
+    if (!clock) {
+      var o = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+      if (tz && tz !== "Local") o.timeZone = tz;
+      try { clock = new Intl.DateTimeFormat("en-US", o); } catch (e) { delete o.timeZone; clock = new Intl.DateTimeFormat("en-US", o); }
+    }
+    var f = {};
+    clock.formatToParts(new Date(t * 1000)).forEach(function (p) { f[p.type] = p.value; });
+    var date = [], time = [];
+    if (parts.indexOf("Y") >= 0) date.push(f.year);
+    if (parts.indexOf("M") >= 0) date.push(f.month);
+    if (parts.indexOf("D") >= 0) date.push(f.day);
+    if (parts.indexOf("h") >= 0) time.push(f.hour);
+    if (parts.indexOf("m") >= 0) time.push(f.minute);
+    if (parts.indexOf("s") >= 0) time.push(f.second);
+    return [date.join("-"), time.join(":")].filter(Boolean).join(" ");
+  }
+  function timeText(t) { return timeFmt(t, "YMDhms"); }
+
+  // timeTicks labels the time axis by the span shown; a tick on a new day
+  // says the date too.
+  function timeTicks(u, splits) {
+    var span = u.scales.x.max - u.scales.x.min, last = "";
+    return splits.map(function (t) {
+      if (span > 400 * 86400) return timeFmt(t, "YM");
+      if (span > 3 * 86400) return timeFmt(t, "MD");
+      var day = timeFmt(t, "MD"), hm = timeFmt(t, span <= 600 ? "hms" : "hm");
+      var s = day !== last ? day + "\n" + hm : hm;
+      last = day;
+      return s;
+    });
+  }
+
+  // axisSize fits the widest label of a y axis.
+  function axisSize(u, values) {
+    var w = 0;
+    (values || []).forEach(function (v) { w = Math.max(w, String(v).length); });
+    return Math.max(32, w * 7 + 14);
+  }
+
+  // sparse series (unknown in most rows, as max rpm is per second) get
+  // dots, or their lone values would not show.
+  function sparse(ys) {
+    var n = 0;
+    for (var i = 0; i < ys.length; i++) if (ys[i] != null && (ys[i - 1] == null || ys[i + 1] == null)) n++;
+    return n > 0 && n * 4 > ys.filter(function (v) { return v != null; }).length;
   }
 
   // toData turns the Graphite-shaped export into uPlot's columns.
@@ -80,18 +125,19 @@
     var fg = cssVar("--muted"), grid = cssVar("--grid"), font = "11px " + cssVar("--sans");
     var own = c.styles.filter(function (s) { return s.own; })[0];
     var series = [{}];
-    c.styles.forEach(function (s) {
+    c.styles.forEach(function (s, k) {
+      var dots = c.data && sparse(c.data[k + 1]);
       var o = { label: s.label, stroke: s.color, width: s.type === "LINE2" ? 2 : s.type === "LINE3" ? 3 : 1.25,
-        scale: s.own ? "own" : "y", points: { show: false } };
+        scale: s.own ? "own" : "y", points: { show: dots, size: 3, fill: s.color, stroke: s.color } };
       if (s.dashed) o.dash = [6, 4];
       if (s.type === "TICK") { o.scale = "tick"; o.paths = function () { return null; }; }
       series.push(o);
     });
     var axis = function (scale, side) {
       return { scale: scale, side: side, stroke: fg, font: font, grid: { stroke: grid, width: 1, show: side !== 1 },
-        ticks: { stroke: grid, width: 1 }, size: 50 };
+        ticks: { stroke: grid, width: 1 }, size: axisSize };
     };
-    var axes = [{ stroke: fg, font: font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } }, axis("y", 3)];
+    var axes = [{ stroke: fg, font: font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: timeTicks, size: 44 }, axis("y", 3)];
     if (own) { var a = axis("own", 1); a.stroke = own.color; a.label = own.label; a.labelFont = font; a.labelSize = 16; axes.push(a); }
     var o = {
       width: width, height: c.height, series: series, axes: axes, legend: { show: false },
