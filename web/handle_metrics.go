@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"graphmetrics/web/rpn"
+	"graphmetrics/web/series"
 	"graphmetrics/web/timerange"
 )
 
@@ -29,6 +30,8 @@ type searchView struct {
 	Color   string        // the next plot's suggested colour
 	Lines   []string
 	MaxAll  int
+	Regexp  bool   // the query is a regular expression (series.RegexpPrefix)
+	Problem string // why a regular expression does not compile
 }
 
 type metricChartView struct {
@@ -66,7 +69,12 @@ func (s *Server) handleMetricsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	b := metricsBody{pageHead: head, Builtin: builtinURL, Lines: lineTypes}
 	if head.Mine {
-		b.Search = s.search(r.URL.Query().Get("q"), charts)
+		q := r.URL.Query()
+		query := strings.TrimSpace(q.Get("q"))
+		if q.Get("re") != "" && query != "" && !strings.HasPrefix(query, series.RegexpPrefix) {
+			query = series.RegexpPrefix + query
+		}
+		b.Search = s.search(query, charts)
 	}
 	pt := s.pageTime(r, timerange.Range{})
 	b.Charts = s.metricChartViews(charts, pt.Range)
@@ -82,7 +90,10 @@ func (s *Server) search(q string, charts []MetricChart) *searchView {
 		names[i] = se.Name
 	}
 	v := &searchView{Query: q, Matches: names, Total: total, Shown: len(names), Charts: charts,
-		Lines: lineTypes, MaxAll: maxPlotSeries}
+		Lines: lineTypes, MaxAll: maxPlotSeries, Regexp: strings.HasPrefix(q, series.RegexpPrefix)}
+	if err := series.CheckQuery(q); err != nil {
+		v.Problem = err.Error()
+	}
 	n := 0
 	if len(charts) > 0 {
 		n = len(charts[len(charts)-1].Plots)

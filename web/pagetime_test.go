@@ -116,3 +116,25 @@ func hasQuery(link, want string) bool {
 	}
 	return true
 }
+
+// The original's page URLs redirect, permanently and with their query.
+func TestOldBookmarks(t *testing.T) {
+	e := newEnv(t, Options{})
+	c := e.client()
+	for from, to := range map[string]string{
+		"/alice/main/":            "/u/alice/main",
+		"/alice/main/?from=-3h":   "/u/alice/main?from=-3h",
+		"/metrics/bob/cpu/?q=a+b": "/metrics/u/bob/cpu?q=a+b",
+		"/metrics/alice/main/":    "/metrics/u/alice/main",
+	} {
+		r := c.get(from)
+		if r.StatusCode != http.StatusMovedPermanently || r.Header.Get("Location") != to {
+			t.Errorf("%s: %d to %q, want 301 to %s", from, r.StatusCode, r.Header.Get("Location"), to)
+		}
+	}
+	for _, bad := range []string{"/u/alice/", "/al%2Fice/main/", "/alice/.x/"} {
+		if r := c.get(bad); r.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", bad, r.StatusCode)
+		}
+	}
+}
