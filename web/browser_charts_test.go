@@ -197,7 +197,7 @@ func TestBrowserCharts(t *testing.T) {
 
 // waitJS waits until js is true, through navigations (which make single
 // evaluations fail).
-func waitJS(t *testing.T, ctx context.Context, js, what string) {
+func waitJS(t testing.TB, ctx context.Context, js, what string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {

@@ -78,8 +78,11 @@
     return d;
   }
 
-  function fetchData(c) {
-    return fetch(c.url, { cache: "no-cache", credentials: "same-origin" }).then(function (r) {
+  // fetchData loads a chart's export; a refresh asks the server again,
+  // a first load may use the cache (a range that ended long ago is
+  // immutable).
+  function fetchData(c, again) {
+    return fetch(c.url, { cache: again ? "no-cache" : "default", credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error("export " + r.status);
       return r.json();
     }).then(toData);
@@ -247,7 +250,7 @@
   function refresh() {
     charts.forEach(function (c) {
       if (!c.u || !c.fig.hasAttribute("data-refresh")) return;
-      fetchData(c).then(function (d) { c.data = d; c.u.setData(d); showStats(c); c.loads = (c.loads || 0) + 1; }).catch(function () {});
+      fetchData(c, true).then(function (d) { c.data = d; c.u.setData(d); showStats(c); c.loads = (c.loads || 0) + 1; }).catch(function () {});
     });
     doc.querySelectorAll("figure.chart[data-refresh] .plot > img").forEach(function (img) {
       var u = new URL(img.getAttribute("src"), location.href);
