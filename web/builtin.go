@@ -91,9 +91,15 @@ func (s *Server) builtinCharts() []MetricChart {
 }
 
 func (s *Server) handleBuiltinPage(w http.ResponseWriter, r *http.Request) {
-	head := pageHead{Owner: "", Name: builtinName, Base: builtinURL, Builtin: true, SuggestName: builtinName}
+	head := pageHead{Owner: "", Name: builtinName, Base: builtinURL, Builtin: true, SuggestName: builtinName,
+		Keep: keptParams(overrideParams(r.URL.Query()))}
+	charts := s.builtinCharts()
+	if previewEdit(s, w, r, head.Base, charts, s.changeMetric) {
+		return
+	}
+	applyOverrides(charts, r.URL.Query(), s.loc)
 	pt := s.pageTime(r, timerange.Last(builtinHours*time.Hour))
-	b := metricsBody{pageHead: head, Builtin: builtinURL, Lines: lineTypes, Charts: s.metricChartViews(s.builtinCharts(), pt.Range)}
+	b := metricsBody{pageHead: head, Builtin: builtinURL, Lines: lineTypes, Charts: s.metricChartViews(charts, pt.Range)}
 	s.render(w, r, http.StatusOK, "metrics", viewData{Title: "graphmetrics itself",
 		Flash: s.sessions.PopString(r.Context(), "flash"), Time: pt, Body: b})
 }

@@ -67,6 +67,10 @@ func (s *Server) handleMetricsPage(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	if previewEdit(s, w, r, head.Base, charts, s.changeMetric) {
+		return
+	}
+	applyOverrides(charts, r.URL.Query(), s.loc)
 	b := metricsBody{pageHead: head, Builtin: builtinURL, Lines: lineTypes}
 	if head.Mine {
 		q := r.URL.Query()

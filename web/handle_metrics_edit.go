@@ -184,6 +184,11 @@ func (s *Server) handleChangeMetricChart(w http.ResponseWriter, r *http.Request)
 		if err != nil {
 			return nil, fmt.Errorf("chart not changed: %w", err)
 		}
+		if r.PostForm.Get("all") != "" {
+			for j := range cs {
+				copyControls(&cs[j].Controls, cs[i].Controls)
+			}
+		}
 		return cs, nil
 	})
 }
