@@ -65,5 +65,23 @@ func TestScreens(t *testing.T) {
 			}
 		}
 	}
+	// The server-drawn images, as a browser without JS shows them.
+	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(1400, 900)), "viewport")
+	for _, scheme := range []string{"light", "dark"} {
+		nctx, cancel := chromedp.NewContext(ctx)
+		_, err := chromedp.Call(nctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		must(t, err, "disable JS")
+		_, err = chromedp.Call(nctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+		must(t, err, "emulate "+scheme)
+		must(t, chromedp.Do(nctx, chromedp.EmulateViewport(1400, 900)), "viewport")
+		navigate(t, nctx, base+pages[1].url)
+		waitJS(t, nctx, `(() => { const i = [...document.querySelectorAll("figure.chart img")];
+			return i.length == 3 && i.every(x => x.complete && x.naturalWidth > 0); })()`, "server images")
+		png, err := chromedp.Run(nctx, chromedp.FullScreenshot(100))
+		must(t, err, "screenshot")
+		must(t, os.WriteFile(filepath.Join(dir, "pool-nojs-"+scheme+"-1400.png"), png, 0o644), "save screenshot")
+		cancel()
+	}
 	t.Logf("screens in %s (%s)", dir, time.Now().Format(time.TimeOnly))
 }

@@ -239,25 +239,32 @@ func (g *Graph) Elements() []string {
 	out := make([]string, 0, len(g.Defs)+len(g.CDefs)+len(g.Draws))
 	out = append(out, g.dataElements()...)
 	for _, d := range g.Draws {
-		s := d.Type + ":" + d.Name + "#" + d.Color
-		if d.Type == "TICK" {
-			s += ":1"
-		}
-		if d.Legend != "" && d.Type == "TICK" {
-			// rrdtool 1.7 drops the first character of a TICK legend; a
-			// space in front is harmless where it does not.
-			s += ": " + escape(d.Legend)
-		} else if d.Legend != "" {
-			s += ":" + escape(d.Legend)
-		} else if d.Dashed && d.Type != "TICK" {
-			s += ":"
-		}
-		if d.Dashed && d.Type != "TICK" {
-			s += ":dashes"
-		}
-		out = append(out, s)
+		out = append(out, d.element())
 	}
 	return out
+}
+
+// element is the drawing argument of d.
+func (d Draw) element() string {
+	s := d.Type + ":" + d.Name + "#" + d.Color
+	if d.Type == "TICK" {
+		s += ":1"
+	}
+	switch {
+	case d.Legend != "" && d.Type == "TICK":
+		// rrdtool 1.7.2 drops the first two characters of a TICK legend
+		// (rrdtool graph … TICK:x#0f0:1:ticks shows "cks"); two spaces
+		// in front keep the whole word.
+		s += ":  " + escape(d.Legend)
+	case d.Legend != "":
+		s += ":" + escape(d.Legend)
+	case d.Dashed && d.Type != "TICK":
+		s += ":"
+	}
+	if d.Dashed && d.Type != "TICK" {
+		s += ":dashes"
+	}
+	return s
 }
 
 func (g *Graph) dataElements() []string {
@@ -305,7 +312,7 @@ func (g *Graph) GraphArgs() []string {
 	a := []string{"--start", strconv.FormatInt(g.Start, 10), "--end", strconv.FormatInt(g.End, 10),
 		"--title", g.Title, "--vertical-label", g.VLabel}
 	a = append(a, g.Options()...)
-	return append(append(a, g.Elements()...), g.legendStats()...)
+	return append(a, g.GraphElements()...)
 }
 
 // XportStep is the step xport uses: the chosen one, else one image pixel.

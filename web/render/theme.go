@@ -37,20 +37,27 @@ func (g *Graph) themeOptions() []string {
 	return o
 }
 
-// legendStats are, after each line's legend, its last, mean and maximum
-// over the drawn range (VDEFs named z<kind><n>, a prefix no other name of
-// a graph uses).
-func (g *Graph) legendStats() []string {
-	var out []string
+// maxStatsLines: charts with more lines than this (group comparisons)
+// show legends only, or the stats would crowd out the plot.
+const maxStatsLines = 6
+
+// GraphElements are Elements with, after each line's legend, its last,
+// mean and maximum over the drawn range (VDEFs named z<kind><n>, a prefix
+// no other name of a graph uses) on a line of its own.
+func (g *Graph) GraphElements() []string {
+	if len(g.Draws) > maxStatsLines {
+		return g.Elements()
+	}
+	out := g.dataElements()
 	for i, d := range g.Draws {
+		out = append(out, d.element())
 		if d.Type == "TICK" || d.Legend == "" {
 			continue
 		}
 		n := strconv.Itoa(i)
 		for _, s := range []struct{ kind, fn, label string }{{"l", "LAST", "last"}, {"a", "AVERAGE", "mean"}, {"x", "MAXIMUM", "max"}} {
 			v := "z" + s.kind + n
-			out = append(out, "VDEF:"+v+"="+d.Name+","+s.fn,
-				fmt.Sprintf(`GPRINT:%s:%s %%6.1lf%%s`, v, s.label))
+			out = append(out, "VDEF:"+v+"="+d.Name+","+s.fn, fmt.Sprintf(`GPRINT:%s:%s %%8.1lf`, v, s.label))
 		}
 		out = append(out, `COMMENT:\n`)
 	}
