@@ -27,6 +27,7 @@ const (
 type selfPlot struct {
 	Match, Expr, Unit string
 	Line              string
+	Own               bool // an axis of its own (busy % beside milliseconds)
 }
 
 type selfChart struct {
@@ -43,7 +44,7 @@ var selfCharts = []selfChart{
 		{Match: "writer/rows", Line: "LINE2"}, {Match: "writer/queued_rows"}, {Match: "writer/rows_skipped"},
 		{Match: "writer/rows_dropped"}, {Match: "writer/errors"}}},
 	{"RRD writer: update time (ms), busy (%), flush age (s)", []selfPlot{
-		{Match: "writer/update_ms_mean", Unit: " ms"}, {Match: "writer/busy_ns", Expr: "a,10000000,/", Unit: " busy %"},
+		{Match: "writer/update_ms_mean", Unit: " ms"}, {Match: "writer/busy_ns", Expr: "a,10000000,/", Unit: " busy %", Own: true},
 		{Match: "writer/flush_age_seconds", Unit: " s"}}},
 	{"Process: RSS (MB), goroutines", []selfPlot{
 		{Match: "process/rss_bytes", Expr: "a,1048576,/", Unit: " MB", Line: "LINE2"}, {Match: "process/goroutines"}}},
@@ -73,7 +74,7 @@ func (s *Server) builtinCharts() []MetricChart {
 					continue
 				}
 				p := Plot{Series: []string{selfPrefix + n}, Color: palette[len(c.Plots)%len(palette)],
-					Line: "LINE1", Legend: cutText(n+sp.Unit, maxLegend)}
+					Line: "LINE1", Legend: cutText(n+sp.Unit, maxLegend), Own: sp.Own}
 				if sp.Line != "" {
 					p.Line = sp.Line
 				}

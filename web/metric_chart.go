@@ -47,6 +47,7 @@ type Plot struct {
 	Color  string   `json:"color"`            // rrggbb
 	Line   string   `json:"line"`             // LINE1, LINE2, LINE3 or TICK
 	Dashed bool     `json:"dashed,omitempty"`
+	Own    bool     `json:"own,omitempty"` // an axis of its own in the browser chart (a percentage beside rates)
 }
 
 // MetricChart is one /metrics chart as saved on a page and as encoded in

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -93,5 +96,26 @@ func TestOwnerTargetAndApplyAll(t *testing.T) {
 	wantStatus(t, r, http.StatusSeeOther)
 	if e.charts("alice", "main")[0].Host != "h1" {
 		t.Fatal("pointed at an unknown instance")
+	}
+}
+
+// The browser chart's drawing styles: waiting on an axis of its own, the
+// server image's colours and lines.
+func TestChartStyles(t *testing.T) {
+	e := newEnv(t, Options{})
+	c := e.loggedIn("alice", alicePW)
+	wantStatus(t, c.post("/u/alice/main/charts", instanceForm), http.StatusSeeOther)
+	body := c.get("/u/alice/main").body
+	m := regexp.MustCompile(`data-series="([^"]*)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no data-series")
+	}
+	var st []seriesStyle
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &st); err != nil || len(st) != 5 {
+		t.Fatalf("data-series %q: %v", m[1], err)
+	}
+	if st[0] != (seriesStyle{Label: "rpm", Color: "#" + colRPM, Type: "LINE2"}) || !st[2].Own || st[2].Label != "waiting" ||
+		!st[3].Dashed || st[4].Type != "TICK" || st[0].Own {
+		t.Fatalf("styles %+v", st)
 	}
 }
