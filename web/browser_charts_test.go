@@ -177,6 +177,25 @@ func TestBrowserCharts(t *testing.T) {
 		must(t, err, "charts follow the window back")
 	})
 
+	t.Run("refresh", func(t *testing.T) {
+		navigate(t, ctx, base+"/u/alice/main?from=-15min")
+		chartsLoaded(t, ctx, 3)
+		if v := eval[string](t, ctx, `(() => { const l = document.querySelector("label.refresh"); return l.hidden + " " + l.querySelector("select").value; })()`); v != "false 60" {
+			t.Fatalf("refresh control of a trailing range (hidden, interval): %s", v)
+		}
+		// The same canvases redraw in place: no flicker, the scroll stays.
+		y := eval[float64](t, ctx, `document.querySelectorAll(".uplot").forEach(e => e.dataset.mark = "1"),
+			graphmetrics.charts.forEach(c => c.loads = 0), scrollTo(0, 400), scrollY`)
+		if y < 100 {
+			t.Fatalf("page too short to scroll: %v", y)
+		}
+		eval[any](t, ctx, `graphmetrics.refresh()`)
+		waitJS(t, ctx, `graphmetrics.charts.every(c => c.loads > 0)`, "every chart refreshed")
+		if v := eval[string](t, ctx, `scrollY + " " + document.querySelectorAll(".uplot[data-mark]").length`); v != fmt.Sprintf("%v 3", y) {
+			t.Fatalf("after a refresh (scroll, charts kept): %s, want %v 3", v, y)
+		}
+	})
+
 	t.Run("nojs", func(t *testing.T) {
 		nctx, cancel := chromedp.NewContext(ctx) // a new tab, same login
 		defer cancel()
