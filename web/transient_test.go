@@ -119,3 +119,24 @@ func TestChartStyles(t *testing.T) {
 		t.Fatalf("styles %+v", st)
 	}
 }
+
+// FuzzSetTarget: any target text is refused or points the chart at
+// something whose targetValue reads back the same.
+func FuzzSetTarget(f *testing.F) {
+	for _, s := range []string{"acme/app-8080@h1", "acme/pool:app-instances", "acme/host:h1", "a/b", "/x@y", "acme/pool:", "c/i@h@h"} {
+		f.Add(s, "rpm")
+	}
+	f.Fuzz(func(t *testing.T, target, view string) {
+		var c Chart
+		if err := setTarget(&c, target, view); err != nil {
+			return
+		}
+		var d Chart
+		if err := setTarget(&d, targetValue(&c), c.View); err != nil || d != c {
+			t.Fatalf("%q: %+v, read back %+v, %v", target, c, d, err)
+		}
+		if c.IsGroup() && viewTitles[c.View] == "" {
+			t.Fatalf("%q: group with view %q", target, c.View)
+		}
+	})
+}

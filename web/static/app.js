@@ -150,7 +150,7 @@
         var x = u.data[0], step = x.length > 1 ? x[1] - x[0] : 0;
         return [lo - step, hi];
       } }, tick: { range: [0, 1] } },
-      cursor: { drag: { x: true, y: false, setScale: false }, bind: { dblclick: function () { return null; } },
+      cursor: { drag: { x: !c.pinned, y: false, setScale: false }, bind: { dblclick: function () { return null; } },
         points: { size: 6 } },
       hooks: {
         setSelect: [function (u) {
@@ -237,10 +237,12 @@
     try { styles = JSON.parse(fig.dataset.series || "[]"); } catch (e) { styles = []; }
     if (!styles.length || !window.uPlot || !window.fetch) { showImage(fig); return; }
     var plot = fig.querySelector(".plot");
-    var c = { fig: fig, plot: plot, styles: styles, url: fig.dataset.json, height: +fig.dataset.h || 250 };
+    var c = { fig: fig, plot: plot, styles: styles, url: fig.dataset.json, height: +fig.dataset.h || 250,
+      pinned: fig.hasAttribute("data-pinned") };
     plot.style.minHeight = c.height + "px";
     plot.parentNode.insertBefore(makeLegend(c), plot.nextSibling);
-    plot.addEventListener("dblclick", function () { if (c.u) zoomOut(c.u); });
+    // A chart pinned to its own range does not move the page's.
+    if (!c.pinned) plot.addEventListener("dblclick", function () { if (c.u) zoomOut(c.u); });
     charts.push(c);
     fetchData(c).then(function (d) { c.data = d; build(c); }).catch(function () {
       c.legend.remove(); charts.splice(charts.indexOf(c), 1); showImage(fig);
