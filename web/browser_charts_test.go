@@ -218,9 +218,11 @@ func TestBrowserCharts(t *testing.T) {
 // evaluations fail).
 func waitJS(t testing.TB, ctx context.Context, js, what string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise))
+		ectx, cancel := context.WithTimeout(ctx, 5*time.Second) // one evaluation; the tab stays
+		ok, err := chromedp.Run(ectx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise))
+		cancel()
 		if err == nil && ok {
 			return
 		}

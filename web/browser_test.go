@@ -83,12 +83,13 @@ func location(t testing.TB, ctx context.Context) string {
 // (what a browser without JS shows) is the error image.
 func chartsLoaded(t testing.TB, ctx context.Context, n int) {
 	t.Helper()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+	// Polled by single evaluations, which survive a navigation in progress
+	// (after a drag or Back) where a chromedp.Poll may hang.
+	waitJS(t, ctx, `document.readyState == "complete" && (() => {
 		const figs = [...document.querySelectorAll("figure.chart")];
-		return figs.length == `+strconv.Itoa(n)+` && window.graphmetrics && graphmetrics.charts.length == figs.length &&
+		return figs.length == `+strconv.Itoa(n)+` && !!window.graphmetrics && graphmetrics.charts.length == figs.length &&
 			graphmetrics.charts.every(c => c.u && c.plot.querySelector("canvas").width > 0);
-	})()`, chromedp.WithPollingTimeout(30*time.Second)))
-	must(t, err, "wait for the charts")
+	})()`, "wait for the charts")
 	// The error image is a PNG too; the server marks it in a header.
 	errs := eval[string](t, ctx, `Promise.all(
 		[...document.querySelectorAll("figure.chart")].map(f => fetch(f.dataset.img).then(r =>
