@@ -98,20 +98,22 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	a.web, err = web.New(web.Options{
-		Listen:          a.cfg.Web.Listen,
-		CertFile:        a.cfg.Web.Cert,
-		KeyFile:         a.cfg.Web.Key,
-		DataDir:         a.cfg.DataDir,
-		DB:              a.db,
-		RenderWorkers:   a.cfg.Web.RenderWorkers,
-		MaxExportPoints: a.cfg.Web.MaxExportPoints,
-		MaxExports:      a.cfg.Web.MaxExports,
-		MaxPageCharts:   a.cfg.Web.MaxPageCharts,
-		MaxUserPages:    a.cfg.Web.MaxUserPages,
-		MaxRenderSeries: a.cfg.Web.MaxRenderSeries,
-		Logger:          a.log,
-		Location:        a.cfg.Location(),
-		Health:          a.health,
+		Listen:             a.cfg.Web.Listen,
+		CertFile:           a.cfg.Web.Cert,
+		KeyFile:            a.cfg.Web.Key,
+		DataDir:            a.cfg.DataDir,
+		DB:                 a.db,
+		RenderWorkers:      a.cfg.Web.RenderWorkers,
+		MaxExportPoints:    a.cfg.Web.MaxExportPoints,
+		MaxExports:         a.cfg.Web.MaxExports,
+		MaxPageCharts:      a.cfg.Web.MaxPageCharts,
+		MaxUserPages:       a.cfg.Web.MaxUserPages,
+		MaxRenderSeries:    a.cfg.Web.MaxRenderSeries,
+		Logger:             a.log,
+		Location:           a.cfg.Location(),
+		Health:             a.health,
+		Overview:           liveState{a},
+		OverviewThresholds: a.overviewThresholds(),
 	})
 	if err != nil {
 		return err

@@ -13,16 +13,18 @@ const (
 	ctlTick       ctlKind = iota // wall-clock pass, then flush
 	ctlCheckpoint                // flush, then snapshot
 	ctlClose                     // finalize everything, flush, stop
+	ctlLevels                    // report every instance's levels
 )
 
 func (k ctlKind) String() string {
-	return [...]string{"tick", "checkpoint", "close"}[k]
+	return [...]string{"tick", "checkpoint", "close", "levels"}[k]
 }
 
 type ctl struct {
-	kind ctlKind
-	done chan struct{}
-	snap []snapInstance
+	kind   ctlKind
+	done   chan struct{}
+	snap   []snapInstance
+	levels []Level
 }
 
 // msg is either a part of a batch or a control step; one channel keeps
@@ -79,6 +81,8 @@ func (s *shard) handle(c *ctl) {
 		}
 		s.flush()
 		c.snap = s.snapshot()
+	case ctlLevels:
+		c.levels = s.levels()
 	}
 	close(c.done)
 }

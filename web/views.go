@@ -18,7 +18,7 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-var viewNames = []string{"login", "page", "metrics", "pages", "error", "confirm"}
+var viewNames = []string{"login", "page", "metrics", "pages", "error", "confirm", "overview"}
 
 func newViews() (*views, error) {
 	funcs := template.FuncMap{
@@ -26,6 +26,10 @@ func newViews() (*views, error) {
 		// edit bundles a chart, its page and a form class for the
 		// "editopen" and "editclose" templates.
 		"edit": func(c any, p any, class string) map[string]any { return map[string]any{"C": c, "P": p, "Class": class} },
+		// ovform bundles an overview row and where its "chart" form posts.
+		"ovform": func(r ovRow, addTo string) map[string]any {
+			return map[string]any{"FormID": r.FormID, "Add": r.Add, "AddTo": addTo}
+		},
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
