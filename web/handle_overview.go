@@ -75,8 +75,7 @@ type ovRow struct {
 	Trouble                                      []string
 	RPM, EPM, Waiting, Busy, Hung, Headroom, P95 string
 	LastSeen                                     string
-	FormID                                       string
-	Add                                          []keptParam // the "chart" form's fields
+	Target                                       string // what "chart" adds (targetValue's form)
 	Live, URLs                                   string
 }
 
@@ -110,26 +109,21 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.SortStableFunc(b.MyPages, func(x, y pageRow) int { return cmp.Compare(y.Updated.Unix(), x.Updated.Unix()) })
-	n := 0
 	for _, c := range o.Customers {
 		oc := ovCustomer{Name: c.Customer}
 		for _, p := range c.Pools {
-			n++
 			op := ovPool{Open: p.Troubled(), Row: ovRow{Name: p.Pool, Note: p.Kind, Trouble: p.Trouble,
-				Match: strings.ToLower(c.Customer + "\n" + p.Pool), FormID: fmt.Sprintf("add%d", n),
+				Match: strings.ToLower(c.Customer + "\n" + p.Pool), Target: c.Customer + "/" + p.Kind + ":" + p.Pool,
 				RPM: fmtNum(p.RPM), EPM: fmtNum(p.EPM), Waiting: strconv.Itoa(p.Waiting), Busy: strconv.Itoa(p.Busy),
 				Hung: fmtInt(p.Hung), Headroom: fmtPct(p.HeadroomPct), P95: "–",
-				Add:  []keptParam{{"customer", c.Customer}, {"gkind", p.Kind}, {"group", p.Pool}, {"view", "all"}},
 				Live: livePoolURL(c.Customer, p.Pool), URLs: urlsPoolURL(c.Customer, p.Pool)}}
 			op.RPMSpark, op.Backlog = spark(p.SparkRPM), spark(p.SparkBacklog)
 			for _, i := range p.Instances {
-				n++
 				b.Instances++
 				op.Instances = append(op.Instances, ovRow{Name: i.Instance, Note: "on " + i.Host, Trouble: i.Trouble,
-					Match: strings.ToLower(i.Host + "\n" + i.Instance), FormID: fmt.Sprintf("add%d", n),
+					Match: strings.ToLower(i.Host + "\n" + i.Instance), Target: c.Customer + "/" + i.Instance + "@" + i.Host,
 					RPM: fmtNum(i.RPM), EPM: fmtNum(i.EPM), Waiting: strconv.Itoa(i.Waiting), Busy: strconv.Itoa(i.Busy),
 					Hung: fmtInt(i.Hung), Headroom: fmtPct(i.HeadroomPct), P95: "–", LastSeen: s.fmtSeen(i.LastSeen, o.Now),
-					Add:  []keptParam{{"customer", c.Customer}, {"host", i.Host}, {"instance", i.Instance}},
 					Live: liveURL(i.Host, c.Customer, i.Instance), URLs: urlsURL(i.Host, c.Customer, i.Instance)})
 			}
 			oc.Pools = append(oc.Pools, op)

@@ -23,18 +23,8 @@ func TestOverviewDaemon(t *testing.T) {
 		t.Skip("runs the daemon for about 25 s")
 	}
 	d := overviewFleet(t)
+	o, raw := waitTrouble(t, d)
 	c := d.LogIn("alice", alicePW, false)
-	var o overview.Overview
-	var raw []byte
-	daemontest.WaitFor(t, 60*time.Second, "the overview's rpm and trouble", func() bool {
-		raw = getBody(t, c, "http://"+d.Web+"/overview.json")
-		o = overview.Overview{}
-		if err := json.Unmarshal(raw, &o); err != nil {
-			t.Fatalf("overview.json: %v\n%s", err, raw)
-		}
-		p := findPool(&o, "shop", "app-instances")
-		return p != nil && p.Trouble != nil && len(p.Trouble) == 2 && findInst(p, "app-8080").RPM != nil && findInst(p, "app-8081").RPM != nil
-	})
 	t.Logf("overview.json: %s", raw)
 	if o.Customers[0].Customer != "shop" || o.Customers[0].Pools[0].Pool != "app-instances" {
 		t.Errorf("first customer and pool: %s/%s, want shop/app-instances", o.Customers[0].Customer, o.Customers[0].Pools[0].Pool)
@@ -91,6 +81,25 @@ func TestOverviewDaemon(t *testing.T) {
 	if strings.Contains(page, "app-8081") || !strings.Contains(page, "web-9001") {
 		t.Errorf("?q=WEB-90 shows the wrong rows")
 	}
+}
+
+// waitTrouble waits until /overview.json shows the fleet's two troubled
+// instances and the rpm of a whole minute.
+func waitTrouble(t *testing.T, d *daemontest.Daemon) (overview.Overview, []byte) {
+	t.Helper()
+	c := d.LogIn("alice", alicePW, false)
+	var o overview.Overview
+	var raw []byte
+	daemontest.WaitFor(t, 60*time.Second, "the overview's rpm and trouble", func() bool {
+		raw = getBody(t, c, "http://"+d.Web+"/overview.json")
+		o = overview.Overview{}
+		if err := json.Unmarshal(raw, &o); err != nil {
+			t.Fatalf("overview.json: %v\n%s", err, raw)
+		}
+		p := findPool(&o, "shop", "app-instances")
+		return p != nil && len(p.Trouble) == 2 && findInst(p, "app-8080").RPM != nil && findInst(p, "app-8081").RPM != nil
+	})
+	return o, raw
 }
 
 func getBody(t *testing.T, c *http.Client, url string) []byte {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -26,10 +27,8 @@ func newViews() (*views, error) {
 		// edit bundles a chart, its page and a form class for the
 		// "editopen" and "editclose" templates.
 		"edit": func(c any, p any, class string) map[string]any { return map[string]any{"C": c, "P": p, "Class": class} },
-		// ovform bundles an overview row and where its "chart" form posts.
-		"ovform": func(r ovRow, addTo string) map[string]any {
-			return map[string]any{"FormID": r.FormID, "Add": r.Add, "AddTo": addTo}
-		},
+		// pageOf is the page of an "…/charts" URL.
+		"pageOf": func(u string) string { return strings.TrimSuffix(u, "/charts") },
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {

@@ -11,6 +11,9 @@ import (
 	"github.com/ziutek/rrd"
 )
 
+// settle is how old a second must be to be drawn in a sparkline.
+const settle = 5
+
 // sparkPoints is about how many points a sparkline has.
 const sparkPoints = 120
 
@@ -52,9 +55,14 @@ func fetchAll(ctx context.Context, files []string, from, until int64) []series {
 	return out
 }
 
-// sparkStep is the row length that gives about sparkPoints rows: the
-// 1-minute archive's up to two hours, whole minutes beyond.
+// sparkStep is the row length asked of librrd: the 1-second archive for
+// ranges of up to 10 minutes, the 1-minute one up to two hours, whole
+// minutes (about sparkPoints rows) beyond. librrd answers at the step of
+// the archive it picks.
 func sparkStep(span int64) int64 {
+	if span <= 600 {
+		return 1
+	}
 	return max(60, (span/sparkPoints+59)/60*60)
 }
 
@@ -73,6 +81,11 @@ func fetchOne(file string, from, until, step int64) series {
 		return s
 	}
 	n := rows(&res)
+	if s.step < 60 {
+		// The newest seconds may still be arriving (lateness): left out
+		// of the sparkline rather than drawn as a drop.
+		n = min(n, max(int((until-settle-s.start)/s.step), 0))
+	}
 	s.rpm, s.waiting = make([]float64, n), make([]float64, n)
 	for i := range n {
 		s.rpm[i] = res.ValueAt(cols["requests"], i) * 60

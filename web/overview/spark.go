@@ -17,6 +17,7 @@ const (
 // page of a hundred stays small; "" when nothing is known. top is the
 // largest value.
 func SparkPath(vals []float64) (path string, top float64) {
+	vals = thin(vals, SparkW)
 	for _, v := range vals {
 		if !math.IsNaN(v) {
 			top = max(top, v)
@@ -55,4 +56,26 @@ func SparkPath(vals []float64) (path string, top float64) {
 		pen = true
 	}
 	return b.String(), top
+}
+
+// thin averages runs of vals down to at most n points (unknowns ignored).
+func thin(vals []float64, n int) []float64 {
+	if len(vals) <= n {
+		return vals
+	}
+	out := make([]float64, n)
+	for i := range out {
+		lo, hi := i*len(vals)/n, (i+1)*len(vals)/n
+		sum, k := 0.0, 0
+		for _, v := range vals[lo:hi] {
+			if !math.IsNaN(v) {
+				sum, k = sum+v, k+1
+			}
+		}
+		out[i] = math.NaN()
+		if k > 0 {
+			out[i] = sum / float64(k)
+		}
+	}
+	return out
 }
