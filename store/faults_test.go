@@ -185,10 +185,10 @@ func TestWriterFileDeleted(t *testing.T) {
 	// A metric file too.
 	path := []string{"s", "host", "load"}
 	mfile := MetricFile(w.opts.DataDir, path)
-	w.WriteMetric(path, time.Minute, []Point{{m, 1}})
+	w.WriteMetric(path, time.Minute, []Point{{m + 1, 1}}) // row m+60
 	syncW(t, w)
 	os.Remove(mfile)
-	w.WriteMetric(path, time.Minute, []Point{{m + 60, 2}})
+	w.WriteMetric(path, time.Minute, []Point{{m + 61, 2}})
 	syncW(t, w)
 	if rows := fetch(t, mfile, "AVERAGE", 60, m+60, m+120); rows[m+120][0] != 2 {
 		t.Fatalf("metric rows after deletion: %v", rows)
@@ -269,7 +269,7 @@ func TestWriterCorruptFile(t *testing.T) {
 				file := TracelogFile(o.DataDir, testKey)
 				write := func(w *Writer, i int) {
 					if c.metric {
-						w.WriteMetric(mpath, time.Minute, []Point{{m + 60*int64(i), float64(i)}})
+						w.WriteMetric(mpath, time.Minute, []Point{{m + 1 + 60*int64(i), float64(i)}}) // row m+60(i+1)
 					} else {
 						w.WriteBuckets(testKey, testBuckets(m+10*int64(i), 10))
 					}

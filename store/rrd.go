@@ -102,10 +102,23 @@ func tracelogArgs(heartbeat time.Duration, rras []RRA) []string {
 	return append(args, rraArgs(rras, time.Second)...)
 }
 
-// metricArgs: one GAUGE "value", heartbeat 10 steps.
-func metricArgs(step time.Duration) []string {
+// metricArgs: one GAUGE "value", heartbeat 10 steps; rras nil are
+// metricRRAs(step).
+func metricArgs(step time.Duration, rras []RRA) []string {
+	if rras == nil {
+		rras = metricRRAs(step)
+	}
 	hb := strconv.FormatInt(int64(10*step/time.Second), 10)
-	return append([]string{"DS:value:GAUGE:" + hb + ":U:U"}, rraArgs(metricRRAs(step), step)...)
+	return append([]string{"DS:value:GAUGE:" + hb + ":U:U"}, rraArgs(rras, step)...)
+}
+
+// ValidMetricRRAs checks archives for metric files of the given step (each
+// a multiple of it, kept at least one row), as WriteMetricRRAs needs them.
+func ValidMetricRRAs(rras []RRA, step time.Duration) error {
+	if len(rras) == 0 {
+		return errors.New("no archives")
+	}
+	return validRRAs(rras, step)
 }
 
 // appendBucketRow renders the update of bucket b: time b.Time+1 (RRD's

@@ -15,6 +15,7 @@ type job struct {
 	path    string
 	metric  bool
 	step    int64 // metric step, seconds
+	rras    []RRA // metric archives of a new file; nil: metricRRAs(step)
 	buckets []Bucket
 	points  []Point
 	reply   chan error // barrier: reply once everything before it is handled
@@ -27,6 +28,7 @@ type file struct {
 	path    string
 	metric  bool
 	step    int64 // seconds
+	rras    []RRA // metric archives of a new file; nil: metricRRAs
 	opened  bool  // last is known
 	known   bool  // the file existed earlier in this run (vanishing = deleted)
 	last    int64 // the file's last update
@@ -106,7 +108,7 @@ func (wk *worker) add(j job) {
 	if f == nil {
 		f = &file{path: j.path, metric: j.metric, step: 1}
 		if j.metric {
-			f.step = j.step
+			f.step, f.rras = j.step, j.rras
 		}
 		wk.files[j.path] = f
 	}
@@ -115,7 +117,7 @@ func (wk *worker) add(j job) {
 	if len(j.points) > 0 {
 		slices.SortStableFunc(j.points, func(a, b Point) int { return cmp.Compare(a.Time, b.Time) })
 		for i := range j.points {
-			j.points[i].Time = stepEnd(j.points[i].Time, f.step)
+			j.points[i].Time = rowOf(j.points[i].Time, f.step)
 		}
 		f.points = append(f.points, j.points...)
 		wk.lastWins(f)
@@ -249,8 +251,10 @@ func (wk *worker) firstUpdate(f *file) int64 {
 	return f.buckets[0].Time + 1
 }
 
-// stepEnd is the update time of the step [kS, (k+1)S) holding t: (k+1)S.
-func stepEnd(t, s int64) int64 { return (floorDiv(t, s) + 1) * s }
+// rowOf is the update time of the RRD row (kS−S, kS] holding t: a point
+// stamped t is the update at t, as rrdtool update itself does, so one
+// stamped on a step boundary shows at that boundary.
+func rowOf(t, s int64) int64 { return (floorDiv(t-1, s) + 1) * s }
 
 // lastWins sorts queued metric points (update times) and keeps the last
 // one of each step: points of one job arrive sorted by their own time, and
