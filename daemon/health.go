@@ -33,17 +33,18 @@ type kinesisStatus struct {
 
 // healthStatus is the body of /healthz.
 type healthStatus struct {
-	Inputs          map[string]inputStatus `json:"inputs"`
-	Kinesis         *kinesisStatus         `json:"kinesis,omitempty"`
-	Tail            *tail.Stats            `json:"tail,omitempty"`
-	Writer          store.WriterStats      `json:"writer"`
-	FlushAgeSeconds float64                `json:"flush_age_seconds"`
-	FlushStuck      bool                   `json:"flush_stuck"`
+	Inputs          map[string]inputStatus       `json:"inputs"`
+	Metrics         map[string]metricInputStatus `json:"metric_inputs,omitempty"`
+	Kinesis         *kinesisStatus               `json:"kinesis,omitempty"`
+	Tail            *tail.Stats                  `json:"tail,omitempty"`
+	Writer          store.WriterStats            `json:"writer"`
+	FlushAgeSeconds float64                      `json:"flush_age_seconds"`
+	FlushStuck      bool                         `json:"flush_stuck"`
 }
 
 // health is /healthz: whether every input is running, with its counters.
 func (a *app) health() (bool, any) {
-	st := healthStatus{Inputs: map[string]inputStatus{}}
+	st := healthStatus{Inputs: map[string]inputStatus{}, Metrics: map[string]metricInputStatus{}}
 	ok := true
 	if a.syslog != nil {
 		s := a.syslog.status(a.listener != nil)
@@ -62,6 +63,10 @@ func (a *app) health() (bool, any) {
 	if a.kinesis != nil {
 		st.Kinesis = &kinesisStatus{Running: a.kinesis.Healthy(), Stats: a.kinesis.Stats()}
 		ok = ok && st.Kinesis.Running
+	}
+	a.metricHealth(&st)
+	for _, m := range st.Metrics {
+		ok = ok && m.Running
 	}
 	if a.pipe != nil {
 		st.Writer = a.pipe.writer.Stats()
@@ -93,14 +98,9 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 		emit(float64(st.Aggregator.Instances), "input", in.name, "instances")
 	}
 	if a.listener != nil {
-		for _, l := range a.listener.Stats() {
-			name := l.Network + "_" + l.Addr
-			rate(l.Messages, "syslog", name, "messages")
-			rate(l.KernelDrops, "syslog", name, "kernel_drops")
-			rate(l.Oversize, "syslog", name, "oversize")
-			rate(l.ReadErrors, "syslog", name, "read_errors")
-		}
+		listenerSelf(rate, "syslog", a.listener.Stats())
 	}
+	a.collectMetricInputs(emit, rate)
 	if a.kinesis != nil {
 		ks := a.kinesis.Stats()
 		rate(ks.Records, "kinesis", "records")

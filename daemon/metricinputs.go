@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"regexp"
+
+	"graphmetrics/daemon/config"
+	"graphmetrics/daemon/graphite"
+	"graphmetrics/daemon/listen"
+	"graphmetrics/store"
+)
+
+// metricInputs are the application metric inputs (Graphite, statsd,
+// Metlog); each is nil unless configured.
+type metricInputs struct {
+	graphite *graphite.Input
+}
+
+// listenOpts are the socket options of a metric input: its addresses and
+// [syslog]'s limits.
+func (a *app) listenOpts(udp, tcp []string) listen.Options {
+	s := a.cfg.Syslog
+	return listen.Options{UDP: udp, TCP: tcp, RecvBuffer: s.RecvBuffer, MaxMessage: s.MaxMessage,
+		MaxConns: s.MaxConns, IdleTimeout: s.IdleTimeout.Duration}
+}
+
+// archives turns validated CF:STEP:SPAN strings into store archives.
+func archives(ss []string) []store.RRA {
+	out := make([]store.RRA, 0, len(ss))
+	for _, s := range ss {
+		a, _ := config.ParseArchive(s) // validated with the config
+		out = append(out, store.RRA{CF: a.CF, Step: a.Step, Keep: a.Span})
+	}
+	return out
+}
+
+func (a *app) startMetricInputs() error {
+	g := a.cfg.Graphite
+	if len(g.UDP)+len(g.TCP) > 0 {
+		schemas := make([]graphite.Schema, 0, len(g.Schemas))
+		for _, s := range g.Schemas {
+			schemas = append(schemas, graphite.Schema{Pattern: regexp.MustCompile(s.Pattern),
+				Step: s.Step.Duration, RRAs: archives(s.Archives)})
+		}
+		in, err := graphite.New(graphite.Options{Listen: a.listenOpts(g.UDP, g.TCP), Schemas: schemas,
+			MaxSeries: g.MaxSeries, Sink: a.pipe.writer, Logger: a.log})
+		if err != nil {
+			return err
+		}
+		if err := in.Start(); err != nil {
+			return err
+		}
+		a.metrics.graphite = in
+	}
+	return nil
+}
+
+// metricAddrs are log attributes naming each running input's addresses.
+func (a *app) metricAddrs() []any {
+	var out []any
+	if in := a.metrics.graphite; in != nil {
+		out = append(out, "graphite", netAddrs(in.Addrs()))
+	}
+	return out
+}
+
+func netAddrs(as []net.Addr) []string {
+	out := make([]string, 0, len(as))
+	for _, ad := range as {
+		out = append(out, ad.Network()+"://"+ad.String())
+	}
+	return out
+}
+
+// closeMetricInputs stops the inputs; each writes what it holds.
+func (a *app) closeMetricInputs(ctx context.Context) error {
+	var errs []error
+	if a.metrics.graphite != nil {
+		errs = append(errs, a.metrics.graphite.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// metricInputStatus is a metric input's part of /healthz.
+type metricInputStatus struct {
+	Running   bool                   `json:"running"`
+	Stats     any                    `json:"stats"`
+	Listeners []listen.ListenerStats `json:"listeners,omitempty"`
+}
+
+func (a *app) metricHealth(st *healthStatus) {
+	if in := a.metrics.graphite; in != nil {
+		st.Metrics["graphite"] = metricInputStatus{Running: !a.closing.Load(), Stats: in.Stats(), Listeners: in.Listeners()}
+	}
+}
+
+// collectMetricInputs adds the metric inputs' counters to _self.
+func (a *app) collectMetricInputs(emit func(float64, ...string), rate func(uint64, ...string)) {
+	if in := a.metrics.graphite; in != nil {
+		st := in.Stats()
+		rate(st.Points, "graphite", "points")
+		for r, n := range st.Rejected {
+			rate(n, "graphite", "rejected", r)
+		}
+		rate(st.Dropped, "graphite", "dropped")
+		rate(st.SinkError, "graphite", "sink_errors")
+		emit(float64(st.Series), "graphite", "series")
+		listenerSelf(rate, "graphite", in.Listeners())
+	}
+}
+
+// listenerSelf adds one input's socket counters to _self.
+func listenerSelf(rate func(uint64, ...string), input string, ls []listen.ListenerStats) {
+	for _, l := range ls {
+		name := l.Network + "_" + l.Addr
+		rate(l.Messages, input, name, "messages")
+		rate(l.KernelDrops, input, name, "kernel_drops")
+		rate(l.Oversize, input, name, "oversize")
+		rate(l.ReadErrors, input, name, "read_errors")
+	}
+}
