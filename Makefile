@@ -15,8 +15,12 @@ NEEDS := /usr/bin/gcc:gcc /usr/bin/pkg-config:pkg-config \
 	/usr/bin/logger:bsdutils /usr/bin/python3:python3 \
 	/usr/sbin/syslog-ng:syslog-ng-core /usr/bin/chromium:chromium \
 	/usr/bin/aws:awscli /usr/bin/ps:procps /usr/bin/curl:curl \
-	/usr/bin/strace:strace /usr/bin/systemd-analyze:systemd
+	/usr/bin/strace:strace /usr/bin/systemd-analyze:systemd \
+	/usr/sbin/collectd:collectd-core \
+	/usr/lib/python3/dist-packages/statsd/__init__.py:python3-statsd \
+	/usr/bin/carbon-cache:graphite-carbon
 KINESALITE_STAMP := .deps/kinesalite/.installed
+STATSD_STAMP := .deps/statsd/.installed
 GO_SOURCES := $(shell find . -name '*.go' -not -path './.deps/*' 2>/dev/null) go.mod go.sum
 
 .PHONY: all deps apt-deps go-deps node-deps rsyslog-deps build run test test-short bench fuzz demo bench-filehop clean
@@ -42,7 +46,13 @@ rsyslog-deps: apt-deps
 go-deps:
 	@$(GO) mod download
 
-node-deps: $(KINESALITE_STAMP)
+node-deps: $(KINESALITE_STAMP) $(STATSD_STAMP)
+
+# etsy statsd 0.9.0: the reference the statsd input is tested and
+# benchmarked against.
+$(STATSD_STAMP): contrib/statsd/package.json contrib/statsd/package-lock.json contrib/statsd/install.sh
+	@contrib/statsd/install.sh
+	@touch $@
 
 $(KINESALITE_STAMP): contrib/kinesalite/package.json $(wildcard contrib/kinesalite/package-lock.json) contrib/kinesalite/install.sh
 	@contrib/kinesalite/install.sh

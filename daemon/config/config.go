@@ -139,13 +139,13 @@ func Default() Config {
 			IdleTimeout:   Duration{5 * time.Minute},
 			Archives:      DefaultArchives(),
 		},
-		Kinesis: Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, Streams: []Stream{}},
+		Kinesis:  Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, Streams: []Stream{}},
 		Graphite: Graphite{UDP: []string{}, TCP: []string{}, MaxSeries: 100_000, Schemas: []GraphiteSchema{}},
 		Statsd: Statsd{UDP: []string{}, TCP: []string{}, FlushInterval: Duration{10 * time.Second},
 			Percentiles: []float64{90, 95, 99}, MaxSeries: 100_000},
 		Metlog: Metlog{UDP: []string{}},
-		Web:     Web{Listen: "127.0.0.1:8080"},
-		Self:    Self{Interval: Duration{10 * time.Second}},
+		Web:    Web{Listen: "127.0.0.1:8080"},
+		Self:   Self{Interval: Duration{10 * time.Second}},
 	}
 }
 

@@ -43,10 +43,10 @@ type Options struct {
 
 // Stats are the input's counters.
 type Stats struct {
-	Points    uint64            `json:"points"`    // lines accepted
-	Rejected  map[string]uint64 `json:"rejected"`  // lines refused, by reason
-	Series    int               `json:"series"`    // series known
-	Dropped   uint64            `json:"dropped"`   // points of old rows beyond the per-series bound
+	Points    uint64            `json:"points"`   // lines accepted
+	Rejected  map[string]uint64 `json:"rejected"` // lines refused, by reason
+	Series    int               `json:"series"`   // series known
+	Dropped   uint64            `json:"dropped"`  // points of old rows beyond the per-series bound
 	SinkError uint64            `json:"sink_errors"`
 }
 

@@ -90,14 +90,21 @@ func (t *table) keep(older []store.Point, p store.Point) []store.Point {
 
 func (t *table) newSeries(name string) *series {
 	s := &series{path: Path(name), step: 60}
-	for _, sc := range t.schemas {
-		if sc.Pattern.MatchString(name) {
-			s.step, s.rras = int64(sc.Step/time.Second), sc.RRAs
-			break
-		}
+	if sc, ok := Match(t.schemas, name); ok {
+		s.step, s.rras = int64(sc.Step/time.Second), sc.RRAs
 	}
 	t.m[name] = s
 	return s
+}
+
+// Match is the first schema whose pattern matches name.
+func Match(schemas []Schema, name string) (Schema, bool) {
+	for _, sc := range schemas {
+		if sc.Pattern.MatchString(name) {
+			return sc, true
+		}
+	}
+	return Schema{}, false
 }
 
 // rowOf is the update time of the row (R−step, R] holding ts (store's
