@@ -9,6 +9,8 @@ import (
 	"graphmetrics/daemon/config"
 	"graphmetrics/daemon/graphite"
 	"graphmetrics/daemon/listen"
+	"graphmetrics/daemon/metlog"
+	"graphmetrics/daemon/statsd"
 	"graphmetrics/store"
 )
 
@@ -16,6 +18,10 @@ import (
 // Metlog); each is nil unless configured.
 type metricInputs struct {
 	graphite *graphite.Input
+	statsd   *statsd.Input
+	metlog   *metlog.Input
+	agg      *statsd.Agg // shared by statsd and Metlog
+	flusher  *statsd.Flusher
 }
 
 // listenOpts are the socket options of a metric input: its addresses and
@@ -38,12 +44,12 @@ func archives(ss []string) []store.RRA {
 
 func (a *app) startMetricInputs() error {
 	g := a.cfg.Graphite
+	schemas := make([]graphite.Schema, 0, len(g.Schemas))
+	for _, s := range g.Schemas {
+		schemas = append(schemas, graphite.Schema{Pattern: regexp.MustCompile(s.Pattern),
+			Step: s.Step.Duration, RRAs: archives(s.Archives)})
+	}
 	if len(g.UDP)+len(g.TCP) > 0 {
-		schemas := make([]graphite.Schema, 0, len(g.Schemas))
-		for _, s := range g.Schemas {
-			schemas = append(schemas, graphite.Schema{Pattern: regexp.MustCompile(s.Pattern),
-				Step: s.Step.Duration, RRAs: archives(s.Archives)})
-		}
 		in, err := graphite.New(graphite.Options{Listen: a.listenOpts(g.UDP, g.TCP), Schemas: schemas,
 			MaxSeries: g.MaxSeries, Sink: a.pipe.writer, Logger: a.log})
 		if err != nil {
@@ -54,6 +60,39 @@ func (a *app) startMetricInputs() error {
 		}
 		a.metrics.graphite = in
 	}
+	s, m := a.cfg.Statsd, a.cfg.Metlog
+	if len(s.UDP)+len(s.TCP)+len(m.UDP) == 0 {
+		return nil
+	}
+	mi := &a.metrics
+	mi.agg = statsd.NewAgg(s.MaxSeries)
+	f, err := statsd.NewFlusher(statsd.FlusherOptions{Agg: mi.agg, FlushInterval: s.FlushInterval.Duration,
+		Percentiles: s.Percentiles, Sink: a.pipe.writer, Schemas: schemas, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	f.Start()
+	mi.flusher = f
+	if len(s.UDP)+len(s.TCP) > 0 {
+		in, err := statsd.New(statsd.Options{Listen: a.listenOpts(s.UDP, s.TCP), Agg: mi.agg, Logger: a.log})
+		if err != nil {
+			return err
+		}
+		if err := in.Start(); err != nil {
+			return err
+		}
+		mi.statsd = in
+	}
+	if len(m.UDP) > 0 {
+		in, err := metlog.New(metlog.Options{Listen: a.listenOpts(m.UDP, nil), Agg: mi.agg, Logger: a.log})
+		if err != nil {
+			return err
+		}
+		if err := in.Start(); err != nil {
+			return err
+		}
+		mi.metlog = in
+	}
 	return nil
 }
 
@@ -62,6 +101,12 @@ func (a *app) metricAddrs() []any {
 	var out []any
 	if in := a.metrics.graphite; in != nil {
 		out = append(out, "graphite", netAddrs(in.Addrs()))
+	}
+	if in := a.metrics.statsd; in != nil {
+		out = append(out, "statsd", netAddrs(in.Addrs()))
+	}
+	if in := a.metrics.metlog; in != nil {
+		out = append(out, "metlog", netAddrs(in.Addrs()))
 	}
 	return out
 }
@@ -77,8 +122,18 @@ func netAddrs(as []net.Addr) []string {
 // closeMetricInputs stops the inputs; each writes what it holds.
 func (a *app) closeMetricInputs(ctx context.Context) error {
 	var errs []error
-	if a.metrics.graphite != nil {
-		errs = append(errs, a.metrics.graphite.Close(ctx))
+	mi := &a.metrics
+	if mi.graphite != nil {
+		errs = append(errs, mi.graphite.Close(ctx))
+	}
+	if mi.statsd != nil {
+		errs = append(errs, mi.statsd.Close(ctx))
+	}
+	if mi.metlog != nil {
+		errs = append(errs, mi.metlog.Close(ctx))
+	}
+	if mi.flusher != nil {
+		mi.flusher.Close() // the last flush, after its inputs stopped
 	}
 	return errors.Join(errs...)
 }
@@ -91,9 +146,26 @@ type metricInputStatus struct {
 }
 
 func (a *app) metricHealth(st *healthStatus) {
-	if in := a.metrics.graphite; in != nil {
-		st.Metrics["graphite"] = metricInputStatus{Running: !a.closing.Load(), Stats: in.Stats(), Listeners: in.Listeners()}
+	mi, running := &a.metrics, !a.closing.Load()
+	if in := mi.graphite; in != nil {
+		st.Metrics["graphite"] = metricInputStatus{Running: running, Stats: in.Stats(), Listeners: in.Listeners()}
 	}
+	if in := mi.statsd; in != nil {
+		st.Metrics["statsd"] = metricInputStatus{Running: running, Stats: in.Stats(), Listeners: in.Listeners()}
+	}
+	if in := mi.metlog; in != nil {
+		st.Metrics["metlog"] = metricInputStatus{Running: running, Stats: in.Stats(), Listeners: in.Listeners()}
+	}
+	if mi.flusher != nil {
+		st.Metrics["statsd_flush"] = metricInputStatus{Running: running,
+			Stats: statsdFlushStatus{FlusherStats: mi.flusher.Stats(), Keys: mi.agg.Keys()}}
+	}
+}
+
+// statsdFlushStatus is the shared statsd aggregation in /healthz.
+type statsdFlushStatus struct {
+	statsd.FlusherStats
+	Keys int `json:"keys"`
 }
 
 // collectMetricInputs adds the metric inputs' counters to _self.
@@ -108,6 +180,29 @@ func (a *app) collectMetricInputs(emit func(float64, ...string), rate func(uint6
 		rate(st.SinkError, "graphite", "sink_errors")
 		emit(float64(st.Series), "graphite", "series")
 		listenerSelf(rate, "graphite", in.Listeners())
+	}
+	if in := a.metrics.statsd; in != nil {
+		st := in.Stats()
+		rate(st.Lines, "statsd", "lines")
+		rate(st.Samples, "statsd", "samples")
+		for r, n := range st.Rejected {
+			rate(n, "statsd", "rejected", r)
+		}
+		listenerSelf(rate, "statsd", in.Listeners())
+	}
+	if in := a.metrics.metlog; in != nil {
+		st := in.Stats()
+		rate(st.Messages, "metlog", "messages")
+		for r, n := range st.Rejected {
+			rate(n, "metlog", "rejected", r)
+		}
+		listenerSelf(rate, "metlog", in.Listeners())
+	}
+	if f := a.metrics.flusher; f != nil {
+		st := f.Stats()
+		rate(st.Written, "statsd", "values_written")
+		rate(st.SinkErrors, "statsd", "sink_errors")
+		emit(float64(a.metrics.agg.Keys()), "statsd", "keys")
 	}
 }
 

@@ -149,6 +149,19 @@ func parseSample(bit []byte) (Sample, string) {
 	return s, ""
 }
 
+// Key is a name from another protocol (Metlog) made a statsd key: tags
+// (';') refused, then sanitized and checked as a line's key is.
+func Key(name []byte) ([]byte, string) {
+	if bytes.IndexByte(name, ';') >= 0 {
+		return nil, Tags
+	}
+	k := sanitizeKey(name)
+	if r := checkKey(k); r != "" {
+		return nil, r
+	}
+	return k, ""
+}
+
 // sanitizeKey is etsy's sanitizeKeyName: runs of whitespace become '_',
 // '/' becomes '-', and what is not [A-Za-z0-9_.;=-] is removed (';' was
 // refused before as tags).
