@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os/exec"
 	"strings"
 	"testing"
@@ -147,5 +148,56 @@ func TestMetlogSender(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v", k, got[k], v)
 		}
+	}
+}
+
+// Hostile datagrams cost only themselves: a 4-byte packet, a huge name,
+// NaN and Inf, names that would escape data_dir, a flood of distinct names
+// bounded by max_series.
+func TestMetlogHostile(t *testing.T) {
+	agg := statsd.NewAgg(100)
+	in, err := New(Options{Listen: listen.Options{UDP: []string{"127.0.0.1:0"}}, Agg: agg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close(context.Background())
+	c, err := net.Dial("udp", in.Addrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	msg := func(name, payload string) string {
+		return fmt.Sprintf(`{"type": "counter", "payload": %q, "fields": {"name": %q, "rate": 1.0}}`, payload, name)
+	}
+	bad := []string{"abcd", msg(strings.Repeat("n", 60000), "1"), msg("a", "NaN"), msg("a", "Infinity"),
+		msg("../../etc/passwd", "1")}
+	// "/abs" is the statsd key "-abs" (etsy's sanitizing): one of the 100.
+	bad = append(bad, msg("/abs", "1"))
+	for _, b := range bad {
+		c.Write([]byte(b))
+	}
+	const n = 20000
+	for i := range n {
+		c.Write([]byte(msg(fmt.Sprintf("flood.k%d", i), "1")))
+		if i%500 == 0 {
+			time.Sleep(time.Millisecond) // stay within the socket buffer
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for st := in.Stats(); st.Messages+st.Rejected[MaxSeries] < n+1; st = in.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v", st)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	st := in.Stats()
+	if st.Rejected[BadJSON] != 1 || st.Rejected[BadName] != 2 || st.Rejected[BadValue] != 2 {
+		t.Errorf("rejected %v", st.Rejected)
+	}
+	if st.Messages != 100 || st.Rejected[MaxSeries] != n-99 || agg.Keys() != 100 {
+		t.Errorf("stats %+v, keys %d: want 100 taken", st, agg.Keys())
 	}
 }

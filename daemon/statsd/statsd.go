@@ -122,16 +122,18 @@ func (in *Input) Handle(src netip.Addr, msgs [][]byte) {
 				}
 				in.logReject(src, badReason, line)
 			}
-			if len(samples) > 0 {
-				good++
-			}
+			added := 0
 			for _, s := range samples {
 				if !a.Add(key, s) {
 					bad++
 					in.reject(src, MaxSeries, line)
 					break
 				}
-				nsamples++
+				added++
+			}
+			if added > 0 {
+				good++
+				nsamples += uint64(added)
 			}
 		}
 		a.Packet(lines, bad)
