@@ -18,6 +18,7 @@ NEEDS := /usr/bin/gcc:gcc /usr/bin/pkg-config:pkg-config \
 	/usr/bin/strace:strace /usr/bin/systemd-analyze:systemd \
 	/usr/sbin/collectd:collectd-core \
 	/usr/lib/python3/dist-packages/statsd/__init__.py:python3-statsd \
+	/usr/lib/python3/dist-packages/zmq/__init__.py:python3-zmq \
 	/usr/bin/carbon-cache:graphite-carbon
 KINESALITE_STAMP := .deps/kinesalite/.installed
 STATSD_STAMP := .deps/statsd/.installed

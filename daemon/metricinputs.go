@@ -11,6 +11,7 @@ import (
 	"graphmetrics/daemon/listen"
 	"graphmetrics/daemon/metlog"
 	"graphmetrics/daemon/statsd"
+	"graphmetrics/daemon/zibrato"
 	"graphmetrics/store"
 )
 
@@ -20,6 +21,7 @@ type metricInputs struct {
 	graphite *graphite.Input
 	statsd   *statsd.Input
 	metlog   *metlog.Input
+	zibrato  *zibrato.Input
 	agg      *statsd.Agg // shared by statsd and Metlog
 	flusher  *statsd.Flusher
 }
@@ -60,8 +62,8 @@ func (a *app) startMetricInputs() error {
 		}
 		a.metrics.graphite = in
 	}
-	s, m := a.cfg.Statsd, a.cfg.Metlog
-	if len(s.UDP)+len(s.TCP)+len(m.UDP) == 0 {
+	s, m, z := a.cfg.Statsd, a.cfg.Metlog, a.cfg.Zibrato
+	if len(s.UDP)+len(s.TCP)+len(m.UDP) == 0 && z.Connect == "" {
 		return nil
 	}
 	mi := &a.metrics
@@ -92,6 +94,16 @@ func (a *app) startMetricInputs() error {
 			return err
 		}
 		mi.metlog = in
+	}
+	if z.Connect != "" {
+		in, err := zibrato.New(zibrato.Options{Connect: z.Connect, Levels: z.Levels, Agg: mi.agg, Logger: a.log})
+		if err != nil {
+			return err
+		}
+		if err := in.Start(); err != nil {
+			return err
+		}
+		mi.zibrato = in
 	}
 	return nil
 }
@@ -132,6 +144,9 @@ func (a *app) closeMetricInputs(ctx context.Context) error {
 	if mi.metlog != nil {
 		errs = append(errs, mi.metlog.Close(ctx))
 	}
+	if mi.zibrato != nil {
+		errs = append(errs, mi.zibrato.Close())
+	}
 	if mi.flusher != nil {
 		mi.flusher.Close() // the last flush, after its inputs stopped
 	}
@@ -155,6 +170,10 @@ func (a *app) metricHealth(st *healthStatus) {
 	}
 	if in := mi.metlog; in != nil {
 		st.Metrics["metlog"] = metricInputStatus{Running: running, Stats: in.Stats(), Listeners: in.Listeners()}
+	}
+	if in := mi.zibrato; in != nil {
+		// Not connected is not down: the broker may start later.
+		st.Metrics["zibrato"] = metricInputStatus{Running: running, Stats: in.Stats()}
 	}
 	if mi.flusher != nil {
 		st.Metrics["statsd_flush"] = metricInputStatus{Running: running,
@@ -197,6 +216,13 @@ func (a *app) collectMetricInputs(emit func(float64, ...string), rate func(uint6
 			rate(n, "metlog", "rejected", r)
 		}
 		listenerSelf(rate, "metlog", in.Listeners())
+	}
+	if in := a.metrics.zibrato; in != nil {
+		st := in.Stats()
+		rate(st.Messages, "zibrato", "messages")
+		for r, n := range st.Rejected {
+			rate(n, "zibrato", "rejected", r)
+		}
 	}
 	if f := a.metrics.flusher; f != nil {
 		st := f.Stats()

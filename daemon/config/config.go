@@ -26,6 +26,7 @@ type Config struct {
 	Graphite Graphite `toml:"graphite"`
 	Statsd   Statsd   `toml:"statsd"`
 	Metlog   Metlog   `toml:"metlog"`
+	Zibrato  Zibrato  `toml:"zibrato"`
 	Web      Web      `toml:"web"`
 	Self     Self     `toml:"self"`
 }
@@ -104,6 +105,12 @@ type Metlog struct {
 	UDP []string `toml:"udp"`
 }
 
+// Zibrato configures the Zibrato (ZeroMQ) subscriber (off without connect).
+type Zibrato struct {
+	Connect string   `toml:"connect"`
+	Levels  []string `toml:"levels"`
+}
+
 // Web configures the UI.
 type Web struct {
 	Listen        string `toml:"listen"`
@@ -143,9 +150,10 @@ func Default() Config {
 		Graphite: Graphite{UDP: []string{}, TCP: []string{}, MaxSeries: 100_000, Schemas: []GraphiteSchema{}},
 		Statsd: Statsd{UDP: []string{}, TCP: []string{}, FlushInterval: Duration{10 * time.Second},
 			Percentiles: []float64{90, 95, 99}, MaxSeries: 100_000},
-		Metlog: Metlog{UDP: []string{}},
-		Web:    Web{Listen: "127.0.0.1:8080"},
-		Self:   Self{Interval: Duration{10 * time.Second}},
+		Metlog:  Metlog{UDP: []string{}},
+		Zibrato: Zibrato{Levels: []string{"info"}},
+		Web:     Web{Listen: "127.0.0.1:8080"},
+		Self:    Self{Interval: Duration{10 * time.Second}},
 	}
 }
 
@@ -168,7 +176,7 @@ func Parse(name string, b []byte) (Config, error) {
 	c := Default()
 	// Lists in the file replace the defaults rather than merge into them.
 	c.Syslog.UDP, c.Syslog.TCP, c.Tracelog.Archives = nil, nil, nil
-	c.Statsd.Percentiles = nil
+	c.Statsd.Percentiles, c.Zibrato.Levels = nil, nil
 	dec := toml.NewDecoder(bytes.NewReader(b)).DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return Config{}, decodeError(name, err)
@@ -182,6 +190,9 @@ func Parse(name string, b []byte) (Config, error) {
 	}
 	if c.Tracelog.Archives == nil {
 		c.Tracelog.Archives = d.Tracelog.Archives
+	}
+	if c.Zibrato.Levels == nil {
+		c.Zibrato.Levels = d.Zibrato.Levels
 	}
 	if c.Statsd.Percentiles == nil {
 		c.Statsd.Percentiles = d.Statsd.Percentiles

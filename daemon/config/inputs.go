@@ -3,7 +3,9 @@ package config
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -59,4 +61,20 @@ func (c *Config) validateInputs(bad func(key, format string, a ...any)) {
 		bad("statsd.max_series", "must be at least 1")
 	}
 	addrs("metlog.udp", c.Metlog.UDP)
+
+	z := c.Zibrato
+	if z.Connect != "" {
+		u, err := url.Parse(z.Connect)
+		if err != nil || (u.Scheme != "tcp" && u.Scheme != "ipc") || (u.Host == "" && u.Path == "") {
+			bad("zibrato.connect", "%q is not a ZeroMQ endpoint such as tcp://127.0.0.1:5551", z.Connect)
+		}
+	}
+	if len(z.Levels) == 0 {
+		bad("zibrato.levels", "needs at least one level")
+	}
+	for _, l := range z.Levels {
+		if l == "" || strings.ContainsAny(l, "|\n") {
+			bad("zibrato.levels", "level %q is empty or holds '|'", l)
+		}
+	}
 }
