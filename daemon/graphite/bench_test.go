@@ -11,7 +11,9 @@ import (
 
 type nullSink struct{}
 
-func (nullSink) WriteMetricRRAs([]string, time.Duration, []store.RRA, []store.Point) error { return nil }
+func (nullSink) WriteMetricRRAs([]string, time.Duration, []store.RRA, []store.Point) error {
+	return nil
+}
 
 // The parse and table path: batches of 100 lines over 10,000 series, one
 // core (what a TCP read hands Handle).
