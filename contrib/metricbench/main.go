@@ -3,7 +3,9 @@
 //
 //	go run ./contrib/metricbench -bin bin/graphmetrics -out bench-metrics.json
 //
-// statsd: a ladder of UDP rates (metrics/s, several metrics a datagram)
+// statsd: a ladder of UDP rates (1,000 keys; its files get one small
+// archive set, 10 s for a day and 1 h for 30 days, so a run does not write
+// gigabytes of the 14-day default) (metrics/s, several metrics a datagram)
 // sent to graphmetrics' statsd input and to etsy statsd 0.9.0; a rate is
 // lossless when the kernel dropped no datagram of the receiver's socket
 // (and, for graphmetrics, /healthz counted every line). The ratio is of the
@@ -55,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	scen := fs.String("scenario", "statsd,graphite", "statsd, graphite or both")
 	out := fs.String("out", "", "JSON results file")
 	step := fs.Duration("step", 10*time.Second, "statsd: duration of one rate step")
-	ladder := fs.String("ladder", "10000,20000,50000,100000,200000,300000,400000,500000,700000", "statsd: rates tried, metrics/s")
+	ladder := fs.String("ladder", "1000,2000,5000,10000,20000,50000,100000,200000,300000,400000,500000,700000", "statsd: rates tried, metrics/s")
 	perPacket := fs.Int("per-packet", 10, "statsd: metrics a datagram")
 	points := fs.Uint64("points", 10_000_000, "graphite: points a run")
 	runs := fs.Int("runs", 3, "graphite: runs (the median is reported)")
@@ -80,7 +82,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			rates = append(rates, r)
 		}
 		ours, err := startGraphmetrics(*bin, filepath.Join(tmp, "gm-statsd"), "statsd",
-			"[statsd]\nudp = [\"127.0.0.1:0\"]\nmax_series = 1000000\n")
+			"[statsd]\nudp = [\"127.0.0.1:0\"]\nmax_series = 1000000\n"+
+				"[[graphite.schemas]]\npattern = \"^stats\\\\.\"\nstep = \"10s\"\narchives = [\"AVERAGE:10s:1d\", \"AVERAGE:1h:30d\"]\n")
 		if err != nil {
 			return err
 		}
