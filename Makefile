@@ -68,12 +68,16 @@ $(BIN): $(GO_SOURCES)
 run: deps build
 	./$(BIN) -config $(CONFIG)
 
+# What builds and tests without cgo (librrd is in store/rrdfile and web).
+NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./store
+
 # Every test, including the end-to-end ones with real syslog clients,
 # syslog-ng, kinesalite and Chromium. Short fuzz runs of every fuzz target
 # are part of it.
 test: deps build
 	$(GO) vet ./...
 	$(GO) test -timeout 9m ./...
+	CGO_ENABLED=0 $(GO) test $(NOCGO_PKGS)
 
 fuzz: deps
 	@for pkg in $$($(GO) list ./...); do \
@@ -87,7 +91,7 @@ fuzz: deps
 # then the metric inputs against etsy statsd and carbon-cache
 # (contrib/metricbench, ~5 min).
 bench: deps build
-	set -o pipefail; GM_TAIL_BENCH_LINES=$${GM_TAIL_BENCH_LINES:-10000000} $(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-3} ./parser/ ./store/ ./daemon/... ./web/... | tee bench.txt
+	set -o pipefail; GM_TAIL_BENCH_LINES=$${GM_TAIL_BENCH_LINES:-10000000} $(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-3} ./parser/ ./store/... ./daemon/... ./web/... | tee bench.txt
 	set -o pipefail; $(GO) run ./contrib/bench -bin $(BIN) -scenario all -out bench-e2e.json | tee bench-e2e.md
 	set -o pipefail; $(GO) run ./contrib/metricbench -bin $(BIN) -out bench-metrics.json | tee bench-metrics.md
 

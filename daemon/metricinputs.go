@@ -12,7 +12,7 @@ import (
 	"graphmetrics/daemon/metlog"
 	"graphmetrics/daemon/statsd"
 	"graphmetrics/daemon/zibrato"
-	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 // metricInputs are the application metric inputs (Graphite, statsd,
@@ -35,11 +35,11 @@ func (a *app) listenOpts(udp, tcp []string) listen.Options {
 }
 
 // archives turns validated CF:STEP:SPAN strings into store archives.
-func archives(ss []string) []store.RRA {
-	out := make([]store.RRA, 0, len(ss))
+func archives(ss []string) []rrdfile.RRA {
+	out := make([]rrdfile.RRA, 0, len(ss))
 	for _, s := range ss {
 		a, _ := config.ParseArchive(s) // validated with the config
-		out = append(out, store.RRA{CF: a.CF, Step: a.Step, Keep: a.Span})
+		out = append(out, rrdfile.RRA{CF: a.CF, Step: a.Step, Keep: a.Span})
 	}
 	return out
 }

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 type nullSink struct{}
 
-func (nullSink) WriteMetricRRAs([]string, time.Duration, []store.RRA, []store.Point) error {
+func (nullSink) WriteMetricRRAs([]string, time.Duration, []rrdfile.RRA, []store.Point) error {
 	return nil
 }
 

@@ -22,11 +22,12 @@ import (
 	"graphmetrics/daemon/listen"
 	"graphmetrics/parser"
 	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 // Sink is where final points go: the RRD writer.
 type Sink interface {
-	WriteMetricRRAs(path []string, step time.Duration, rras []store.RRA, pts []store.Point) error
+	WriteMetricRRAs(path []string, step time.Duration, rras []rrdfile.RRA, pts []store.Point) error
 }
 
 // Options configures an Input. Listen's UDP, TCP and limits are used as
@@ -83,7 +84,7 @@ func New(o Options) (*Input, error) {
 		if s.Pattern == nil || s.Step < time.Second || s.Step%time.Second != 0 {
 			return nil, fmt.Errorf("graphite: schema %d: pattern and a whole-second step are required", i)
 		}
-		if err := store.ValidMetricRRAs(s.RRAs, s.Step); err != nil {
+		if err := rrdfile.ValidMetricRRAs(s.RRAs, s.Step); err != nil {
 			return nil, fmt.Errorf("graphite: schema %d: %w", i, err)
 		}
 	}

@@ -17,14 +17,14 @@ import (
 	"time"
 
 	"graphmetrics/daemon/listen"
-	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 // startInput runs an Input on loopback into a real RRD writer.
-func startInput(t *testing.T, o Options) (*Input, *store.Writer, string) {
+func startInput(t *testing.T, o Options) (*Input, *rrdfile.Writer, string) {
 	t.Helper()
 	dir := t.TempDir()
-	w, err := store.NewWriter(store.WriterOptions{DataDir: dir, RRD: store.LibRRD{}, Logger: slog.New(slog.DiscardHandler)})
+	w, err := rrdfile.NewWriter(rrdfile.WriterOptions{DataDir: dir, RRD: rrdfile.LibRRD{}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,9 +101,9 @@ func TestGraphiteIntoRRD(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0) // on a 60 s and a 10 s boundary
 	schemas := []Schema{
 		{Pattern: regexp.MustCompile(`^fast\.`), Step: 10 * time.Second,
-			RRAs: []store.RRA{{CF: "AVERAGE", Step: 10 * time.Second, Keep: time.Hour}}},
+			RRAs: []rrdfile.RRA{{CF: "AVERAGE", Step: 10 * time.Second, Keep: time.Hour}}},
 		{Pattern: regexp.MustCompile(`^fast\.never`), Step: time.Minute,
-			RRAs: []store.RRA{{CF: "AVERAGE", Step: time.Minute, Keep: time.Hour}}},
+			RRAs: []rrdfile.RRA{{CF: "AVERAGE", Step: time.Minute, Keep: time.Hour}}},
 	}
 	in, w, dir := startInput(t, Options{Schemas: schemas, Now: func() time.Time { return now }})
 	addrs := in.Addrs()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 // Schema gives new files whose name matches Pattern their step and
@@ -16,7 +17,7 @@ import (
 type Schema struct {
 	Pattern *regexp.Regexp
 	Step    time.Duration
-	RRAs    []store.RRA
+	RRAs    []rrdfile.RRA
 }
 
 // Path is where a Graphite name is stored: rrd/metrics/graphite/a/b/c.rrd
@@ -36,7 +37,7 @@ const maxOlder = 256
 type series struct {
 	path  []string
 	step  int64
-	rras  []store.RRA
+	rras  []rrdfile.RRA
 	row   int64 // newest row with a value (update time)
 	v     float64
 	has   bool
@@ -120,7 +121,7 @@ func rowOf(ts, step int64) int64 {
 type write struct {
 	path []string
 	step time.Duration
-	rras []store.RRA
+	rras []rrdfile.RRA
 	pts  []store.Point
 }
 

@@ -1,3 +1,7 @@
+//go:build cgo
+
+// The kinesalite tests write real RRD files (store/rrdfile, librrd).
+
 package kinesis
 
 import (
@@ -11,6 +15,7 @@ import (
 
 	"graphmetrics/daemon/kinesis/kinesalitetest"
 	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 // startKinesalite runs the shared kinesalite server for the test and
@@ -31,10 +36,10 @@ func kinesaliteOpts(t testing.TB, k *kinesalitetest.Server, sink Sink, streams .
 	return o
 }
 
-// countSink passes everything to a store.Writer and counts the points,
+// countSink passes everything to a rrdfile.Writer and counts the points,
 // so a test can tell a replay from a record read once.
 type countSink struct {
-	w  *store.Writer
+	w  *rrdfile.Writer
 	mu sync.Mutex
 	n  int
 }
@@ -54,9 +59,9 @@ func (c *countSink) count() int {
 	return c.n
 }
 
-func newStoreWriter(t testing.TB, dataDir string) *store.Writer {
+func newStoreWriter(t testing.TB, dataDir string) *rrdfile.Writer {
 	t.Helper()
-	w, err := store.NewWriter(store.WriterOptions{DataDir: dataDir, RRD: store.LibRRD{}, Logger: testLogger(t)})
+	w, err := rrdfile.NewWriter(rrdfile.WriterOptions{DataDir: dataDir, RRD: rrdfile.LibRRD{}, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +71,7 @@ func newStoreWriter(t testing.TB, dataDir string) *store.Writer {
 	return w
 }
 
-func closeWriter(t testing.TB, w *store.Writer) {
+func closeWriter(t testing.TB, w *rrdfile.Writer) {
 	t.Helper()
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)
@@ -95,8 +100,8 @@ func fetch(t testing.TB, file string, start, end int64) map[int64]string {
 }
 
 // checkRRD fails unless file holds exactly want (time of the point ->
-// value) in [from, to): the row of the step after each point holds its
-// value, and every other row is unknown.
+// value) in (from, to]: a point stamped on a step boundary T is the row at
+// T (rrdtool update's convention), and every other row is unknown.
 func checkRRD(t testing.TB, file string, from, to int64, want map[int64]float64) {
 	t.Helper()
 	rows := fetch(t, file, from, to)
@@ -106,7 +111,7 @@ func checkRRD(t testing.TB, file string, from, to int64, want map[int64]float64)
 			t.Errorf("%s: no row %d", file, ts)
 			continue
 		}
-		v, has := want[ts-60]
+		v, has := want[ts] // a point stamped ts is the update at ts
 		var gv float64
 		_, err := fmt.Sscan(got, &gv)
 		switch {

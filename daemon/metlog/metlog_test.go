@@ -12,7 +12,7 @@ import (
 
 	"graphmetrics/daemon/listen"
 	"graphmetrics/daemon/statsd"
-	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 func TestParse(t *testing.T) {
@@ -87,7 +87,7 @@ incr('../../escape')
 // aggregation: counts scaled by the rate, timer statistics, others ignored.
 func TestMetlogSender(t *testing.T) {
 	dir := t.TempDir()
-	w, err := store.NewWriter(store.WriterOptions{DataDir: dir, RRD: store.LibRRD{}, Logger: slog.New(slog.DiscardHandler)})
+	w, err := rrdfile.NewWriter(rrdfile.WriterOptions{DataDir: dir, RRD: rrdfile.LibRRD{}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

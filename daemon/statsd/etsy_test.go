@@ -18,7 +18,7 @@ import (
 
 	"graphmetrics/daemon/graphite"
 	"graphmetrics/daemon/listen"
-	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 // etsyDir is where the Makefile installs etsy statsd 0.9.0
@@ -121,10 +121,10 @@ func startEtsy(t *testing.T, graphiteAddr *net.TCPAddr, pcts []float64) string {
 	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 
-func newWriter(t *testing.T) (*store.Writer, string) {
+func newWriter(t *testing.T) (*rrdfile.Writer, string) {
 	t.Helper()
 	dir := t.TempDir()
-	w, err := store.NewWriter(store.WriterOptions{DataDir: dir, RRD: store.LibRRD{}, Logger: slog.New(slog.DiscardHandler)})
+	w, err := rrdfile.NewWriter(rrdfile.WriterOptions{DataDir: dir, RRD: rrdfile.LibRRD{}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,10 +137,10 @@ func newWriter(t *testing.T) (*store.Writer, string) {
 
 // oneSecond keeps the test's files small: 1 s rows for an hour.
 var oneSecond = []graphite.Schema{{Pattern: regexp.MustCompile(`^stats\.`), Step: time.Second,
-	RRAs: []store.RRA{{CF: "AVERAGE", Step: time.Second, Keep: time.Hour}}}}
+	RRAs: []rrdfile.RRA{{CF: "AVERAGE", Step: time.Second, Keep: time.Hour}}}}
 
 // startOurs runs our statsd input and flusher (1 s) into a writer.
-func startOurs(t *testing.T, pcts []float64) (*Input, *Flusher, *store.Writer, string) {
+func startOurs(t *testing.T, pcts []float64) (*Input, *Flusher, *rrdfile.Writer, string) {
 	t.Helper()
 	w, dir := newWriter(t)
 	agg := NewAgg(10000)

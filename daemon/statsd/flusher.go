@@ -12,6 +12,7 @@ import (
 	"graphmetrics/daemon/graphite"
 	"graphmetrics/daemon/listen"
 	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 // FlusherOptions configures a Flusher.
@@ -117,7 +118,7 @@ func (f *Flusher) Flush(ts int64) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return // etsy would send "NaN", which a Graphite input refuses
 		}
-		var rras []store.RRA
+		var rras []rrdfile.RRA
 		if sc, ok := graphite.Match(f.o.Schemas, name); ok && sc.Step == step {
 			rras = sc.RRAs
 		}

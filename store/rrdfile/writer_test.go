@@ -1,4 +1,4 @@
-package store
+package rrdfile
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"graphmetrics/store"
 )
 
 func newTestWriter(t testing.TB, o WriterOptions) *Writer {
@@ -79,7 +81,7 @@ func fetch(t testing.TB, path, cf string, res, start, end int64) map[int64][]flo
 	return rows
 }
 
-func bucketValues(b Bucket) []float64 {
+func bucketValues(b store.Bucket) []float64 {
 	return []float64{float64(b.Requests), float64(b.Errors), b.AppSum, float64(b.AppN),
 		float64(b.Waiting), float64(b.Busy), float64(b.Starts)}
 }
@@ -104,10 +106,10 @@ func sameValues(a, b []float64) bool {
 }
 
 // testBuckets are n seconds from start with distinct values per field.
-func testBuckets(start int64, n int) []Bucket {
-	bs := make([]Bucket, n)
+func testBuckets(start int64, n int) []store.Bucket {
+	bs := make([]store.Bucket, n)
 	for i := range bs {
-		bs[i] = Bucket{Time: start + int64(i), Requests: uint32(i % 7), Errors: uint32(i % 3 / 2),
+		bs[i] = store.Bucket{Time: start + int64(i), Requests: uint32(i % 7), Errors: uint32(i % 3 / 2),
 			AppSum: float64(i) * 0.125, AppN: uint32(i % 5), Waiting: int32(i % 11), Busy: int32(i % 4), Starts: uint32(i / 100 % 2)}
 	}
 	return bs
@@ -130,7 +132,7 @@ func TestWriterTracelogRRD(t *testing.T) {
 		t.Fatal(err)
 	}
 	syncW(t, w)
-	path := TracelogFile(w.opts.DataDir, testKey)
+	path := store.TracelogFile(w.opts.DataDir, testKey)
 	if want := filepath.Join(w.opts.DataDir, "rrd/tracelog/h1/cust/app-8080.rrd"); path != want {
 		t.Fatalf("path %s, want %s", path, want)
 	}
@@ -159,7 +161,7 @@ func TestWriterTracelogRRD(t *testing.T) {
 	for _, cf := range []string{"AVERAGE", "MAX"} {
 		rows := fetch(t, path, cf, 60, m-60, m+180)
 		for k := range int64(3) {
-			want := make([]float64, len(DataSources))
+			want := make([]float64, len(store.DataSources))
 			for _, b := range bs[k*60 : k*60+60] {
 				for i, v := range bucketValues(b) {
 					if cf == "AVERAGE" {
@@ -215,7 +217,7 @@ func TestWriterGaps(t *testing.T) {
 	later[0].Requests = 99
 	w.WriteBuckets(testKey, later)
 	syncW(t, w)
-	file := TracelogFile(w.opts.DataDir, testKey)
+	file := store.TracelogFile(w.opts.DataDir, testKey)
 	rows := fetch(t, file, "AVERAGE", 1, m, m+30)
 	for _, ts := range []int64{m + 1, m + 5, m + 16, m + 17, m + 18} {
 		if rows[ts][0] != 0 {
@@ -250,17 +252,17 @@ func TestWriterMetricRRD(t *testing.T) {
 	path := []string{"cimaa.metrics", "host.example.com", "disk", "root", "free"}
 	// A point stamped T is the update at T: it lands in the row (R-60, R]
 	// holding T, so m+60 shares row m+60 with m+5.
-	pts := []Point{
-		{m + 5, 1},
-		{m + 70, 2}, {m + 119, 3}, {m + 60, 4}, // one row each: the last by time wins
-		{m + 181, math.NaN()},
-		{m + 241, 5.5},
+	pts := []store.Point{
+		{Time: m + 5, Value: 1},
+		{Time: m + 70, Value: 2}, {Time: m + 119, Value: 3}, {Time: m + 60, Value: 4}, // one row each: the last by time wins
+		{Time: m + 181, Value: math.NaN()},
+		{Time: m + 241, Value: 5.5},
 	}
 	if err := w.WriteMetric(path, time.Minute, pts); err != nil {
 		t.Fatal(err)
 	}
 	syncW(t, w)
-	file := MetricFile(w.opts.DataDir, path)
+	file := store.MetricFile(w.opts.DataDir, path)
 	if want := filepath.Join(w.opts.DataDir, "rrd/metrics/cimaa.metrics/host.example.com/disk/root/free.rrd"); file != want {
 		t.Fatalf("path %s, want %s", file, want)
 	}
@@ -284,7 +286,7 @@ func TestWriterMetricRRD(t *testing.T) {
 		}
 	}
 	// Older points, and a point for a step already written, are skipped.
-	w.WriteMetric(path, time.Minute, []Point{{m + 10, 9}, {m + 250, 9}, {m + 301, 6}})
+	w.WriteMetric(path, time.Minute, []store.Point{{Time: m + 10, Value: 9}, {Time: m + 250, Value: 9}, {Time: m + 301, Value: 6}})
 	syncW(t, w)
 	if st := w.Stats(); st.Rows != 5 || st.Skipped != 2+2 {
 		t.Errorf("stats %+v", st)
@@ -300,7 +302,7 @@ func TestWriterRetryAndQueueBound(t *testing.T) {
 	fake := newFakeRRD()
 	w := newTestWriter(t, WriterOptions{RRD: fake, Workers: 1, MaxQueued: 100, RetryInterval: time.Hour})
 	m := at("2026-03-01 12:00:00")
-	path := TracelogFile(w.opts.DataDir, testKey)
+	path := store.TracelogFile(w.opts.DataDir, testKey)
 	fake.setFail(2) // the create and its first retry
 	w.WriteBuckets(testKey, testBuckets(m, 30))
 	if err := w.Sync(context.Background()); err == nil {
@@ -359,10 +361,10 @@ func TestWriterMetricTimeConvention(t *testing.T) {
 	noon := at("2026-03-01 12:00:00")
 	rras := []RRA{{"AVERAGE", 10 * time.Second, time.Hour}, {"MAX", time.Minute, 24 * time.Hour}}
 	a, b := []string{"graphite", "a"}, []string{"graphite", "b"}
-	if err := w.WriteMetricRRAs(a, 10*time.Second, rras, []Point{{noon - 10, 1}, {noon, 2}, {noon + 1, 3}, {noon + 20, 4}}); err != nil {
+	if err := w.WriteMetricRRAs(a, 10*time.Second, rras, []store.Point{{Time: noon - 10, Value: 1}, {Time: noon, Value: 2}, {Time: noon + 1, Value: 3}, {Time: noon + 20, Value: 4}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.WriteMetric(b, time.Minute, []Point{{noon, 7}, {noon + 60, 8}}); err != nil {
+	if err := w.WriteMetric(b, time.Minute, []store.Point{{Time: noon, Value: 7}, {Time: noon + 60, Value: 8}}); err != nil {
 		t.Fatal(err)
 	}
 	syncW(t, w)
@@ -376,10 +378,10 @@ func TestWriterMetricTimeConvention(t *testing.T) {
 	}
 	cli("create", ref, "--step", "10", "--start", strconv.FormatInt(noon-20, 10),
 		"DS:value:GAUGE:100:U:U", "RRA:AVERAGE:0.5:1:360", "RRA:MAX:0.5:6:1440")
-	for _, p := range []Point{{noon - 10, 1}, {noon, 2}, {noon + 10, 3}, {noon + 20, 4}} {
+	for _, p := range []store.Point{{Time: noon - 10, Value: 1}, {Time: noon, Value: 2}, {Time: noon + 10, Value: 3}, {Time: noon + 20, Value: 4}} {
 		cli("update", ref, strconv.FormatInt(p.Time, 10)+":"+strconv.FormatFloat(p.Value, 'g', -1, 64))
 	}
-	got := fetch(t, MetricFile(w.opts.DataDir, a), "AVERAGE", 10, noon-20, noon+20)
+	got := fetch(t, store.MetricFile(w.opts.DataDir, a), "AVERAGE", 10, noon-20, noon+20)
 	want := fetch(t, ref, "AVERAGE", 10, noon-20, noon+20)
 	for _, ts := range []int64{noon - 10, noon, noon + 10, noon + 20} {
 		if len(got[ts]) != 1 || len(want[ts]) != 1 || got[ts][0] != want[ts][0] {
@@ -392,11 +394,11 @@ func TestWriterMetricTimeConvention(t *testing.T) {
 	if v := got[noon+10]; len(v) != 1 || v[0] != 3 {
 		t.Errorf("the point stamped 12:00:01 shows at 12:00:10 as %v, want 3", v)
 	}
-	info, err := exec.Command("rrdtool", "info", MetricFile(w.opts.DataDir, a)).CombinedOutput()
+	info, err := exec.Command("rrdtool", "info", store.MetricFile(w.opts.DataDir, a)).CombinedOutput()
 	if err != nil || !bytes.Contains(info, []byte("step = 10\n")) || !bytes.Contains(info, []byte("rra[1].pdp_per_row = 6")) {
 		t.Errorf("own archives not used: %v %s", err, info)
 	}
-	gb := fetch(t, MetricFile(w.opts.DataDir, b), "AVERAGE", 60, noon-60, noon+60)
+	gb := fetch(t, store.MetricFile(w.opts.DataDir, b), "AVERAGE", 60, noon-60, noon+60)
 	if v := gb[noon]; len(v) != 1 || v[0] != 7 {
 		t.Errorf("60s file: row 12:00 = %v, want 7", v)
 	}

@@ -1,4 +1,4 @@
-package store
+package rrdfile
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"graphmetrics/store"
 )
 
 // ErrClosed is returned for writes after Close.
@@ -177,11 +179,11 @@ func (w *Writer) openJournals() error {
 
 // WriteBuckets queues one instance's final buckets (Sink). The buckets are
 // copied. It blocks while the worker's queue is full.
-func (w *Writer) WriteBuckets(k Key, bs []Bucket) error {
+func (w *Writer) WriteBuckets(k store.Key, bs []store.Bucket) error {
 	if len(bs) == 0 {
 		return nil
 	}
-	path := TracelogFile(w.opts.DataDir, k)
+	path := store.TracelogFile(w.opts.DataDir, k)
 	return w.send(path, job{path: path, buckets: slices.Clone(bs)})
 }
 
@@ -196,14 +198,14 @@ func (w *Writer) WriteBuckets(k Key, bs []Bucket) error {
 // written, or older, are not newer than the file's last update: they are
 // skipped and counted (RRD cannot rewrite the past, which is also what
 // makes replays harmless). NaN and ±Inf are written as unknown.
-func (w *Writer) WriteMetric(path []string, step time.Duration, pts []Point) error {
+func (w *Writer) WriteMetric(path []string, step time.Duration, pts []store.Point) error {
 	return w.WriteMetricRRAs(path, step, nil, pts)
 }
 
 // WriteMetricRRAs is WriteMetric with the archives a new file gets (nil:
 // SPEC §4's defaults for the step; see ValidMetricRRAs). An existing file
 // keeps its own.
-func (w *Writer) WriteMetricRRAs(path []string, step time.Duration, rras []RRA, pts []Point) error {
+func (w *Writer) WriteMetricRRAs(path []string, step time.Duration, rras []RRA, pts []store.Point) error {
 	if step == 0 {
 		step = time.Minute
 	}
@@ -218,7 +220,7 @@ func (w *Writer) WriteMetricRRAs(path []string, step time.Duration, rras []RRA, 
 	if len(pts) == 0 {
 		return nil
 	}
-	file := MetricFile(w.opts.DataDir, path)
+	file := store.MetricFile(w.opts.DataDir, path)
 	return w.send(file, job{path: file, metric: true, step: int64(step / time.Second), rras: rras, points: slices.Clone(pts)})
 }
 
