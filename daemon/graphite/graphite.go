@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -56,7 +55,7 @@ type Input struct {
 	opts    Options
 	log     *slog.Logger
 	limit   *listen.LogLimiter
-	l       *listen.Listener
+	*listen.Listener // Addrs; Start and Close are the Input's own
 	t       *table
 	points  atomic.Uint64
 	sinkErr atomic.Uint64
@@ -100,13 +99,13 @@ func New(o Options) (*Input, error) {
 	}
 	lo := o.Listen
 	lo.Handle, lo.Split, lo.Logger = in.Handle, parser.NewLineSplitterFunc, in.log
-	in.l = listen.New(lo)
+	in.Listener = listen.New(lo)
 	return in, nil
 }
 
 // Start binds the sockets and starts writing final rows.
 func (in *Input) Start() error {
-	if err := in.l.Start(); err != nil {
+	if err := in.Listener.Start(); err != nil {
 		return fmt.Errorf("graphite: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -130,7 +129,7 @@ func (in *Input) Start() error {
 
 // Close stops the listeners, then writes every held row.
 func (in *Input) Close(ctx context.Context) error {
-	err := in.l.Close(ctx)
+	err := in.Listener.Close(ctx)
 	if in.cancel != nil {
 		in.cancel()
 		in.wg.Wait()
@@ -139,11 +138,8 @@ func (in *Input) Close(ctx context.Context) error {
 	return err
 }
 
-// Addrs are the bound addresses, UDP first.
-func (in *Input) Addrs() []net.Addr { return in.l.Addrs() }
-
 // Listeners are the socket counters.
-func (in *Input) Listeners() []listen.ListenerStats { return in.l.Stats() }
+func (in *Input) Listeners() []listen.ListenerStats { return in.Listener.Stats() }
 
 // Stats returns the counters.
 func (in *Input) Stats() Stats {

@@ -6,11 +6,8 @@
 package metlog
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync/atomic"
 
@@ -38,7 +35,7 @@ type Input struct {
 	o        Options
 	log      *slog.Logger
 	limit    *listen.LogLimiter
-	l        *listen.Listener
+	*listen.Listener // Start, Close, Addrs; its Stats are Listeners
 	messages atomic.Uint64
 	rejects  *graphite.Rejects
 }
@@ -56,26 +53,12 @@ func New(o Options) (*Input, error) {
 	lo := o.Listen
 	lo.TCP = nil
 	lo.Handle, lo.Logger = in.Handle, in.log
-	in.l = listen.New(lo)
+	in.Listener = listen.New(lo)
 	return in, nil
 }
 
-// Start binds the sockets.
-func (in *Input) Start() error {
-	if err := in.l.Start(); err != nil {
-		return fmt.Errorf("metlog: %w", err)
-	}
-	return nil
-}
-
-// Close closes the sockets; the statsd Flusher writes what was gathered.
-func (in *Input) Close(ctx context.Context) error { return in.l.Close(ctx) }
-
-// Addrs are the bound addresses.
-func (in *Input) Addrs() []net.Addr { return in.l.Addrs() }
-
 // Listeners are the socket counters.
-func (in *Input) Listeners() []listen.ListenerStats { return in.l.Stats() }
+func (in *Input) Listeners() []listen.ListenerStats { return in.Listener.Stats() }
 
 // Stats returns the counters.
 func (in *Input) Stats() Stats {

@@ -7,11 +7,8 @@ package statsd
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync/atomic"
 
@@ -40,7 +37,7 @@ type Input struct {
 	o       Options
 	log     *slog.Logger
 	limit   *listen.LogLimiter
-	l       *listen.Listener
+	*listen.Listener // Start, Close, Addrs; its Stats are Listeners
 	lines   atomic.Uint64
 	samples atomic.Uint64
 	rejects *graphite.Rejects
@@ -58,26 +55,12 @@ func New(o Options) (*Input, error) {
 		rejects: graphite.NewRejects(Reasons[:]...)}
 	lo := o.Listen
 	lo.Handle, lo.Split, lo.Logger = in.Handle, parser.NewLineSplitterFunc, in.log
-	in.l = listen.New(lo)
+	in.Listener = listen.New(lo)
 	return in, nil
 }
 
-// Start binds the sockets.
-func (in *Input) Start() error {
-	if err := in.l.Start(); err != nil {
-		return fmt.Errorf("statsd: %w", err)
-	}
-	return nil
-}
-
-// Close closes the sockets; the Flusher writes what was gathered.
-func (in *Input) Close(ctx context.Context) error { return in.l.Close(ctx) }
-
-// Addrs are the bound addresses, UDP first.
-func (in *Input) Addrs() []net.Addr { return in.l.Addrs() }
-
 // Listeners are the socket counters.
-func (in *Input) Listeners() []listen.ListenerStats { return in.l.Stats() }
+func (in *Input) Listeners() []listen.ListenerStats { return in.Listener.Stats() }
 
 // Stats returns the counters.
 func (in *Input) Stats() Stats {
