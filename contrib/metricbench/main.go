@@ -61,6 +61,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	perPacket := fs.Int("per-packet", 10, "statsd: metrics a datagram")
 	points := fs.Uint64("points", 10_000_000, "graphite: points a run")
 	runs := fs.Int("runs", 3, "graphite: runs (the median is reported)")
+	recvBuf := fs.Int("recv-buffer", 0, "graphmetrics [syslog] recv_buffer, bytes (0: its default, 8 MiB)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 			rates = append(rates, r)
 		}
-		ours, err := startGraphmetrics(*bin, filepath.Join(tmp, "gm-statsd"), "statsd",
+		ours, err := startGraphmetrics(*bin, filepath.Join(tmp, "gm-statsd"), "statsd", *recvBuf,
 			"[statsd]\nudp = [\"127.0.0.1:0\"]\nmax_series = 1000000\n"+
 				"[[graphite.schemas]]\npattern = \"^stats\\\\.\"\nstep = \"10s\"\narchives = [\"AVERAGE:10s:1d\", \"AVERAGE:1h:30d\"]\n")
 		if err != nil {
@@ -102,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		etsy.stop()
 	}
 	if strings.Contains(*scen, "graphite") {
-		ours, err := startGraphmetrics(*bin, filepath.Join(tmp, "gm-graphite"), "graphite",
+		ours, err := startGraphmetrics(*bin, filepath.Join(tmp, "gm-graphite"), "graphite", 0,
 			"[graphite]\ntcp = [\"127.0.0.1:0\"]\nmax_series = 1000000\n"+
 				"[[graphite.schemas]]\npattern = \"\"\nstep = \"60s\"\narchives = [\"AVERAGE:1m:1d\", \"AVERAGE:1h:30d\"]\n")
 		if err != nil {

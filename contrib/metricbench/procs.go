@@ -103,11 +103,16 @@ func waitLine(cmd *exec.Cmd, logPath string, re *regexp.Regexp) (string, error) 
 	}
 }
 
-// startGraphmetrics runs the daemon with one metric input (extra config).
-func startGraphmetrics(bin, dir, input, extra string) (*proc, error) {
+// startGraphmetrics runs the daemon with one metric input (extra config;
+// recvBuf > 0 sets the UDP receive buffer).
+func startGraphmetrics(bin, dir, input string, recvBuf int, extra string) (*proc, error) {
 	os.MkdirAll(dir, 0o755)
 	cfg := filepath.Join(dir, "graphmetrics.toml")
-	text := fmt.Sprintf("data_dir = %q\nlog_level = \"info\"\n[syslog]\nudp = []\ntcp = []\n[web]\nlisten = \"127.0.0.1:0\"\nrender_workers = 1\n", filepath.Join(dir, "data")) + extra
+	syslog := "[syslog]\n" // the syslog listeners are off
+	if recvBuf > 0 {
+		syslog += fmt.Sprintf("recv_buffer = %d\n", recvBuf)
+	}
+	text := fmt.Sprintf("data_dir = %q\nlog_level = \"info\"\n%sudp = []\ntcp = []\n[web]\nlisten = \"127.0.0.1:0\"\nrender_workers = 1\n", filepath.Join(dir, "data"), syslog) + extra
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		return nil, err
 	}
