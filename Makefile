@@ -19,7 +19,9 @@ NEEDS := /usr/bin/gcc:gcc /usr/bin/pkg-config:pkg-config \
 	/usr/sbin/collectd:collectd-core \
 	/usr/lib/python3/dist-packages/statsd/__init__.py:python3-statsd \
 	/usr/lib/python3/dist-packages/zmq/__init__.py:python3-zmq \
-	/usr/bin/carbon-cache:graphite-carbon
+	/usr/bin/carbon-cache:graphite-carbon \
+	/usr/lib/python3/dist-packages/graphite/render/functions.py:graphite-web \
+	/usr/share/doc/python3-rrdtool:python3-rrdtool
 KINESALITE_STAMP := .deps/kinesalite/.installed
 STATSD_STAMP := .deps/statsd/.installed
 GO_SOURCES := $(shell find . -name '*.go' -not -path './.deps/*' 2>/dev/null) go.mod go.sum
@@ -69,7 +71,7 @@ run: deps build
 	./$(BIN) -config $(CONFIG)
 
 # What builds and tests without cgo (librrd is in store/rrdfile and web).
-NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./store
+NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./store ./store/loglimit
 
 # Every test, including the end-to-end ones with real syslog clients,
 # syslog-ng, kinesalite and Chromium. Short fuzz runs of every fuzz target

@@ -6,13 +6,11 @@ import (
 	"net"
 	"regexp"
 
-	"graphmetrics/daemon/config"
 	"graphmetrics/daemon/graphite"
 	"graphmetrics/daemon/listen"
 	"graphmetrics/daemon/metlog"
 	"graphmetrics/daemon/statsd"
 	"graphmetrics/daemon/zibrato"
-	"graphmetrics/store/rrdfile"
 )
 
 // metricInputs are the application metric inputs (Graphite, statsd,
@@ -34,22 +32,12 @@ func (a *app) listenOpts(udp, tcp []string) listen.Options {
 		MaxConns: s.MaxConns, IdleTimeout: s.IdleTimeout.Duration}
 }
 
-// archives turns validated CF:STEP:SPAN strings into store archives.
-func archives(ss []string) []rrdfile.RRA {
-	out := make([]rrdfile.RRA, 0, len(ss))
-	for _, s := range ss {
-		a, _ := config.ParseArchive(s) // validated with the config
-		out = append(out, rrdfile.RRA{CF: a.CF, Step: a.Step, Keep: a.Span})
-	}
-	return out
-}
-
 func (a *app) startMetricInputs() error {
 	g := a.cfg.Graphite
 	schemas := make([]graphite.Schema, 0, len(g.Schemas))
 	for _, s := range g.Schemas {
 		schemas = append(schemas, graphite.Schema{Pattern: regexp.MustCompile(s.Pattern),
-			Step: s.Step.Duration, RRAs: archives(s.Archives)})
+			Step: s.Step.Duration, RRAs: s.Archives})
 	}
 	if len(g.UDP)+len(g.TCP) > 0 {
 		in, err := graphite.New(graphite.Options{Listen: a.listenOpts(g.UDP, g.TCP), Schemas: schemas,

@@ -37,11 +37,8 @@ func (c *Config) validateInputs(bad func(key, format string, a ...any)) {
 			bad(key+".archives", "needs at least one archive")
 		}
 		for _, a := range s.Archives {
-			ar, err := ParseArchive(a)
-			if err != nil {
-				bad(key+".archives", "%v", err)
-			} else if ar.Step%s.Step.Duration != 0 {
-				bad(key+".archives", "archive %q: step is not a multiple of %v", a, s.Step)
+			if a.Step%s.Step.Duration != 0 {
+				bad(key+".archives", "archive %s: step is not a multiple of %v", a, s.Step)
 			}
 		}
 	}

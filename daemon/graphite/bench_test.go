@@ -7,12 +7,11 @@ import (
 	"time"
 
 	"graphmetrics/store"
-	"graphmetrics/store/rrdfile"
 )
 
 type nullSink struct{}
 
-func (nullSink) WriteMetricRRAs([]string, time.Duration, []rrdfile.RRA, []store.Point) error {
+func (nullSink) WriteMetricRRAs([]string, time.Duration, []store.Archive, []store.Point) error {
 	return nil
 }
 

@@ -21,12 +21,12 @@ import (
 	"graphmetrics/daemon/listen"
 	"graphmetrics/parser"
 	"graphmetrics/store"
-	"graphmetrics/store/rrdfile"
+	"graphmetrics/store/loglimit"
 )
 
 // Sink is where final points go: the RRD writer.
 type Sink interface {
-	WriteMetricRRAs(path []string, step time.Duration, rras []rrdfile.RRA, pts []store.Point) error
+	WriteMetricRRAs(path []string, step time.Duration, rras []store.Archive, pts []store.Point) error
 }
 
 // Options configures an Input. Listen's UDP, TCP and limits are used as
@@ -52,14 +52,14 @@ type Stats struct {
 
 // Input is a running Graphite plaintext receiver.
 type Input struct {
-	opts    Options
-	log     *slog.Logger
-	limit   *listen.LogLimiter
+	opts             Options
+	log              *slog.Logger
+	limit            *loglimit.Limiter
 	*listen.Listener // Addrs; Start and Close are the Input's own
-	t       *table
-	points  atomic.Uint64
-	sinkErr atomic.Uint64
-	rejects *Rejects
+	t                *table
+	points           atomic.Uint64
+	sinkErr          atomic.Uint64
+	rejects          *Rejects
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -83,8 +83,13 @@ func New(o Options) (*Input, error) {
 		if s.Pattern == nil || s.Step < time.Second || s.Step%time.Second != 0 {
 			return nil, fmt.Errorf("graphite: schema %d: pattern and a whole-second step are required", i)
 		}
-		if err := rrdfile.ValidMetricRRAs(s.RRAs, s.Step); err != nil {
-			return nil, fmt.Errorf("graphite: schema %d: %w", i, err)
+		if len(s.RRAs) == 0 {
+			return nil, fmt.Errorf("graphite: schema %d: no archives", i)
+		}
+		for _, a := range s.RRAs {
+			if a.Step < s.Step || a.Step%s.Step != 0 || a.Span < a.Step {
+				return nil, fmt.Errorf("graphite: schema %d: archive %s does not fit step %s", i, a, s.Step)
+			}
 		}
 	}
 	if o.Logger == nil {
@@ -93,7 +98,7 @@ func New(o Options) (*Input, error) {
 	in := &Input{
 		opts:    o,
 		log:     o.Logger.With("component", "graphite"),
-		limit:   listen.NewLogLimiter(listen.DefaultLogEvery),
+		limit:   loglimit.New(loglimit.DefaultEvery, nil),
 		t:       newTable(o.MaxSeries, o.Schemas),
 		rejects: NewRejects(Reasons[:]...),
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"graphmetrics/daemon/listen"
+	"graphmetrics/store"
 	"graphmetrics/store/rrdfile"
 )
 
@@ -101,9 +102,9 @@ func TestGraphiteIntoRRD(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0) // on a 60 s and a 10 s boundary
 	schemas := []Schema{
 		{Pattern: regexp.MustCompile(`^fast\.`), Step: 10 * time.Second,
-			RRAs: []rrdfile.RRA{{CF: "AVERAGE", Step: 10 * time.Second, Keep: time.Hour}}},
+			RRAs: []store.Archive{{CF: "AVERAGE", Step: 10 * time.Second, Span: time.Hour}}},
 		{Pattern: regexp.MustCompile(`^fast\.never`), Step: time.Minute,
-			RRAs: []rrdfile.RRA{{CF: "AVERAGE", Step: time.Minute, Keep: time.Hour}}},
+			RRAs: []store.Archive{{CF: "AVERAGE", Step: time.Minute, Span: time.Hour}}},
 	}
 	in, w, dir := startInput(t, Options{Schemas: schemas, Now: func() time.Time { return now }})
 	addrs := in.Addrs()

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"graphmetrics/store"
-	"graphmetrics/store/rrdfile"
 )
 
 // Schema gives new files whose name matches Pattern their step and
@@ -17,7 +16,7 @@ import (
 type Schema struct {
 	Pattern *regexp.Regexp
 	Step    time.Duration
-	RRAs    []rrdfile.RRA
+	RRAs    []store.Archive
 }
 
 // Path is where a Graphite name is stored: rrd/metrics/graphite/a/b/c.rrd
@@ -37,7 +36,7 @@ const maxOlder = 256
 type series struct {
 	path  []string
 	step  int64
-	rras  []rrdfile.RRA
+	rras  []store.Archive
 	row   int64 // newest row with a value (update time)
 	v     float64
 	has   bool
@@ -121,7 +120,7 @@ func rowOf(ts, step int64) int64 {
 type write struct {
 	path []string
 	step time.Duration
-	rras []rrdfile.RRA
+	rras []store.Archive
 	pts  []store.Point
 }
 

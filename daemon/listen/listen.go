@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"graphmetrics/parser"
+	"graphmetrics/store/loglimit"
 )
 
 // Defaults for zero Options fields.
@@ -76,7 +77,7 @@ type Options struct {
 type Listener struct {
 	opts  Options
 	log   *slog.Logger
-	limit *LogLimiter
+	limit *loglimit.Limiter
 
 	done chan struct{} // closed by Close; wakes backoff waits
 	wg   sync.WaitGroup
@@ -113,7 +114,7 @@ func New(opts Options) *Listener {
 	return &Listener{
 		opts:  opts,
 		log:   log.With("component", "listen"),
-		limit: NewLogLimiter(DefaultLogEvery),
+		limit: loglimit.New(loglimit.DefaultEvery, nil),
 		done:  make(chan struct{}),
 		conns: make(map[net.Conn]struct{}),
 	}

@@ -14,6 +14,7 @@ import (
 	"graphmetrics/daemon/graphite"
 	"graphmetrics/daemon/listen"
 	"graphmetrics/daemon/statsd"
+	"graphmetrics/store/loglimit"
 )
 
 // Options configures an Input; Listen's UDP and limits are used (TCP is
@@ -32,12 +33,12 @@ type Stats struct {
 
 // Input is a running Metlog receiver.
 type Input struct {
-	o        Options
-	log      *slog.Logger
-	limit    *listen.LogLimiter
+	o                Options
+	log              *slog.Logger
+	limit            *loglimit.Limiter
 	*listen.Listener // Start, Close, Addrs; its Stats are Listeners
-	messages atomic.Uint64
-	rejects  *graphite.Rejects
+	messages         atomic.Uint64
+	rejects          *graphite.Rejects
 }
 
 // New checks the options; nothing is bound until Start.
@@ -48,7 +49,7 @@ func New(o Options) (*Input, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	in := &Input{o: o, log: o.Logger.With("component", "metlog"), limit: listen.NewLogLimiter(listen.DefaultLogEvery),
+	in := &Input{o: o, log: o.Logger.With("component", "metlog"), limit: loglimit.New(loglimit.DefaultEvery, nil),
 		rejects: graphite.NewRejects(Reasons[:]...)}
 	lo := o.Listen
 	lo.TCP = nil

@@ -18,6 +18,7 @@ import (
 
 	"graphmetrics/daemon/graphite"
 	"graphmetrics/daemon/listen"
+	"graphmetrics/store"
 	"graphmetrics/store/rrdfile"
 )
 
@@ -137,7 +138,7 @@ func newWriter(t *testing.T) (*rrdfile.Writer, string) {
 
 // oneSecond keeps the test's files small: 1 s rows for an hour.
 var oneSecond = []graphite.Schema{{Pattern: regexp.MustCompile(`^stats\.`), Step: time.Second,
-	RRAs: []rrdfile.RRA{{CF: "AVERAGE", Step: time.Second, Keep: time.Hour}}}}
+	RRAs: []store.Archive{{CF: "AVERAGE", Step: time.Second, Span: time.Hour}}}}
 
 // startOurs runs our statsd input and flusher (1 s) into a writer.
 func startOurs(t *testing.T, pcts []float64) (*Input, *Flusher, *rrdfile.Writer, string) {

@@ -10,9 +10,8 @@ import (
 	"time"
 
 	"graphmetrics/daemon/graphite"
-	"graphmetrics/daemon/listen"
 	"graphmetrics/store"
-	"graphmetrics/store/rrdfile"
+	"graphmetrics/store/loglimit"
 )
 
 // FlusherOptions configures a Flusher.
@@ -36,7 +35,7 @@ type FlusherOptions struct {
 type Flusher struct {
 	o       FlusherOptions
 	log     *slog.Logger
-	limit   *listen.LogLimiter
+	limit   *loglimit.Limiter
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	mu      sync.Mutex // one flush at a time
@@ -66,7 +65,7 @@ func NewFlusher(o FlusherOptions) (*Flusher, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Flusher{o: o, log: o.Logger.With("component", "statsd"), limit: listen.NewLogLimiter(listen.DefaultLogEvery)}, nil
+	return &Flusher{o: o, log: o.Logger.With("component", "statsd"), limit: loglimit.New(loglimit.DefaultEvery, nil)}, nil
 }
 
 // Start flushes at every boundary until Close.
@@ -118,7 +117,7 @@ func (f *Flusher) Flush(ts int64) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return // etsy would send "NaN", which a Graphite input refuses
 		}
-		var rras []rrdfile.RRA
+		var rras []store.Archive
 		if sc, ok := graphite.Match(f.o.Schemas, name); ok && sc.Step == step {
 			rras = sc.RRAs
 		}

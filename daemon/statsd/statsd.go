@@ -15,6 +15,7 @@ import (
 	"graphmetrics/daemon/graphite"
 	"graphmetrics/daemon/listen"
 	"graphmetrics/parser"
+	"graphmetrics/store/loglimit"
 )
 
 // Options configures an Input. Listen's UDP, TCP and limits are used as
@@ -34,13 +35,13 @@ type Stats struct {
 
 // Input is a running statsd receiver.
 type Input struct {
-	o       Options
-	log     *slog.Logger
-	limit   *listen.LogLimiter
+	o                Options
+	log              *slog.Logger
+	limit            *loglimit.Limiter
 	*listen.Listener // Start, Close, Addrs; its Stats are Listeners
-	lines   atomic.Uint64
-	samples atomic.Uint64
-	rejects *graphite.Rejects
+	lines            atomic.Uint64
+	samples          atomic.Uint64
+	rejects          *graphite.Rejects
 }
 
 // New checks the options; nothing is bound until Start.
@@ -51,7 +52,7 @@ func New(o Options) (*Input, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	in := &Input{o: o, log: o.Logger.With("component", "statsd"), limit: listen.NewLogLimiter(listen.DefaultLogEvery),
+	in := &Input{o: o, log: o.Logger.With("component", "statsd"), limit: loglimit.New(loglimit.DefaultEvery, nil),
 		rejects: graphite.NewRejects(Reasons[:]...)}
 	lo := o.Listen
 	lo.Handle, lo.Split, lo.Logger = in.Handle, parser.NewLineSplitterFunc, in.log

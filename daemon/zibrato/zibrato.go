@@ -18,8 +18,8 @@ import (
 	"github.com/go-zeromq/zmq4"
 
 	"graphmetrics/daemon/graphite"
-	"graphmetrics/daemon/listen"
 	"graphmetrics/daemon/statsd"
+	"graphmetrics/store/loglimit"
 )
 
 // Options configures an Input.
@@ -42,7 +42,7 @@ type Stats struct {
 type Input struct {
 	o         Options
 	log       *slog.Logger
-	limit     *listen.LogLimiter
+	limit     *loglimit.Limiter
 	sock      zmq4.Socket
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -62,7 +62,7 @@ func New(o Options) (*Input, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Input{o: o, log: o.Logger.With("component", "zibrato"), limit: listen.NewLogLimiter(listen.DefaultLogEvery),
+	return &Input{o: o, log: o.Logger.With("component", "zibrato"), limit: loglimit.New(loglimit.DefaultEvery, nil),
 		rejects: graphite.NewRejects(Reasons[:]...)}, nil
 }
 

@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"graphmetrics/store"
+	"graphmetrics/store/loglimit"
 )
 
 // job is work for one writer goroutine: rows for a file, or a barrier.
 type job struct {
 	path    string
 	metric  bool
-	step    int64 // metric step, seconds
-	rras    []RRA // metric archives of a new file; nil: metricRRAs(step)
+	step    int64           // metric step, seconds
+	rras    []store.Archive // metric archives of a new file; nil: store.MetricArchives(step)
 	buckets []store.Bucket
 	points  []store.Point
 	reply   chan error // barrier: reply once everything before it is handled
@@ -29,11 +30,11 @@ type job struct {
 type file struct {
 	path    string
 	metric  bool
-	step    int64 // seconds
-	rras    []RRA // metric archives of a new file; nil: metricRRAs
-	opened  bool  // last is known
-	known   bool  // the file existed earlier in this run (vanishing = deleted)
-	last    int64 // the file's last update
+	step    int64           // seconds
+	rras    []store.Archive // metric archives of a new file; nil: store.MetricArchives
+	opened  bool            // last is known
+	known   bool            // the file existed earlier in this run (vanishing = deleted)
+	last    int64           // the file's last update
 	buckets []store.Bucket
 	points  []store.Point // in arrival order
 	// lostTo is the last update time of dropped tracelog rows: those seconds
@@ -64,11 +65,15 @@ type worker struct {
 	buf     []byte
 	rows    []string
 
-	writeLog, dropLog, goneLog, corruptLog logLimit
+	// logs lets one line of a kind through per minute, so a fault that
+	// hits thousands of files (a full disk) logs once, not thousands of
+	// times; the next line says how many were left out.
+	logs *loglimit.Limiter
 }
 
 func newWorker(w *Writer, id int) *worker {
-	return &worker{w: w, id: id, in: make(chan job, jobQueue), files: make(map[string]*file), failed: make(map[*file]struct{})}
+	return &worker{w: w, id: id, in: make(chan job, jobQueue), files: make(map[string]*file), failed: make(map[*file]struct{}),
+		logs: loglimit.New(time.Minute, nil)}
 }
 
 func (wk *worker) run() {
@@ -133,7 +138,7 @@ func (wk *worker) add(j job) {
 		}
 		n := min(over, g.queued())
 		wk.drop(g, n)
-		wk.logf(&wk.dropLog, slog.LevelError, "rrd write queue full, dropped the oldest rows",
+		wk.logs.LogLevel(wk.w.opts.Logger, slog.LevelError, "drop", "rrd write queue full, dropped the oldest rows",
 			"file", g.path, "rows", n, "max_queued", wk.w.opts.MaxQueued)
 	}
 }
@@ -183,7 +188,7 @@ func (wk *worker) write(f *file) {
 	}
 	f.opened = false
 	wk.failed[f] = struct{}{}
-	wk.logf(&wk.writeLog, slog.LevelError, "rrd write failed, will retry", "file", f.path,
+	wk.logs.LogLevel(wk.w.opts.Logger, slog.LevelError, "write", "rrd write failed, will retry", "file", f.path,
 		"queued", wk.queued, "disk_full", full, "err", err)
 }
 

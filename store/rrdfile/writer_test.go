@@ -348,7 +348,7 @@ func TestWriterClosed(t *testing.T) {
 	if err := w.WriteBuckets(testKey, testBuckets(1, 1)); err != ErrClosed {
 		t.Errorf("write after close: %v", err)
 	}
-	if _, err := NewWriter(WriterOptions{DataDir: "x", RRD: LibRRD{}, TracelogRRAs: []RRA{{"AVERAGE", 1500 * time.Millisecond, time.Hour}}}); err == nil {
+	if _, err := NewWriter(WriterOptions{DataDir: "x", RRD: LibRRD{}, TracelogRRAs: []store.Archive{{CF: "AVERAGE", Step: 1500 * time.Millisecond, Span: time.Hour}}}); err == nil {
 		t.Error("bad RRA accepted")
 	}
 }
@@ -359,7 +359,7 @@ func TestWriterClosed(t *testing.T) {
 func TestWriterMetricTimeConvention(t *testing.T) {
 	w := newTestWriter(t, WriterOptions{})
 	noon := at("2026-03-01 12:00:00")
-	rras := []RRA{{"AVERAGE", 10 * time.Second, time.Hour}, {"MAX", time.Minute, 24 * time.Hour}}
+	rras := []store.Archive{{CF: "AVERAGE", Step: 10 * time.Second, Span: time.Hour}, {CF: "MAX", Step: time.Minute, Span: 24 * time.Hour}}
 	a, b := []string{"graphite", "a"}, []string{"graphite", "b"}
 	if err := w.WriteMetricRRAs(a, 10*time.Second, rras, []store.Point{{Time: noon - 10, Value: 1}, {Time: noon, Value: 2}, {Time: noon + 1, Value: 3}, {Time: noon + 20, Value: 4}}); err != nil {
 		t.Fatal(err)
