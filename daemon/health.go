@@ -35,18 +35,19 @@ type kinesisStatus struct {
 
 // healthStatus is the body of /healthz.
 type healthStatus struct {
-	Inputs          map[string]inputStatus `json:"inputs"`
-	Kinesis         *kinesisStatus         `json:"kinesis,omitempty"`
-	Tail            *tail.Stats            `json:"tail,omitempty"`
-	Writer          rrdfile.WriterStats    `json:"writer"`
-	FlushAgeSeconds float64                `json:"flush_age_seconds"`
-	FlushStuck      bool                   `json:"flush_stuck"`
+	Inputs          map[string]inputStatus       `json:"inputs"`
+	Metrics         map[string]metricInputStatus `json:"metric_inputs,omitempty"`
+	Kinesis         *kinesisStatus               `json:"kinesis,omitempty"`
+	Tail            *tail.Stats                  `json:"tail,omitempty"`
+	Writer          rrdfile.WriterStats          `json:"writer"`
+	FlushAgeSeconds float64                      `json:"flush_age_seconds"`
+	FlushStuck      bool                         `json:"flush_stuck"`
 }
 
 // health is /healthz: whether every input is running, in a word each for
 // anyone, with the counters for logged-in users.
 func (a *app) health() web.Health {
-	st := healthStatus{Inputs: map[string]inputStatus{}}
+	st := healthStatus{Inputs: map[string]inputStatus{}, Metrics: map[string]metricInputStatus{}}
 	words := map[string]string{}
 	ok := true
 	if a.syslog != nil {
@@ -69,6 +70,11 @@ func (a *app) health() web.Health {
 		st.Kinesis = &kinesisStatus{Running: a.kinesis.Healthy(), Stats: a.kinesis.Stats()}
 		words["kinesis"] = runWord(st.Kinesis.Running, "failing")
 		ok = ok && st.Kinesis.Running
+	}
+	a.metricHealth(&st)
+	for name, m := range st.Metrics {
+		words[name] = runWord(m.Running, "stopped")
+		ok = ok && m.Running
 	}
 	if a.pipe != nil {
 		st.Writer = a.pipe.writer.Stats()
@@ -108,14 +114,9 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 		emit(float64(st.Aggregator.Instances), "input", in.name, "instances")
 	}
 	if a.listener != nil {
-		for _, l := range a.listener.Stats() {
-			name := l.Network + "_" + l.Addr
-			rate(l.Messages, "syslog", name, "messages")
-			rate(l.KernelDrops, "syslog", name, "kernel_drops")
-			rate(l.Oversize, "syslog", name, "oversize")
-			rate(l.ReadErrors, "syslog", name, "read_errors")
-		}
+		listenerSelf(rate, "syslog", a.listener.Stats())
 	}
+	a.collectMetricInputs(emit, rate)
 	if a.kinesis != nil {
 		ks := a.kinesis.Stats()
 		rate(ks.Records, "kinesis", "records")
