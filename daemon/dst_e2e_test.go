@@ -359,3 +359,39 @@ func killImportHalfway(t *testing.T, cfg string, args, lines []string, rrd strin
 		t.Fatalf("import wrote up to %d, beyond what it was given (%d):\n%s", last, restartAt, out.String())
 	}
 }
+
+// The zone database is the one built into the binary: import, run where
+// /usr/share/zoneinfo is empty (a private mount namespace with a tmpfs
+// over it and over GOROOT's copy), reads the New York fall-back exactly as
+// with the system's.
+func TestDSTImportWithoutZoneinfo(t *testing.T) {
+	c := dstCases[0]
+	dataDir, dir := t.TempDir(), t.TempDir()
+	cfg := filepath.Join(dir, "gm.toml")
+	text := strings.Replace(testConfig(dataDir, ""), `timezone = "UTC"`, fmt.Sprintf("timezone = %q", c.zone), 1)
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines, _ := c.records(t)
+	trace := filepath.Join(dir, "trace.log")
+	appendFile(t, trace, lines, "")
+	// Go also looks in GOROOT's lib/time/zoneinfo.zip: hide that too.
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	libTime := filepath.Join(strings.TrimSpace(string(goroot)), "lib", "time")
+	script := `for d in /usr/share/zoneinfo "$0"; do mount -t tmpfs none "$d" || exit 1; done &&
+		test -z "$(find /usr/share/zoneinfo "$0" -mindepth 1)" && echo hidden && exec "$@"`
+	cmd := exec.Command("unshare", "-m", "sh", "-c", script, libTime, graphmetricsBin(t), "import", "-config", cfg,
+		"-customer", "acme", "-instance", "app-8080", "-host", "zope1", trace)
+	cmd.Env = append(os.Environ(), "ZONEINFO=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("import without /usr/share/zoneinfo (needs root for unshare -m): %v\n%s", err, out)
+	}
+	if !strings.HasPrefix(string(out), "hidden\n") || !strings.Contains(string(out), " late=0 ") {
+		t.Errorf("zoneinfo not hidden, or late records:\n%s", out)
+	}
+	checkMinutes(t, filepath.Join(dataDir, "rrd", "tracelog", "zope1", "acme", "app-8080.rrd"), c)
+}
