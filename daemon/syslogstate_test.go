@@ -16,7 +16,7 @@ import (
 type discardSink struct{}
 
 func (discardSink) WriteBuckets(store.Key, []store.Bucket) error { return nil }
-func (discardSink) Sync(context.Context) error                  { return nil }
+func (discardSink) Sync(context.Context) error                   { return nil }
 
 func newStateParser(t *testing.T) *lineParser {
 	t.Helper()
