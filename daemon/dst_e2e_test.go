@@ -278,6 +278,17 @@ func TestDSTTail(t *testing.T) {
 
 var lateRE = regexp.MustCompile(` late=(\d+) `)
 
+// importConfig writes a configuration in dir whose timezone is zone.
+func importConfig(t *testing.T, dataDir, dir, zone string) string {
+	t.Helper()
+	cfg := filepath.Join(dir, "gm.toml")
+	text := strings.Replace(testConfig(dataDir, ""), `timezone = "UTC"`, fmt.Sprintf("timezone = %q", zone), 1)
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 func TestDSTImport(t *testing.T) {
 	for _, c := range dstCases {
 		for _, kill := range []bool{false, true} {
@@ -286,11 +297,7 @@ func TestDSTImport(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("%s/kill=%v", c.name, kill), func(t *testing.T) {
 				dataDir, dir := t.TempDir(), t.TempDir()
-				cfg := filepath.Join(dir, "gm.toml")
-				text := strings.Replace(testConfig(dataDir, ""), `timezone = "UTC"`, fmt.Sprintf("timezone = %q", c.zone), 1)
-				if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				cfg := importConfig(t, dataDir, dir, c.zone)
 				lines, split := c.records(t)
 				trace := filepath.Join(dir, "trace.log")
 				appendFile(t, trace, lines, "")
@@ -367,11 +374,7 @@ func killImportHalfway(t *testing.T, cfg string, args, lines []string, rrd strin
 func TestDSTImportWithoutZoneinfo(t *testing.T) {
 	c := dstCases[0]
 	dataDir, dir := t.TempDir(), t.TempDir()
-	cfg := filepath.Join(dir, "gm.toml")
-	text := strings.Replace(testConfig(dataDir, ""), `timezone = "UTC"`, fmt.Sprintf("timezone = %q", c.zone), 1)
-	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfg := importConfig(t, dataDir, dir, c.zone)
 	lines, _ := c.records(t)
 	trace := filepath.Join(dir, "trace.log")
 	appendFile(t, trace, lines, "")

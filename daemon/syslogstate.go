@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"path/filepath"
+
+	"graphmetrics/daemon/atomicfile"
 )
 
 // The syslog input cannot replay what it received, but a restart must not
@@ -47,39 +47,5 @@ func (p *lineParser) closeAndSave(ctx context.Context) error {
 	if err != nil || data == nil {
 		return err
 	}
-	return writeFileAtomic(p.statePath, data)
-}
-
-// writeFileAtomic replaces path with data so that a crash leaves the old
-// file or the new one, never a mix: temp file, fsync, rename, fsync of the
-// directory.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("state dir: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	err = d.Sync()
-	return errors.Join(err, d.Close())
+	return atomicfile.Write(p.statePath, data)
 }
