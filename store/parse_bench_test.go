@@ -15,10 +15,11 @@ import (
 // BenchmarkParseAggregate is the tracelog hot path from text: each record is
 // written as a line (local wall time in America/New_York, 200 µs of event
 // time apart), parsed with parser.ParseRecord in that zone and aggregated
-// (one op = one record). "july" is an ordinary night; "fallback" starts
-// five minutes before the clocks go back on 2026-11-01 and, past b.N of
-// 1.5 M, runs in the repeated hour, where every record has two instants
-// and its instance chooses. Run with -cpu 1 for the one-core figure.
+// (one op = one record). "july" is an ordinary night; "fallback" starts at
+// 01:55 EDT on 2026-11-01, in the hour the clocks then repeat: every
+// record has two instants and its instance chooses, the first 1.5 M in the
+// first occurrence, the rest in the second. Run with -cpu 1 for the
+// one-core figure.
 func BenchmarkParseAggregate(b *testing.B) {
 	ny, err := time.LoadLocation("America/New_York")
 	if err != nil {
