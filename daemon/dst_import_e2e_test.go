@@ -126,12 +126,12 @@ func TestDSTImportWithoutZoneinfo(t *testing.T) {
 	libTime := filepath.Join(strings.TrimSpace(string(goroot)), "lib", "time")
 	script := `for d in /usr/share/zoneinfo "$0"; do mount -t tmpfs none "$d" || exit 1; done &&
 		test -z "$(find /usr/share/zoneinfo "$0" -mindepth 1)" && echo hidden && exec "$@"`
-	cmd := exec.Command("unshare", "-m", "sh", "-c", script, libTime, graphmetricsBin(t), "import", "-config", cfg,
+	cmd := exec.Command("unshare", "-rm", "sh", "-c", script, libTime, graphmetricsBin(t), "import", "-config", cfg,
 		"-customer", "acme", "-instance", "app-8080", "-host", "zope1", trace)
 	cmd.Env = append(os.Environ(), "ZONEINFO=")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("import without /usr/share/zoneinfo (needs root for unshare -m): %v\n%s", err, out)
+		t.Fatalf("import without /usr/share/zoneinfo (unshare -rm needs user namespaces): %v\n%s", err, out)
 	}
 	if !strings.HasPrefix(string(out), "hidden\n") || !strings.Contains(string(out), " late=0 ") {
 		t.Errorf("zoneinfo not hidden, or late records:\n%s", out)
