@@ -47,6 +47,9 @@ var selfCharts = []selfChart{
 		{Match: "process/rss_bytes", Expr: "a,1048576,/", Unit: " MB", Line: "LINE2"}, {Match: "process/goroutines"}}},
 	{"Syslog sockets: messages and drops per second", []selfPlot{
 		{Match: "syslog/*/messages"}, {Match: "syslog/*/kernel_drops"}, {Match: "syslog/*/oversize"}, {Match: "syslog/*/read_errors"}}},
+	{"Web UI: refused logins, exports and edits per second", []selfPlot{
+		{Match: "web/login_failures"}, {Match: "web/logins_throttled"}, {Match: "web/exports_too_big"},
+		{Match: "web/exports_busy"}, {Match: "web/limit_refusals"}}},
 	{"Kinesis: lag (ms) and records per second", []selfPlot{
 		{Match: "kinesis/*/lag_ms", Unit: " ms", Line: "LINE2"}, {Match: "kinesis/*/records"}, {Match: "kinesis/records"},
 		{Match: "kinesis/bad/*"}, {Match: "kinesis/throttles"}, {Match: "kinesis/errors"}}},

@@ -85,7 +85,7 @@ func (s *Server) ownPage(w http.ResponseWriter, r *http.Request) (owner, name st
 func editList[T charted](s *Server, w http.ResponseWriter, r *http.Request, k *pageKind, owner, name string,
 	anchor *int, edit func(cs []T, nextID *int) ([]T, error)) {
 	var userErr error
-	err := s.db.EditPage(r.Context(), owner, k.name, name, func(p *page) error {
+	err := s.savePage(r.Context(), owner, k.name, name, func(p *page) error {
 		cs, err := decodeList[T](p.Charts)
 		if err != nil {
 			return err
@@ -100,6 +100,8 @@ func editList[T charted](s *Server, w http.ResponseWriter, r *http.Request, k *p
 	switch {
 	case userErr != nil:
 		s.sessions.Put(r.Context(), "flash", userErr.Error())
+	case errors.Is(err, errLimit):
+		s.sessions.Put(r.Context(), "flash", "Not saved: "+err.Error()+".")
 	case err != nil:
 		s.internalError(w, r, err)
 		return
@@ -184,7 +186,7 @@ func (s *Server) saveCopy(w http.ResponseWriter, r *http.Request, k *pageKind, b
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
-	err := s.db.EditPage(ctx, me, k.name, to, func(p *page) error {
+	err := s.savePage(ctx, me, k.name, to, func(p *page) error {
 		if p.Exists {
 			return storage.ErrPageExists
 		}
@@ -193,6 +195,11 @@ func (s *Server) saveCopy(w http.ResponseWriter, r *http.Request, k *pageKind, b
 	})
 	if errors.Is(err, storage.ErrPageExists) {
 		s.sessions.Put(ctx, "flash", fmt.Sprintf("Not saved: you already have a page %q.", to))
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	if errors.Is(err, errLimit) {
+		s.sessions.Put(ctx, "flash", "Not saved: "+err.Error()+".")
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}

@@ -16,12 +16,12 @@ var staticFS embed.FS
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(s.recoverer, securityHeaders, limitBody)
-	r.Get("/healthz", s.handleHealth)
 	s.graphiteRoutes(r)
 	static, _ := fs.Sub(staticFS, "static")
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheFor(3600, http.FileServerFS(static))))
 	r.Group(func(r chi.Router) {
 		r.Use(s.sessions.LoadAndSave)
+		r.Get("/healthz", s.handleHealth)
 		r.Get("/login", s.handleLoginForm)
 		r.Post("/login", s.handleLogin)
 		r.Post("/logout", s.handleLogout)
@@ -112,18 +112,35 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// handleHealth answers without a session: 200 when the daemon says it is
-// healthy, else 503, with its detail and the renderer's counters.
+// Health is the daemon's report for /healthz.
+type Health struct {
+	OK bool
+	// Status says how each part is, in a word ("running", "stopped"...):
+	// shown to anyone, for load balancers and monitoring.
+	Status map[string]string
+	// Detail holds counters, addresses and instance counts: shown only
+	// with a session, since it tells an outsider what is connected.
+	Detail any
+}
+
+// handleHealth answers 200 when the daemon says it is healthy, else 503.
+// Without a session the body is {"ok", "detail": status words}; with one,
+// "detail" holds every counter and "render" the renderer's.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	ok, detail := true, any(nil)
+	h := Health{OK: true, Status: map[string]string{}}
 	if s.o.Health != nil {
-		ok, detail = s.o.Health()
+		h = s.o.Health()
 	}
-	b, err := json.Marshal(struct {
-		OK     bool `json:"ok"`
-		Detail any  `json:"detail,omitempty"`
-		Render any  `json:"render"`
-	}{ok, detail, s.pool.Stats()})
+	user, err := s.sessionUser(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	body := map[string]any{"ok": h.OK, "detail": h.Status}
+	if user != "" {
+		body["detail"], body["render"] = h.Detail, s.pool.Stats()
+	}
+	b, err := json.Marshal(body)
 	if err != nil {
 		s.log.Error("healthz", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -131,7 +148,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	if !ok {
+	if !h.OK {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	w.Write(append(b, '\n'))
