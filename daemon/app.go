@@ -67,6 +67,9 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	if a.syslog, err = a.pipe.newLineParser("syslog"); err != nil {
 		return err
 	}
+	if err := a.syslog.restoreState(filepath.Join(a.cfg.DataDir, "state", syslogStateFile)); err != nil {
+		return fmt.Errorf("syslog state: %w", err)
+	}
 	if err := a.syslog.agg.Start(); err != nil {
 		return err
 	}

@@ -11,19 +11,22 @@ import (
 
 // inputStatus is one input's part of /healthz.
 type inputStatus struct {
-	Running    bool                   `json:"running"`
-	Lines      uint64                 `json:"lines"`
-	Rejected   map[string]uint64      `json:"rejected"`
-	Aggregator store.AggStats         `json:"aggregator"`
-	Listeners  []listen.ListenerStats `json:"listeners,omitempty"`
+	Running  bool              `json:"running"`
+	Lines    uint64            `json:"lines"`
+	Rejected map[string]uint64 `json:"rejected"`
+	// NonexistentTimes: records whose wall time the clocks skipped.
+	NonexistentTimes uint64                 `json:"nonexistent_times"`
+	Aggregator       store.AggStats         `json:"aggregator"`
+	Listeners        []listen.ListenerStats `json:"listeners,omitempty"`
 }
 
 func (p *lineParser) status(running bool) inputStatus {
 	return inputStatus{
-		Running:    running,
-		Lines:      p.lines.Load(),
-		Rejected:   p.rejects.Snapshot(),
-		Aggregator: p.agg.Stats(),
+		Running:          running,
+		Lines:            p.lines.Load(),
+		Rejected:         p.rejects.Snapshot(),
+		Aggregator:       p.agg.Stats(),
+		NonexistentTimes: p.nonexistent.Load(),
 	}
 }
 
@@ -107,6 +110,7 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 			rate(n, "input", in.name, "rejected", reason)
 		}
 		rate(in.oversize.Load(), "input", in.name, "rejected", "oversize_line")
+		rate(st.NonexistentTimes, "input", in.name, "nonexistent_time")
 		rate(st.Aggregator.Late, "input", in.name, "late")
 		rate(st.Aggregator.Future, "input", in.name, "future")
 		rate(st.Aggregator.Unknown, "input", in.name, "unknown_code")
