@@ -67,7 +67,8 @@ func (w *walker) tracelogs(root string) {
 				}
 				file := filepath.Join(cdir, e.Name())
 				for _, ds := range store.DataSources {
-					if !w.add(Series{Name: TracelogPrefix + host + "/" + cust + "/" + inst + "/" + ds, File: file, DS: ds}) {
+					name := TracelogPrefix + store.ShownElem(host) + "/" + store.ShownElem(cust) + "/" + store.ShownElem(inst) + "/" + ds
+					if !w.add(Series{Name: name, File: file, DS: ds}) {
 						return
 					}
 				}
@@ -124,7 +125,11 @@ func (w *walker) metrics(root string) {
 		if !ok || !d.Type().IsRegular() || !tree.ValidName(strings.TrimSuffix(d.Name(), ".rrd")) {
 			return nil
 		}
-		if !w.add(Series{Name: name, File: path, DS: "value"}) {
+		elems := strings.Split(name, "/")
+		for i, e := range elems {
+			elems[i] = store.ShownElem(e)
+		}
+		if !w.add(Series{Name: strings.Join(elems, "/"), File: path, DS: "value"}) {
 			return fs.SkipAll
 		}
 		return nil
