@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -61,11 +62,16 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	if a.pipe, err = openPipeline(a.cfg, a.log); err != nil {
 		return err
 	}
-	if a.syslog, err = a.pipe.newLineParser("syslog"); err != nil {
+	if a.syslog, err = a.pipe.newLineParser("syslog", false); err != nil {
 		return err
 	}
 	if err := a.syslog.agg.Start(); err != nil {
 		return err
+	}
+	allow := make([]netip.Prefix, 0, len(a.cfg.Syslog.Allow))
+	for _, s := range a.cfg.Syslog.Allow {
+		p, _ := config.ParseAllow(s) // validated with the config
+		allow = append(allow, p)
 	}
 	a.listener = listen.New(listen.Options{
 		UDP:         a.cfg.Syslog.UDP,
@@ -74,8 +80,11 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		MaxMessage:  a.cfg.Syslog.MaxMessage,
 		MaxConns:    a.cfg.Syslog.MaxConns,
 		IdleTimeout: a.cfg.Syslog.IdleTimeout.Duration,
+		Allow:       allow,
 		Logger:      a.log,
-		Handle:      a.syslog.HandleSyslog,
+
+		MaxConnsPerSource: a.cfg.Syslog.MaxConnsPerSource,
+		Handle:            a.syslog.HandleSyslog,
 	})
 	if err := a.listener.Start(); err != nil {
 		return fmt.Errorf("syslog: %w", err)
@@ -121,7 +130,7 @@ func (a *app) startTail() error {
 	if len(c.Paths) == 0 {
 		return nil
 	}
-	in, err := a.pipe.newLineParser("tail")
+	in, err := a.pipe.newLineParser("tail", false)
 	if err != nil {
 		return err
 	}
@@ -165,6 +174,8 @@ func (a *app) startKinesis() error {
 		Sink:      a.pipe.writer,
 		Logger:    a.log,
 		FailAfter: k.FailAfter.Duration,
+
+		FutureLimit: k.MaxFuture.Duration,
 	})
 	if err != nil {
 		return fmt.Errorf("kinesis: %w", err)

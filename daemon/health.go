@@ -90,6 +90,9 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 		rate(st.Aggregator.Future, "input", in.name, "future")
 		rate(st.Aggregator.Unknown, "input", in.name, "unknown_code")
 		rate(st.Aggregator.Records, "input", in.name, "records")
+		rate(st.Aggregator.RefusedInstances, "input", in.name, "refused", "instances")
+		rate(st.Aggregator.RequestsDropped, "input", in.name, "requests_dropped")
+		rate(st.Aggregator.RequestsTimedOut, "input", in.name, "requests_timed_out")
 		emit(float64(st.Aggregator.Instances), "input", in.name, "instances")
 	}
 	if a.listener != nil {
@@ -99,6 +102,12 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 			rate(l.KernelDrops, "syslog", name, "kernel_drops")
 			rate(l.Oversize, "syslog", name, "oversize")
 			rate(l.ReadErrors, "syslog", name, "read_errors")
+			rate(l.Refused, "syslog", name, "refused")
+			if l.Network == "tcp" {
+				rate(l.ConnsRejected, "syslog", name, "conns_rejected")
+				rate(l.ConnsRefusedSource, "syslog", name, "conns_refused")
+				emit(float64(l.ConnsOpen), "syslog", name, "conns_open")
+			}
 		}
 	}
 	if a.kinesis != nil {

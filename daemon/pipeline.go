@@ -53,15 +53,32 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 }
 
 // newLineParser makes an input's aggregator and the parser feeding it.
-func (p *pipeline) newLineParser(name string) (*lineParser, error) {
+// Live inputs drop records more than max_future ahead of the wall clock;
+// an import (replay) refuses those that far ahead of its own newest record.
+func (p *pipeline) newLineParser(name string, replay bool) (*lineParser, error) {
 	t := p.cfg.Tracelog
+	maxFuture := t.MaxFuture.Duration
+	if replay {
+		maxFuture = -1
+	}
+	dataDir := p.cfg.DataDir
 	agg, err := store.NewAggregator(store.AggOptions{
-		Lateness:      t.Lateness.Duration,
-		IdleTimeout:   t.IdleTimeout.Duration,
-		FlushInterval: t.FlushInterval.Duration,
-		Shards:        t.Shards,
-		Sink:          p.writer,
-		Logger:        p.log.With("input", name),
+		Lateness:              t.Lateness.Duration,
+		IdleTimeout:           t.IdleTimeout.Duration,
+		FlushInterval:         t.FlushInterval.Duration,
+		MaxFuture:             maxFuture,
+		MaxInstances:          t.MaxInstances,
+		NewInstancesPerMinute: t.NewInstancesPerMinute,
+		MaxRequests:           t.MaxRequests,
+		RequestTimeout:        t.RequestTimeout.Duration,
+		// Instances with files are known: the limits hold across a restart.
+		Known: func(k store.Key) bool {
+			_, err := os.Stat(store.TracelogFile(dataDir, k))
+			return err == nil
+		},
+		Shards: t.Shards,
+		Sink:   p.writer,
+		Logger: p.log.With("input", name),
 	})
 	if err != nil {
 		return nil, err
@@ -76,6 +93,9 @@ func (p *pipeline) newLineParser(name string) (*lineParser, error) {
 		zones:    z,
 		logLimit: listen.NewLogLimiter(10 * time.Second),
 		log:      p.log.With("component", "parser", "input", name),
+	}
+	if replay {
+		lp.guard = &futureGuard{max: t.MaxFuture.Duration.Microseconds()}
 	}
 	p.inputs = append(p.inputs, lp)
 	return lp, nil

@@ -35,6 +35,11 @@ type Syslog struct {
 	MaxMessage  int      `toml:"max_message"`
 	MaxConns    int      `toml:"max_conns"`
 	IdleTimeout Duration `toml:"idle_timeout"`
+	// Allow lists the sources (addresses and CIDR networks) that may
+	// send; empty: everyone.
+	Allow []string `toml:"allow"`
+	// MaxConnsPerSource caps the TCP connections of one source address.
+	MaxConnsPerSource int `toml:"max_conns_per_source"`
 	// Timezones overrides the zone per syslog host (or per "host/customer").
 	Timezones map[string]string `toml:"timezones"`
 }
@@ -52,6 +57,12 @@ type Tracelog struct {
 	IdleTimeout   Duration `toml:"idle_timeout"`
 	Shards        int      `toml:"shards"`
 	Archives      []string `toml:"archives"`
+	// Limits against hostile and runaway senders (issue 11).
+	MaxInstances          int      `toml:"max_instances"`
+	NewInstancesPerMinute int      `toml:"new_instances_per_minute"`
+	MaxRequests           int      `toml:"max_requests"`
+	RequestTimeout        Duration `toml:"request_timeout"`
+	MaxFuture             Duration `toml:"max_future"`
 }
 
 // Kinesis configures the metrics stream readers.
@@ -59,6 +70,8 @@ type Kinesis struct {
 	Region    string   `toml:"region"`
 	Endpoint  string   `toml:"endpoint"`
 	FailAfter Duration `toml:"fail_after"`
+	// MaxFuture refuses records stamped further ahead of the clock.
+	MaxFuture Duration `toml:"max_future"`
 	Streams   []Stream `toml:"streams"`
 }
 
@@ -97,6 +110,9 @@ func Default() Config {
 			MaxConns:    1000,
 			IdleTimeout: Duration{5 * time.Minute},
 			Timezones:   map[string]string{},
+			Allow:       []string{},
+
+			MaxConnsPerSource: 64,
 		},
 		Tail: Tail{Paths: []string{}, PollInterval: Duration{time.Second}},
 		Tracelog: Tracelog{
@@ -104,8 +120,14 @@ func Default() Config {
 			FlushInterval: Duration{10 * time.Second},
 			IdleTimeout:   Duration{5 * time.Minute},
 			Archives:      DefaultArchives(),
+
+			MaxInstances:          10000,
+			NewInstancesPerMinute: 600,
+			MaxRequests:           10000,
+			RequestTimeout:        Duration{time.Hour},
+			MaxFuture:             Duration{5 * time.Minute},
 		},
-		Kinesis: Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, Streams: []Stream{}},
+		Kinesis: Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, MaxFuture: Duration{time.Hour}, Streams: []Stream{}},
 		Web:     Web{Listen: "127.0.0.1:8080"},
 		Self:    Self{Interval: Duration{10 * time.Second}},
 	}
@@ -129,7 +151,7 @@ func Load(path string) (Config, error) {
 func Parse(name string, b []byte) (Config, error) {
 	c := Default()
 	// Lists in the file replace the defaults rather than merge into them.
-	c.Syslog.UDP, c.Syslog.TCP, c.Tracelog.Archives = nil, nil, nil
+	c.Syslog.UDP, c.Syslog.TCP, c.Tracelog.Archives, c.Syslog.Allow = nil, nil, nil, nil
 	dec := toml.NewDecoder(bytes.NewReader(b)).DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return Config{}, decodeError(name, err)
@@ -140,6 +162,9 @@ func Parse(name string, b []byte) (Config, error) {
 	}
 	if c.Syslog.TCP == nil {
 		c.Syslog.TCP = d.Syslog.TCP
+	}
+	if c.Syslog.Allow == nil {
+		c.Syslog.Allow = d.Syslog.Allow
 	}
 	if c.Tracelog.Archives == nil {
 		c.Tracelog.Archives = d.Tracelog.Archives

@@ -21,6 +21,7 @@ type ListenerStats struct {
 	Oversize   uint64 // messages dropped for exceeding MaxMessage
 	ReadErrors uint64 // failed reads and accepts (not EOF, idle timeout or Close)
 	Panics     uint64 // Handle calls that panicked
+	Refused    uint64 // datagrams and connections from sources not in Allow
 
 	// UDP only. KernelDrops counts datagrams the kernel dropped because the
 	// receive buffer was full (the drops column of /proc/net/udp{,6}): the
@@ -32,6 +33,9 @@ type ListenerStats struct {
 	ConnsOpen     int64
 	ConnsAccepted uint64
 	ConnsRejected uint64 // closed at once because MaxConns were open
+	// ConnsRefusedSource: closed at once because their source had
+	// MaxConnsPerSource open.
+	ConnsRefusedSource uint64
 }
 
 // Stats returns the counters of every bound address, in Addrs order.
@@ -69,9 +73,12 @@ func (c *counters) snapshot(network string, addr net.Addr) ListenerStats {
 		Oversize:      c.oversize.Load(),
 		ReadErrors:    c.readErrors.Load(),
 		Panics:        c.panics.Load(),
+		Refused:       c.refused.Load(),
 		ConnsOpen:     c.connsOpen.Load(),
 		ConnsAccepted: c.connsAccepted.Load(),
 		ConnsRejected: c.connsRejected.Load(),
+
+		ConnsRefusedSource: c.connsPerSrc.Load(),
 	}
 }
 
