@@ -97,6 +97,7 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	a.self = newSelfMetrics(a.cfg.Self.Interval.Duration, a.pipe.writer, a.log, a.collectSelf)
+	a.self.pressure = a.pressure
 	a.self.Start()
 
 	if a.db, err = web.OpenDB(filepath.Join(a.cfg.DataDir, "graphmetrics.db")); err != nil {

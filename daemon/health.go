@@ -133,10 +133,23 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 	rate(ws.Corrupt, "writer", "corrupt_files")
 	rate(uint64(ws.WriteTime), "writer", "busy_ns") // ns of rrd_update per second
 	emit(float64(ws.Queued), "writer", "queued_rows")
+	emit(float64(ws.Files), "writer", "files")
 	if d := ws.Updates - a.selfPrev.updates; d > 0 && ws.Updates > a.selfPrev.updates {
 		emit((ws.WriteTime-a.selfPrev.writeTime).Seconds()*1000/float64(d), "writer", "update_ms_mean")
 	}
 	a.selfPrev.updates, a.selfPrev.writeTime = ws.Updates, ws.WriteTime
+}
+
+// pressure is how many instances and files the pipeline holds in memory,
+// and how many records of refused instances it dropped.
+func (a *app) pressure() (held int64, refused uint64) {
+	held = a.pipe.writer.Stats().Files
+	for _, in := range a.pipe.inputs {
+		st := in.agg.Stats()
+		held += st.Instances
+		refused += st.RefusedInstances
+	}
+	return held, refused
 }
 
 func ptr[T any](v T) *T { return &v }

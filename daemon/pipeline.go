@@ -27,6 +27,10 @@ type pipeline struct {
 
 // openPipeline locks data_dir and starts the writer.
 func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
+	if err := ownerOnly(cfg.DataDir, log); err != nil {
+		return nil, err
+	}
+	store.FixCHeap()
 	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -40,7 +44,10 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 		DataDir:      cfg.DataDir,
 		RRD:          store.LibRRD{},
 		TracelogRRAs: rras,
-		Logger:       log,
+		// An instance idle for idle_timeout is no longer written: its file
+		// can leave the writer's memory soon after.
+		ForgetAfter: 2*cfg.Tracelog.IdleTimeout.Duration + cfg.Tracelog.FlushInterval.Duration,
+		Logger:      log,
 	})
 	if err == nil {
 		err = w.Start()
@@ -122,11 +129,11 @@ var ErrLocked = errors.New("data_dir is in use by another graphmetrics process")
 // lockDataDir creates data_dir, checks it is writable and takes its lock,
 // so two daemons (or a daemon and an import) never write the same files.
 func lockDataDir(dir string) (*os.File, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
 	path := filepath.Join(dir, "graphmetrics.lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("data_dir %s is not writable: %w", dir, err)
 	}

@@ -32,6 +32,9 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
+	if err := ownerOnly(cfg.DataDir, newLogger(stderr, cfg.LogLevel)); err != nil {
+		return fmt.Errorf("user: %w", err)
+	}
 	db, err := web.OpenDB(filepath.Join(cfg.DataDir, "graphmetrics.db"))
 	if err != nil {
 		return fmt.Errorf("user: %w", err)

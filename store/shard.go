@@ -1,6 +1,7 @@
 package store
 
 import (
+	"maps"
 	"math"
 	"sync/atomic"
 	"time"
@@ -49,6 +50,7 @@ type shard struct {
 	// flood of records of refused instances costs a map look-up each, not
 	// an admission (and its file check) each.
 	refusedKeys map[string]struct{}
+	peak        int // most instances held since inst was last made
 }
 
 const maxRefusedKeys = 1 << 16
@@ -154,6 +156,7 @@ func (s *shard) create(key []byte, t, now int64) *instance {
 	}
 	in := newInstance(k, t, now)
 	s.inst[string(key)] = in
+	s.peak = max(s.peak, len(s.inst))
 	s.a.adm.live.Add(1)
 	return in
 }
@@ -162,7 +165,7 @@ func (s *shard) create(key []byte, t, now int64) *instance {
 // to the Sink and forgets instances idle for idle_timeout.
 func (s *shard) tick() {
 	now := s.a.opts.Now().UnixMicro()
-	clear(s.refusedKeys)
+	s.refusedKeys = nil // not clear: a flood's map would keep its size
 	for k, in := range s.inst {
 		s.timedOut.Add(in.expire(&s.a.tm))
 		forget := in.tick(now, &s.a.tm)
@@ -171,6 +174,10 @@ func (s *shard) tick() {
 			delete(s.inst, k)
 			s.a.adm.live.Add(-1)
 		}
+	}
+	if s.peak > 1024 && len(s.inst) < s.peak/4 {
+		s.inst = maps.Clone(s.inst) // Go maps never shrink: after a flood, let it go
+		s.peak = len(s.inst)
 	}
 	s.live.Store(int64(len(s.inst)))
 }

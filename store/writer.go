@@ -30,7 +30,10 @@ type WriterOptions struct {
 	// (disk full); beyond it the oldest queued rows are dropped and counted.
 	MaxQueued     int           // default 1<<20 (about 50 MB of buckets)
 	RetryInterval time.Duration // default 5s
-	Logger        *slog.Logger  // default slog.Default()
+	// ForgetAfter is how long a file that gets no rows stays in a
+	// worker's memory (its last update, its journal header); default 15m.
+	ForgetAfter time.Duration
+	Logger      *slog.Logger // default slog.Default()
 }
 
 // WriterStats are cumulative counters, readable at any time.
@@ -47,6 +50,7 @@ type WriterStats struct {
 	DiskFull  uint64        // failed writes that were out of disk space (ENOSPC)
 	Recreated uint64        // files deleted while in use and created again
 	Corrupt   uint64        // corrupt files moved aside as <name>.corrupt-<time> and created again
+	Files     int64         // files held in memory (written to within ForgetAfter)
 }
 
 // Writer writes tracelog buckets and metric points into RRD files. Files
@@ -67,7 +71,7 @@ type Writer struct {
 
 	rows, skipped, dropped, errs, updates, creates atomic.Uint64
 	diskFull, recreated, corrupt                   atomic.Uint64
-	writeNs, maxWriteNs, queued                    atomic.Int64
+	writeNs, maxWriteNs, queued, files             atomic.Int64
 }
 
 // NewWriter validates the options; Start starts the workers.
@@ -98,6 +102,9 @@ func NewWriter(o WriterOptions) (*Writer, error) {
 	}
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = 5 * time.Second
+	}
+	if o.ForgetAfter <= 0 {
+		o.ForgetAfter = 15 * time.Minute
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -182,7 +189,7 @@ func (w *Writer) WriteBuckets(k Key, bs []Bucket) error {
 		return nil
 	}
 	path := TracelogFile(w.opts.DataDir, k)
-	return w.send(path, job{path: path, buckets: slices.Clone(bs)})
+	return w.send(path, &job{path: path, buckets: slices.Clone(bs)})
 }
 
 // WriteMetric queues points of the metric at path (untrusted elements,
@@ -207,10 +214,10 @@ func (w *Writer) WriteMetric(path []string, step time.Duration, pts []Point) err
 		return nil
 	}
 	file := MetricFile(w.opts.DataDir, path)
-	return w.send(file, job{path: file, metric: true, step: int64(step / time.Second), points: slices.Clone(pts)})
+	return w.send(file, &job{path: file, metric: true, step: int64(step / time.Second), points: slices.Clone(pts)})
 }
 
-func (w *Writer) send(path string, j job) error {
+func (w *Writer) send(path string, j *job) error {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.closed {
@@ -242,7 +249,7 @@ func (w *Writer) barrier(ctx context.Context, stop bool) error {
 	for i, wk := range w.workers {
 		replies[i] = make(chan error, 1)
 		select {
-		case wk.in <- job{reply: replies[i], stop: stop}:
+		case wk.in <- &job{reply: replies[i], stop: stop}:
 		case <-ctx.Done():
 			return fmt.Errorf("writer sync: %w", ctx.Err())
 		}
@@ -294,7 +301,7 @@ func (w *Writer) Stats() WriterStats {
 		Errors: w.errs.Load(), Updates: w.updates.Load(), Creates: w.creates.Load(),
 		WriteTime: time.Duration(w.writeNs.Load()), MaxWrite: time.Duration(w.maxWriteNs.Load()),
 		Queued: w.queued.Load(), DiskFull: w.diskFull.Load(), Recreated: w.recreated.Load(),
-		Corrupt: w.corrupt.Load(),
+		Corrupt: w.corrupt.Load(), Files: w.files.Load(),
 	}
 }
 

@@ -177,6 +177,30 @@ func (w lockedWriter) Write(b []byte) (int, error) {
 	return w.d.log.Write(b)
 }
 
+// RSS is the daemon's resident set size in bytes (VmRSS).
+func (d *Daemon) RSS() int64 { return d.memStatus("VmRSS:") }
+
+// RSSAnon is the anonymous part of RSS (RssAnon): the process's own
+// memory, without the file-backed pages of its code and libraries.
+func (d *Daemon) RSSAnon() int64 { return d.memStatus("RssAnon:") }
+
+func (d *Daemon) memStatus(field string) int64 {
+	d.t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field); ok {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+			return kb << 10
+		}
+	}
+	d.t.Fatal("no " + field)
+	return 0
+}
+
 // Log is everything the daemon printed so far.
 func (d *Daemon) Log() string {
 	d.mu.Lock()
