@@ -54,7 +54,7 @@ const jobQueue = 16384
 type worker struct {
 	w       *Writer
 	id      int
-	journal *journal // nil: no journaling (an RRD without headerSizer)
+	journal *journal  // nil: no journaling (an RRD without headerSizer)
 	in      chan *job // pointers: a queue filled once stays resident, so keep it small
 	files   map[string]*file
 	failed  map[*file]struct{} // files with rows left after an error
