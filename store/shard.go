@@ -1,7 +1,6 @@
 package store
 
 import (
-	"maps"
 	"math"
 	"sync/atomic"
 	"time"
@@ -175,8 +174,8 @@ func (s *shard) tick() {
 			s.a.adm.live.Add(-1)
 		}
 	}
-	if s.peak > 1024 && len(s.inst) < s.peak/4 {
-		s.inst = maps.Clone(s.inst) // Go maps never shrink: after a flood, let it go
+	if s.peak > 64 && len(s.inst) < s.peak/4 {
+		s.inst = shrunk(s.inst) // Go maps never shrink: after a flood, let it go
 		s.peak = len(s.inst)
 	}
 	s.live.Store(int64(len(s.inst)))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -153,10 +152,20 @@ func (wk *worker) prune(now int64) {
 		delete(wk.files, p)
 		wk.w.files.Add(-1)
 	}
-	if wk.peak > 1024 && len(wk.files) < wk.peak/4 {
-		wk.files = maps.Clone(wk.files)
+	if wk.peak > 64 && len(wk.files) < wk.peak/4 {
+		wk.files = shrunk(wk.files)
 		wk.peak = len(wk.files)
 	}
+}
+
+// shrunk copies a map into one sized for what it holds (maps.Clone keeps
+// the old size).
+func shrunk[K comparable, V any](m map[K]V) map[K]V {
+	out := make(map[K]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 func (wk *worker) retry() {
