@@ -13,7 +13,6 @@ import (
 // tinyRRAs keep the files of a flood small and quick to create.
 var tinyRRAs = []RRA{{CF: "AVERAGE", Step: time.Second, Keep: time.Minute}}
 
-
 // Row 1: the writer's per-file map was never pruned, so every instance of
 // a flood stayed in memory for good. Now files that get no rows for
 // ForgetAfter are forgotten, and the heap returns to its baseline.
