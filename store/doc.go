@@ -26,6 +26,12 @@
 //     is forgotten, in-flight RIDs included, and starts afresh.
 //   - Records more than AggOptions.MaxFuture ahead of the wall clock are
 //     dropped: one would move a file's last update into the future.
+//   - Limits against hostile and runaway senders (issue 11, limits.go):
+//     records that would create an instance beyond MaxInstances or
+//     NewInstancesPerMinute are dropped and counted, unless Known says
+//     the instance has a file; an instance holds at most MaxRequests
+//     requests (the oldest go) and drops a request silent for
+//     RequestTimeout of event time.
 //   - Close finalizes pending seconds but never fills beyond the newest record.
 //
 // Checkpoint/Restore carry the pending state for exactly-once replayable
@@ -37,7 +43,9 @@
 // file belongs to one worker goroutine; rows not newer than a file's last
 // update are skipped and counted, which makes replays idempotent. Seconds
 // missing between two writes are written as unknown. Paths come from
-// TracelogFile and MetricFile, whose elements go through SafeElem.
+// TracelogFile and MetricFile, whose elements go through SafeElem, a
+// reversible escape (UnescapeElem, ShownElem). A file that gets no rows
+// for ForgetAfter leaves the worker's memory. Files are created 0600.
 //
 // # Faults
 //
