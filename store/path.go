@@ -124,7 +124,7 @@ func UnescapeElem(e string) (string, bool) {
 		return "", true
 	}
 	if !strings.Contains(e, "%") {
-		return e, e != "" && e[0] != '.'
+		return e, e != "" && SafeElem(e) == e
 	}
 	b := make([]byte, 0, len(e))
 	for i := 0; i < len(e); i++ {

@@ -153,3 +153,17 @@ func FuzzSafeElem(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnescapeElem: file names on disk are read back by the UI; whatever
+// they are, a name that unescapes escapes to itself again.
+func FuzzUnescapeElem(f *testing.F) {
+	for _, s := range []string{"coll%3Ax", "%", "%2E.", "a%2", "a%zz", "x%+0123456789abcdef", "%25%25", "coll_x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, e string) {
+		if s, ok := UnescapeElem(e); ok && SafeElem(s) != e {
+			t.Fatalf("%q unescaped to %q, which escapes to %q", e, s, SafeElem(s))
+		}
+		ShownElem(e)
+	})
+}
