@@ -15,7 +15,9 @@ NEEDS := /usr/bin/gcc:gcc /usr/bin/pkg-config:pkg-config \
 	/usr/bin/logger:bsdutils /usr/bin/python3:python3 \
 	/usr/sbin/syslog-ng:syslog-ng-core /usr/bin/chromium:chromium \
 	/usr/bin/aws:awscli /usr/bin/ps:procps /usr/bin/curl:curl \
-	/usr/bin/strace:strace /usr/bin/systemd-analyze:systemd
+	/usr/bin/strace:strace /usr/bin/systemd-analyze:systemd \
+	/usr/lib/python3/dist-packages/graphite/render/functions.py:graphite-web \
+	/usr/share/doc/python3-rrdtool:python3-rrdtool
 KINESALITE_STAMP := .deps/kinesalite/.installed
 GO_SOURCES := $(shell find . -name '*.go' -not -path './.deps/*' 2>/dev/null) go.mod go.sum
 
@@ -57,12 +59,16 @@ $(BIN): $(GO_SOURCES)
 run: deps build
 	./$(BIN) -config $(CONFIG)
 
+# What builds and tests without cgo (librrd is in store/rrdfile and web).
+NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./store ./store/loglimit
+
 # Every test, including the end-to-end ones with real syslog clients,
 # syslog-ng, kinesalite and Chromium. Short fuzz runs of every fuzz target
 # are part of it.
 test: deps build
 	$(GO) vet ./...
 	$(GO) test -timeout 9m ./...
+	CGO_ENABLED=0 $(GO) test $(NOCGO_PKGS)
 
 fuzz: deps
 	@for pkg in $$($(GO) list ./...); do \
@@ -74,7 +80,7 @@ fuzz: deps
 # Go benchmarks of the hot paths (COUNT runs each, for medians), then the
 # end-to-end load runs of contrib/bench against the built daemon (~12 min).
 bench: deps build
-	set -o pipefail; GM_TAIL_BENCH_LINES=$${GM_TAIL_BENCH_LINES:-10000000} $(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-3} ./parser/ ./store/ ./daemon/... ./web/... | tee bench.txt
+	set -o pipefail; GM_TAIL_BENCH_LINES=$${GM_TAIL_BENCH_LINES:-10000000} $(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-3} ./parser/ ./store/... ./daemon/... ./web/... | tee bench.txt
 	set -o pipefail; $(GO) run ./contrib/bench -bin $(BIN) -scenario all -out bench-e2e.json | tee bench-e2e.md
 
 # The old pipeline's first hop (a real syslog-ng writing files) against

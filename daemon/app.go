@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"graphmetrics/daemon/listen"
 	"graphmetrics/daemon/tail"
 	"graphmetrics/web"
+	"graphmetrics/web/storage"
 )
 
 // shutdownTimeout bounds the final flush on SIGTERM.
@@ -33,7 +33,7 @@ type app struct {
 	tail     *tail.Tailer
 	tailIn   *lineParser
 	closing  atomic.Bool // shutting down: inputs are no longer running
-	db       *sql.DB
+	db       *storage.DB
 	web      *web.Server
 	self     *selfMetrics
 	selfPrev struct {
@@ -100,22 +100,23 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	a.self.pressure = a.pressure
 	a.self.Start()
 
-	if a.db, err = web.OpenDB(filepath.Join(a.cfg.DataDir, "graphmetrics.db")); err != nil {
+	if a.db, err = storage.Open(filepath.Join(a.cfg.DataDir, storage.DBFile)); err != nil {
 		return err
 	}
-	if err := web.EnsureAdmin(ctx, a.db, stdout); err != nil {
+	if err := a.db.EnsureAdmin(ctx, stdout); err != nil {
 		return err
 	}
 	a.web, err = web.New(web.Options{
-		Listen:        a.cfg.Web.Listen,
-		CertFile:      a.cfg.Web.Cert,
-		KeyFile:       a.cfg.Web.Key,
-		DataDir:       a.cfg.DataDir,
-		DB:            a.db,
-		RenderWorkers: a.cfg.Web.RenderWorkers,
-		Logger:        a.log,
-		Location:      a.cfg.Location(),
-		Health:        a.health,
+		Listen:          a.cfg.Web.Listen,
+		CertFile:        a.cfg.Web.Cert,
+		KeyFile:         a.cfg.Web.Key,
+		DataDir:         a.cfg.DataDir,
+		DB:              a.db,
+		RenderWorkers:   a.cfg.Web.RenderWorkers,
+		MaxRenderSeries: a.cfg.Web.MaxRenderSeries,
+		Logger:          a.log,
+		Location:        a.cfg.Location(),
+		Health:          a.health,
 	})
 	if err != nil {
 		return err

@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"graphmetrics/daemon/config"
-	"graphmetrics/daemon/listen"
 	"graphmetrics/store"
+	"graphmetrics/store/loglimit"
+	"graphmetrics/store/rrdfile"
 )
 
 // pipeline is the RRD writer shared by every input, and one aggregator per
@@ -21,7 +22,7 @@ type pipeline struct {
 	cfg    config.Config
 	log    *slog.Logger
 	lock   *os.File
-	writer *store.Writer
+	writer *rrdfile.Writer
 	inputs []*lineParser
 }
 
@@ -30,20 +31,15 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 	if err := ownerOnly(cfg.DataDir, log); err != nil {
 		return nil, err
 	}
-	store.FixCHeap()
+	rrdfile.FixCHeap()
 	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	rras := make([]store.RRA, 0, len(cfg.Tracelog.Archives))
-	for _, s := range cfg.Tracelog.Archives {
-		a, _ := config.ParseArchive(s) // validated with the config
-		rras = append(rras, store.RRA{CF: a.CF, Step: a.Step, Keep: a.Span})
-	}
-	w, err := store.NewWriter(store.WriterOptions{
+	w, err := rrdfile.NewWriter(rrdfile.WriterOptions{
 		DataDir:      cfg.DataDir,
-		RRD:          store.LibRRD{},
-		TracelogRRAs: rras,
+		RRD:          rrdfile.LibRRD{},
+		TracelogRRAs: cfg.Tracelog.Archives,
 		// An instance idle for idle_timeout is no longer written: its file
 		// can leave the writer's memory soon after.
 		ForgetAfter: 2*cfg.Tracelog.IdleTimeout.Duration + cfg.Tracelog.FlushInterval.Duration,
@@ -92,13 +88,13 @@ func (p *pipeline) newLineParser(name string, replay bool) (*lineParser, error) 
 	}
 	z := &zones{def: p.cfg.Location(), override: map[string]*time.Location{}}
 	for src, tz := range p.cfg.Syslog.Timezones {
-		z.override[src], _ = time.LoadLocation(tz) // validated with the config
+		z.override[src] = tz.Location
 	}
 	lp := &lineParser{
 		name:     name,
 		agg:      agg,
 		zones:    z,
-		logLimit: listen.NewLogLimiter(10 * time.Second),
+		logLimit: loglimit.New(10*time.Second, nil),
 		log:      p.log.With("component", "parser", "input", name),
 	}
 	if replay {

@@ -9,9 +9,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"graphmetrics/store/loglimit"
 )
 
-// Sink receives final buckets. The Writer implements it.
+// Sink receives final buckets. rrdfile.Writer implements it.
 type Sink interface {
 	// WriteBuckets takes final buckets of one instance, in time order. It
 	// must not keep bs after returning.
@@ -53,20 +55,20 @@ type AggOptions struct {
 
 // AggStats are cumulative counters, readable at any time.
 type AggStats struct {
-	Records   uint64 // records processed
-	Late      uint64 // records for seconds already final: counts dropped
-	Unknown   uint64 // records with an unknown code
-	Future    uint64 // records too far ahead of the wall clock, dropped
-	StaleEnds uint64 // E records of an older request, ignored
-	Buckets   uint64 // final buckets handed to the Sink
-	SinkErr   uint64 // WriteBuckets calls that failed (their buckets are lost)
-	Dropped   uint64 // records submitted after Close
-	Instances int64  // instances currently tracked
+	Records   uint64 `json:"records"`     // records processed
+	Late      uint64 `json:"late"`        // records for seconds already final: counts dropped
+	Unknown   uint64 `json:"unknown"`     // records with an unknown code
+	Future    uint64 `json:"future"`      // records too far ahead of the wall clock, dropped
+	StaleEnds uint64 `json:"stale_ends"`  // E records of an older request, ignored
+	Buckets   uint64 `json:"buckets"`     // final buckets handed to the Sink
+	SinkErr   uint64 `json:"sink_errors"` // WriteBuckets calls that failed (their buckets are lost)
+	Dropped   uint64 `json:"dropped"`     // records submitted after Close
+	Instances int64  `json:"instances"`   // instances currently tracked
 	// RefusedInstances counts records dropped because they would have
 	// created an instance past MaxInstances or NewInstancesPerMinute.
-	RefusedInstances uint64
-	RequestsDropped  uint64 // open requests dropped for MaxRequests
-	RequestsTimedOut uint64 // open requests dropped for RequestTimeout
+	RefusedInstances uint64 `json:"refused_instances"`
+	RequestsDropped  uint64 `json:"requests_dropped"`   // open requests dropped for MaxRequests
+	RequestsTimedOut uint64 `json:"requests_timed_out"` // open requests dropped for RequestTimeout
 }
 
 // Aggregator turns tracelog records into per-second buckets (SPEC §3).
@@ -88,7 +90,7 @@ type Aggregator struct {
 	wg      sync.WaitGroup
 
 	buckets, sinkErr, dropped atomic.Uint64
-	lastSinkLog               atomic.Int64
+	sinkLog                   *loglimit.Limiter // "buckets lost": one line a minute
 }
 
 // NewAggregator returns an Aggregator; call Restore (optionally) and Start.
@@ -144,6 +146,7 @@ func NewAggregator(o AggOptions) (*Aggregator, error) {
 		seed: maphash.MakeSeed(),
 		done: make(chan struct{}),
 	}
+	a.sinkLog = loglimit.New(time.Minute, nil)
 	for range o.Shards {
 		a.shards = append(a.shards, &shard{
 			a:    a,
@@ -348,9 +351,6 @@ func (a *Aggregator) Stats() AggStats {
 // sinkError counts a failed hand-over and logs at most one a minute.
 func (a *Aggregator) sinkError(k Key, n int, err error) {
 	a.sinkErr.Add(1)
-	now := time.Now().Unix()
-	if last := a.lastSinkLog.Load(); now-last >= 60 && a.lastSinkLog.CompareAndSwap(last, now) {
-		a.opts.Logger.Error("buckets lost", "host", k.Host, "customer", k.Customer,
-			"instance", k.Instance, "buckets", n, "err", err)
-	}
+	a.sinkLog.LogLevel(a.opts.Logger, slog.LevelError, "sink", "buckets lost", "host", k.Host, "customer", k.Customer,
+		"instance", k.Instance, "buckets", n, "err", err)
 }

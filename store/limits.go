@@ -160,3 +160,13 @@ func (in *instance) expire(tm *timing) (n uint64) {
 	}
 	return n
 }
+
+// Shrunk copies a map into one sized for what it holds: Go maps never
+// shrink, and maps.Clone keeps the old size. For maps a flood grew.
+func Shrunk[K comparable, V any](m map[K]V) map[K]V {
+	out := make(map[K]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -175,7 +175,7 @@ func (s *shard) tick() {
 		}
 	}
 	if s.peak > 64 && len(s.inst) < s.peak/4 {
-		s.inst = shrunk(s.inst) // Go maps never shrink: after a flood, let it go
+		s.inst = Shrunk(s.inst) // Go maps never shrink: after a flood, let it go
 		s.peak = len(s.inst)
 	}
 	s.live.Store(int64(len(s.inst)))

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"crypto/tls"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,8 +15,13 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"graphmetrics/store"
+	"graphmetrics/store/loglimit"
+	"graphmetrics/web/export"
+	"graphmetrics/web/graphite"
 	"graphmetrics/web/render"
 	"graphmetrics/web/series"
+	"graphmetrics/web/storage"
 	"graphmetrics/web/tree"
 )
 
@@ -26,8 +30,8 @@ type Options struct {
 	Listen            string // host:port
 	CertFile, KeyFile string // both set: serve HTTPS, cookies Secure
 	DataDir           string // rrd/ below it is read
-	DB                *sql.DB
-	RenderWorkers     int // default runtime.NumCPU()
+	DB                Store  // users, pages and sessions: a *storage.DB
+	RenderWorkers     int    // default runtime.NumCPU()
 	Logger            *slog.Logger
 	// Health reports the daemon's inputs for /healthz; nil means healthy.
 	Health func() (ok bool, detail any)
@@ -36,27 +40,31 @@ type Options struct {
 	// executable with "render-worker". The pool adds render.EnvWorker=1 to
 	// the worker's environment, so a test binary can serve as worker.
 	RenderCommand []string
-	RenderMaxUses int            // renders before a worker is replaced; default 500
-	Location      *time.Location // zone of form times and axis labels; default time.Local
+	RenderMaxUses int // renders before a worker is replaced; default 500
+	// MaxRenderSeries bounds the series of one Graphite /render request
+	// ([web] max_render_series); default 1,000.
+	MaxRenderSeries int
+	Location        *time.Location // zone of form times and axis labels; default time.Local
 }
 
 // Server is the web UI: login, pages of charts, and the graph renderer.
 type Server struct {
 	o        Options
 	log      *slog.Logger
-	db       *sql.DB
+	db       Store
 	sessions *scs.SessionManager
-	store    *sessionStore
+	store    *storage.SessionStore
 	pool     *render.Pool
 	tree     *tree.Tree
 	series   *series.Index
+	graphite *graphite.API
 	views    *views
 	handler  http.Handler
 	now      func() time.Time
 	loc      *time.Location
 
 	acctLimit, addrLimit *throttle
-	graphLog             logLimit
+	graphLog             *loglimit.Limiter // failed graphs and exports
 
 	srv    *http.Server
 	ln     net.Listener
@@ -93,8 +101,9 @@ func New(o Options) (*Server, error) {
 		o.Location = time.Local
 	}
 	log := o.Logger.With("component", "web")
-	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location, graphLog: logLimit{every: time.Minute}}
-	s.store = &sessionStore{db: o.DB, now: func() time.Time { return s.now() }}
+	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location}
+	s.graphLog = loglimit.New(time.Minute, func() time.Time { return s.now() })
+	s.store = o.DB.Sessions(func() time.Time { return s.now() })
 	s.acctLimit = newThrottle(5, time.Second, 15*time.Minute, func() time.Time { return s.now() })
 	s.addrLimit = newThrottle(20, time.Second, 15*time.Minute, func() time.Time { return s.now() })
 
@@ -115,7 +124,7 @@ func New(o Options) (*Server, error) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
 
-	s.tree = tree.New(tree.Options{Root: filepath.Join(dataDir, "rrd", "tracelog"), Logger: log})
+	s.tree = tree.New(tree.Options{Root: store.TracelogRoot(dataDir), Logger: log})
 	if s.series, err = series.New(series.Options{DataDir: dataDir, Logger: o.Logger}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
@@ -127,6 +136,11 @@ func New(o Options) (*Server, error) {
 	s.pool, err = render.NewPool(render.PoolOptions{Command: o.RenderCommand, Workers: o.RenderWorkers,
 		MaxRenders: o.RenderMaxUses, Root: filepath.Join(dataDir, "rrd"), Env: env, Logger: log.With("part", "render")})
 	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if s.graphite, err = graphite.New(graphite.Options{Index: s.series, MaxSeries: o.MaxRenderSeries,
+		MaxPoints: export.MaxCells, Location: o.Location, Logger: log.With("part", "graphite"),
+		Now: func() time.Time { return s.now() }, PNG: s.graphitePNG}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if s.views, err = newViews(); err != nil {
@@ -221,7 +235,7 @@ func (s *Server) cleanSessions(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		if _, err := s.store.deleteExpired(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.store.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("clean sessions", "err", err)
 		}
 		select {

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// syncSink is a recSink whose Sync can be held, like store.Writer's while
+// syncSink is a recSink whose Sync can be held, like rrdfile.Writer's while
 // a file is written.
 type syncSink struct {
 	*recSink

@@ -19,18 +19,19 @@ import (
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"graphmetrics/store"
+	"graphmetrics/store/loglimit"
 )
 
 // Sink receives the points of one series. path is [stream, agent, file,
 // section..., metric] (untrusted elements: the sink sanitizes them). Points
 // are in record order; two points for one second (or one step) are both
-// passed, and store.Writer keeps the last. An error means "not written,
+// passed, and rrdfile.Writer keeps the last. An error means "not written,
 // try again later": the batch is retried and not checkpointed.
 type Sink interface {
 	WriteMetric(path []string, step time.Duration, pts []store.Point) error
 }
 
-// Syncer is implemented by sinks that queue writes (store.Writer does):
+// Syncer is implemented by sinks that queue writes (rrdfile.Writer does):
 // Sync returns once everything handed over before it is on disk. The
 // checkpoint of a batch is written only after Sync succeeded; without a
 // Syncer, after WriteMetric returned nil.
@@ -107,7 +108,7 @@ type Consumer struct {
 	api     API
 	streams []*streamReader
 	stats   counters
-	badLog  *limiter
+	badLog  *loglimit.Limiter
 
 	// ctx stops reading and waiting; hard stops a batch being written,
 	// which is otherwise finished and checkpointed during Close.
@@ -130,7 +131,7 @@ func New(o Options) (*Consumer, error) {
 		return nil, errors.New("kinesis: Sink is required")
 	}
 	c := &Consumer{opts: o, log: o.Logger.With("component", "kinesis"), now: time.Now}
-	c.badLog = newLimiter(time.Minute, c.now)
+	c.badLog = loglimit.New(time.Minute, c.now)
 	seen := map[string]bool{}
 	for i, s := range o.Streams {
 		key := fmt.Sprintf("kinesis.streams[%d]", i)
