@@ -24,19 +24,20 @@ const shutdownTimeout = 30 * time.Second
 
 // app is the running daemon: every input, the pipeline and the web UI.
 type app struct {
-	cfg      config.Config
-	log      *slog.Logger
-	pipe     *pipeline
-	syslog   *lineParser
-	listener *listen.Listener
-	kinesis  *kinesis.Consumer
-	tail     *tail.Tailer
-	tailIn   *lineParser
-	closing  atomic.Bool // shutting down: inputs are no longer running
-	db       *storage.DB
-	web      *web.Server
-	self     *selfMetrics
-	selfPrev struct {
+	cfg        config.Config
+	log        *slog.Logger
+	pipe       *pipeline
+	syslog     *lineParser
+	listener   *listen.Listener
+	kinesis    *kinesis.Consumer
+	tail       *tail.Tailer
+	tailIn     *lineParser
+	closing    atomic.Bool // shutting down: inputs are no longer running
+	db         *storage.DB
+	web        *web.Server
+	self       *selfMetrics
+	selfLimits map[string]bool // limit counters that have tripped (collectSelf)
+	selfPrev   struct {
 		updates   uint64
 		writeTime time.Duration
 	}
@@ -45,7 +46,7 @@ type app struct {
 // runDaemon starts everything, waits for ctx, then shuts down in order:
 // inputs, aggregators (final buckets), writer, web.
 func runDaemon(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
-	a := &app{cfg: cfg, log: log}
+	a := &app{cfg: cfg, log: log, selfLimits: map[string]bool{}}
 	err := a.start(ctx, stdout)
 	if err == nil {
 		log.Info("graphmetrics running", "data_dir", cfg.DataDir, "web", a.web.Addr(), "syslog", addrs(a.listener))

@@ -17,23 +17,9 @@ import (
 // Attacks of issue 11 end to end: the real daemon, real sockets. Each test
 // replays a row of the issue's table and failed on the code before it.
 
-// attackConfig is daemontest.Config with extra [syslog] and [tracelog] keys.
+// attackConfig is daemontest.Config with more [syslog] and [tracelog] keys.
 func attackConfig(dataDir, syslog, tracelog string) string {
-	return fmt.Sprintf(`data_dir = %q
-timezone = "UTC"
-log_level = "debug"
-[syslog]
-udp = ["127.0.0.1:0"]
-tcp = ["127.0.0.1:0"]
-%s
-[tracelog]
-flush_interval = "1s"
-lateness = "1s"
-%s
-[web]
-listen = "127.0.0.1:0"
-render_workers = 1
-`, dataDir, syslog, tracelog)
+	return daemontest.ConfigKeys(dataDir, syslog, tracelog, "")
 }
 
 // sendUDP sends each message as one datagram from 127.0.0.1.
@@ -156,7 +142,7 @@ archives = ["AVERAGE:1s:10m"]`)
 // does not decide.
 func TestAttackFloodMemory(t *testing.T) {
 	data := t.TempDir()
-	cfg := attackConfig(data, "", `idle_timeout = "2s"
+	cfg := attackConfig(data, "", `idle_timeout = "3s"
 archives = ["AVERAGE:1s:1m"]`)
 	d := startDaemon(t, data, cfg)
 	// Warm up with a real instance, so the baseline has every part running.

@@ -6,6 +6,7 @@ import (
 	"graphmetrics/daemon/tail"
 	"graphmetrics/store"
 	"graphmetrics/store/rrdfile"
+	"strings"
 )
 
 // inputStatus is one input's part of /healthz.
@@ -80,6 +81,20 @@ func (a *app) health() (bool, any) {
 // collectSelf hands every counter to the self-metrics writer: rate for
 // cumulative counters (written per second), emit for levels.
 func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...string)) {
+	// Limit counters (issue 11) get a file once a limit first trips: most
+	// daemons never see one, and each file is a few MB. The first write
+	// counts from zero, which is where every counter starts.
+	limit := func(total uint64, path ...string) {
+		key := strings.Join(path, "/")
+		if total == 0 && !a.selfLimits[key] {
+			return
+		}
+		if !a.selfLimits[key] {
+			a.selfLimits[key] = true
+			rate(0, path...)
+		}
+		rate(total, path...)
+	}
 	for _, in := range a.pipe.inputs {
 		st := in.status(true)
 		rate(st.Lines, "input", in.name, "lines")
@@ -91,9 +106,9 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 		rate(st.Aggregator.Future, "input", in.name, "future")
 		rate(st.Aggregator.Unknown, "input", in.name, "unknown_code")
 		rate(st.Aggregator.Records, "input", in.name, "records")
-		rate(st.Aggregator.RefusedInstances, "input", in.name, "refused", "instances")
-		rate(st.Aggregator.RequestsDropped, "input", in.name, "requests_dropped")
-		rate(st.Aggregator.RequestsTimedOut, "input", in.name, "requests_timed_out")
+		limit(st.Aggregator.RefusedInstances, "input", in.name, "refused", "instances")
+		limit(st.Aggregator.RequestsDropped, "input", in.name, "requests_dropped")
+		limit(st.Aggregator.RequestsTimedOut, "input", in.name, "requests_timed_out")
 		emit(float64(st.Aggregator.Instances), "input", in.name, "instances")
 	}
 	if a.listener != nil {
@@ -103,10 +118,10 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 			rate(l.KernelDrops, "syslog", name, "kernel_drops")
 			rate(l.Oversize, "syslog", name, "oversize")
 			rate(l.ReadErrors, "syslog", name, "read_errors")
-			rate(l.Refused, "syslog", name, "refused")
+			limit(l.Refused, "syslog", name, "refused")
 			if l.Network == "tcp" {
-				rate(l.ConnsRejected, "syslog", name, "conns_rejected")
-				rate(l.ConnsRefusedSource, "syslog", name, "conns_refused")
+				limit(l.ConnsRejected, "syslog", name, "conns_rejected")
+				limit(l.ConnsRefusedSource, "syslog", name, "conns_refused")
 				emit(float64(l.ConnsOpen), "syslog", name, "conns_open")
 			}
 		}

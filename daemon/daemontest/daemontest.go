@@ -59,20 +59,25 @@ func RemoveBin() {
 
 // Config is a loopback configuration in UTC with free ports and a 1 s
 // flush; extra is appended (TOML tables may follow).
-func Config(dataDir, extra string) string {
+func Config(dataDir, extra string) string { return ConfigKeys(dataDir, "", "", extra) }
+
+// ConfigKeys is Config with more keys (lines) in [syslog] and [tracelog].
+func ConfigKeys(dataDir, syslog, tracelog, extra string) string {
 	return fmt.Sprintf(`data_dir = %q
 timezone = "UTC"
 log_level = "debug"
 [syslog]
 udp = ["127.0.0.1:0"]
 tcp = ["127.0.0.1:0"]
+%s
 [tracelog]
 flush_interval = "1s"
 lateness = "2s"
+%s
 [web]
 listen = "127.0.0.1:0"
 render_workers = 1
-`, dataDir) + extra
+`, dataDir, syslog, tracelog) + extra
 }
 
 // Daemon is a graphmetrics process started by a test.
