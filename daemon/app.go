@@ -35,6 +35,7 @@ type app struct {
 	closing    atomic.Bool // shutting down: inputs are no longer running
 	db         *storage.DB
 	web        *web.Server
+	webServer  atomic.Pointer[web.Server] // a.web, once made, for collectSelf
 	self       *selfMetrics
 	selfLimits map[string]bool // limit counters that have tripped (collectSelf)
 	selfPrev   struct {
@@ -114,6 +115,10 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		DataDir:         a.cfg.DataDir,
 		DB:              a.db,
 		RenderWorkers:   a.cfg.Web.RenderWorkers,
+		MaxExportPoints: a.cfg.Web.MaxExportPoints,
+		MaxExports:      a.cfg.Web.MaxExports,
+		MaxPageCharts:   a.cfg.Web.MaxPageCharts,
+		MaxUserPages:    a.cfg.Web.MaxUserPages,
 		MaxRenderSeries: a.cfg.Web.MaxRenderSeries,
 		Logger:          a.log,
 		Location:        a.cfg.Location(),
@@ -122,6 +127,8 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The self-metrics goroutine reads the web counters from here.
+	a.webServer.Store(a.web)
 	return a.web.Start()
 }
 
