@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"graphmetrics/parser"
+	"graphmetrics/parser/testwait"
 )
 
 // The sample configs name this instance.
@@ -257,7 +258,7 @@ include(file=%q)
 					t.Logf("rsyslogd output:\n%s", stderr.String())
 				}
 			}()
-			waitFor(t, sock)
+			testwait.For(t, 10*time.Second, sock+" to appear", func() bool { _, err := os.Stat(sock); return err == nil })
 			if err := sendUnixgram(sock, "<134>"+wantCustomer+" "+wantInstance+" C 9 2009-07-30 15:47:21"); err != nil {
 				t.Fatal(err)
 			}
@@ -265,16 +266,6 @@ include(file=%q)
 			checkMessages(t, receive(2))
 		})
 	}
-}
-
-func waitFor(t *testing.T, path string) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-	}
-	t.Fatalf("%s did not appear", path)
 }
 
 func sendUnixgram(path, msg string) error {

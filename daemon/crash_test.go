@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"graphmetrics/daemon/kinesis/kinesalitetest"
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store"
 )
 
@@ -139,7 +140,7 @@ func TestCrashKinesis(t *testing.T) {
 	// Straight through: every value put is in RRD.
 	k.PutRecords(t, crashStream, ms.records(30))
 	d := startDaemon(t, dataDir, cfg)
-	waitFor(t, 30*time.Second, "the first records in RRD", func() bool { return ms.landed(dataDir) })
+	testwait.For(t, 30*time.Second, "the first records in RRD", func() bool { return ms.landed(dataDir) })
 	ms.check(t, dataDir)
 
 	// A large put with 40 new series; the kill comes once a quarter of
@@ -169,7 +170,7 @@ func TestCrashKinesis(t *testing.T) {
 	// Back up; more records arrive; nothing is lost or doubled.
 	d = startDaemon(t, dataDir, cfg)
 	k.PutRecords(t, crashStream, ms.records(300))
-	waitFor(t, 30*time.Second, "every record in RRD after the restart", func() bool { return ms.landed(dataDir) })
+	testwait.For(t, 30*time.Second, "every record in RRD after the restart", func() bool { return ms.landed(dataDir) })
 	_, h := d.Health()
 	t.Logf("after the restart: %d records read, writer skipped %d points already written (the replay)",
 		h.Detail.Kinesis.Stats.Records, h.Detail.Writer.Skipped)
@@ -222,7 +223,7 @@ func TestCrashUnderLoad(t *testing.T) {
 	for i := range syslogInsts {
 		sysFiles = append(sysFiles, filepath.Join(dataDir, "rrd", "tracelog", "127.0.0.1", "acme", fmt.Sprint("sys-", i, ".rrd")))
 	}
-	waitFor(t, 20*time.Second, "every syslog instance's file", func() bool {
+	testwait.For(t, 20*time.Second, "every syslog instance's file", func() bool {
 		for _, f := range sysFiles {
 			if _, err := os.Stat(f); err != nil {
 				return false
@@ -260,7 +261,7 @@ func TestCrashUnderLoad(t *testing.T) {
 	stopSyslog()
 	stopTail()
 	stopKinesis()
-	waitFor(t, 30*time.Second, "the inputs caught up", func() bool {
+	testwait.For(t, 30*time.Second, "the inputs caught up", func() bool {
 		_, h := d.Health()
 		return ms.landed(dataDir) && h.Detail.Tail != nil && h.Detail.Tail.CaughtUp && h.Detail.Tail.Backlog == 0
 	})

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 // The daemon's own counters land in rrd/metrics/_self/ like any metric.
@@ -20,7 +22,7 @@ func TestSelfMetrics(t *testing.T) {
 		time.Sleep(1100 * time.Millisecond)
 	}
 	file := filepath.Join(dataDir, "rrd", "metrics", "_self", "input", "syslog", "lines.rrd")
-	waitFor(t, 10*time.Second, file, func() bool { _, err := os.Stat(file); return err == nil })
+	testwait.For(t, 10*time.Second, file, func() bool { _, err := os.Stat(file); return err == nil })
 	time.Sleep(2 * time.Second)
 	d.Stop()
 	var sum float64
@@ -63,7 +65,7 @@ step = "60s"
 	t.Setenv("AWS_ACCESS_KEY_ID", "x")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
 	d = startDaemon(t, dataDir, cfg)
-	waitFor(t, 30*time.Second, "healthz 503 with Kinesis down", func() bool {
+	testwait.For(t, 30*time.Second, "healthz 503 with Kinesis down", func() bool {
 		code, h := d.Health()
 		return code == 503 && !h.OK && h.Detail.Kinesis != nil && !h.Detail.Kinesis.Running
 	})

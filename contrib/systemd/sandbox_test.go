@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"graphmetrics/parser/testwait"
 	"graphmetrics/web/render"
 )
 
@@ -214,19 +215,17 @@ func send(t *testing.T, network, addr, msg string) {
 	}
 }
 
+// waitUntil waits for ok, and fails at once when the daemon exits first.
 func waitUntil(t *testing.T, exited <-chan error, what string, ok func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		if ok() {
-			return
-		}
+	testwait.For(t, 30*time.Second, what, func() bool {
 		select {
 		case err := <-exited:
 			t.Fatalf("daemon exited before %s: %v", what, err)
-		case <-time.After(50 * time.Millisecond):
+		default:
 		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
+		return ok()
+	})
 }
 
 // daemonPID finds the daemon: pid itself once a wrapper has exec'd it, or

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 // syncSink is a recSink whose Sync can be held, like store.Writer's while
@@ -64,7 +66,7 @@ func TestCheckpointAfterWrite(t *testing.T) {
 	o := fastOpts(t, f, broken, Stream{Name: "s"})
 	o.RecordsPerGet = 4
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "sink errors", func() bool { return c.Stats().SinkErrors >= 3 })
+	testwait.For(t, 5*time.Second, "sink errors", func() bool { return c.Stats().SinkErrors >= 3 })
 	cp, ok := readCheckpoint(t, o.StateDir, "s", "shardId-0")
 	if !ok || cp.Sequence != seqs[3] {
 		t.Fatalf("checkpoint %+v, want sequence %s (end of batch 1)", cp, seqs[3])
@@ -80,7 +82,7 @@ func TestCheckpointAfterWrite(t *testing.T) {
 	good := newRecSink()
 	o.Sink = good
 	c = startConsumer(t, o)
-	waitFor(t, 5*time.Second, "16 more records", func() bool { return c.Stats().Records == 16 })
+	testwait.For(t, 5*time.Second, "16 more records", func() bool { return c.Stats().Records == 16 })
 	time.Sleep(50 * time.Millisecond)
 	closeConsumer(t, c)
 	if good.total() != 16 {
@@ -103,7 +105,7 @@ func TestCheckpointWaitsForSync(t *testing.T) {
 	sink := &syncSink{recSink: newRecSink(), syncs: make(chan struct{}, 1)}
 	o := fastOpts(t, f, sink, Stream{Name: "s"})
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "first batch", func() bool {
+	testwait.For(t, 5*time.Second, "first batch", func() bool {
 		cp, _ := readCheckpoint(t, o.StateDir, "s", "shardId-0")
 		return cp.Sequence == seqs[3]
 	})
@@ -168,7 +170,7 @@ func TestStartLatest(t *testing.T) {
 	sink := newRecSink()
 	o := fastOpts(t, f, sink, Stream{Name: "s", Start: "latest"})
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "LATEST position saved", func() bool {
+	testwait.For(t, 5*time.Second, "LATEST position saved", func() bool {
 		cp, _ := readCheckpoint(t, o.StateDir, "s", "shardId-1")
 		return !cp.At.IsZero()
 	})
@@ -179,9 +181,9 @@ func TestStartLatest(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	f.put("shardId-1", recs("//new#m", 0, 3)...)
 	c = startConsumer(t, o)
-	waitFor(t, 5*time.Second, "3 records", func() bool { return c.Stats().Records == 3 })
+	testwait.For(t, 5*time.Second, "3 records", func() bool { return c.Stats().Records == 3 })
 	f.put("shardId-1", recs("//new#m", 3, 2)...)
-	waitFor(t, 5*time.Second, "2 more records", func() bool { return c.Stats().Records == 5 })
+	testwait.For(t, 5*time.Second, "2 more records", func() bool { return c.Stats().Records == 5 })
 	closeConsumer(t, c)
 	checkSeries(t, sink, "s/new/m", 0, 5)
 	if n := len(sink.points("s/old/m")); n != 0 {
@@ -218,11 +220,11 @@ func TestHealthy(t *testing.T) {
 	if !c.Healthy() {
 		t.Fatal("unhealthy right after Start")
 	}
-	waitFor(t, 5*time.Second, "unhealthy", func() bool { return !c.Healthy() })
+	testwait.For(t, 5*time.Second, "unhealthy", func() bool { return !c.Healthy() })
 	f.mu.Lock()
 	broken = false
 	f.mu.Unlock()
-	waitFor(t, 5*time.Second, "healthy again", c.Healthy)
+	testwait.For(t, 5*time.Second, "healthy again", c.Healthy)
 	closeConsumer(t, c)
 	if c.Healthy() {
 		t.Fatal("healthy after Close")

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store"
 )
 
@@ -74,17 +75,6 @@ func closeConsumer(t testing.TB, c *Consumer) {
 	defer cancel()
 	if err := c.Close(ctx); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -158,7 +148,7 @@ func TestFaults(t *testing.T) {
 	o.RecordsPerGet = 7
 	o.MinInterval = 20 * time.Millisecond
 	c := startConsumer(t, o)
-	waitFor(t, 20*time.Second, "80 records", func() bool { return c.Stats().Records == 80 })
+	testwait.For(t, 20*time.Second, "80 records", func() bool { return c.Stats().Records == 80 })
 	// A while longer: nothing more may arrive.
 	time.Sleep(100 * time.Millisecond)
 	closeConsumer(t, c)
@@ -191,7 +181,7 @@ func TestCloseDuringBackoff(t *testing.T) {
 	o := fastOpts(t, f, newRecSink(), Stream{Name: "s"})
 	o.BackoffBase, o.BackoffMax = time.Minute, time.Minute
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "a throttled call", func() bool { return f.getCount("shardId-0") >= 1 })
+	testwait.For(t, 5*time.Second, "a throttled call", func() bool { return f.getCount("shardId-0") >= 1 })
 	time.Sleep(20 * time.Millisecond)
 	start := time.Now()
 	closeConsumer(t, c)
@@ -214,7 +204,7 @@ func TestListShardsPaging(t *testing.T) {
 	}
 	sink := newRecSink()
 	c := startConsumer(t, fastOpts(t, f, sink, Stream{Name: "s"}))
-	waitFor(t, 10*time.Second, "15 records", func() bool { return c.Stats().Records == 15 })
+	testwait.For(t, 10*time.Second, "15 records", func() bool { return c.Stats().Records == 15 })
 	closeConsumer(t, c)
 	for i := range ids {
 		checkSeries(t, sink, fmt.Sprintf("s/h%d/x/m", i), 0, 3)
@@ -237,16 +227,16 @@ func TestReshardFake(t *testing.T) {
 	f.put("shardId-0", recs("//b#m", 0, 30)...)
 	f.put("shardId-1", recs("//c#m", 0, 30)...)
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "first records", func() bool { return c.Stats().Records > 0 })
+	testwait.For(t, 5*time.Second, "first records", func() bool { return c.Stats().Records > 0 })
 	f.addChild("shardId-2", "shardId-0", "")
 	f.addChild("shardId-3", "shardId-0", "")
 	f.put("shardId-2", recs("//a#m", 30, 20)...)
 	f.put("shardId-3", recs("//b#m", 30, 20)...)
-	waitFor(t, 10*time.Second, "split children read", func() bool { return c.Stats().Records >= 90 })
+	testwait.For(t, 10*time.Second, "split children read", func() bool { return c.Stats().Records >= 90 })
 	f.addChild("shardId-4", "shardId-3", "shardId-1")
 	f.put("shardId-4", recs("//b#m", 50, 10)...)
 	f.put("shardId-4", recs("//c#m", 30, 10)...)
-	waitFor(t, 10*time.Second, "all 150 records", func() bool { return c.Stats().Records == 150 })
+	testwait.For(t, 10*time.Second, "all 150 records", func() bool { return c.Stats().Records == 150 })
 	time.Sleep(100 * time.Millisecond)
 	if st := c.Stats().Streams["s"]; st.Finished != 3 || st.Reading != 2 || st.Waiting != 0 {
 		t.Errorf("stream stats %+v", st)
@@ -284,7 +274,7 @@ func TestChildWaitsForParentAcrossRestart(t *testing.T) {
 	}
 	o := fastOpts(t, f, sink, Stream{Name: "s"})
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "sink errors", func() bool { return c.Stats().SinkErrors >= 3 })
+	testwait.For(t, 5*time.Second, "sink errors", func() bool { return c.Stats().SinkErrors >= 3 })
 	if n := f.getCount("shardId-1"); n != 0 {
 		t.Fatalf("child read %d times before its parent finished", n)
 	}
@@ -293,14 +283,14 @@ func TestChildWaitsForParentAcrossRestart(t *testing.T) {
 	fails = false
 	sink.mu.Unlock()
 	c = startConsumer(t, o)
-	waitFor(t, 5*time.Second, "20 records", func() bool { return c.Stats().Records == 20 })
+	testwait.For(t, 5*time.Second, "20 records", func() bool { return c.Stats().Records == 20 })
 	closeConsumer(t, c)
 	checkSeries(t, sink, "s/a/m", 0, 20)
 
 	// Third start: the parent is known finished, nothing is read again.
 	before, p0 := sink.total(), f.getCount("shardId-0")
 	c = startConsumer(t, o)
-	waitFor(t, 5*time.Second, "child reading", func() bool { return c.Stats().Streams["s"].Reading == 1 })
+	testwait.For(t, 5*time.Second, "child reading", func() bool { return c.Stats().Streams["s"].Reading == 1 })
 	time.Sleep(50 * time.Millisecond)
 	closeConsumer(t, c)
 	if sink.total() != before || f.getCount("shardId-0") != p0 {
@@ -319,7 +309,7 @@ func TestPruneCheckpoints(t *testing.T) {
 	sink := newRecSink()
 	o := fastOpts(t, f, sink, Stream{Name: "s"})
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "parent finished", func() bool { return c.Stats().Streams["s"].Finished == 1 })
+	testwait.For(t, 5*time.Second, "parent finished", func() bool { return c.Stats().Streams["s"].Finished == 1 })
 	closeConsumer(t, c)
 	f.trim("shardId-9") // gone while the daemon was down: only on disk
 	for _, id := range []string{"shardId-0", "shardId-9"} {
@@ -330,8 +320,8 @@ func TestPruneCheckpoints(t *testing.T) {
 	c = startConsumer(t, o)
 	f.trim("shardId-0") // gone while running
 	f.put("shardId-1", recs("//a#m", 3, 3)...)
-	waitFor(t, 5*time.Second, "child records", func() bool { return c.Stats().Records == 3 })
-	waitFor(t, 5*time.Second, "old checkpoints removed", func() bool {
+	testwait.For(t, 5*time.Second, "child records", func() bool { return c.Stats().Records == 3 })
+	testwait.For(t, 5*time.Second, "old checkpoints removed", func() bool {
 		_, ok0 := readCheckpoint(t, o.StateDir, "s", "shardId-0")
 		_, ok9 := readCheckpoint(t, o.StateDir, "s", "shardId-9")
 		return !ok0 && !ok9
@@ -363,7 +353,7 @@ func TestStartStopLoop(t *testing.T) {
 			t.Fatal("Start after Close succeeded")
 		}
 	}
-	waitFor(t, 2*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+	testwait.For(t, 2*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
 
 func TestNewValidates(t *testing.T) {

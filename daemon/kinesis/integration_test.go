@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"graphmetrics/daemon/kinesis/kinesalitetest"
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store"
 )
 
@@ -65,7 +66,7 @@ func TestKinesaliteEndToEnd(t *testing.T) {
 	o := kinesaliteOpts(t, k, w, Stream{Name: "cimaa.metrics"})
 	o.StateDir = filepath.Join(dataDir, "state")
 	c := startConsumer(t, o)
-	waitFor(t, 30*time.Second, "all records", func() bool { return c.Stats().Records == uint64(len(es)) })
+	testwait.For(t, 30*time.Second, "all records", func() bool { return c.Stats().Records == uint64(len(es)) })
 	st := c.Stats()
 	if s := st.Streams["cimaa.metrics"]; s.Reading != 2 || s.Records != uint64(len(es)) {
 		t.Errorf("stream stats %+v", s)
@@ -114,7 +115,7 @@ func TestKinesaliteRestart(t *testing.T) {
 		o := kinesaliteOpts(t, k, sink, Stream{Name: "m"})
 		o.StateDir = filepath.Join(dataDir, "state")
 		c := startConsumer(t, o)
-		waitFor(t, 30*time.Second, fmt.Sprint(want, " records"), func() bool { return c.Stats().Records == want })
+		testwait.For(t, 30*time.Second, fmt.Sprint(want, " records"), func() bool { return c.Stats().Records == want })
 		time.Sleep(300 * time.Millisecond) // time for anything extra to show up
 		closeConsumer(t, c)
 		closeWriter(t, sink.w)
@@ -165,7 +166,7 @@ func TestKinesaliteSplitShard(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // records keep flowing while the consumer works
 		}
 	}
-	waitFor(t, 60*time.Second, "all records", func() bool { return c.Stats().Records == series*n })
+	testwait.For(t, 60*time.Second, "all records", func() bool { return c.Stats().Records == series*n })
 	time.Sleep(300 * time.Millisecond)
 	st := c.Stats().Streams["rs"]
 	closeConsumer(t, c)
@@ -213,7 +214,7 @@ func TestKinesaliteBadRecords(t *testing.T) {
 	k.Put(t, "b", es)
 	sink := newRecSink()
 	c := startConsumer(t, kinesaliteOpts(t, k, sink, Stream{Name: "b"}))
-	waitFor(t, 30*time.Second, "good records", func() bool { return c.Stats().Records == 40 })
+	testwait.For(t, 30*time.Second, "good records", func() bool { return c.Stats().Records == 40 })
 	time.Sleep(200 * time.Millisecond)
 	closeConsumer(t, c)
 	checkSeries(t, sink, "b/h/good/m", 0, 40)
@@ -240,7 +241,7 @@ func TestKinesaliteFixedMetric(t *testing.T) {
 	k.Put(t, "fixed", es)
 	sink := newRecSink()
 	c := startConsumer(t, kinesaliteOpts(t, k, sink, Stream{Name: "fixed", Metric: "web/load"}))
-	waitFor(t, 30*time.Second, "records", func() bool { return c.Stats().Records == 10 })
+	testwait.For(t, 30*time.Second, "records", func() bool { return c.Stats().Records == 10 })
 	closeConsumer(t, c)
 	checkSeries(t, sink, "fixed/web/load", 0, 10)
 }
@@ -282,7 +283,7 @@ func TestKinesaliteAWSCLI(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%s kinesis put-record: %v: %s", cli, err, out)
 		}
-		waitFor(t, 30*time.Second, "the record of "+strings.TrimSpace(string(version)), func() bool { return c.Stats().Records == uint64(i+1) })
+		testwait.For(t, 30*time.Second, "the record of "+strings.TrimSpace(string(version)), func() bool { return c.Stats().Records == uint64(i+1) })
 	}
 	closeConsumer(t, c)
 	closeWriter(t, w)

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 func dial(t testing.TB, network string, a net.Addr) net.Conn {
@@ -99,7 +101,7 @@ func TestTCPHostile(t *testing.T) {
 	write(t, polite, wire2)
 	polite.Close()
 
-	waitFor(t, "good messages", 10*time.Second, func() bool {
+	testwait.For(t, 10*time.Second, "good messages", func() bool {
 		got := c.snapshot()
 		return containsInOrder(got, want) && containsInOrder(got, want2)
 	})
@@ -114,7 +116,7 @@ func TestTCPHostile(t *testing.T) {
 			t.Errorf("delivered a %d-byte message, max %d", len(m), DefaultMaxMessage)
 		}
 	}
-	waitFor(t, "connections to close", 5*time.Second, func() bool { return stats(t, l, "tcp").ConnsOpen == 1 })
+	testwait.For(t, 5*time.Second, "connections to close", func() bool { return stats(t, l, "tcp").ConnsOpen == 1 })
 	s := stats(t, l, "tcp")
 	if s.ConnsAccepted != 1000+50+2 || s.ConnsRejected != 0 || s.Oversize < 1 || s.Panics != 0 {
 		t.Errorf("stats %+v", s)
@@ -203,7 +205,7 @@ func TestTCPMaxConns(t *testing.T) {
 	}
 
 	conns[0].Close()
-	waitFor(t, "a free slot", 5*time.Second, func() bool { return stats(t, l, "tcp").ConnsOpen == 4 })
+	testwait.For(t, 5*time.Second, "a free slot", func() bool { return stats(t, l, "tcp").ConnsOpen == 4 })
 	again := dial(t, "tcp", a)
 	defer again.Close()
 	write(t, again, []byte("<14>again\n"))
@@ -234,7 +236,7 @@ func TestTCPIdleTimeout(t *testing.T) {
 	if got := c.snapshot(); len(got) != 4 {
 		t.Errorf("got %q", got)
 	}
-	waitFor(t, "conn count", 2*time.Second, func() bool { return stats(t, l, "tcp").ConnsOpen == 0 })
+	testwait.For(t, 2*time.Second, "conn count", func() bool { return stats(t, l, "tcp").ConnsOpen == 0 })
 }
 
 // A panicking handler loses its batch, nothing else.

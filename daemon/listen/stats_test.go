@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 // TestUDPKernelDrops overflows a small receive buffer while the handler is
@@ -37,7 +39,7 @@ func TestUDPKernelDrops(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	close(release)
 
-	waitFor(t, "delivered + dropped = sent", 10*time.Second, func() bool {
+	testwait.For(t, 10*time.Second, "delivered + dropped = sent", func() bool {
 		s := stats(t, l, "udp")
 		return s.Messages+s.KernelDrops >= sent
 	})

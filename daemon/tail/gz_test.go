@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 func numbered(prefix string, from, to int) []string {
@@ -112,7 +114,7 @@ func TestGZOfRotatedFile(t *testing.T) {
 	o.Handle, o.Checkpoint, o.Restore = r2.Handle, r2.Checkpoint, r2.Restore
 	tl = start(t, o)
 	w.lines(40, 0)
-	waitFor(t, "lines", 5*time.Second, func() bool { return r2.count() == len(w.all) })
+	testwait.For(t, 5*time.Second, "lines", func() bool { return r2.count() == len(w.all) })
 	closeTailer(t, tl)
 	w.lines(25, 0) // not read before the compression
 	data, err := os.ReadFile(w.path)

@@ -150,18 +150,6 @@ func closeTailer(t *testing.T, tl *Tailer) {
 	}
 }
 
-// waitFor polls cond until it holds or the timeout ends.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	end := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // lineWriter appends numbered lines to a file the way syslog-ng does:
 // one write per line, through a descriptor it keeps until told to reopen.
 type lineWriter struct {
@@ -241,5 +229,18 @@ type lockedWriter struct {
 func (w *lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.b == nil {
+		w.b = &strings.Builder{}
+	}
 	return w.b.Write(p)
+}
+
+// String is what was written so far.
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.b == nil {
+		return ""
+	}
+	return w.b.String()
 }

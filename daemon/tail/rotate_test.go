@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 // Every rotation test writes lines while the tailer runs, rotates in
@@ -132,7 +134,7 @@ func TestRotateDatedFiles(t *testing.T) {
 		w.lines(200, 200*time.Microsecond)
 		all = append(all, w.all...)
 	}
-	waitFor(t, "idle descriptors closed", 5*time.Second, func() bool { return tl.Stats().Open < 12 })
+	testwait.For(t, 5*time.Second, "idle descriptors closed", func() bool { return tl.Stats().Open < 12 })
 	waitAll(t, tl, r, all)
 	if st := tl.Stats(); st.Files != 12 {
 		t.Errorf("files followed: %+v", st)
@@ -148,7 +150,7 @@ func TestPartialLine(t *testing.T) {
 	r := newRecorder()
 	o := testOpts(t, dir, r, path)
 	tl := start(t, o)
-	waitFor(t, "first line", 5*time.Second, func() bool { return r.count() == 1 })
+	testwait.For(t, 5*time.Second, "first line", func() bool { return r.count() == 1 })
 	time.Sleep(300 * time.Millisecond) // several polls and checkpoints
 	appendFile(t, path, " written")
 	time.Sleep(300 * time.Millisecond)
@@ -166,7 +168,7 @@ func TestPartialLine(t *testing.T) {
 	}
 	appendFile(t, path, " and done\np 3 next")
 	appendFile(t, path, "\n")
-	waitFor(t, "the completed lines", 5*time.Second, func() bool { return r2.count() == 3 })
+	testwait.For(t, 5*time.Second, "the completed lines", func() bool { return r2.count() == 3 })
 	waitAll(t, tl, r2, []string{"p 1 full line", "p 2 half written and done", "p 3 next"})
 }
 
@@ -203,7 +205,7 @@ func TestOversizeLines(t *testing.T) {
 	o := testOpts(t, dir, r, path)
 	o.MaxLine, o.BlockSize = 200, 1000 // lines straddle blocks and span several
 	tl := start(t, o)
-	waitFor(t, "lines", 5*time.Second, func() bool { return r.count() >= len(want) })
+	testwait.For(t, 5*time.Second, "lines", func() bool { return r.count() >= len(want) })
 	// A growing oversize line stays skipped once it ends.
 	appendFile(t, path, strings.Repeat("z", 500))
 	time.Sleep(200 * time.Millisecond)
