@@ -45,6 +45,9 @@ logging.shutdown()
 
 func need(t *testing.T, tool string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("end to end (%s): skipped with -short", tool)
+	}
 	p, err := exec.LookPath(tool)
 	if err != nil {
 		t.Fatalf("%s not found: run make deps", tool)

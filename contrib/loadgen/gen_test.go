@@ -137,6 +137,9 @@ func parse(t *testing.T, msg []byte, in *instance, rfc bool, loc *time.Location)
 // instances, backlog (a request waits for a thread) during slow spells,
 // restarts as S records with RID 0, 5xx answers, and every line parses.
 func TestDemoFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("an hour of a 40-instance fleet: skipped with -short")
+	}
 	start := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC).UnixNano()
 	o := fleetOptions{instances: 40, customers: 3, hosts: 4, hostInHeader: true, demo: true, start: start}
 	fleet, msgs, s := simulate(t, o, true, false, time.UTC, start+int64(time.Hour))
@@ -197,6 +200,9 @@ func TestDemoFleet(t *testing.T) {
 // receiver on loopback: nothing may be lost and the achieved rate must be
 // within 5% of the requested one.
 func TestUDPBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load run: skipped with -short")
+	}
 	sk, err := startSink("127.0.0.1:0", "", 32<<20)
 	if err != nil {
 		t.Fatal(err)

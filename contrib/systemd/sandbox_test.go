@@ -33,6 +33,9 @@ var (
 // it.
 func buildDaemon(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end to end (runs the daemon in the sandbox): skipped with -short")
+	}
 	daemonOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "graphmetrics-systemd-")
 		if err == nil {

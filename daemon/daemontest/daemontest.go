@@ -33,6 +33,9 @@ var (
 // Bin builds graphmetrics once per test binary.
 func Bin(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end to end (runs the daemon binary): skipped with -short")
+	}
 	binOnce.Do(func() {
 		binDir, binErr = os.MkdirTemp("", "graphmetrics-bin")
 		if binErr != nil {
