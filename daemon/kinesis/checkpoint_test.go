@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"graphmetrics/parser/testwait"
@@ -50,7 +51,9 @@ func (s *syncSink) Sync(ctx context.Context) error {
 // through, the second did not): the checkpoint stays at the end of the
 // first batch, and a restart resumes there, so the whole second batch is
 // written again and nothing after it is skipped.
-func TestCheckpointAfterWrite(t *testing.T) {
+func TestCheckpointAfterWrite(t *testing.T) { synctest.Test(t, testCheckpointAfterWrite) }
+
+func testCheckpointAfterWrite(t *testing.T) {
 	f := newFake("s", "shardId-0")
 	var seqs []string
 	for i := range 10 { // a and b alternate: each batch of 4 has two series
@@ -83,7 +86,8 @@ func TestCheckpointAfterWrite(t *testing.T) {
 	o.Sink = good
 	c = startConsumer(t, o)
 	testwait.For(t, 5*time.Second, "16 more records", func() bool { return c.Stats().Records == 16 })
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(time.Second) // fake time: nothing more may arrive
+	synctest.Wait()
 	closeConsumer(t, c)
 	if good.total() != 16 {
 		t.Fatalf("restart wrote %d points, want 16", good.total())
@@ -99,7 +103,9 @@ func TestCheckpointAfterWrite(t *testing.T) {
 
 // The checkpoint waits for the sink's Sync (the data on disk), and a Sync
 // still running when Close's deadline passes leaves the checkpoint alone.
-func TestCheckpointWaitsForSync(t *testing.T) {
+func TestCheckpointWaitsForSync(t *testing.T) { synctest.Test(t, testCheckpointWaitsForSync) }
+
+func testCheckpointWaitsForSync(t *testing.T) {
 	f := newFake("s", "shardId-0")
 	seqs := f.put("shardId-0", recs("//a#m", 0, 4)...)
 	sink := &syncSink{recSink: newRecSink(), syncs: make(chan struct{}, 1)}
@@ -117,7 +123,7 @@ func TestCheckpointWaitsForSync(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no Sync for the second batch")
 	}
-	time.Sleep(30 * time.Millisecond)
+	synctest.Wait() // the shard is blocked in the held Sync
 	if cp, _ := readCheckpoint(t, o.StateDir, "s", "shardId-0"); cp.Sequence == seqs[3] {
 		t.Fatal("checkpoint written before Sync returned")
 	}
@@ -129,7 +135,7 @@ func TestCheckpointWaitsForSync(t *testing.T) {
 	if err := c.Close(ctx); err == nil {
 		t.Fatal("Close returned nil while Sync was held")
 	}
-	time.Sleep(50 * time.Millisecond) // the held Sync saw the hard stop and gave up
+	synctest.Wait() // the held Sync saw the hard stop and gave up
 	if cp, _ := readCheckpoint(t, o.StateDir, "s", "shardId-0"); cp.Sequence == seqs[3] {
 		t.Fatal("checkpoint written although Sync never succeeded")
 	}
@@ -140,7 +146,9 @@ func TestCheckpointWaitsForSync(t *testing.T) {
 
 // Close during a batch whose Sync is merely slow lets it finish and
 // writes its checkpoint (SIGTERM saves progress).
-func TestCloseFinishesBatch(t *testing.T) {
+func TestCloseFinishesBatch(t *testing.T) { synctest.Test(t, testCloseFinishesBatch) }
+
+func testCloseFinishesBatch(t *testing.T) {
 	f := newFake("s", "shardId-0")
 	seqs := f.put("shardId-0", recs("//a#m", 0, 4)...)
 	sink := &syncSink{recSink: newRecSink(), syncs: make(chan struct{}, 1), hold: make(chan struct{})}
@@ -149,7 +157,7 @@ func TestCloseFinishesBatch(t *testing.T) {
 	<-sink.syncs
 	done := make(chan error)
 	go func() { done <- c.Close(context.Background()) }()
-	time.Sleep(30 * time.Millisecond)
+	synctest.Wait() // Close is waiting for the batch
 	close(sink.hold)
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -162,11 +170,14 @@ func TestCloseFinishesBatch(t *testing.T) {
 // Start "latest": old records and closed shards are skipped; the LATEST
 // position is saved at once, so a restart before any record arrived still
 // gets the records put while the daemon was down.
-func TestStartLatest(t *testing.T) {
+func TestStartLatest(t *testing.T) { synctest.Test(t, testStartLatest) }
+
+func testStartLatest(t *testing.T) {
 	f := newFake("s", "shardId-0")
 	f.put("shardId-0", recs("//old#m", 0, 5)...)
 	f.addChild("shardId-1", "shardId-0", "")
 	f.put("shardId-1", recs("//old#m", 5, 5)...)
+	time.Sleep(time.Millisecond) // fake time: the old records arrived before the start
 	sink := newRecSink()
 	o := fastOpts(t, f, sink, Stream{Name: "s", Start: "latest"})
 	c := startConsumer(t, o)
@@ -196,7 +207,9 @@ func TestStartLatest(t *testing.T) {
 
 // Healthy turns false while listing fails for longer than FailAfter and
 // true again when it works.
-func TestHealthy(t *testing.T) {
+func TestHealthy(t *testing.T) { synctest.Test(t, testHealthy) }
+
+func testHealthy(t *testing.T) {
 	f := newFake("s", "shardId-0")
 	var broken = true
 	f.listHook = func(int) error {
