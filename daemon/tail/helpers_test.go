@@ -128,6 +128,14 @@ func (w tWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// skipShort skips an end-to-end test (processes killed and restarted)
+// in the quick tier.
+func skipShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end (kills and restarts processes): skipped with -short")
+	}
+}
+
 func start(t *testing.T, o Options) *Tailer {
 	t.Helper()
 	tl, err := New(o)

@@ -96,7 +96,7 @@ func TestPermissionErrors(t *testing.T) {
 	tl := start(t, testOpts(t, dir, r, filepath.Join(dir, "*.log"), filepath.Join(sub, "*.log")))
 	testwait.For(t, 5*time.Second, "the readable file", func() bool { return r.count() == 100 })
 	testwait.For(t, 5*time.Second, "errors counted", func() bool { return tl.Stats().Errors >= 2 })
-	time.Sleep(200 * time.Millisecond)
+	waitPasses(t, tl, 3)
 	if r.count() != 100 {
 		t.Fatalf("read %d lines with two sources locked", r.count())
 	}

@@ -104,7 +104,7 @@ func TestStartStopLoop(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i%2 == 0 {
-			time.Sleep(20 * time.Millisecond)
+			waitPasses(t, tl, 1)
 		}
 		closeTailer(t, tl)
 		closeTailer(t, tl)

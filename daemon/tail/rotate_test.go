@@ -16,17 +16,26 @@ import (
 // between, and checks that every line written was handed over exactly
 // once.
 
-// waitAll waits until as many lines arrived as were written, then a few
-// more polls (so a line read twice would show), and closes.
+// waitAll waits until as many lines arrived as were written, then for
+// more passes over the files (so a line read twice would show), and
+// closes. A timeout is reported by check, with the lines missing.
 func waitAll(t *testing.T, tl *Tailer, r *recorder, want []string) {
 	t.Helper()
 	end := time.Now().Add(20 * time.Second)
 	for r.count() < len(want) && time.Now().Before(end) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	time.Sleep(500 * time.Millisecond)
+	waitPasses(t, tl, 3)
 	closeTailer(t, tl)
 	r.check(t, want)
+}
+
+// waitPasses waits until the tailer has completed n more passes over its
+// files; the first may have begun before the call, the others after it.
+func waitPasses(t *testing.T, tl *Tailer, n uint64) {
+	t.Helper()
+	from := tl.Stats().Passes
+	testwait.For(t, 10*time.Second, fmt.Sprintf("%d passes over the files", n), func() bool { return tl.Stats().Passes >= from+n })
 }
 
 // Rename plus create, as logrotate does it: the file is renamed, the
@@ -151,9 +160,10 @@ func TestPartialLine(t *testing.T) {
 	o := testOpts(t, dir, r, path)
 	tl := start(t, o)
 	testwait.For(t, 5*time.Second, "first line", func() bool { return r.count() == 1 })
-	time.Sleep(300 * time.Millisecond) // several polls and checkpoints
+	testwait.For(t, 10*time.Second, "a checkpoint after the first line", func() bool { return tl.Stats().Checkpoints >= 1 })
+	waitPasses(t, tl, 3)
 	appendFile(t, path, " written")
-	time.Sleep(300 * time.Millisecond)
+	waitPasses(t, tl, 3)
 	if r.count() != 1 {
 		t.Fatalf("a partial line was handed over: %v", r.seen)
 	}
@@ -162,7 +172,7 @@ func TestPartialLine(t *testing.T) {
 	r2 := newRecorder()
 	o.Handle, o.Checkpoint, o.Restore = r2.Handle, r2.Checkpoint, r2.Restore
 	tl = start(t, o)
-	time.Sleep(200 * time.Millisecond)
+	waitPasses(t, tl, 3)
 	if r2.count() != 1 {
 		t.Fatalf("after restart, a partial line was handed over: %v", r2.seen)
 	}
@@ -208,7 +218,7 @@ func TestOversizeLines(t *testing.T) {
 	testwait.For(t, 5*time.Second, "lines", func() bool { return r.count() >= len(want) })
 	// A growing oversize line stays skipped once it ends.
 	appendFile(t, path, strings.Repeat("z", 500))
-	time.Sleep(200 * time.Millisecond)
+	waitPasses(t, tl, 2)
 	appendFile(t, path, strings.Repeat("z", 500)+"\no tail ok\n")
 	want = append(want, "o tail ok")
 	waitAll(t, tl, r, want)

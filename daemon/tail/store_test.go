@@ -91,7 +91,7 @@ func TestRotationsThroughStore(t *testing.T) {
 	}
 	f.Close()
 	testwait.For(t, 20*time.Second, "every line", func() bool { return tl.Stats().Lines >= uint64(len(lines)) })
-	time.Sleep(300 * time.Millisecond)
+	waitPasses(t, tl, 3)
 	closeTailer(t, tl)
 	if err := tf.close(context.Background()); err != nil {
 		t.Fatal(err)
