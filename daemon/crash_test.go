@@ -145,27 +145,32 @@ func TestCrashKinesis(t *testing.T) {
 
 	// A large put with 40 new series; the kill comes once a quarter of
 	// their files exist and the others do not, that is while a batch is
-	// being written and before its checkpoint.
+	// being written and before its checkpoint. The other three quarters
+	// are held back, not raced: a plain file stands where their agent's
+	// directory goes, so their files cannot be made, the batch cannot be
+	// synced, and its checkpoint cannot be written until it is removed.
 	const fresh = 40
-	ms.add("new", fresh, 30)
-	k.PutRecords(t, crashStream, ms.records(270))
-	newDir := filepath.Dir(ms.file(dataDir, len(ms.paths)-1))
-	made := -1
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
-		es, _ := os.ReadDir(newDir)
-		if made = len(es); made >= fresh/4 && made < fresh {
-			d.Kill()
-			break
-		}
-		if made == fresh {
-			t.Fatalf("all %d new files appeared between two looks: no kill in the middle of the batch", fresh)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no new file after 30s:\n%s", d.Log())
-		}
+	firstNew := len(ms.paths)
+	ms.add("new", fresh/4, 30)
+	ms.add("held", fresh-fresh/4, 30)
+	newDir := filepath.Dir(ms.file(dataDir, firstNew))
+	blocker := filepath.Dir(filepath.Dir(ms.file(dataDir, len(ms.paths)-1)))
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("killed with %d of %d new files made", made, fresh)
-	checkRRDFiles(t, dataDir)
+	k.PutRecords(t, crashStream, ms.records(270))
+	testwait.For(t, 30*time.Second, "a quarter of the new files made, the rest failing", func() bool {
+		es, _ := os.ReadDir(newDir)
+		_, h := d.Health()
+		return len(es) == fresh/4 && h.Detail.Writer.Errors > 0
+	})
+	d.Kill()
+	if n := checkRRDFiles(t, dataDir); n != len(ms.paths)-(fresh-fresh/4) {
+		t.Fatalf("killed with %d RRD files, want %d", n, len(ms.paths)-(fresh-fresh/4))
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
 
 	// Back up; more records arrive; nothing is lost or doubled.
 	d = startDaemon(t, dataDir, cfg)

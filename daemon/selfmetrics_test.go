@@ -16,14 +16,21 @@ func TestSelfMetrics(t *testing.T) {
 	d := startDaemon(t, dataDir, testConfig(dataDir, "[self]\ninterval = \"1s\"\n"))
 	start := time.Now().Unix()
 	lines := sampleLines(t)
+	file := filepath.Join(dataDir, "rrd", "metrics", "_self", "input", "syslog", "lines.rrd")
+	// Each send is followed by a tick that writes the file (the first
+	// tick only sets the baseline, so the file appears at the second).
+	last := int64(-1)
 	for i := 0; i < 3; i++ {
 		sendPython(t, "udp", d.UDP, "acme self ", lines)
 		sendPython(t, "udp", d.UDP, "", []string{"garbage without a record"})
-		time.Sleep(1100 * time.Millisecond)
+		testwait.For(t, 10*time.Second, "a self-metrics tick written after the send", func() bool {
+			if u := rrdLastUpdate(file); u > last {
+				last = u
+				return true
+			}
+			return false
+		})
 	}
-	file := filepath.Join(dataDir, "rrd", "metrics", "_self", "input", "syslog", "lines.rrd")
-	testwait.For(t, 10*time.Second, file, func() bool { _, err := os.Stat(file); return err == nil })
-	time.Sleep(2 * time.Second)
 	d.Stop()
 	var sum float64
 	for _, row := range rrdFetch(t, file, "AVERAGE", 1, start-1, time.Now().Unix()) {
