@@ -217,11 +217,12 @@ func TestTCPMaxConns(t *testing.T) {
 
 func TestTCPIdleTimeout(t *testing.T) {
 	var c collector
-	l := startListener(t, Options{Handle: c.handle, IdleTimeout: 200 * time.Millisecond}, "tcp")
+	l := startListener(t, Options{Handle: c.handle, IdleTimeout: 500 * time.Millisecond}, "tcp")
 	conn := dial(t, "tcp", addr(t, l, "tcp"))
 	defer conn.Close()
-	// Activity keeps it open past the timeout.
-	for i := range 4 {
+	// Activity keeps it open past the timeout: writes 100 ms apart (the
+	// sender's pace, with 400 ms to spare on a busy machine) for 800 ms.
+	for i := range 8 {
 		write(t, conn, fmt.Appendf(nil, "<14>m%d\n", i))
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -233,7 +234,7 @@ func TestTCPIdleTimeout(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("idle connection closed after %v", d)
 	}
-	if got := c.snapshot(); len(got) != 4 {
+	if got := c.snapshot(); len(got) != 8 {
 		t.Errorf("got %q", got)
 	}
 	testwait.For(t, 2*time.Second, "conn count", func() bool { return stats(t, l, "tcp").ConnsOpen == 0 })
@@ -255,13 +256,13 @@ func TestHandlerPanic(t *testing.T) {
 	u := dial(t, "udp", addr(t, l, "udp"))
 	defer u.Close()
 	write(t, u, []byte("boom"))
-	time.Sleep(20 * time.Millisecond) // a batch of its own
+	testwait.For(t, 5*time.Second, "the UDP handler's panic", func() bool { return stats(t, l, "udp").Panics == 1 })
 	write(t, u, []byte("<14>udp ok"))
 
 	tc := dial(t, "tcp", addr(t, l, "tcp"))
 	defer tc.Close()
 	write(t, tc, []byte("boom\n"))
-	time.Sleep(20 * time.Millisecond)
+	testwait.For(t, 5*time.Second, "the TCP handler's panic", func() bool { return stats(t, l, "tcp").Panics == 1 })
 	write(t, tc, []byte("<14>tcp ok\n"))
 
 	got := c.waitMessages(t, 2)
