@@ -167,7 +167,10 @@ func TestKinesaliteSplitShard(t *testing.T) {
 		}
 	}
 	testwait.For(t, 60*time.Second, "all records", func() bool { return c.Stats().Records == series*n })
-	time.Sleep(300 * time.Millisecond)
+	testwait.For(t, 10*time.Second, "the parent finished, both children read", func() bool {
+		st := c.Stats().Streams["rs"]
+		return st.Finished == 1 && st.Reading == 2
+	})
 	st := c.Stats().Streams["rs"]
 	closeConsumer(t, c)
 	for s := range series {
@@ -214,8 +217,18 @@ func TestKinesaliteBadRecords(t *testing.T) {
 	k.Put(t, "b", es)
 	sink := newRecSink()
 	c := startConsumer(t, kinesaliteOpts(t, k, sink, Stream{Name: "b"}))
-	testwait.For(t, 30*time.Second, "good records", func() bool { return c.Stats().Records == 40 })
-	time.Sleep(200 * time.Millisecond)
+	nBad := uint64(0)
+	for _, list := range bad {
+		nBad += uint64(len(list))
+	}
+	testwait.For(t, 30*time.Second, "good and bad records", func() bool {
+		st := c.Stats()
+		var counted uint64
+		for _, n := range st.Bad {
+			counted += n
+		}
+		return st.Records == 40 && counted == nBad
+	})
 	closeConsumer(t, c)
 	checkSeries(t, sink, "b/h/good/m", 0, 40)
 	st := c.Stats()
