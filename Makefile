@@ -73,11 +73,15 @@ lint: go-deps
 check: apt-deps lint
 	$(GO) test -short -timeout 5m ./...
 
+# What builds and tests without cgo (librrd is in store/rrdfile and web).
+NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./store
+
 # Every test, including the end-to-end ones with real syslog clients,
 # syslog-ng, kinesalite and Chromium. Short fuzz runs of every fuzz target
 # are part of it.
 test: deps build lint
 	$(GO) test -timeout 9m ./...
+	CGO_ENABLED=0 $(GO) test $(NOCGO_PKGS)
 
 fuzz: deps
 	@for pkg in $$($(GO) list ./...); do \
@@ -89,7 +93,7 @@ fuzz: deps
 # Go benchmarks of the hot paths (COUNT runs each, for medians), then the
 # end-to-end load runs of contrib/bench against the built daemon (~12 min).
 bench: deps build
-	set -o pipefail; GM_TAIL_BENCH_LINES=$${GM_TAIL_BENCH_LINES:-10000000} $(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-3} ./parser/ ./store/ ./daemon/... ./web/... | tee bench.txt
+	set -o pipefail; GM_TAIL_BENCH_LINES=$${GM_TAIL_BENCH_LINES:-10000000} $(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-3} ./parser/ ./store/... ./daemon/... ./web/... | tee bench.txt
 	set -o pipefail; $(GO) run ./contrib/bench -bin $(BIN) -scenario all -out bench-e2e.json | tee bench-e2e.md
 
 # The old pipeline's first hop (a real syslog-ng writing files) against

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"graphmetrics/daemon/listen"
 	"graphmetrics/daemon/tail"
 	"graphmetrics/web"
+	"graphmetrics/web/storage"
 )
 
 // shutdownTimeout bounds the final flush on SIGTERM.
@@ -32,7 +32,7 @@ type app struct {
 	tail     *tail.Tailer
 	tailIn   *lineParser
 	closing  atomic.Bool // shutting down: inputs are no longer running
-	db       *sql.DB
+	db       *storage.DB
 	web      *web.Server
 	self     *selfMetrics
 	selfPrev struct {
@@ -90,10 +90,10 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	a.self = newSelfMetrics(a.cfg.Self.Interval.Duration, a.pipe.writer, a.log, a.collectSelf)
 	a.self.Start()
 
-	if a.db, err = web.OpenDB(filepath.Join(a.cfg.DataDir, "graphmetrics.db")); err != nil {
+	if a.db, err = storage.Open(filepath.Join(a.cfg.DataDir, storage.DBFile)); err != nil {
 		return err
 	}
-	if err := web.EnsureAdmin(ctx, a.db, stdout); err != nil {
+	if err := a.db.EnsureAdmin(ctx, stdout); err != nil {
 		return err
 	}
 	a.web, err = web.New(web.Options{

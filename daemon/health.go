@@ -5,6 +5,7 @@ import (
 	"graphmetrics/daemon/listen"
 	"graphmetrics/daemon/tail"
 	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 // inputStatus is one input's part of /healthz.
@@ -36,7 +37,7 @@ type healthStatus struct {
 	Inputs          map[string]inputStatus `json:"inputs"`
 	Kinesis         *kinesisStatus         `json:"kinesis,omitempty"`
 	Tail            *tail.Stats            `json:"tail,omitempty"`
-	Writer          store.WriterStats      `json:"writer"`
+	Writer          rrdfile.WriterStats    `json:"writer"`
 	FlushAgeSeconds float64                `json:"flush_age_seconds"`
 	FlushStuck      bool                   `json:"flush_stuck"`
 }

@@ -13,6 +13,7 @@ import (
 	"graphmetrics/daemon/config"
 	"graphmetrics/daemon/listen"
 	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 // pipeline is the RRD writer shared by every input, and one aggregator per
@@ -21,7 +22,7 @@ type pipeline struct {
 	cfg    config.Config
 	log    *slog.Logger
 	lock   *os.File
-	writer *store.Writer
+	writer *rrdfile.Writer
 	inputs []*lineParser
 }
 
@@ -31,14 +32,14 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	rras := make([]store.RRA, 0, len(cfg.Tracelog.Archives))
+	rras := make([]rrdfile.RRA, 0, len(cfg.Tracelog.Archives))
 	for _, s := range cfg.Tracelog.Archives {
 		a, _ := config.ParseArchive(s) // validated with the config
-		rras = append(rras, store.RRA{CF: a.CF, Step: a.Step, Keep: a.Span})
+		rras = append(rras, rrdfile.RRA{CF: a.CF, Step: a.Step, Keep: a.Span})
 	}
-	w, err := store.NewWriter(store.WriterOptions{
+	w, err := rrdfile.NewWriter(rrdfile.WriterOptions{
 		DataDir:      cfg.DataDir,
-		RRD:          store.LibRRD{},
+		RRD:          rrdfile.LibRRD{},
 		TracelogRRAs: rras,
 		Logger:       log,
 	})

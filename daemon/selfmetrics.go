@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 // selfMetrics writes the daemon's own counters into rrd/metrics/_self/ every
@@ -19,7 +20,7 @@ import (
 // and keeps the age of the last complete flush for /healthz.
 type selfMetrics struct {
 	interval time.Duration
-	writer   *store.Writer
+	writer   *rrdfile.Writer
 	collect  func(emit func(value float64, path ...string), rate func(total uint64, path ...string))
 	log      *slog.Logger
 
@@ -29,7 +30,7 @@ type selfMetrics struct {
 	wg        sync.WaitGroup
 }
 
-func newSelfMetrics(interval time.Duration, w *store.Writer, log *slog.Logger,
+func newSelfMetrics(interval time.Duration, w *rrdfile.Writer, log *slog.Logger,
 	collect func(emit func(float64, ...string), rate func(uint64, ...string))) *selfMetrics {
 	s := &selfMetrics{interval: interval, writer: w, collect: collect, log: log, prev: map[string]uint64{}}
 	s.lastFlush.Store(time.Now().UnixNano())

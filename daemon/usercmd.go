@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"graphmetrics/web"
+	"graphmetrics/web/storage"
 )
 
 // runUser manages local accounts: user [-config FILE] add|passwd|list|delete.
@@ -32,12 +36,68 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	db, err := web.OpenDB(filepath.Join(cfg.DataDir, "graphmetrics.db"))
+	db, err := storage.Open(filepath.Join(cfg.DataDir, storage.DBFile))
 	if err != nil {
 		return fmt.Errorf("user: %w", err)
 	}
 	defer db.Close()
-	return web.UserCommand(ctx, db, words, stdin, stdout)
+	return userCommand(ctx, db, words, stdin, stdout)
+}
+
+const userUsage = "usage: graphmetrics user add NAME | passwd NAME | list | delete NAME (passwords are read from stdin, one line)"
+
+// userCommand runs `graphmetrics user ...`; args are the words after
+// "user" (a leading "user" is skipped too). Passwords are read from stdin,
+// one line.
+func userCommand(ctx context.Context, db *storage.DB, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "user" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return errors.New(userUsage)
+	}
+	switch {
+	case args[0] == "list" && len(args) == 1:
+		users, err := db.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			fmt.Fprintf(stdout, "%s\tcreated %s\t%d pages\n", u.Name, u.Created.UTC().Format(time.RFC3339), u.Pages)
+		}
+		return nil
+	case (args[0] == "add" || args[0] == "passwd") && len(args) == 2:
+		pw, err := readPassword(stdin)
+		if err != nil {
+			return err
+		}
+		if args[0] == "add" {
+			err = db.AddUser(ctx, args[1], pw)
+		} else {
+			err = db.SetPassword(ctx, args[1], pw)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "graphmetrics: %s %s\n", map[string]string{"add": "added user", "passwd": "changed the password of"}[args[0]], args[1])
+		return nil
+	case args[0] == "delete" && len(args) == 2:
+		if err := db.DeleteUser(ctx, args[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "graphmetrics: deleted user %s and their pages\n", args[1])
+		return nil
+	}
+	return errors.New(userUsage)
+}
+
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", errors.New("read password from stdin: no line given")
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	return pw, storage.CheckPassword(pw)
 }
 
 func runRenderWorker(stdin io.Reader, stdout io.Writer) error {

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Sink receives final buckets. The Writer implements it.
+// Sink receives final buckets. rrdfile.Writer implements it.
 type Sink interface {
 	// WriteBuckets takes final buckets of one instance, in time order. It
 	// must not keep bs after returning.

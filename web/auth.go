@@ -25,7 +25,7 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 		ctx := r.Context()
 		name := s.sessions.GetString(ctx, "user")
 		if name != "" {
-			gen, ok, err := userGeneration(ctx, s.db, name)
+			gen, ok, err := s.db.UserGeneration(ctx, name)
 			if err != nil {
 				s.internalError(w, r, err)
 				return
@@ -70,7 +70,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusTooManyRequests, "login", viewData{Title: "Log in", Body: d})
 		return
 	}
-	gen, ok, err := checkLogin(ctx, s.db, name, pw)
+	gen, ok, err := s.db.CheckLogin(ctx, name, pw)
 	if err != nil {
 		s.internalError(w, r, err)
 		return

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -156,7 +155,7 @@ func TestOtherUsersPageCannotBeChanged(t *testing.T) {
 	if len(after) != 1 || after[0].Hours != before[0].Hours || after[0].Width != before[0].Width {
 		t.Fatalf("alice's page changed: %+v", after)
 	}
-	if p, _ := getPage(context.Background(), e.db, "alice", kindTracelog, "newpage"); p.Exists {
+	if p, _ := e.db.GetPage(context.Background(), "alice", kindTracelog, "newpage"); p.Exists {
 		t.Fatal("bob created a page for alice")
 	}
 	// "save as" copies it into bob's own pages, which he may change.
@@ -201,8 +200,7 @@ func TestSessionsSurviveRestartAndPasswordChange(t *testing.T) {
 	wantStatus(t, c.get("/pages"), http.StatusOK)
 
 	// A password change ends the user's sessions.
-	var out bytes.Buffer
-	if err := UserCommand(ctx, e.db, []string{"user", "passwd", "alice"}, strings.NewReader("new-password-3\n"), &out); err != nil {
+	if err := e.db.SetPassword(ctx, "alice", "new-password-3"); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, other.get("/pages"), http.StatusSeeOther)
@@ -266,4 +264,14 @@ func TestStartStopReleasesPortAndGoroutines(t *testing.T) {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines after 3 start/stop cycles, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
 	}
+}
+
+func TestDeletedUserSessionEnds(t *testing.T) {
+	e := newEnv(t, Options{})
+	c := e.loggedIn("bob", bobPW)
+	wantStatus(t, c.get("/pages"), http.StatusOK)
+	if err := e.db.DeleteUser(context.Background(), "bob"); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, c.get("/pages"), http.StatusSeeOther)
 }

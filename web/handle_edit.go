@@ -10,6 +10,8 @@ import (
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
+
+	"graphmetrics/web/storage"
 )
 
 var errNoChart = errors.New("no such chart")
@@ -66,7 +68,7 @@ func (s *Server) ownPage(w http.ResponseWriter, r *http.Request) (owner, name st
 		s.fail(w, r, http.StatusForbidden, "This page belongs to "+owner+": you can view it, and \"save as\" makes a copy you can change.")
 		return "", "", false
 	}
-	if err := checkPageName(name); err != nil {
+	if err := storage.CheckPageName(name); err != nil {
 		s.fail(w, r, http.StatusBadRequest, err.Error())
 		return "", "", false
 	}
@@ -83,7 +85,7 @@ func (s *Server) ownPage(w http.ResponseWriter, r *http.Request) (owner, name st
 func editList[T charted](s *Server, w http.ResponseWriter, r *http.Request, k *pageKind, owner, name string,
 	anchor *int, edit func(cs []T, nextID *int) ([]T, error)) {
 	var userErr error
-	err := editPage(r.Context(), s.db, owner, k.name, name, func(p *page) error {
+	err := s.db.EditPage(r.Context(), owner, k.name, name, func(p *page) error {
 		cs, err := decodeList[T](p.Charts)
 		if err != nil {
 			return err
@@ -159,7 +161,7 @@ func (s *Server) handleSaveAs(k *pageKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		me, owner, name := userFrom(ctx), chi.URLParam(r, "owner"), chi.URLParam(r, "page")
-		src, err := getPage(ctx, s.db, owner, k.name, name)
+		src, err := s.db.GetPage(ctx, owner, k.name, name)
 		if err != nil {
 			s.internalError(w, r, err)
 			return
@@ -177,19 +179,19 @@ func (s *Server) handleSaveAs(k *pageKind) http.HandlerFunc {
 func (s *Server) saveCopy(w http.ResponseWriter, r *http.Request, k *pageKind, back, from string, charts []byte, nextID int) {
 	ctx := r.Context()
 	me, to := userFrom(ctx), r.PostFormValue("name")
-	if err := checkPageName(to); err != nil {
+	if err := storage.CheckPageName(to); err != nil {
 		s.sessions.Put(ctx, "flash", "Not saved: "+err.Error())
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
-	err := editPage(ctx, s.db, me, k.name, to, func(p *page) error {
+	err := s.db.EditPage(ctx, me, k.name, to, func(p *page) error {
 		if p.Exists {
-			return errPageExists
+			return storage.ErrPageExists
 		}
 		p.Charts, p.NextID = charts, nextID
 		return nil
 	})
-	if errors.Is(err, errPageExists) {
+	if errors.Is(err, storage.ErrPageExists) {
 		s.sessions.Put(ctx, "flash", fmt.Sprintf("Not saved: you already have a page %q.", to))
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
@@ -208,7 +210,7 @@ func (s *Server) handleDeletePage(k *pageKind) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		if err := deletePage(r.Context(), s.db, owner, k.name, name); err != nil {
+		if err := s.db.DeletePage(r.Context(), owner, k.name, name); err != nil {
 			s.internalError(w, r, err)
 			return
 		}

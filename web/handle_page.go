@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"graphmetrics/web/storage"
 	"graphmetrics/web/tree"
 )
 
@@ -44,7 +45,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 // redirectHome sends the user to their most recently changed page of k.
 func (s *Server) redirectHome(w http.ResponseWriter, r *http.Request, k *pageKind) {
 	me := userFrom(r.Context())
-	name, err := defaultPage(r.Context(), s.db, me, k.name)
+	name, err := s.db.DefaultPage(r.Context(), me, k.name)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -57,11 +58,11 @@ func (s *Server) redirectHome(w http.ResponseWriter, r *http.Request, k *pageKin
 func (s *Server) loadPage(w http.ResponseWriter, r *http.Request, k *pageKind) (*page, pageHead, bool) {
 	ctx := r.Context()
 	me, owner, name := userFrom(ctx), chi.URLParam(r, "owner"), chi.URLParam(r, "page")
-	if checkUserName(owner) != nil || checkPageName(name) != nil {
+	if storage.CheckUserName(owner) != nil || storage.CheckPageName(name) != nil {
 		s.fail(w, r, http.StatusNotFound, "No such page.")
 		return nil, pageHead{}, false
 	}
-	p, err := getPage(ctx, s.db, owner, k.name, name)
+	p, err := s.db.GetPage(ctx, owner, k.name, name)
 	if err != nil {
 		s.internalError(w, r, err)
 		return nil, pageHead{}, false
@@ -117,7 +118,7 @@ func (s *Server) handlePages(w http.ResponseWriter, r *http.Request) {
 	me := userFrom(r.Context())
 	b := pagesBody{Builtin: builtinURL}
 	for _, k := range []*pageKind{tracelogKind, metricsKind} {
-		ps, err := listPages(r.Context(), s.db, k.name, "")
+		ps, err := s.db.ListPages(r.Context(), k.name, "")
 		if err != nil {
 			s.internalError(w, r, err)
 			return
@@ -139,7 +140,7 @@ func (s *Server) handlePages(w http.ResponseWriter, r *http.Request) {
 // handleNewPage only redirects: the page is saved by its first chart.
 func (s *Server) handleNewPage(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("name")
-	if err := checkPageName(name); err != nil {
+	if err := storage.CheckPageName(name); err != nil {
 		s.sessions.Put(r.Context(), "flash", err.Error())
 		http.Redirect(w, r, "/pages", http.StatusSeeOther)
 		return

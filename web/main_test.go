@@ -1,9 +1,7 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"graphmetrics/daemon/daemontest"
 	"io"
@@ -21,6 +19,7 @@ import (
 	"graphmetrics/store"
 	"graphmetrics/web/internal/testrrd"
 	"graphmetrics/web/render"
+	"graphmetrics/web/storage"
 )
 
 // TestMain doubles as the render worker: the pool runs this test binary
@@ -65,7 +64,7 @@ func (c *clock) Add(d time.Duration) {
 type env struct {
 	t     testing.TB
 	s     *Server
-	db    *sql.DB
+	db    *storage.DB
 	dir   string
 	base  string
 	clock *clock
@@ -102,21 +101,20 @@ func newEnvWith(t testing.TB, o Options, prepare func(dir string)) *env {
 	if prepare != nil {
 		prepare(dir)
 	}
-	db, err := OpenDB(filepath.Join(dir, DBFile))
+	db, err := storage.Open(filepath.Join(dir, storage.DBFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	for user, pw := range map[string]string{"alice": alicePW, "bob": bobPW} {
-		var out bytes.Buffer
-		if err := UserCommand(context.Background(), db, []string{"add", user}, strings.NewReader(pw+"\n"), &out); err != nil {
+		if err := db.AddUser(context.Background(), user, pw); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return startEnv(t, dir, db, o)
 }
 
-func startEnv(t testing.TB, dir string, db *sql.DB, o Options) *env {
+func startEnv(t testing.TB, dir string, db *storage.DB, o Options) *env {
 	t.Helper()
 	o.Listen = "127.0.0.1:0"
 	o.DataDir, o.DB = dir, db
@@ -232,7 +230,7 @@ func wantStatus(t testing.TB, r resp, code int) {
 // charts returns the charts saved on a page.
 func (e *env) charts(owner, name string) []Chart {
 	e.t.Helper()
-	p, err := getPage(context.Background(), e.db, owner, kindTracelog, name)
+	p, err := e.db.GetPage(context.Background(), owner, kindTracelog, name)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func setRange(t *testing.T, c *client, id int, title string) {
 
 func (e *env) metricCharts(owner, name string) []MetricChart {
 	e.t.Helper()
-	p, err := getPage(e.t.Context(), e.db, owner, kindMetrics, name)
+	p, err := e.db.GetPage(e.t.Context(), owner, kindMetrics, name)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"crypto/tls"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 
 	"graphmetrics/web/render"
 	"graphmetrics/web/series"
+	"graphmetrics/web/storage"
 	"graphmetrics/web/tree"
 )
 
@@ -26,8 +26,8 @@ type Options struct {
 	Listen            string // host:port
 	CertFile, KeyFile string // both set: serve HTTPS, cookies Secure
 	DataDir           string // rrd/ below it is read
-	DB                *sql.DB
-	RenderWorkers     int // default runtime.NumCPU()
+	DB                Store  // users, pages and sessions: a *storage.DB
+	RenderWorkers     int    // default runtime.NumCPU()
 	Logger            *slog.Logger
 	// Health reports the daemon's inputs for /healthz; nil means healthy.
 	Health func() (ok bool, detail any)
@@ -44,9 +44,9 @@ type Options struct {
 type Server struct {
 	o        Options
 	log      *slog.Logger
-	db       *sql.DB
+	db       Store
 	sessions *scs.SessionManager
-	store    *sessionStore
+	store    *storage.SessionStore
 	pool     *render.Pool
 	tree     *tree.Tree
 	series   *series.Index
@@ -94,7 +94,7 @@ func New(o Options) (*Server, error) {
 	}
 	log := o.Logger.With("component", "web")
 	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location, graphLog: logLimit{every: time.Minute}}
-	s.store = &sessionStore{db: o.DB, now: func() time.Time { return s.now() }}
+	s.store = o.DB.Sessions(func() time.Time { return s.now() })
 	s.acctLimit = newThrottle(5, time.Second, 15*time.Minute, func() time.Time { return s.now() })
 	s.addrLimit = newThrottle(20, time.Second, 15*time.Minute, func() time.Time { return s.now() })
 
@@ -221,7 +221,7 @@ func (s *Server) cleanSessions(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		if _, err := s.store.deleteExpired(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.store.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("clean sessions", "err", err)
 		}
 		select {

@@ -1,3 +1,7 @@
+//go:build cgo
+
+// The kinesalite tests write real RRD files (store/rrdfile, librrd).
+
 package kinesis
 
 import (
@@ -167,7 +171,7 @@ func BenchmarkKinesalite4Shards(b *testing.B) {
 
 // 200,000 records already in a 4-shard stream, 1,000 series of 200
 // points, consumed into real RRD files (creation included) by
-// store.Writer, against a bare reader and the consumer with a null sink.
+// rrdfile.Writer, against a bare reader and the consumer with a null sink.
 func BenchmarkKinesalite200k(b *testing.B) {
 	k := startKinesalite(b)
 	k.CreateStream(b, "bench200k", 4)

@@ -13,7 +13,7 @@ import (
 	"graphmetrics/parser/testwait"
 )
 
-// syncSink is a recSink whose Sync can be held, like store.Writer's while
+// syncSink is a recSink whose Sync can be held, like rrdfile.Writer's while
 // a file is written.
 type syncSink struct {
 	*recSink

@@ -1,3 +1,7 @@
+//go:build cgo
+
+// The kinesalite tests write real RRD files (store/rrdfile, librrd).
+
 package kinesis
 
 import (
@@ -32,7 +36,7 @@ func isoTime(t int64, variant int) string {
 }
 
 // End to end: a 2-shard stream, CIMAA records for 12 series, consumed into
-// a real store.Writer; every RRD file holds exactly the values put.
+// a real rrdfile.Writer; every RRD file holds exactly the values put.
 func TestKinesaliteEndToEnd(t *testing.T) {
 	k := startKinesalite(t)
 	k.CreateStream(t, "cimaa.metrics", 2)

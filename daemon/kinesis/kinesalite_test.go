@@ -1,3 +1,7 @@
+//go:build cgo
+
+// The kinesalite tests write real RRD files (store/rrdfile, librrd).
+
 package kinesis
 
 import (
@@ -11,6 +15,7 @@ import (
 
 	"graphmetrics/daemon/kinesis/kinesalitetest"
 	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 // startKinesalite runs the shared kinesalite server for the test and
@@ -31,10 +36,10 @@ func kinesaliteOpts(t testing.TB, k *kinesalitetest.Server, sink Sink, streams .
 	return o
 }
 
-// countSink passes everything to a store.Writer and counts the points,
+// countSink passes everything to a rrdfile.Writer and counts the points,
 // so a test can tell a replay from a record read once.
 type countSink struct {
-	w  *store.Writer
+	w  *rrdfile.Writer
 	mu sync.Mutex
 	n  int
 }
@@ -54,9 +59,9 @@ func (c *countSink) count() int {
 	return c.n
 }
 
-func newStoreWriter(t testing.TB, dataDir string) *store.Writer {
+func newStoreWriter(t testing.TB, dataDir string) *rrdfile.Writer {
 	t.Helper()
-	w, err := store.NewWriter(store.WriterOptions{DataDir: dataDir, RRD: store.LibRRD{}, Logger: testLogger(t)})
+	w, err := rrdfile.NewWriter(rrdfile.WriterOptions{DataDir: dataDir, RRD: rrdfile.LibRRD{}, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +71,7 @@ func newStoreWriter(t testing.TB, dataDir string) *store.Writer {
 	return w
 }
 
-func closeWriter(t testing.TB, w *store.Writer) {
+func closeWriter(t testing.TB, w *rrdfile.Writer) {
 	t.Helper()
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)

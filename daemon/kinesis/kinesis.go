@@ -24,13 +24,13 @@ import (
 // Sink receives the points of one series. path is [stream, agent, file,
 // section..., metric] (untrusted elements: the sink sanitizes them). Points
 // are in record order; two points for one second (or one step) are both
-// passed, and store.Writer keeps the last. An error means "not written,
+// passed, and rrdfile.Writer keeps the last. An error means "not written,
 // try again later": the batch is retried and not checkpointed.
 type Sink interface {
 	WriteMetric(path []string, step time.Duration, pts []store.Point) error
 }
 
-// Syncer is implemented by sinks that queue writes (store.Writer does):
+// Syncer is implemented by sinks that queue writes (rrdfile.Writer does):
 // Sync returns once everything handed over before it is on disk. The
 // checkpoint of a batch is written only after Sync succeeded; without a
 // Syncer, after WriteMetric returned nil.

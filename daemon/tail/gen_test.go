@@ -11,6 +11,7 @@ import (
 
 	"graphmetrics/parser"
 	"graphmetrics/store"
+	"graphmetrics/store/rrdfile"
 )
 
 // genTrace writes n directory lines ("host customer instance RECORD") of
@@ -102,12 +103,12 @@ func genFile(path string, n, insts int, t0 time.Time, perSec float64, seed uint6
 // into a real aggregator, which writes real RRD files.
 type storeFeed struct {
 	agg *store.Aggregator
-	w   *store.Writer
+	w   *rrdfile.Writer
 	bad int
 }
 
 func newStoreFeed(dataDir string, flush time.Duration) (*storeFeed, error) {
-	w, err := store.NewWriter(store.WriterOptions{DataDir: dataDir, RRD: store.LibRRD{}})
+	w, err := rrdfile.NewWriter(rrdfile.WriterOptions{DataDir: dataDir, RRD: rrdfile.LibRRD{}})
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package store
+package rrdfile
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"graphmetrics/store"
 )
 
 func newTestWriter(t testing.TB, o WriterOptions) *Writer {
@@ -79,7 +81,7 @@ func fetch(t testing.TB, path, cf string, res, start, end int64) map[int64][]flo
 	return rows
 }
 
-func bucketValues(b Bucket) []float64 {
+func bucketValues(b store.Bucket) []float64 {
 	return []float64{float64(b.Requests), float64(b.Errors), b.AppSum, float64(b.AppN),
 		float64(b.Waiting), float64(b.Busy), float64(b.Starts)}
 }
@@ -104,10 +106,10 @@ func sameValues(a, b []float64) bool {
 }
 
 // testBuckets are n seconds from start with distinct values per field.
-func testBuckets(start int64, n int) []Bucket {
-	bs := make([]Bucket, n)
+func testBuckets(start int64, n int) []store.Bucket {
+	bs := make([]store.Bucket, n)
 	for i := range bs {
-		bs[i] = Bucket{Time: start + int64(i), Requests: uint32(i % 7), Errors: uint32(i % 3 / 2),
+		bs[i] = store.Bucket{Time: start + int64(i), Requests: uint32(i % 7), Errors: uint32(i % 3 / 2),
 			AppSum: float64(i) * 0.125, AppN: uint32(i % 5), Waiting: int32(i % 11), Busy: int32(i % 4), Starts: uint32(i / 100 % 2)}
 	}
 	return bs
@@ -130,7 +132,7 @@ func TestWriterTracelogRRD(t *testing.T) {
 		t.Fatal(err)
 	}
 	syncW(t, w)
-	path := TracelogFile(w.opts.DataDir, testKey)
+	path := store.TracelogFile(w.opts.DataDir, testKey)
 	if want := filepath.Join(w.opts.DataDir, "rrd/tracelog/h1/cust/app-8080.rrd"); path != want {
 		t.Fatalf("path %s, want %s", path, want)
 	}
@@ -159,7 +161,7 @@ func TestWriterTracelogRRD(t *testing.T) {
 	for _, cf := range []string{"AVERAGE", "MAX"} {
 		rows := fetch(t, path, cf, 60, m-60, m+180)
 		for k := range int64(3) {
-			want := make([]float64, len(DataSources))
+			want := make([]float64, len(store.DataSources))
 			for _, b := range bs[k*60 : k*60+60] {
 				for i, v := range bucketValues(b) {
 					if cf == "AVERAGE" {
@@ -215,7 +217,7 @@ func TestWriterGaps(t *testing.T) {
 	later[0].Requests = 99
 	w.WriteBuckets(testKey, later)
 	syncW(t, w)
-	file := TracelogFile(w.opts.DataDir, testKey)
+	file := store.TracelogFile(w.opts.DataDir, testKey)
 	rows := fetch(t, file, "AVERAGE", 1, m, m+30)
 	for _, ts := range []int64{m + 1, m + 5, m + 16, m + 17, m + 18} {
 		if rows[ts][0] != 0 {
@@ -248,17 +250,17 @@ func TestWriterMetricRRD(t *testing.T) {
 	w := newTestWriter(t, WriterOptions{})
 	m := at("2026-03-01 12:00:00")
 	path := []string{"cimaa.metrics", "host.example.com", "disk", "root", "free"}
-	pts := []Point{
-		{m + 5, 1},
-		{m + 70, 2}, {m + 119, 3}, {m + 60, 4}, // one step: the last by time wins
-		{m + 180, math.NaN()},
-		{m + 240, 5.5},
+	pts := []store.Point{
+		{Time: m + 5, Value: 1},
+		{Time: m + 70, Value: 2}, {Time: m + 119, Value: 3}, {Time: m + 60, Value: 4}, // one step: the last by time wins
+		{Time: m + 180, Value: math.NaN()},
+		{Time: m + 240, Value: 5.5},
 	}
 	if err := w.WriteMetric(path, time.Minute, pts); err != nil {
 		t.Fatal(err)
 	}
 	syncW(t, w)
-	file := MetricFile(w.opts.DataDir, path)
+	file := store.MetricFile(w.opts.DataDir, path)
 	if want := filepath.Join(w.opts.DataDir, "rrd/metrics/cimaa.metrics/host.example.com/disk/root/free.rrd"); file != want {
 		t.Fatalf("path %s, want %s", file, want)
 	}
@@ -282,7 +284,7 @@ func TestWriterMetricRRD(t *testing.T) {
 		}
 	}
 	// Older points, and a point for a step already written, are skipped.
-	w.WriteMetric(path, time.Minute, []Point{{m + 10, 9}, {m + 250, 9}, {m + 300, 6}})
+	w.WriteMetric(path, time.Minute, []store.Point{{Time: m + 10, Value: 9}, {Time: m + 250, Value: 9}, {Time: m + 300, Value: 6}})
 	syncW(t, w)
 	if st := w.Stats(); st.Rows != 5 || st.Skipped != 2+2 {
 		t.Errorf("stats %+v", st)
@@ -298,7 +300,7 @@ func TestWriterRetryAndQueueBound(t *testing.T) {
 	fake := newFakeRRD()
 	w := newTestWriter(t, WriterOptions{RRD: fake, Workers: 1, MaxQueued: 100, RetryInterval: time.Hour})
 	m := at("2026-03-01 12:00:00")
-	path := TracelogFile(w.opts.DataDir, testKey)
+	path := store.TracelogFile(w.opts.DataDir, testKey)
 	fake.setFail(2) // the create and its first retry
 	w.WriteBuckets(testKey, testBuckets(m, 30))
 	if err := w.Sync(context.Background()); err == nil {

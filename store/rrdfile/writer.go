@@ -1,4 +1,4 @@
-package store
+package rrdfile
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"graphmetrics/store"
 )
 
 // ErrClosed is returned for writes after Close.
@@ -177,11 +179,11 @@ func (w *Writer) openJournals() error {
 
 // WriteBuckets queues one instance's final buckets (Sink). The buckets are
 // copied. It blocks while the worker's queue is full.
-func (w *Writer) WriteBuckets(k Key, bs []Bucket) error {
+func (w *Writer) WriteBuckets(k store.Key, bs []store.Bucket) error {
 	if len(bs) == 0 {
 		return nil
 	}
-	path := TracelogFile(w.opts.DataDir, k)
+	path := store.TracelogFile(w.opts.DataDir, k)
 	return w.send(path, job{path: path, buckets: slices.Clone(bs)})
 }
 
@@ -196,7 +198,7 @@ func (w *Writer) WriteBuckets(k Key, bs []Bucket) error {
 // update: they are skipped and counted (RRD cannot rewrite the past, which
 // is also what makes replays harmless). NaN and ±Inf are written as
 // unknown.
-func (w *Writer) WriteMetric(path []string, step time.Duration, pts []Point) error {
+func (w *Writer) WriteMetric(path []string, step time.Duration, pts []store.Point) error {
 	if step == 0 {
 		step = time.Minute
 	}
@@ -206,7 +208,7 @@ func (w *Writer) WriteMetric(path []string, step time.Duration, pts []Point) err
 	if len(pts) == 0 {
 		return nil
 	}
-	file := MetricFile(w.opts.DataDir, path)
+	file := store.MetricFile(w.opts.DataDir, path)
 	return w.send(file, job{path: file, metric: true, step: int64(step / time.Second), points: slices.Clone(pts)})
 }
 

@@ -1,4 +1,4 @@
-package store
+package rrdfile
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package web
+package storage
 
 import (
 	"context"
@@ -42,10 +42,15 @@ var migrations = [][]string{
 	},
 }
 
-// OpenDB opens (creating if needed) the SQLite database at path, in WAL
+// DB is the web UI's database: users, pages and sessions in SQLite.
+type DB struct {
+	db *sql.DB
+}
+
+// Open opens (creating if needed) the SQLite database at path, in WAL
 // mode with a busy timeout so the web server's concurrent requests and the
 // CLI can share it, and brings its schema up to date.
-func OpenDB(path string) (*sql.DB, error) {
+func Open(path string) (*DB, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open database %s: '?' and '#' are not allowed in the path", path)
 	}
@@ -62,8 +67,11 @@ func OpenDB(path string) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	return db, nil
+	return &DB{db: db}, nil
 }
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
 
 func migrate(ctx context.Context, db *sql.DB) error {
 	tx, err := db.BeginTx(ctx, nil)

@@ -1,4 +1,4 @@
-package store
+package rrdfile
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"graphmetrics/store"
 )
 
 // tornUpdate leaves path as a process killed inside librrd's update would:
@@ -60,10 +62,10 @@ func tornUpdate(t *testing.T, dir, path string, rows []string, end int64) {
 
 func TestWriterJournalRepairsTornUpdate(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
-	k := Key{"h", "c", "i"}
+	k := store.Key{Host: "h", Customer: "c", Instance: "i"}
 	bs := testBuckets(start, 500)
 	quiet := slog.New(slog.DiscardHandler)
-	write := func(dir string, parts ...[]Bucket) {
+	write := func(dir string, parts ...[]store.Bucket) {
 		w := newTestWriter(t, WriterOptions{DataDir: dir, Workers: 1, Logger: quiet})
 		for _, p := range parts {
 			if err := w.WriteBuckets(k, p); err != nil {
@@ -79,7 +81,7 @@ func TestWriterJournalRepairsTornUpdate(t *testing.T) {
 	// archive at a random row, so only a copy can be compared byte-wise).
 	refDir, dir := t.TempDir(), t.TempDir()
 	write(dir, bs[:300])
-	ref, path := TracelogFile(refDir, k), TracelogFile(dir, k)
+	ref, path := store.TracelogFile(refDir, k), store.TracelogFile(dir, k)
 	pre, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +169,7 @@ func TestWriterJournalRepairsTornUpdate(t *testing.T) {
 func TestJournalLeavesFinishedAndOtherFiles(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 	dir := t.TempDir()
-	k := Key{"h", "c", "i"}
+	k := store.Key{Host: "h", Customer: "c", Instance: "i"}
 	bs := testBuckets(start, 20)
 	w := newTestWriter(t, WriterOptions{DataDir: dir, Workers: 1})
 	if err := w.WriteBuckets(k, bs[:10]); err != nil {
@@ -175,7 +177,7 @@ func TestJournalLeavesFinishedAndOtherFiles(t *testing.T) {
 	}
 	syncW(t, w)
 	w.Close(context.Background())
-	path := TracelogFile(dir, k)
+	path := store.TracelogFile(dir, k)
 	hs, err := LibRRD{}.HeaderSize(path)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package web
+package storage
 
 import (
 	"context"
@@ -9,29 +9,24 @@ import (
 	"time"
 )
 
-// Page kinds: "/" pages hold tracelog charts; "/metrics" pages hold
-// metric charts in the same table.
-const (
-	kindTracelog = "tracelog"
-	kindMetrics  = "metrics"
-)
-
 var (
-	errPageExists = errors.New("page exists")
+	ErrPageExists = errors.New("page exists") // for an edit function to return
 	pageNameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 )
 
-func checkPageName(name string) error {
+// CheckPageName says whether name is a valid page name.
+func CheckPageName(name string) error {
 	if !pageNameRE.MatchString(name) {
 		return fmt.Errorf("bad page name %q: use 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit", name)
 	}
 	return nil
 }
 
-// page is one saved page. Charts is a JSON array whose elements the page
-// kind's handlers define; NextID numbers new charts so a chart keeps its id
+// Page is one saved page of a kind ("tracelog", "metrics": the web
+// handlers' page kinds share the table). Charts is a JSON array whose
+// elements the page kind's handlers define; NextID numbers new charts so a chart keeps its id
 // (and its URL fragment) while others are added and removed.
-type page struct {
+type Page struct {
 	Owner, Kind, Name string
 	Charts            []byte
 	NextID            int
@@ -40,17 +35,19 @@ type page struct {
 	Exists            bool // false: not saved yet
 }
 
-func getPage(ctx context.Context, db *sql.DB, owner, kind, name string) (*page, error) {
-	return scanPage(db.QueryRowContext(ctx, `SELECT owner, kind, name, charts, next_id, updated
+// GetPage reads a page; one not saved yet comes back empty, with Exists
+// false.
+func (d *DB) GetPage(ctx context.Context, owner, kind, name string) (*Page, error) {
+	return scanPage(d.db.QueryRowContext(ctx, `SELECT owner, kind, name, charts, next_id, updated
 		FROM pages WHERE owner = ? AND kind = ? AND name = ?`, owner, kind, name), owner, kind, name)
 }
 
-func scanPage(row *sql.Row, owner, kind, name string) (*page, error) {
-	p := &page{}
+func scanPage(row *sql.Row, owner, kind, name string) (*Page, error) {
+	p := &Page{}
 	var updated int64
 	err := row.Scan(&p.Owner, &p.Kind, &p.Name, &p.Charts, &p.NextID, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return &page{Owner: owner, Kind: kind, Name: name, Charts: []byte("[]"), NextID: 1}, nil
+		return &Page{Owner: owner, Kind: kind, Name: name, Charts: []byte("[]"), NextID: 1}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read page %s/%s: %w", owner, name, err)
@@ -59,11 +56,11 @@ func scanPage(row *sql.Row, owner, kind, name string) (*page, error) {
 	return p, nil
 }
 
-// editPage reads the page (or a new empty one), lets edit change it, and
+// EditPage reads the page (or a new empty one), lets edit change it, and
 // saves it, in one write transaction so concurrent edits do not undo each
-// other.
-func editPage(ctx context.Context, db *sql.DB, owner, kind, name string, edit func(p *page) error) error {
-	tx, err := db.BeginTx(ctx, nil)
+// other. An error from edit is returned as it is, and nothing is saved.
+func (d *DB) EditPage(ctx context.Context, owner, kind, name string, edit func(p *Page) error) error {
+	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("edit page %s/%s: %w", owner, name, err)
 	}
@@ -89,24 +86,26 @@ func editPage(ctx context.Context, db *sql.DB, owner, kind, name string, edit fu
 	return nil
 }
 
-func deletePage(ctx context.Context, db *sql.DB, owner, kind, name string) error {
-	if _, err := db.ExecContext(ctx, `DELETE FROM pages WHERE owner = ? AND kind = ? AND name = ?`, owner, kind, name); err != nil {
+// DeletePage deletes a page, if there is one.
+func (d *DB) DeletePage(ctx context.Context, owner, kind, name string) error {
+	if _, err := d.db.ExecContext(ctx, `DELETE FROM pages WHERE owner = ? AND kind = ? AND name = ?`, owner, kind, name); err != nil {
 		return fmt.Errorf("delete page %s/%s: %w", owner, name, err)
 	}
 	return nil
 }
 
-// listPages lists the pages of a kind, of one owner or (owner "") of all.
-func listPages(ctx context.Context, db *sql.DB, kind, owner string) ([]page, error) {
-	rows, err := db.QueryContext(ctx, `SELECT owner, name, json_array_length(charts), updated FROM pages
+// ListPages lists the pages of a kind, of one owner or (owner "") of all,
+// with Count set and Charts not.
+func (d *DB) ListPages(ctx context.Context, kind, owner string) ([]Page, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT owner, name, json_array_length(charts), updated FROM pages
 		WHERE kind = ? AND (? = '' OR owner = ?) ORDER BY owner, name`, kind, owner, owner)
 	if err != nil {
 		return nil, fmt.Errorf("list pages: %w", err)
 	}
 	defer rows.Close()
-	var out []page
+	var out []Page
 	for rows.Next() {
-		p := page{Kind: kind, Exists: true}
+		p := Page{Kind: kind, Exists: true}
 		var updated int64
 		if err := rows.Scan(&p.Owner, &p.Name, &p.Count, &updated); err != nil {
 			return nil, fmt.Errorf("list pages: %w", err)
@@ -117,10 +116,10 @@ func listPages(ctx context.Context, db *sql.DB, kind, owner string) ([]page, err
 	return out, rows.Err()
 }
 
-// defaultPage is the owner's most recently changed page of a kind, or "main".
-func defaultPage(ctx context.Context, db *sql.DB, owner, kind string) (string, error) {
+// DefaultPage is the owner's most recently changed page of a kind, or "main".
+func (d *DB) DefaultPage(ctx context.Context, owner, kind string) (string, error) {
 	var name string
-	err := db.QueryRowContext(ctx, `SELECT name FROM pages WHERE owner = ? AND kind = ?
+	err := d.db.QueryRowContext(ctx, `SELECT name FROM pages WHERE owner = ? AND kind = ?
 		ORDER BY updated DESC, name LIMIT 1`, owner, kind).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "main", nil

@@ -1,10 +1,12 @@
-package store
+package rrdfile
 
 import (
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
+
+	"graphmetrics/store"
 )
 
 // RRD is the part of librrd the Writer uses. LibRRD is the real one; tests
@@ -95,8 +97,8 @@ func rraArgs(rras []RRA, step time.Duration) []string {
 // tracelogArgs are the DS and RRA arguments of a tracelog file.
 func tracelogArgs(heartbeat time.Duration, rras []RRA) []string {
 	hb := strconv.FormatInt(int64(heartbeat/time.Second), 10)
-	args := make([]string, 0, len(DataSources)+len(rras))
-	for _, ds := range DataSources {
+	args := make([]string, 0, len(store.DataSources)+len(rras))
+	for _, ds := range store.DataSources {
 		args = append(args, "DS:"+ds+":GAUGE:"+hb+":0:U")
 	}
 	return append(args, rraArgs(rras, time.Second)...)
@@ -110,7 +112,7 @@ func metricArgs(step time.Duration) []string {
 
 // appendBucketRow renders the update of bucket b: time b.Time+1 (RRD's
 // update at T covers (T−step, T]), values in DataSources order.
-func appendBucketRow(dst []byte, b *Bucket) []byte {
+func appendBucketRow(dst []byte, b *store.Bucket) []byte {
 	dst = strconv.AppendInt(dst, b.Time+1, 10)
 	dst = append(dst, ':')
 	dst = strconv.AppendUint(dst, uint64(b.Requests), 10)
@@ -136,7 +138,7 @@ func zeroRow(t int64) string {
 
 func unknownRow(t int64) string {
 	s := strconv.FormatInt(t, 10)
-	for range DataSources {
+	for range store.DataSources {
 		s += ":U"
 	}
 	return s

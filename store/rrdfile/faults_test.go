@@ -1,4 +1,4 @@
-package store
+package rrdfile
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"graphmetrics/store"
 )
 
 // smallRRAs keep the fault tests' files small (about 280 KB) and fast;
@@ -64,7 +66,7 @@ func fillDisk(t *testing.T, path string) {
 }
 
 // checkRows fetches the 1 s rows of file and compares them with buckets.
-func checkRows(t *testing.T, file string, bs []Bucket) {
+func checkRows(t *testing.T, file string, bs []store.Bucket) {
 	t.Helper()
 	rows := fetch(t, file, "AVERAGE", 1, bs[0].Time-1, bs[len(bs)-1].Time+2)
 	for _, b := range bs {
@@ -84,9 +86,9 @@ func TestWriterDiskFull(t *testing.T) {
 	w := newTestWriter(t, WriterOptions{DataDir: mnt, RRD: LibRRD{}, TracelogRRAs: smallRRAs,
 		Workers: 1, MaxQueued: 50, RetryInterval: time.Hour, Logger: logs.logger()})
 	m := at("2026-03-01 12:00:00")
-	kA := Key{Host: "h1", Customer: "cust", Instance: "a"}
-	kB := Key{Host: "h2", Customer: "cust", Instance: "b"}
-	fileA, fileB := TracelogFile(mnt, kA), TracelogFile(mnt, kB)
+	kA := store.Key{Host: "h1", Customer: "cust", Instance: "a"}
+	kB := store.Key{Host: "h2", Customer: "cust", Instance: "b"}
+	fileA, fileB := store.TracelogFile(mnt, kA), store.TracelogFile(mnt, kB)
 	all := testBuckets(m, 80)
 	w.WriteBuckets(kA, all[:10])
 	syncW(t, w)
@@ -157,7 +159,7 @@ func TestWriterFileDeleted(t *testing.T) {
 	var logs logBuf
 	w := newTestWriter(t, WriterOptions{TracelogRRAs: smallRRAs, RetryInterval: time.Hour, Workers: 1, Logger: logs.logger()})
 	m := at("2026-03-01 12:00:00")
-	file := TracelogFile(w.opts.DataDir, testKey)
+	file := store.TracelogFile(w.opts.DataDir, testKey)
 	all := testBuckets(m, 30)
 	w.WriteBuckets(testKey, all[:10])
 	syncW(t, w)
@@ -184,11 +186,11 @@ func TestWriterFileDeleted(t *testing.T) {
 
 	// A metric file too.
 	path := []string{"s", "host", "load"}
-	mfile := MetricFile(w.opts.DataDir, path)
-	w.WriteMetric(path, time.Minute, []Point{{m, 1}})
+	mfile := store.MetricFile(w.opts.DataDir, path)
+	w.WriteMetric(path, time.Minute, []store.Point{{Time: m, Value: 1}})
 	syncW(t, w)
 	os.Remove(mfile)
-	w.WriteMetric(path, time.Minute, []Point{{m + 60, 2}})
+	w.WriteMetric(path, time.Minute, []store.Point{{Time: m + 60, Value: 2}})
 	syncW(t, w)
 	if rows := fetch(t, mfile, "AVERAGE", 60, m+60, m+120); rows[m+120][0] != 2 {
 		t.Fatalf("metric rows after deletion: %v", rows)
@@ -242,7 +244,7 @@ func TestWriterCorruptFile(t *testing.T) {
 		{"wrong step", false, true, func(t *testing.T, p string) {
 			os.Remove(p)
 			args := []string{"create", p, "-s", "60", "-b", "1000000000"}
-			for _, ds := range DataSources {
+			for _, ds := range store.DataSources {
 				args = append(args, "DS:"+ds+":GAUGE:120:0:U")
 			}
 			rrdtool(t, append(args, "RRA:AVERAGE:0.5:1:100")...)
@@ -266,17 +268,17 @@ func TestWriterCorruptFile(t *testing.T) {
 				o := WriterOptions{TracelogRRAs: smallRRAs, RetryInterval: time.Hour, Logger: logs.logger()}
 				w := newTestWriter(t, o)
 				o.DataDir = w.opts.DataDir
-				file := TracelogFile(o.DataDir, testKey)
+				file := store.TracelogFile(o.DataDir, testKey)
 				write := func(w *Writer, i int) {
 					if c.metric {
-						w.WriteMetric(mpath, time.Minute, []Point{{m + 60*int64(i), float64(i)}})
+						w.WriteMetric(mpath, time.Minute, []store.Point{{Time: m + 60*int64(i), Value: float64(i)}})
 					} else {
 						w.WriteBuckets(testKey, testBuckets(m+10*int64(i), 10))
 					}
 					syncW(t, w)
 				}
 				if c.metric {
-					file = MetricFile(o.DataDir, mpath)
+					file = store.MetricFile(o.DataDir, mpath)
 				}
 				write(w, 0)
 				c.spoil(t, file)
@@ -330,7 +332,7 @@ func TestLibRRDInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	info, err := LibRRD{}.Info(good)
-	if err != nil || info.Last != 1000 || info.Step != time.Second || !slices.Equal(info.DS, DataSources[:]) {
+	if err != nil || info.Last != 1000 || info.Step != time.Second || !slices.Equal(info.DS, store.DataSources[:]) {
 		t.Fatalf("info %+v %v", info, err)
 	}
 	if _, err := (LibRRD{}).Info(filepath.Join(dir, "none.rrd")); !errors.Is(err, os.ErrNotExist) {

@@ -1,21 +1,22 @@
-package store
+package rrdfile
 
 import (
 	"context"
 	"fmt"
-	"graphmetrics/store/sampletest"
 	"log/slog"
 	"math"
 	"testing"
 	"time"
+
+	"graphmetrics/store"
+	"graphmetrics/store/sampletest"
 )
 
 // pipeline is an aggregator feeding a real RRD writer in dir.
-func pipeline(t *testing.T, dir string) (*Aggregator, *Writer) {
+func pipeline(t *testing.T, dir string) (*store.Aggregator, *Writer) {
 	t.Helper()
 	w := newTestWriter(t, WriterOptions{DataDir: dir})
-	clk := &fakeClock{now: t0}
-	a, err := NewAggregator(AggOptions{Sink: w, Now: clk.Now, FlushInterval: time.Hour, Shards: 2,
+	a, err := store.NewAggregator(store.AggOptions{Sink: w, Now: func() time.Time { return t0 }, FlushInterval: time.Hour, Shards: 2,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -30,9 +31,9 @@ func TestSampleThroughRRD(t *testing.T) {
 	dir := t.TempDir()
 	a, _ := pipeline(t, dir)
 	a.Start()
-	feed(t, a, 50, sampleLines(t)...)
+	feed(t, a, 50, sampletest.Lines(t)...)
 	closeAgg(t, a)
-	path := TracelogFile(dir, testKey)
+	path := store.TracelogFile(dir, testKey)
 	rows := fetch(t, path, "AVERAGE", 60, at("2009-07-30 15:47:00"), at("2009-07-30 15:55:00"))
 	for _, w := range sampletest.Minutes[1:7] {
 		m := at("2009-07-30 " + w.At + ":00")
@@ -43,7 +44,7 @@ func TestSampleThroughRRD(t *testing.T) {
 		want := []float64{float64(w.Requests), float64(w.Errors), w.AppSum, float64(w.AppN)}
 		for i, v := range want {
 			if math.Abs(got[i]*60-v) > 1e-6 {
-				t.Errorf("%s %s: %.9f/s × 60 = %.6f, want %v", w.At, DataSources[i], got[i], got[i]*60, v)
+				t.Errorf("%s %s: %.9f/s × 60 = %.6f, want %v", w.At, store.DataSources[i], got[i], got[i]*60, v)
 			}
 		}
 	}
@@ -59,7 +60,7 @@ func TestSampleThroughRRD(t *testing.T) {
 // checkpoint and re-reads from its position. The file ends up exactly as
 // after an uninterrupted run.
 func TestCrashReplayExactlyOnce(t *testing.T) {
-	lines := sampleLines(t)
+	lines := sampletest.Lines(t)
 	ctx := context.Background()
 
 	clean := t.TempDir()
@@ -67,11 +68,11 @@ func TestCrashReplayExactlyOnce(t *testing.T) {
 	a.Start()
 	feed(t, a, 10, lines...)
 	closeAgg(t, a)
-	want := fetch(t, TracelogFile(clean, testKey), "AVERAGE", 1, at("2009-07-30 15:47:00"), at("2009-07-30 15:55:00"))
+	want := fetch(t, store.TracelogFile(clean, testKey), "AVERAGE", 1, at("2009-07-30 15:47:00"), at("2009-07-30 15:55:00"))
 
 	for _, pos := range []int{0, 40, 101, 170} {
 		dir := t.TempDir()
-		a1, w1 := pipeline(t, dir)
+		a1, _ := pipeline(t, dir)
 		a1.Start()
 		feed(t, a1, 10, lines[:pos]...)
 		snap, err := a1.Checkpoint(ctx)
@@ -80,8 +81,9 @@ func TestCrashReplayExactlyOnce(t *testing.T) {
 		}
 		// After the checkpoint more seconds become final and are written.
 		feed(t, a1, 10, lines[pos:pos+30]...)
-		tick(t, a1)
-		syncW(t, w1)
+		if _, err := a1.Checkpoint(ctx); err != nil { // hands them to w1 and syncs it
+			t.Fatal(err)
+		}
 		// Crash: a1 is abandoned, its pending state lost.
 		a2, w2 := pipeline(t, dir)
 		if err := a2.Restore(snap); err != nil {
@@ -90,7 +92,7 @@ func TestCrashReplayExactlyOnce(t *testing.T) {
 		a2.Start()
 		feed(t, a2, 10, lines[pos:]...)
 		closeAgg(t, a2)
-		got := fetch(t, TracelogFile(dir, testKey), "AVERAGE", 1, at("2009-07-30 15:47:00"), at("2009-07-30 15:55:00"))
+		got := fetch(t, store.TracelogFile(dir, testKey), "AVERAGE", 1, at("2009-07-30 15:47:00"), at("2009-07-30 15:55:00"))
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("checkpoint at line %d: file differs from the uninterrupted run", pos)
 		}

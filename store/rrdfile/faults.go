@@ -1,4 +1,4 @@
-package store
+package rrdfile
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"graphmetrics/store"
 )
 
 // This file is how a worker opens a file and survives what happens to
@@ -101,7 +103,7 @@ func (wk *worker) learnHeader(f *file) error {
 func (wk *worker) checkShape(f *file, info FileInfo) error {
 	want := []string{"value"}
 	if !f.metric {
-		want = DataSources[:]
+		want = store.DataSources[:]
 		if info.Step != time.Second {
 			return fmt.Errorf("%s: %w: step %s, want 1s", f.path, ErrCorrupt, info.Step)
 		}

@@ -1,4 +1,4 @@
-package store
+package rrdfile
 
 import (
 	"cmp"
@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"graphmetrics/store"
 )
 
 // job is work for one writer goroutine: rows for a file, or a barrier.
@@ -15,8 +17,8 @@ type job struct {
 	path    string
 	metric  bool
 	step    int64 // metric step, seconds
-	buckets []Bucket
-	points  []Point
+	buckets []store.Bucket
+	points  []store.Point
 	reply   chan error // barrier: reply once everything before it is handled
 	stop    bool       // barrier that also ends the worker
 }
@@ -30,8 +32,8 @@ type file struct {
 	opened  bool  // last is known
 	known   bool  // the file existed earlier in this run (vanishing = deleted)
 	last    int64 // the file's last update
-	buckets []Bucket
-	points  []Point // in arrival order
+	buckets []store.Bucket
+	points  []store.Point // in arrival order
 	// lostTo is the last update time of dropped tracelog rows: those seconds
 	// are written as unknown, never padded with zeros.
 	lostTo int64
@@ -113,7 +115,7 @@ func (wk *worker) add(j job) {
 	f.buckets = append(f.buckets, j.buckets...)
 	wk.setQueued(wk.queued + len(j.buckets) + len(j.points))
 	if len(j.points) > 0 {
-		slices.SortStableFunc(j.points, func(a, b Point) int { return cmp.Compare(a.Time, b.Time) })
+		slices.SortStableFunc(j.points, func(a, b store.Point) int { return cmp.Compare(a.Time, b.Time) })
 		for i := range j.points {
 			j.points[i].Time = stepEnd(j.points[i].Time, f.step)
 		}
@@ -252,11 +254,20 @@ func (wk *worker) firstUpdate(f *file) int64 {
 // stepEnd is the update time of the step [kS, (k+1)S) holding t: (k+1)S.
 func stepEnd(t, s int64) int64 { return (floorDiv(t, s) + 1) * s }
 
+// floorDiv is a / b rounded towards minus infinity.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
 // lastWins sorts queued metric points (update times) and keeps the last
 // one of each step: points of one job arrive sorted by their own time, and
 // the sort is stable, so that is the latest point, or the later job's.
 func (wk *worker) lastWins(f *file) {
-	slices.SortStableFunc(f.points, func(a, b Point) int { return cmp.Compare(a.Time, b.Time) })
+	slices.SortStableFunc(f.points, func(a, b store.Point) int { return cmp.Compare(a.Time, b.Time) })
 	out := f.points[:0]
 	for _, p := range f.points {
 		if n := len(out); n > 0 && out[n-1].Time == p.Time {

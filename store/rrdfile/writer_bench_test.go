@@ -1,4 +1,4 @@
-package store
+package rrdfile
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	"graphmetrics/store"
 )
 
 // BenchmarkWriteRRD measures one flush of 2,000 instances × 10 s of buckets
@@ -24,9 +26,9 @@ func BenchmarkWriteRRD(b *testing.B) {
 			}
 			w.Start()
 			defer w.Close(context.Background())
-			keys := make([]Key, instances)
+			keys := make([]store.Key, instances)
 			for i := range keys {
-				keys[i] = Key{"host" + fmt.Sprint(i%50), "customer", fmt.Sprintf("app-%d", 8000+i)}
+				keys[i] = store.Key{Host: "host" + fmt.Sprint(i%50), Customer: "customer", Instance: fmt.Sprintf("app-%d", 8000+i)}
 			}
 			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 			flush := func(n int) {
