@@ -196,9 +196,11 @@ func TestDemoFleet(t *testing.T) {
 	}
 }
 
-// TestUDPBench sends a short bench run at 50,000 lines/s to a bare
+// TestUDPBench sends a short bench run at 10,000 lines/s to a bare
 // receiver on loopback: nothing may be lost and the achieved rate must be
-// within 5% of the requested one.
+// within 5% of the requested one. (The rate is one a starved generator on
+// a shared 2-core machine still keeps: the test is of the pacing, not of
+// the machine.)
 func TestUDPBench(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a load run: skipped with -short")
@@ -208,7 +210,7 @@ func TestUDPBench(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sk.close()
-	o, err := parseFlags([]string{"-udp", sk.counts().Addr, "-rate", "50000", "-duration", "3s", "-instances", "500", "-timezone", "UTC"}, nil)
+	o, err := parseFlags([]string{"-udp", sk.counts().Addr, "-rate", "10000", "-duration", "3s", "-instances", "500", "-timezone", "UTC"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,8 +230,8 @@ func TestUDPBench(t *testing.T) {
 	if got.Datagrams != sum.Sent {
 		t.Fatalf("received %d of %d datagrams (recv buffer %d)", got.Datagrams, sum.Sent, got.RecvBuffer)
 	}
-	if sum.Rate < 47500 || sum.Rate > 52500 {
-		t.Fatalf("achieved %.0f lines/s, want 50000 ± 5%%", sum.Rate)
+	if sum.Rate < 9500 || sum.Rate > 10500 {
+		t.Fatalf("achieved %.0f lines/s, want 10000 ± 5%%", sum.Rate)
 	}
 	if sum.Seconds < 2.9 || sum.Seconds > 3.2 || sum.TotalSeconds > 5 {
 		t.Fatalf("ran %.2fs (%.2fs with the drain), want about 3", sum.Seconds, sum.TotalSeconds)
