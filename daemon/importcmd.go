@@ -22,10 +22,10 @@ func runImport(ctx context.Context, args []string, stderr io.Writer) error {
 	instance := fs.String("instance", "", "instance of a plain trace.log")
 	host := fs.String("host", "", "host of a plain trace.log (default: this machine's name)")
 	dir := fs.Bool("dir", false, "files are syslog-ng directory files (host customer instance [:] RECORD)")
-	if err := fs.Parse(args); err != nil {
+	files, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	files := fs.Args()
 	if len(files) == 0 {
 		return errors.New("import: no files given")
 	}

@@ -7,9 +7,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"graphmetrics/daemon/listen"
 	"graphmetrics/parser"
 	"graphmetrics/store"
+	"graphmetrics/store/loglimit"
 )
 
 // Rejection reasons, counted and logged (rate-limited) per reason.
@@ -75,7 +75,7 @@ type lineParser struct {
 	lines    atomic.Uint64
 	oversize atomic.Uint64 // lines over the size limit, dropped before parsing
 	rejects  rejectCounters
-	logLimit *listen.LogLimiter
+	logLimit *loglimit.Limiter
 	log      *slog.Logger
 }
 

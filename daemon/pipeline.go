@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"graphmetrics/daemon/config"
-	"graphmetrics/daemon/listen"
 	"graphmetrics/store"
+	"graphmetrics/store/loglimit"
 	"graphmetrics/store/rrdfile"
 )
 
@@ -32,15 +32,10 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	rras := make([]rrdfile.RRA, 0, len(cfg.Tracelog.Archives))
-	for _, s := range cfg.Tracelog.Archives {
-		a, _ := config.ParseArchive(s) // validated with the config
-		rras = append(rras, rrdfile.RRA{CF: a.CF, Step: a.Step, Keep: a.Span})
-	}
 	w, err := rrdfile.NewWriter(rrdfile.WriterOptions{
 		DataDir:      cfg.DataDir,
 		RRD:          rrdfile.LibRRD{},
-		TracelogRRAs: rras,
+		TracelogRRAs: cfg.Tracelog.Archives,
 		Logger:       log,
 	})
 	if err == nil {
@@ -69,13 +64,13 @@ func (p *pipeline) newLineParser(name string) (*lineParser, error) {
 	}
 	z := &zones{def: p.cfg.Location(), override: map[string]*time.Location{}}
 	for src, tz := range p.cfg.Syslog.Timezones {
-		z.override[src], _ = time.LoadLocation(tz) // validated with the config
+		z.override[src] = tz.Location
 	}
 	lp := &lineParser{
 		name:     name,
 		agg:      agg,
 		zones:    z,
-		logLimit: listen.NewLogLimiter(10 * time.Second),
+		logLimit: loglimit.New(10*time.Second, nil),
 		log:      p.log.With("component", "parser", "input", name),
 	}
 	p.inputs = append(p.inputs, lp)

@@ -20,20 +20,22 @@ const usage = `usage: graphmetrics [-config FILE]             run the daemon
        graphmetrics import [-config FILE] -dir FILE...   (syslog-ng directory files)
        graphmetrics user add|passwd|list|delete [NAME]  (password on stdin)
 
-Without -config, etc/graphmetrics.toml is read if it exists, else the
-embedded default (the same file).
+Flags may come before or after the command. Without -config,
+etc/graphmetrics.toml is read if it exists, else the embedded default (the
+same file).
 `
 
 // Run is the whole program; main only maps its error to an exit code.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	cmd := ""
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
+	cmd, args := splitCommand(args)
 	switch cmd {
 	case "", "run":
 		fs, cfgPath := newFlags("graphmetrics", stderr)
-		if err := fs.Parse(args); err != nil {
+		pos, err := parseArgs(fs, args)
+		if err != nil {
+			return err
+		}
+		if err := noArgs("graphmetrics", pos, stderr); err != nil {
 			return err
 		}
 		cfg, err := loadConfig(*cfgPath)
@@ -43,7 +45,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDaemon(ctx, cfg, newLogger(stderr, cfg.LogLevel), stdout)
 	case "check-config":
 		fs, cfgPath := newFlags("check-config", stderr)
-		if err := fs.Parse(args); err != nil {
+		pos, err := parseArgs(fs, args)
+		if err != nil {
+			return err
+		}
+		if err := noArgs(cmd, pos, stderr); err != nil {
 			return err
 		}
 		if _, err := loadConfig(*cfgPath); err != nil {
@@ -52,6 +58,14 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stdout, "config ok")
 		return nil
 	case "print-config":
+		fs, _ := newFlags(cmd, stderr) // -config is accepted and not needed
+		pos, err := parseArgs(fs, args)
+		if err != nil {
+			return err
+		}
+		if err := noArgs(cmd, pos, stderr); err != nil {
+			return err
+		}
 		out, err := config.Default().TOML()
 		if err != nil {
 			return err
@@ -63,13 +77,15 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "user":
 		return runUser(ctx, args, stdin, stdout, stderr)
 	case "render-worker":
+		if len(args) > 0 {
+			return usageError(stderr, "render-worker: unexpected argument %q", args[0])
+		}
 		return runRenderWorker(stdin, stdout)
-	case "help", "-h", "--help":
+	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", cmd)
+		return usageError(stderr, "unknown command %q", cmd)
 	}
 }
 
@@ -95,8 +111,6 @@ func loadConfig(path string) (config.Config, error) {
 	return config.Parse("embedded etc/graphmetrics.toml", etc.DefaultConfig)
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level)) // validated by config
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+func newLogger(w io.Writer, level config.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level.Level}))
 }

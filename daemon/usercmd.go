@@ -18,16 +18,9 @@ import (
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("user", stderr)
 	// Flags may also follow the subcommand: user add NAME -config FILE.
-	var words []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		words = append(words, fs.Arg(0))
-		args = fs.Args()[1:]
+	words, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(words) == 0 {
 		return errors.New("user: want add|passwd|list|delete")

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"graphmetrics/store/loglimit"
 )
 
 // Sink receives final buckets. rrdfile.Writer implements it.
@@ -40,15 +42,15 @@ type AggOptions struct {
 
 // AggStats are cumulative counters, readable at any time.
 type AggStats struct {
-	Records   uint64 // records processed
-	Late      uint64 // records for seconds already final: counts dropped
-	Unknown   uint64 // records with an unknown code
-	Future    uint64 // records too far ahead of the wall clock, dropped
-	StaleEnds uint64 // E records of an older request, ignored
-	Buckets   uint64 // final buckets handed to the Sink
-	SinkErr   uint64 // WriteBuckets calls that failed (their buckets are lost)
-	Dropped   uint64 // records submitted after Close
-	Instances int64  // instances currently tracked
+	Records   uint64 `json:"records"`     // records processed
+	Late      uint64 `json:"late"`        // records for seconds already final: counts dropped
+	Unknown   uint64 `json:"unknown"`     // records with an unknown code
+	Future    uint64 `json:"future"`      // records too far ahead of the wall clock, dropped
+	StaleEnds uint64 `json:"stale_ends"`  // E records of an older request, ignored
+	Buckets   uint64 `json:"buckets"`     // final buckets handed to the Sink
+	SinkErr   uint64 `json:"sink_errors"` // WriteBuckets calls that failed (their buckets are lost)
+	Dropped   uint64 `json:"dropped"`     // records submitted after Close
+	Instances int64  `json:"instances"`   // instances currently tracked
 }
 
 // Aggregator turns tracelog records into per-second buckets (SPEC §3).
@@ -69,7 +71,7 @@ type Aggregator struct {
 	wg      sync.WaitGroup
 
 	buckets, sinkErr, dropped atomic.Uint64
-	lastSinkLog               atomic.Int64
+	sinkLog                   *loglimit.Limiter // "buckets lost": one line a minute
 }
 
 // NewAggregator returns an Aggregator; call Restore (optionally) and Start.
@@ -109,6 +111,7 @@ func NewAggregator(o AggOptions) (*Aggregator, error) {
 		seed: maphash.MakeSeed(),
 		done: make(chan struct{}),
 	}
+	a.sinkLog = loglimit.New(time.Minute, nil)
 	for range o.Shards {
 		a.shards = append(a.shards, &shard{
 			a:    a,
@@ -309,9 +312,6 @@ func (a *Aggregator) Stats() AggStats {
 // sinkError counts a failed hand-over and logs at most one a minute.
 func (a *Aggregator) sinkError(k Key, n int, err error) {
 	a.sinkErr.Add(1)
-	now := time.Now().Unix()
-	if last := a.lastSinkLog.Load(); now-last >= 60 && a.lastSinkLog.CompareAndSwap(last, now) {
-		a.opts.Logger.Error("buckets lost", "host", k.Host, "customer", k.Customer,
-			"instance", k.Instance, "buckets", n, "err", err)
-	}
+	a.sinkLog.LogLevel(a.opts.Logger, slog.LevelError, "sink", "buckets lost", "host", k.Host, "customer", k.Customer,
+		"instance", k.Instance, "buckets", n, "err", err)
 }

@@ -2,6 +2,7 @@
 // instance; it also holds the types every input shares (Key, Bucket,
 // Point) and the file layout under data_dir (TracelogFile, MetricFile).
 // It does not use cgo: the RRD writer that uses librrd is store/rrdfile.
+// store/loglimit, a leaf, is the rate-limited logger of every package.
 //
 // # Aggregator
 //

@@ -63,10 +63,21 @@ func SafePath(elems ...string) []string {
 	return out
 }
 
+// The file layout under data_dir (SPEC §4): tracelog files are
+// rrd/tracelog/<host>/<customer>/<instance>.rrd, metric files
+// rrd/metrics/<path...>.rrd. TracelogFile and MetricFile build the names
+// the writer uses; TracelogFiles reads the tracelog tree back.
+
+// TracelogRoot is the directory of the tracelog files under dataDir.
+func TracelogRoot(dataDir string) string { return filepath.Join(dataDir, "rrd", "tracelog") }
+
+// MetricsRoot is the directory of the metric files under dataDir.
+func MetricsRoot(dataDir string) string { return filepath.Join(dataDir, "rrd", "metrics") }
+
 // TracelogFile is rrd/tracelog/<host>/<customer>/<instance>.rrd under
-// dataDir (SPEC §4).
+// dataDir.
 func TracelogFile(dataDir string, k Key) string {
-	return filepath.Join(dataDir, "rrd", "tracelog", SafeElem(k.Host), SafeElem(k.Customer), SafeElem(k.Instance)+".rrd")
+	return filepath.Join(TracelogRoot(dataDir), SafeElem(k.Host), SafeElem(k.Customer), SafeElem(k.Instance)+".rrd")
 }
 
 // MetricFile is rrd/metrics/<path...>.rrd under dataDir; an empty path is
@@ -75,7 +86,7 @@ func MetricFile(dataDir string, path []string) string {
 	if len(path) == 0 {
 		path = []string{""}
 	}
-	elems := append([]string{dataDir, "rrd", "metrics"}, SafePath(path...)...)
+	elems := append([]string{MetricsRoot(dataDir)}, SafePath(path...)...)
 	elems[len(elems)-1] += ".rrd"
 	return filepath.Join(elems...)
 }

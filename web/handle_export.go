@@ -65,9 +65,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		msg := s.relative(err.Error())
-		if s.graphLog.allow("export"+title+msg, now) {
-			s.log.Warn("export failed (repeats logged once a minute)", "chart", title, "err", msg)
-		}
+		s.graphLog.Log(s.log, "export"+title+msg, "export failed (repeats logged once a minute)", "chart", title, "err", msg)
 		http.Error(w, msg, http.StatusInternalServerError)
 		return
 	}

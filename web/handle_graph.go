@@ -44,9 +44,7 @@ func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, 
 	img, err := s.pool.Do(r.Context(), &render.Request{Op: render.OpGraph, Graph: g})
 	if err != nil {
 		msg := s.relative(err.Error())
-		if s.graphLog.allow(title+msg, now) {
-			s.log.Warn("graph failed (repeats logged once a minute)", "chart", title, "err", msg)
-		}
+		s.graphLog.Log(s.log, title+msg, "graph failed (repeats logged once a minute)", "chart", title, "err", msg)
 		s.graphError(w, r, http.StatusOK, c, msg)
 		return
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"graphmetrics/store"
+	"graphmetrics/store/loglimit"
 	"graphmetrics/web/render"
 	"graphmetrics/web/series"
 	"graphmetrics/web/storage"
@@ -56,7 +58,7 @@ type Server struct {
 	loc      *time.Location
 
 	acctLimit, addrLimit *throttle
-	graphLog             logLimit
+	graphLog             *loglimit.Limiter // failed graphs and exports
 
 	srv    *http.Server
 	ln     net.Listener
@@ -93,7 +95,8 @@ func New(o Options) (*Server, error) {
 		o.Location = time.Local
 	}
 	log := o.Logger.With("component", "web")
-	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location, graphLog: logLimit{every: time.Minute}}
+	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location}
+	s.graphLog = loglimit.New(time.Minute, func() time.Time { return s.now() })
 	s.store = o.DB.Sessions(func() time.Time { return s.now() })
 	s.acctLimit = newThrottle(5, time.Second, 15*time.Minute, func() time.Time { return s.now() })
 	s.addrLimit = newThrottle(20, time.Second, 15*time.Minute, func() time.Time { return s.now() })
@@ -115,7 +118,7 @@ func New(o Options) (*Server, error) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
 
-	s.tree = tree.New(tree.Options{Root: filepath.Join(dataDir, "rrd", "tracelog"), Logger: log})
+	s.tree = tree.New(tree.Options{Root: store.TracelogRoot(dataDir), Logger: log})
 	if s.series, err = series.New(series.Options{DataDir: dataDir, Logger: o.Logger}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

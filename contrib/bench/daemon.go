@@ -175,19 +175,34 @@ type health struct {
 			Lines      uint64            `json:"lines"`
 			Rejected   map[string]uint64 `json:"rejected"`
 			Aggregator struct {
-				Records, Late, Unknown, Future, StaleEnds, Buckets, Dropped uint64
-				Instances                                                   int64
+				Records   uint64 `json:"records"`
+				Late      uint64 `json:"late"`
+				Unknown   uint64 `json:"unknown"`
+				Future    uint64 `json:"future"`
+				StaleEnds uint64 `json:"stale_ends"`
+				Buckets   uint64 `json:"buckets"`
+				Dropped   uint64 `json:"dropped"`
+				Instances int64  `json:"instances"`
 			} `json:"aggregator"`
 			Listeners []struct {
-				Network, Addr                   string
-				Messages, KernelDrops, Oversize uint64
-				RecvBuffer                      int
+				Network     string `json:"network"`
+				Addr        string `json:"addr"`
+				Messages    uint64 `json:"messages"`
+				KernelDrops uint64 `json:"kernel_drops"`
+				Oversize    uint64 `json:"oversize"`
+				RecvBuffer  int    `json:"recv_buffer"`
 			} `json:"listeners"`
 		} `json:"inputs"`
 		Writer struct {
-			Rows, Skipped, Dropped, Errors, Updates, Creates uint64
-			WriteTime, MaxWrite                              time.Duration
-			Queued                                           int64
+			Rows      uint64        `json:"rows"`
+			Skipped   uint64        `json:"skipped"`
+			Dropped   uint64        `json:"dropped"`
+			Errors    uint64        `json:"errors"`
+			Updates   uint64        `json:"updates"`
+			Creates   uint64        `json:"creates"`
+			WriteTime time.Duration `json:"write_time_ns"`
+			MaxWrite  time.Duration `json:"max_write_ns"`
+			Queued    int64         `json:"queued"`
 		} `json:"writer"`
 	} `json:"detail"`
 }

@@ -6,18 +6,21 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	toml "github.com/pelletier/go-toml/v2"
+
+	"graphmetrics/store"
 )
 
 // Config is the whole graphmetrics.toml (SPEC §7).
 type Config struct {
 	DataDir  string `toml:"data_dir" comment:"RRD files, state, database"`
-	Timezone string `toml:"timezone" comment:"zone of tracelog timestamps (IANA name or Local)"`
-	LogLevel string `toml:"log_level" comment:"debug, info, warn or error"`
+	Timezone Zone   `toml:"timezone" comment:"zone of tracelog timestamps (IANA name or Local)"`
+	LogLevel Level  `toml:"log_level" comment:"debug, info, warn or error"`
 
 	Syslog   Syslog   `toml:"syslog"`
 	Tail     Tail     `toml:"tail"`
@@ -36,7 +39,7 @@ type Syslog struct {
 	MaxConns    int      `toml:"max_conns"`
 	IdleTimeout Duration `toml:"idle_timeout"`
 	// Timezones overrides the zone per syslog host (or per "host/customer").
-	Timezones map[string]string `toml:"timezones"`
+	Timezones map[string]Zone `toml:"timezones"`
 }
 
 // Tail configures the syslog-ng directory tailer.
@@ -51,7 +54,7 @@ type Tracelog struct {
 	FlushInterval Duration `toml:"flush_interval"`
 	IdleTimeout   Duration `toml:"idle_timeout"`
 	Shards        int      `toml:"shards"`
-	Archives      []string `toml:"archives"`
+	Archives      Archives `toml:"archives"`
 }
 
 // Kinesis configures the metrics stream readers.
@@ -87,8 +90,8 @@ type Self struct {
 func Default() Config {
 	return Config{
 		DataDir:  "var",
-		Timezone: "Local",
-		LogLevel: "info",
+		Timezone: Zone{time.Local},
+		LogLevel: Level{slog.LevelInfo},
 		Syslog: Syslog{
 			UDP:         []string{"127.0.0.1:5514"},
 			TCP:         []string{"127.0.0.1:5514"},
@@ -96,24 +99,19 @@ func Default() Config {
 			MaxMessage:  64 << 10,
 			MaxConns:    1000,
 			IdleTimeout: Duration{5 * time.Minute},
-			Timezones:   map[string]string{},
+			Timezones:   map[string]Zone{},
 		},
 		Tail: Tail{Paths: []string{}, PollInterval: Duration{time.Second}},
 		Tracelog: Tracelog{
 			Lateness:      Duration{5 * time.Second},
 			FlushInterval: Duration{10 * time.Second},
 			IdleTimeout:   Duration{5 * time.Minute},
-			Archives:      DefaultArchives(),
+			Archives:      store.DefaultTracelogArchives(),
 		},
 		Kinesis: Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, Streams: []Stream{}},
 		Web:     Web{Listen: "127.0.0.1:8080"},
 		Self:    Self{Interval: Duration{10 * time.Second}},
 	}
-}
-
-// DefaultArchives are the tracelog archives of SPEC §4 as CF:STEP:SPAN.
-func DefaultArchives() []string {
-	return []string{"AVERAGE:1s:3h", "AVERAGE:1m:8d", "MAX:1m:8d", "AVERAGE:1h:400d", "MAX:1h:400d"}
 }
 
 // Load reads path on top of Default and validates the result.

@@ -124,15 +124,3 @@ func TestPrintConfigRoundTrip(t *testing.T) {
 		t.Errorf("round trip changed config:\n got %+v\nwant %+v", back, c)
 	}
 }
-
-func TestParseArchive(t *testing.T) {
-	a, err := ParseArchive("MAX:1h:400d")
-	if err != nil || a.CF != "MAX" || a.Step != time.Hour || a.Span != 400*24*time.Hour {
-		t.Errorf("got %+v, %v", a, err)
-	}
-	for _, bad := range []string{"MAX:1h", "MAX:0s:1d", "MAX:1h:1m", "MAX:1h:xd", "MAX:1h:-3d"} {
-		if _, err := ParseArchive(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}

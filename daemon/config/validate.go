@@ -27,14 +27,6 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.DataDir) == "" {
 		bad("data_dir", "must not be empty")
 	}
-	if _, err := time.LoadLocation(c.Timezone); err != nil {
-		bad("timezone", "unknown zone %q", c.Timezone)
-	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("log_level", "%q is not debug, info, warn or error", c.LogLevel)
-	}
 
 	for _, a := range c.Syslog.UDP {
 		if err := checkAddr(a); err != nil {
@@ -57,11 +49,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Syslog.IdleTimeout.Duration <= 0 {
 		bad("syslog.idle_timeout", "must be positive")
-	}
-	for src, tz := range c.Syslog.Timezones {
-		if _, err := time.LoadLocation(tz); err != nil {
-			bad("syslog.timezones."+src, "unknown zone %q", tz)
-		}
 	}
 
 	for _, p := range c.Tail.Paths {
@@ -88,11 +75,6 @@ func (c *Config) Validate() error {
 	}
 	if len(t.Archives) == 0 {
 		bad("tracelog.archives", "needs at least one archive")
-	}
-	for _, a := range t.Archives {
-		if _, err := ParseArchive(a); err != nil {
-			bad("tracelog.archives", "%v", err)
-		}
 	}
 
 	k := c.Kinesis
@@ -148,54 +130,10 @@ func checkAddr(a string) error {
 	return nil
 }
 
-// Archive is one RRD archive: consolidation function, step and span.
-type Archive struct {
-	CF   string
-	Step time.Duration
-	Span time.Duration
-}
-
-// ParseArchive reads "CF:STEP:SPAN", e.g. "AVERAGE:1m:8d".
-func ParseArchive(s string) (Archive, error) {
-	parts := strings.Split(s, ":")
-	if len(parts) != 3 {
-		return Archive{}, fmt.Errorf("archive %q is not CF:STEP:SPAN", s)
-	}
-	a := Archive{CF: parts[0]}
-	switch a.CF {
-	case "AVERAGE", "MIN", "MAX", "LAST":
-	default:
-		return Archive{}, fmt.Errorf("archive %q: CF must be AVERAGE, MIN, MAX or LAST", s)
-	}
-	var err error
-	if a.Step, err = parseSpan(parts[1]); err != nil || a.Step < time.Second {
-		return Archive{}, fmt.Errorf("archive %q: bad step", s)
-	}
-	if a.Span, err = parseSpan(parts[2]); err != nil || a.Span < a.Step {
-		return Archive{}, fmt.Errorf("archive %q: bad span", s)
-	}
-	return a, nil
-}
-
-// parseSpan is time.ParseDuration plus d (days) and w (weeks), like rrdtool.
-func parseSpan(s string) (time.Duration, error) {
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			var v int
-			if _, err := fmt.Sscanf(n, "%d", &v); err != nil || v <= 0 || fmt.Sprint(v) != n {
-				return 0, fmt.Errorf("bad span %q", s)
-			}
-			return time.Duration(v) * unit, nil
-		}
-	}
-	return time.ParseDuration(s)
-}
-
-// Location returns the configured tracelog zone.
+// Location returns the configured tracelog zone (time.Local if unset).
 func (c *Config) Location() *time.Location {
-	loc, err := time.LoadLocation(c.Timezone)
-	if err != nil {
+	if c.Timezone.Location == nil {
 		return time.Local
 	}
-	return loc
+	return c.Timezone.Location
 }

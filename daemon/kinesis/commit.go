@@ -56,7 +56,7 @@ func (s *streamReader) commit(log *slog.Logger, sh *shardInfo, q <-chan work, st
 func (s *streamReader) save(log *slog.Logger, cp *checkpoint) bool {
 	cp.Updated = s.c.now().UTC()
 	if err := s.ckpts.save(*cp); err != nil {
-		if ok, n := s.c.badLog.allow("checkpoint:" + s.cfg.Name); ok {
+		if ok, n := s.c.badLog.Allow("checkpoint:" + s.cfg.Name); ok {
 			log.Error("write checkpoint", "err", err, "suppressed", n)
 		}
 		return false
@@ -81,7 +81,7 @@ func (s *streamReader) deliver(log *slog.Logger, sh *shardInfo, recs []types.Rec
 	retry := func(op string, err error) bool {
 		c.stats.sinkErrors.Add(1)
 		sh.sinkFailing.CompareAndSwap(0, c.now().UnixNano())
-		if ok, n := c.badLog.allow("sink:" + s.cfg.Name); ok {
+		if ok, n := c.badLog.Allow("sink:" + s.cfg.Name); ok {
 			log.Error(op+" failed; batch retried", "err", err, "suppressed", n)
 		}
 		return sleep(c.ctx, bo.next())
@@ -152,7 +152,7 @@ func (s *streamReader) decodeBatch(log *slog.Logger, shard string, recs []types.
 func (s *streamReader) badRecord(log *slog.Logger, shard, seq string, b *badRecord) {
 	s.c.stats.bad[badIndex(b.Reason)].Add(1)
 	s.bad.Add(1)
-	if ok, n := s.c.badLog.allow("bad:" + b.Reason); ok {
+	if ok, n := s.c.badLog.Allow("bad:" + b.Reason); ok {
 		log.Warn("bad record skipped", "reason", b.Reason, "detail", b.Detail, "sequence", seq,
 			"suppressed_since_last", n)
 	}

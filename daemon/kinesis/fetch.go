@@ -72,7 +72,7 @@ func (s *streamReader) fetch(ctx context.Context, log *slog.Logger, sh *shardInf
 			c.stats.errors.Add(1)
 		}
 		sh.fetchFailing.CompareAndSwap(0, c.now().UnixNano())
-		if ok, n := c.badLog.allow(op + ":" + s.cfg.Name + "/" + sh.id); ok && kind != errExpired {
+		if ok, n := c.badLog.Allow(op + ":" + s.cfg.Name + "/" + sh.id); ok && kind != errExpired {
 			log.Warn(op+" failed; retrying", "err", err, "suppressed", n)
 		}
 		return sleep(ctx, bo.next()) && kind != errGone

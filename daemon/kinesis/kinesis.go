@@ -19,6 +19,7 @@ import (
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"graphmetrics/store"
+	"graphmetrics/store/loglimit"
 )
 
 // Sink receives the points of one series. path is [stream, agent, file,
@@ -107,7 +108,7 @@ type Consumer struct {
 	api     API
 	streams []*streamReader
 	stats   counters
-	badLog  *limiter
+	badLog  *loglimit.Limiter
 
 	// ctx stops reading and waiting; hard stops a batch being written,
 	// which is otherwise finished and checkpointed during Close.
@@ -130,7 +131,7 @@ func New(o Options) (*Consumer, error) {
 		return nil, errors.New("kinesis: Sink is required")
 	}
 	c := &Consumer{opts: o, log: o.Logger.With("component", "kinesis"), now: time.Now}
-	c.badLog = newLimiter(time.Minute, c.now)
+	c.badLog = loglimit.New(time.Minute, c.now)
 	seen := map[string]bool{}
 	for i, s := range o.Streams {
 		key := fmt.Sprintf("kinesis.streams[%d]", i)

@@ -95,7 +95,7 @@ func (s *streamReader) run() {
 				s.listFailing = c.now()
 			}
 			s.mu.Unlock()
-			if ok, n := c.badLog.allow("list:" + s.cfg.Name); ok {
+			if ok, n := c.badLog.Allow("list:" + s.cfg.Name); ok {
 				log.Warn("list shards failed; retrying", "err", err, "suppressed", n)
 			}
 			wait = min(bo.next(), wait)

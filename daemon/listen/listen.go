@@ -21,6 +21,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"graphmetrics/store/loglimit"
 )
 
 // Defaults for zero Options fields.
@@ -68,7 +70,7 @@ type Options struct {
 type Listener struct {
 	opts  Options
 	log   *slog.Logger
-	limit *LogLimiter
+	limit *loglimit.Limiter
 
 	done chan struct{} // closed by Close; wakes backoff waits
 	wg   sync.WaitGroup
@@ -102,7 +104,7 @@ func New(opts Options) *Listener {
 	return &Listener{
 		opts:  opts,
 		log:   log.With("component", "listen"),
-		limit: NewLogLimiter(DefaultLogEvery),
+		limit: loglimit.New(loglimit.DefaultEvery, nil),
 		done:  make(chan struct{}),
 		conns: make(map[net.Conn]struct{}),
 	}

@@ -13,25 +13,25 @@ import (
 // ListenerStats are the counters of one bound address, all totals since
 // Start except ConnsOpen.
 type ListenerStats struct {
-	Network string // "udp" or "tcp"
-	Addr    string // as bound, with the real port
+	Network string `json:"network"` // "udp" or "tcp"
+	Addr    string `json:"addr"`    // as bound, with the real port
 
-	Messages   uint64 // messages handed to Handle
-	Bytes      uint64 // their bytes
-	Oversize   uint64 // messages dropped for exceeding MaxMessage
-	ReadErrors uint64 // failed reads and accepts (not EOF, idle timeout or Close)
-	Panics     uint64 // Handle calls that panicked
+	Messages   uint64 `json:"messages"`    // messages handed to Handle
+	Bytes      uint64 `json:"bytes"`       // their bytes
+	Oversize   uint64 `json:"oversize"`    // messages dropped for exceeding MaxMessage
+	ReadErrors uint64 `json:"read_errors"` // failed reads and accepts (not EOF, idle timeout or Close)
+	Panics     uint64 `json:"panics"`      // Handle calls that panicked
 
 	// UDP only. KernelDrops counts datagrams the kernel dropped because the
 	// receive buffer was full (the drops column of /proc/net/udp{,6}): the
 	// number that says the daemon is not keeping up.
-	KernelDrops uint64
-	RecvBuffer  int // receive buffer granted, bytes
+	KernelDrops uint64 `json:"kernel_drops"`
+	RecvBuffer  int    `json:"recv_buffer"` // receive buffer granted, bytes
 
 	// TCP only.
-	ConnsOpen     int64
-	ConnsAccepted uint64
-	ConnsRejected uint64 // closed at once because MaxConns were open
+	ConnsOpen     int64  `json:"conns_open"`
+	ConnsAccepted uint64 `json:"conns_accepted"`
+	ConnsRejected uint64 `json:"conns_rejected"` // closed at once because MaxConns were open
 }
 
 // Stats returns the counters of every bound address, in Addrs order.

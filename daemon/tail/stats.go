@@ -7,25 +7,25 @@ import (
 
 // Stats are counters and the catch-up state, readable at any time.
 type Stats struct {
-	Files            int    // files followed (open or dormant)
-	Open             int    // of those, with an open descriptor
-	Retired          int    // identities kept to recognise copies and .gz
-	Bytes            uint64 // bytes read from disk (compressed bytes for .gz)
-	Lines            uint64 // lines handed over
-	Oversize         uint64 // lines longer than MaxLine, skipped
-	Rotations        uint64 // renames away, deletions, truncations noticed
-	Errors           uint64 // failed opens, stats, reads, gzip streams
-	Checkpoints      uint64
-	CheckpointErrors uint64
-	LastCheckpoint   time.Time
+	Files            int       `json:"files"`     // files followed (open or dormant)
+	Open             int       `json:"open"`      // of those, with an open descriptor
+	Retired          int       `json:"retired"`   // identities kept to recognise copies and .gz
+	Bytes            uint64    `json:"bytes"`     // bytes read from disk (compressed bytes for .gz)
+	Lines            uint64    `json:"lines"`     // lines handed over
+	Oversize         uint64    `json:"oversize"`  // lines longer than MaxLine, skipped
+	Rotations        uint64    `json:"rotations"` // renames away, deletions, truncations noticed
+	Errors           uint64    `json:"errors"`    // failed opens, stats, reads, gzip streams
+	Checkpoints      uint64    `json:"checkpoints"`
+	CheckpointErrors uint64    `json:"checkpoint_errors"`
+	LastCheckpoint   time.Time `json:"last_checkpoint"`
 	// CaughtUp: the first pass after Start, which reads the backlog, has
 	// finished. Backlog is what is left of the bytes a pass found unread
 	// when it started.
-	CaughtUp bool
-	Backlog  int64
+	CaughtUp bool  `json:"caught_up"`
+	Backlog  int64 `json:"backlog"`
 	// Passes counts the completed passes over the files (polls,
 	// notifications); a test waits for more of them instead of sleeping.
-	Passes uint64
+	Passes uint64 `json:"passes"`
 }
 
 type counters struct {

@@ -24,7 +24,7 @@ import (
 	"sync"
 	"time"
 
-	"graphmetrics/daemon/listen"
+	"graphmetrics/store/loglimit"
 )
 
 // Options configures a Tailer. Handle, Checkpoint, Restore and StateFile
@@ -110,7 +110,7 @@ const blocks = 4
 type Tailer struct {
 	opts  Options
 	log   *slog.Logger
-	limit *listen.LogLimiter
+	limit *loglimit.Limiter
 	stats counters
 
 	// Owned by the reader goroutine.
@@ -147,7 +147,7 @@ func New(o Options) (*Tailer, error) {
 	t := &Tailer{
 		opts:  o,
 		log:   log,
-		limit: listen.NewLogLimiter(30 * time.Second),
+		limit: loglimit.New(30*time.Second, nil),
 		tab:   newTable(),
 		work:  make(chan *work, blocks),
 		free:  make(chan *work, blocks),

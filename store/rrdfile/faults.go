@@ -1,7 +1,6 @@
 package rrdfile
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,7 +36,7 @@ func (wk *worker) open(f *file, first int64) (created bool, err error) {
 			// It was there earlier in this run: deleted under us.
 			f.known = false
 			wk.w.recreated.Add(1)
-			wk.logf(&wk.goneLog, slog.LevelWarn, "rrd file deleted while in use, recreating it", "file", f.path)
+			wk.logs.LogLevel(wk.w.opts.Logger, slog.LevelWarn, "gone", "rrd file deleted while in use, recreating it", "file", f.path)
 		}
 		return true, wk.createJournaled(f, first)
 	case errors.Is(err, ErrCorrupt):
@@ -47,7 +46,7 @@ func (wk *worker) open(f *file, first int64) (created bool, err error) {
 		}
 		f.known = false
 		wk.w.corrupt.Add(1)
-		wk.logf(&wk.corruptLog, slog.LevelError, "corrupt rrd file moved aside, recreating it", "file", f.path, "moved_to", to, "err", err)
+		wk.logs.LogLevel(wk.w.opts.Logger, slog.LevelError, "corrupt", "corrupt rrd file moved aside, recreating it", "file", f.path, "moved_to", to, "err", err)
 		return true, wk.createJournaled(f, first)
 	default:
 		return false, err
@@ -160,25 +159,4 @@ func moveAside(path string, now time.Time) (string, error) {
 // ("No space left on device"; Go spells it in lower case).
 func isNoSpace(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || strings.Contains(strings.ToLower(err.Error()), syscall.ENOSPC.Error())
-}
-
-// logLimit lets one line of a kind through per minute, so a fault that
-// hits thousands of files (a full disk) logs once, not thousands of times;
-// the next line says how many were left out.
-type logLimit struct {
-	last    time.Time
-	skipped int
-}
-
-func (wk *worker) logf(l *logLimit, level slog.Level, msg string, args ...any) {
-	now := time.Now()
-	if !l.last.IsZero() && now.Sub(l.last) < time.Minute {
-		l.skipped++
-		return
-	}
-	if l.skipped > 0 {
-		args = append(args, "similar_suppressed", l.skipped)
-	}
-	l.last, l.skipped = now, 0
-	wk.w.opts.Logger.Log(context.Background(), level, msg, args...)
 }

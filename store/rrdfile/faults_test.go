@@ -23,7 +23,7 @@ import (
 
 // smallRRAs keep the fault tests' files small (about 280 KB) and fast;
 // the coarsest row is a minute.
-var smallRRAs = []RRA{{"AVERAGE", time.Second, time.Hour}, {"AVERAGE", time.Minute, 24 * time.Hour}}
+var smallRRAs = []store.Archive{{CF: "AVERAGE", Step: time.Second, Span: time.Hour}, {CF: "AVERAGE", Step: time.Minute, Span: 24 * time.Hour}}
 
 // mountTmpfs mounts a tmpfs of the given size on a fresh directory.
 func mountTmpfs(t *testing.T, size string) string {

@@ -44,7 +44,7 @@ func tornUpdate(t *testing.T, dir, path string, rows []string, end int64) {
 	}
 	defer fh.Close()
 	// rra_ptr (one unsigned long per archive) ends the header.
-	off := hs - int64(8*len(DefaultTracelogRRAs()))
+	off := hs - int64(8*len(store.DefaultTracelogArchives()))
 	var b [8]byte
 	if _, err := fh.ReadAt(b[:], off); err != nil {
 		t.Fatal(err)

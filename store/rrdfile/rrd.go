@@ -36,37 +36,7 @@ type FileInfo struct {
 // it: the Writer moves such a file aside and starts a new one.
 var ErrCorrupt = errors.New("corrupt RRD file")
 
-// RRA is one round-robin archive: consolidation function, the interval one
-// row covers, and how long the archive reaches back.
-type RRA struct {
-	CF   string        // AVERAGE, MIN, MAX or LAST
-	Step time.Duration // a multiple of the file's step
-	Keep time.Duration
-}
-
-// DefaultTracelogRRAs are SPEC §4's tracelog archives (about 3 MB a file).
-func DefaultTracelogRRAs() []RRA {
-	const day = 24 * time.Hour
-	return []RRA{
-		{"AVERAGE", time.Second, 3 * time.Hour},
-		{"AVERAGE", time.Minute, 8 * day},
-		{"MAX", time.Minute, 8 * day},
-		{"AVERAGE", time.Hour, 400 * day},
-		{"MAX", time.Hour, 400 * day},
-	}
-}
-
-// metricRRAs are SPEC §4's generic metric archives for a file step.
-func metricRRAs(step time.Duration) []RRA {
-	const day = 24 * time.Hour
-	var out []RRA
-	for _, cf := range []string{"AVERAGE", "MIN", "MAX"} {
-		out = append(out, RRA{cf, step, 14 * day}, RRA{cf, max(time.Hour, step), 730 * day})
-	}
-	return out
-}
-
-func validRRAs(rras []RRA, step time.Duration) error {
+func validRRAs(rras []store.Archive, step time.Duration) error {
 	for _, r := range rras {
 		switch r.CF {
 		case "AVERAGE", "MIN", "MAX", "LAST":
@@ -76,26 +46,26 @@ func validRRAs(rras []RRA, step time.Duration) error {
 		if r.Step < step || r.Step%step != 0 {
 			return fmt.Errorf("rra %s step %s: not a multiple of %s", r.CF, r.Step, step)
 		}
-		if r.Keep < r.Step {
-			return fmt.Errorf("rra %s keep %s: shorter than its step %s", r.CF, r.Keep, r.Step)
+		if r.Span < r.Step {
+			return fmt.Errorf("rra %s keep %s: shorter than its step %s", r.CF, r.Span, r.Step)
 		}
 	}
 	return nil
 }
 
 // rraArgs renders archives as rrdcreate arguments.
-func rraArgs(rras []RRA, step time.Duration) []string {
+func rraArgs(rras []store.Archive, step time.Duration) []string {
 	out := make([]string, 0, len(rras))
 	for _, r := range rras {
 		pdp := max(int64(r.Step/step), 1)
-		rows := max(int64(r.Keep/r.Step), 1)
+		rows := max(int64(r.Span/r.Step), 1)
 		out = append(out, "RRA:"+r.CF+":0.5:"+strconv.FormatInt(pdp, 10)+":"+strconv.FormatInt(rows, 10))
 	}
 	return out
 }
 
 // tracelogArgs are the DS and RRA arguments of a tracelog file.
-func tracelogArgs(heartbeat time.Duration, rras []RRA) []string {
+func tracelogArgs(heartbeat time.Duration, rras []store.Archive) []string {
 	hb := strconv.FormatInt(int64(heartbeat/time.Second), 10)
 	args := make([]string, 0, len(store.DataSources)+len(rras))
 	for _, ds := range store.DataSources {
@@ -107,7 +77,7 @@ func tracelogArgs(heartbeat time.Duration, rras []RRA) []string {
 // metricArgs: one GAUGE "value", heartbeat 10 steps.
 func metricArgs(step time.Duration) []string {
 	hb := strconv.FormatInt(int64(10*step/time.Second), 10)
-	return append([]string{"DS:value:GAUGE:" + hb + ":U:U"}, rraArgs(metricRRAs(step), step)...)
+	return append([]string{"DS:value:GAUGE:" + hb + ":U:U"}, rraArgs(store.MetricArchives(step), step)...)
 }
 
 // appendBucketRow renders the update of bucket b: time b.Time+1 (RRD's

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"graphmetrics/store"
 )
 
 // Create links a checked file into place: it never overwrites, and leaves
@@ -14,7 +16,7 @@ import (
 func TestLibRRDCreate(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.rrd")
-	args := tracelogArgs(5*time.Second, DefaultTracelogRRAs())
+	args := tracelogArgs(5*time.Second, store.DefaultTracelogArchives())
 	tmp := filepath.Join(dir, ".x.rrd.creating")
 	if err := os.WriteFile(tmp, []byte("left by a killed create"), 0o644); err != nil {
 		t.Fatal(err)

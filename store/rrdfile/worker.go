@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"graphmetrics/store"
+	"graphmetrics/store/loglimit"
 )
 
 // job is work for one writer goroutine: rows for a file, or a barrier.
@@ -62,11 +63,15 @@ type worker struct {
 	buf     []byte
 	rows    []string
 
-	writeLog, dropLog, goneLog, corruptLog logLimit
+	// logs lets one line of a kind through per minute, so a fault that
+	// hits thousands of files (a full disk) logs once, not thousands of
+	// times; the next line says how many were left out.
+	logs *loglimit.Limiter
 }
 
 func newWorker(w *Writer, id int) *worker {
-	return &worker{w: w, id: id, in: make(chan job, jobQueue), files: make(map[string]*file), failed: make(map[*file]struct{})}
+	return &worker{w: w, id: id, in: make(chan job, jobQueue), files: make(map[string]*file), failed: make(map[*file]struct{}),
+		logs: loglimit.New(time.Minute, nil)}
 }
 
 func (wk *worker) run() {
@@ -131,7 +136,7 @@ func (wk *worker) add(j job) {
 		}
 		n := min(over, g.queued())
 		wk.drop(g, n)
-		wk.logf(&wk.dropLog, slog.LevelError, "rrd write queue full, dropped the oldest rows",
+		wk.logs.LogLevel(wk.w.opts.Logger, slog.LevelError, "drop", "rrd write queue full, dropped the oldest rows",
 			"file", g.path, "rows", n, "max_queued", wk.w.opts.MaxQueued)
 	}
 }
@@ -181,7 +186,7 @@ func (wk *worker) write(f *file) {
 	}
 	f.opened = false
 	wk.failed[f] = struct{}{}
-	wk.logf(&wk.writeLog, slog.LevelError, "rrd write failed, will retry", "file", f.path,
+	wk.logs.LogLevel(wk.w.opts.Logger, slog.LevelError, "write", "rrd write failed, will retry", "file", f.path,
 		"queued", wk.queued, "disk_full", full, "err", err)
 }
 

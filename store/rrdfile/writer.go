@@ -25,7 +25,6 @@ type WriterOptions struct {
 	DataDir           string        // required
 	RRD               RRD           // required: LibRRD{} or a fake
 	Workers           int           // goroutines, each owning the files hashed to it; default 2
-	TracelogRRAs      []RRA         // default DefaultTracelogRRAs()
 	TracelogHeartbeat time.Duration // default 5s
 	RowsPerUpdate     int           // rows per librrd update call; default 500
 	// MaxQueued bounds the rows a worker keeps in memory while writes fail
@@ -33,22 +32,26 @@ type WriterOptions struct {
 	MaxQueued     int           // default 1<<20 (about 50 MB of buckets)
 	RetryInterval time.Duration // default 5s
 	Logger        *slog.Logger  // default slog.Default()
+
+	// TracelogRRAs are the archives of new tracelog files; default
+	// store.DefaultTracelogArchives().
+	TracelogRRAs []store.Archive
 }
 
 // WriterStats are cumulative counters, readable at any time.
 type WriterStats struct {
-	Rows      uint64        // rows written
-	Skipped   uint64        // rows not newer than the file's last update (replays, late)
-	Dropped   uint64        // rows given up after failures (queue bound, Close)
-	Errors    uint64        // failed librrd calls
-	Updates   uint64        // librrd update calls
-	Creates   uint64        // files created
-	WriteTime time.Duration // total time in update calls
-	MaxWrite  time.Duration // longest update call
-	Queued    int64         // rows waiting for a retry
-	DiskFull  uint64        // failed writes that were out of disk space (ENOSPC)
-	Recreated uint64        // files deleted while in use and created again
-	Corrupt   uint64        // corrupt files moved aside as <name>.corrupt-<time> and created again
+	Rows      uint64        `json:"rows"`          // rows written
+	Skipped   uint64        `json:"skipped"`       // rows not newer than the file's last update (replays, late)
+	Dropped   uint64        `json:"dropped"`       // rows given up after failures (queue bound, Close)
+	Errors    uint64        `json:"errors"`        // failed librrd calls
+	Updates   uint64        `json:"updates"`       // librrd update calls
+	Creates   uint64        `json:"creates"`       // files created
+	WriteTime time.Duration `json:"write_time_ns"` // total time in update calls
+	MaxWrite  time.Duration `json:"max_write_ns"`  // longest update call
+	Queued    int64         `json:"queued"`        // rows waiting for a retry
+	DiskFull  uint64        `json:"disk_full"`     // failed writes that were out of disk space (ENOSPC)
+	Recreated uint64        `json:"recreated"`     // files deleted while in use and created again
+	Corrupt   uint64        `json:"corrupt"`       // corrupt files moved aside as <name>.corrupt-<time> and created again
 }
 
 // Writer writes tracelog buckets and metric points into RRD files. Files
@@ -81,7 +84,7 @@ func NewWriter(o WriterOptions) (*Writer, error) {
 		o.Workers = 2
 	}
 	if o.TracelogRRAs == nil {
-		o.TracelogRRAs = DefaultTracelogRRAs()
+		o.TracelogRRAs = store.DefaultTracelogArchives()
 	}
 	if err := validRRAs(o.TracelogRRAs, time.Second); err != nil {
 		return nil, fmt.Errorf("writer: tracelog %w", err)

@@ -346,7 +346,7 @@ func TestWriterClosed(t *testing.T) {
 	if err := w.WriteBuckets(testKey, testBuckets(1, 1)); err != ErrClosed {
 		t.Errorf("write after close: %v", err)
 	}
-	if _, err := NewWriter(WriterOptions{DataDir: "x", RRD: LibRRD{}, TracelogRRAs: []RRA{{"AVERAGE", 1500 * time.Millisecond, time.Hour}}}); err == nil {
+	if _, err := NewWriter(WriterOptions{DataDir: "x", RRD: LibRRD{}, TracelogRRAs: []store.Archive{{CF: "AVERAGE", Step: 1500 * time.Millisecond, Span: time.Hour}}}); err == nil {
 		t.Error("bad RRA accepted")
 	}
 }

@@ -3,7 +3,6 @@ package series
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -15,8 +14,8 @@ import (
 // follows no symbolic link, so nothing outside data_dir is ever listed.
 func (x *Index) walk() *snapshot {
 	w := walker{x: x, seen: map[string]bool{}}
-	w.tracelogs(filepath.Join(x.o.DataDir, "rrd", "tracelog"))
-	w.metrics(filepath.Join(x.o.DataDir, "rrd", "metrics"))
+	w.tracelogs(store.TracelogRoot(x.o.DataDir))
+	w.metrics(store.MetricsRoot(x.o.DataDir))
 	if w.clashes > 0 {
 		x.o.Logger.Warn("metric files named like tracelog series are not listed", "count", w.clashes)
 	}
@@ -48,49 +47,17 @@ func (w *walker) add(s Series) bool {
 	return true
 }
 
-// tracelogs lists rrd/tracelog/<host>/<customer>/<instance>.rrd, the layout
-// of SPEC §4, with the same name rules as the instance tree of /.
+// tracelogs lists the tracelog files (store.TracelogFiles), with the same
+// name rules as the instance tree of /.
 func (w *walker) tracelogs(root string) {
-	for _, host := range w.dirs(root) {
-		hdir := filepath.Join(root, host)
-		for _, cust := range w.dirs(hdir) {
-			cdir := filepath.Join(hdir, cust)
-			ents, err := os.ReadDir(cdir)
-			if err != nil {
-				w.x.o.Logger.Warn("read tracelog directory", "dir", cdir, "err", err)
-				continue
-			}
-			for _, e := range ents {
-				inst, ok := strings.CutSuffix(e.Name(), ".rrd")
-				if !ok || !e.Type().IsRegular() || !tree.ValidName(inst) {
-					continue
-				}
-				file := filepath.Join(cdir, e.Name())
-				for _, ds := range store.DataSources {
-					if !w.add(Series{Name: TracelogPrefix + host + "/" + cust + "/" + inst + "/" + ds, File: file, DS: ds}) {
-						return
-					}
-				}
+	logErr := func(dir string, err error) { w.x.o.Logger.Warn("read tracelog directory", "dir", dir, "err", err) }
+	for e := range store.TracelogFiles(root, tree.ValidName, logErr) {
+		for _, ds := range store.DataSources {
+			if !w.add(Series{Name: TracelogPrefix + e.Host + "/" + e.Customer + "/" + e.Instance + "/" + ds, File: e.File, DS: ds}) {
+				return
 			}
 		}
 	}
-}
-
-func (w *walker) dirs(dir string) []string {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			w.x.o.Logger.Warn("read tracelog directory", "dir", dir, "err", err)
-		}
-		return nil
-	}
-	var out []string
-	for _, e := range ents {
-		if e.IsDir() && tree.ValidName(e.Name()) {
-			out = append(out, e.Name())
-		}
-	}
-	return out
 }
 
 // metrics lists rrd/metrics/**/<name>.rrd, each as its path without ".rrd".

@@ -1,20 +1,20 @@
 // Package tree lists the tracelog instances that have RRD files, grouped
 // the way operators think of them: customer, then pool or host, then
 // instance (SPEC §6). It is the only source of instance names the web UI
-// accepts, and the only place RRD paths of instances are built.
+// accepts; the files and their paths come from store.TracelogFiles.
 package tree
 
 import (
 	"cmp"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"graphmetrics/store"
 )
 
 // Group kinds.
@@ -81,7 +81,7 @@ func (s *Snapshot) Group(customer, kind, name string) *Group {
 
 // Options configures a Tree.
 type Options struct {
-	Root   string        // <data_dir>/rrd/tracelog
+	Root   string        // <data_dir>/rrd/tracelog: store.TracelogRoot
 	MaxAge time.Duration // a snapshot older than this is rebuilt; default 30s
 	MinAge time.Duration // a miss rebuilds only a snapshot older than this; default 2s
 	Logger *slog.Logger
@@ -146,50 +146,17 @@ func (t *Tree) Group(customer, kind, name string) *Group {
 
 func (t *Tree) walk() *Snapshot {
 	s := &Snapshot{Time: t.o.Now(), byKey: map[[3]string]*Instance{}}
-	for _, host := range t.dirs(t.o.Root) {
-		hdir := filepath.Join(t.o.Root, host)
-		for _, cust := range t.dirs(hdir) {
-			cdir := filepath.Join(hdir, cust)
-			ents, err := os.ReadDir(cdir)
-			if err != nil {
-				t.o.Logger.Warn("read instance directory", "dir", cdir, "err", err)
-				continue
-			}
-			for _, e := range ents {
-				name, ok := strings.CutSuffix(e.Name(), ".rrd")
-				if !ok || !e.Type().IsRegular() || !ValidName(name) {
-					continue
-				}
-				i := &Instance{Host: host, Customer: cust, Name: name, File: filepath.Join(cdir, e.Name())}
-				s.Instances = append(s.Instances, i)
-				s.byKey[[3]string{host, cust, name}] = i
-			}
-		}
+	logErr := func(dir string, err error) { t.o.Logger.Warn("read instance directory", "dir", dir, "err", err) }
+	for e := range store.TracelogFiles(t.o.Root, ValidName, logErr) {
+		i := &Instance{Host: e.Host, Customer: e.Customer, Name: e.Instance, File: e.File}
+		s.Instances = append(s.Instances, i)
+		s.byKey[[3]string{e.Host, e.Customer, e.Instance}] = i
 	}
 	slices.SortFunc(s.Instances, func(a, b *Instance) int {
 		return cmp.Or(cmp.Compare(a.Customer, b.Customer), Natural(a.Name, b.Name), Natural(a.Host, b.Host))
 	})
 	s.Customers = group(s.Instances)
 	return s
-}
-
-// dirs lists the subdirectories of dir with valid names; symbolic links are
-// not followed, so nothing outside the root is read.
-func (t *Tree) dirs(dir string) []string {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		if !os.IsNotExist(err) {
-			t.o.Logger.Warn("read instance directory", "dir", dir, "err", err)
-		}
-		return nil
-	}
-	var out []string
-	for _, e := range ents {
-		if e.IsDir() && ValidName(e.Name()) {
-			out = append(out, e.Name())
-		}
-	}
-	return out
 }
 
 func group(all []*Instance) []*Customer {

@@ -33,11 +33,17 @@ func Create(path string, start int64) error {
 	for _, ds := range store.DataSources {
 		args = append(args, "DS:"+ds+":GAUGE:5:U:U")
 	}
-	args = append(args,
-		"RRA:AVERAGE:0.5:1:10800",
-		"RRA:AVERAGE:0.5:60:11520", "RRA:MAX:0.5:60:11520",
-		"RRA:AVERAGE:0.5:3600:9600", "RRA:MAX:0.5:3600:9600")
+	args = append(args, rraArgs(store.DefaultTracelogArchives(), time.Second)...)
 	return run(args)
+}
+
+// rraArgs are rrdcreate's RRA arguments of archives in a file of step.
+func rraArgs(archives []store.Archive, step time.Duration) []string {
+	var out []string
+	for _, a := range archives {
+		out = append(out, fmt.Sprintf("RRA:%s:0.5:%d:%d", a.CF, max(a.Step/step, 1), max(a.Span/a.Step, 1)))
+	}
+	return out
 }
 
 // Update writes buckets (sorted by time): the bucket of second t is the
@@ -222,13 +228,10 @@ func MakeMetric(path string, step int64, start int64, values []float64) error {
 		return err
 	}
 	s := strconv.FormatInt(step, 10)
-	hour := max(3600/step, 1)
 	args := []string{"create", path, "--start", strconv.FormatInt(start, 10), "--step", s,
 		"DS:value:GAUGE:" + strconv.FormatInt(10*step, 10) + ":U:U"}
-	for _, cf := range []string{"AVERAGE", "MIN", "MAX"} {
-		args = append(args, "RRA:"+cf+":0.5:1:"+strconv.FormatInt(14*86400/step, 10),
-			"RRA:"+cf+":0.5:"+strconv.FormatInt(hour, 10)+":17520")
-	}
+	d := time.Duration(step) * time.Second
+	args = append(args, rraArgs(store.MetricArchives(d), d)...)
 	if err := run(args); err != nil {
 		return err
 	}

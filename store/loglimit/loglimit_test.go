@@ -1,7 +1,8 @@
-package listen
+package loglimit
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -9,10 +10,9 @@ import (
 	"time"
 )
 
-func TestLogLimiter(t *testing.T) {
+func TestLimiter(t *testing.T) {
 	now := time.Unix(1000, 0)
-	ll := NewLogLimiter(10 * time.Second)
-	ll.now = func() time.Time { return now }
+	ll := New(10*time.Second, func() time.Time { return now })
 	var out bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
@@ -47,15 +47,15 @@ func TestLogLimiter(t *testing.T) {
 	}
 }
 
-func TestLogLimiterNilAndConcurrent(t *testing.T) {
-	var nilLimiter *LogLimiter
+func TestLimiterNilAndConcurrent(t *testing.T) {
+	var nilLimiter *Limiter
 	for range 3 {
 		if ok, _ := nilLimiter.Allow("x"); !ok {
 			t.Fatal("nil limiter suppressed a line")
 		}
 	}
 
-	ll := NewLogLimiter(time.Hour)
+	ll := New(time.Hour, nil)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	allowed := 0
@@ -75,5 +75,38 @@ func TestLogLimiterNilAndConcurrent(t *testing.T) {
 	ok, suppressed := ll.Allow("r")
 	if allowed != 1 || !ok || suppressed != 7999 {
 		t.Fatalf("allowed %d, then ok=%v suppressed=%d", allowed, ok, suppressed)
+	}
+}
+
+// Distinct reasons stay bounded: past 10,000 the quiet ones are forgotten
+// (and let through again), one still suppressing is kept while it can be.
+func TestLimiterBoundsReasons(t *testing.T) {
+	now := time.Unix(1000, 0)
+	ll := New(time.Minute, func() time.Time { return now })
+	ll.Allow("busy")
+	ll.Allow("busy") // suppressed: remembered
+	for i := range maxReasons - 1 {
+		ll.Allow(fmt.Sprint("k", i))
+	}
+	if len(ll.reasons) != maxReasons {
+		t.Fatalf("%d reasons, want %d", len(ll.reasons), maxReasons)
+	}
+	now = now.Add(2 * time.Minute) // every interval is over
+	if ok, _ := ll.Allow("new"); !ok {
+		t.Fatal("new reason suppressed")
+	}
+	if len(ll.reasons) != 2 {
+		t.Fatalf("%d reasons after forgetting the quiet ones, want 2", len(ll.reasons))
+	}
+	if ok, n := ll.Allow("busy"); !ok || n != 1 {
+		t.Fatalf("busy: ok=%v suppressed=%d, want true 1", ok, n)
+	}
+	// All distinct and all within their interval: the map is cleared
+	// rather than grown.
+	for i := range 2 * maxReasons {
+		ll.Allow(fmt.Sprint("flood", i))
+	}
+	if len(ll.reasons) > maxReasons {
+		t.Fatalf("%d reasons, want at most %d", len(ll.reasons), maxReasons)
 	}
 }
