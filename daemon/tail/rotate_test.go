@@ -226,3 +226,30 @@ func TestOversizeLines(t *testing.T) {
 		t.Errorf("oversize = %d, want %d", st.Oversize, 300/7+2)
 	}
 }
+
+// copytruncate seen mid-copy: a scan finds the copy while it is still being
+// written (shorter than what was read of the original), then the copy is
+// completed and the original cut. The copy holds nothing new, and nothing
+// of it may be handed over again (it once was, for the lines between the
+// copy's size at the scan and the original's offset).
+func TestCopySeenMidCopy(t *testing.T) {
+	dir := t.TempDir()
+	r := newRecorder()
+	tl := start(t, testOpts(t, dir, r, filepath.Join(dir, "trace.log*")))
+	w := newLineWriter(t, filepath.Join(dir, "trace.log"), "m")
+	w.lines(300, 0)
+	testwait.For(t, 5*time.Second, "the first lines", func() bool { return r.count() == 300 })
+	data, err := os.ReadFile(w.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(dir, "trace.log.1")
+	writeFile(t, copyPath, string(data[:len(data)/3]))  // the copy, a third done
+	waitPasses(t, tl, 3)                                // scanned at that size
+	appendFile(t, copyPath, string(data[len(data)/3:])) // the copy is done
+	if err := os.Truncate(w.path, 0); err != nil {      // then the cut
+		t.Fatal(err)
+	}
+	w.lines(50, 0) // O_APPEND: after the cut
+	waitAll(t, tl, r, w.all)
+}
