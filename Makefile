@@ -15,7 +15,9 @@ NEEDS := /usr/bin/gcc:gcc /usr/bin/pkg-config:pkg-config \
 	/usr/bin/logger:bsdutils /usr/bin/python3:python3 \
 	/usr/sbin/syslog-ng:syslog-ng-core /usr/bin/chromium:chromium \
 	/usr/bin/aws:awscli /usr/bin/ps:procps /usr/bin/curl:curl \
-	/usr/bin/strace:strace /usr/bin/systemd-analyze:systemd
+	/usr/bin/strace:strace /usr/bin/systemd-analyze:systemd \
+	/usr/lib/python3/dist-packages/graphite/render/functions.py:graphite-web \
+	/usr/share/doc/python3-rrdtool:python3-rrdtool
 KINESALITE_STAMP := .deps/kinesalite/.installed
 GO_SOURCES := $(shell find . -name '*.go' -not -path './.deps/*' 2>/dev/null) go.mod go.sum
 # staticcheck, pinned; go run fetches and caches it on first use.

@@ -97,15 +97,16 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	a.web, err = web.New(web.Options{
-		Listen:        a.cfg.Web.Listen,
-		CertFile:      a.cfg.Web.Cert,
-		KeyFile:       a.cfg.Web.Key,
-		DataDir:       a.cfg.DataDir,
-		DB:            a.db,
-		RenderWorkers: a.cfg.Web.RenderWorkers,
-		Logger:        a.log,
-		Location:      a.cfg.Location(),
-		Health:        a.health,
+		Listen:          a.cfg.Web.Listen,
+		CertFile:        a.cfg.Web.Cert,
+		KeyFile:         a.cfg.Web.Key,
+		DataDir:         a.cfg.DataDir,
+		DB:              a.db,
+		RenderWorkers:   a.cfg.Web.RenderWorkers,
+		MaxRenderSeries: a.cfg.Web.MaxRenderSeries,
+		Logger:          a.log,
+		Location:        a.cfg.Location(),
+		Health:          a.health,
 	})
 	if err != nil {
 		return err

@@ -114,6 +114,18 @@ func TestUserCommandFlags(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "alice") || !strings.Contains(string(out), "bob") {
 		t.Errorf("user list: %v\n%s", err, out)
 	}
+	// API tokens: the last line is the token; -revoke in either place.
+	out, err = exec.Command(graphmetricsBin(t), "user", "token", "alice", "-config", cfg).Output()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if err != nil || !strings.HasPrefix(lines[len(lines)-1], "gmt_") {
+		t.Errorf("user token: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"user", "token", "alice", "-revoke", "-config", cfg}, {"user", "-revoke", "-config", cfg, "token", "alice"}} {
+		out, err = exec.Command(graphmetricsBin(t), args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "revoked") {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
 }
 
 // A second daemon on the same data_dir is refused, and a data_dir that

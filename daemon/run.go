@@ -19,6 +19,7 @@ const usage = `usage: graphmetrics [-config FILE]             run the daemon
        graphmetrics import [-config FILE] -customer C -instance I [-host H] FILE...
        graphmetrics import [-config FILE] -dir FILE...   (syslog-ng directory files)
        graphmetrics user add|passwd|list|delete [NAME]  (password on stdin)
+       graphmetrics user token NAME [-revoke]     (prints a new Graphite API token, last line)
 
 Flags may come before or after the command. Without -config,
 etc/graphmetrics.toml is read if it exists, else the embedded default (the

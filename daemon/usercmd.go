@@ -14,16 +14,21 @@ import (
 	"graphmetrics/web/storage"
 )
 
-// runUser manages local accounts: user [-config FILE] add|passwd|list|delete.
+// runUser manages local accounts and their API tokens:
+// user [-config FILE] add|passwd|list|delete|token [-revoke].
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("user", stderr)
+	revoke := fs.Bool("revoke", false, "with token: revoke every API token of the user")
 	// Flags may also follow the subcommand: user add NAME -config FILE.
 	words, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(words) == 0 {
-		return errors.New("user: want add|passwd|list|delete")
+		return errors.New("user: want add|passwd|list|delete|token")
+	}
+	if *revoke {
+		words = append(words, "-revoke")
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -37,7 +42,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return userCommand(ctx, db, words, stdin, stdout)
 }
 
-const userUsage = "usage: graphmetrics user add NAME | passwd NAME | list | delete NAME (passwords are read from stdin, one line)"
+const userUsage = "usage: graphmetrics user add NAME | passwd NAME | list | delete NAME | token NAME [-revoke] (passwords are read from stdin, one line)"
 
 // userCommand runs `graphmetrics user ...`; args are the words after
 // "user" (a leading "user" is skipped too). Passwords are read from stdin,
@@ -73,6 +78,20 @@ func userCommand(ctx context.Context, db *storage.DB, args []string, stdin io.Re
 			return err
 		}
 		fmt.Fprintf(stdout, "graphmetrics: %s %s\n", map[string]string{"add": "added user", "passwd": "changed the password of"}[args[0]], args[1])
+		return nil
+	case args[0] == "token" && len(args) == 2:
+		tok, err := db.NewToken(ctx, args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "graphmetrics: new API token for %s (shown once; send it as Authorization: Bearer TOKEN, or as the password of HTTP Basic with the user name):\n%s\n", args[1], tok)
+		return nil
+	case args[0] == "token" && len(args) == 3 && args[2] == "-revoke":
+		n, err := db.RevokeTokens(ctx, args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "graphmetrics: revoked %d API tokens of %s\n", n, args[1])
 		return nil
 	case args[0] == "delete" && len(args) == 2:
 		if err := db.DeleteUser(ctx, args[1]); err != nil {

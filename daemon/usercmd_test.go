@@ -99,3 +99,50 @@ func TestUserCommandAndEnsureAdmin(t *testing.T) {
 		t.Fatal("admin lost after reopening")
 	}
 }
+
+func TestUserTokenCommand(t *testing.T) {
+	ctx := context.Background()
+	db, err := storage.Open(filepath.Join(t.TempDir(), storage.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	run := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := userCommand(ctx, db, args, strings.NewReader("alice-password\n"), &out)
+		return out.String(), err
+	}
+	if _, err := run("add", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	var toks []string
+	for range 2 {
+		out, err := run("token", "alice")
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		tok := lines[len(lines)-1]
+		if err != nil || !strings.HasPrefix(tok, storage.TokenPrefix) {
+			t.Fatalf("token: %v %q", err, out)
+		}
+		if name, ok, err := db.TokenUser(ctx, tok); err != nil || !ok || name != "alice" {
+			t.Fatalf("TokenUser: %q %v %v", name, ok, err)
+		}
+		toks = append(toks, tok)
+	}
+	if toks[0] == toks[1] {
+		t.Fatal("two tokens are equal")
+	}
+	if out, err := run("token", "alice", "-revoke"); err != nil || !strings.Contains(out, "revoked 2 API tokens of alice") {
+		t.Fatalf("revoke: %v %q", err, out)
+	}
+	for _, tok := range toks {
+		if _, ok, _ := db.TokenUser(ctx, tok); ok {
+			t.Error("a revoked token still works")
+		}
+	}
+	if _, err := run("token", "nobody"); !errors.Is(err, storage.ErrNoUser) {
+		t.Errorf("token for nobody: %v", err)
+	}
+	if _, ok, _ := db.TokenUser(ctx, "gmt_guess"); ok {
+		t.Error("a guessed token works")
+	}
+}

@@ -23,18 +23,14 @@ func userFrom(ctx context.Context) string {
 func (s *Server) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		name := s.sessions.GetString(ctx, "user")
+		name, err := s.sessionUser(ctx)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
 		if name != "" {
-			gen, ok, err := s.db.UserGeneration(ctx, name)
-			if err != nil {
-				s.internalError(w, r, err)
-				return
-			}
-			if ok && gen == s.sessions.GetInt64(ctx, "gen") {
-				next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxKey{}, name)))
-				return
-			}
-			s.sessions.Destroy(ctx)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxKey{}, name)))
+			return
 		}
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -42,6 +38,24 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 		}
 		http.Error(w, "log in first", http.StatusUnauthorized)
 	})
+}
+
+// sessionUser is the session's user if that user still exists and has not
+// changed password since logging in, else "" (and a stale session ends).
+func (s *Server) sessionUser(ctx context.Context) (string, error) {
+	name := s.sessions.GetString(ctx, "user")
+	if name == "" {
+		return "", nil
+	}
+	gen, ok, err := s.db.UserGeneration(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	if ok && gen == s.sessions.GetInt64(ctx, "gen") {
+		return name, nil
+	}
+	s.sessions.Destroy(ctx)
+	return "", nil
 }
 
 type loginData struct {

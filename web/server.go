@@ -17,6 +17,8 @@ import (
 
 	"graphmetrics/store"
 	"graphmetrics/store/loglimit"
+	"graphmetrics/web/export"
+	"graphmetrics/web/graphite"
 	"graphmetrics/web/render"
 	"graphmetrics/web/series"
 	"graphmetrics/web/storage"
@@ -38,8 +40,11 @@ type Options struct {
 	// executable with "render-worker". The pool adds render.EnvWorker=1 to
 	// the worker's environment, so a test binary can serve as worker.
 	RenderCommand []string
-	RenderMaxUses int            // renders before a worker is replaced; default 500
-	Location      *time.Location // zone of form times and axis labels; default time.Local
+	RenderMaxUses int // renders before a worker is replaced; default 500
+	// MaxRenderSeries bounds the series of one Graphite /render request
+	// ([web] max_render_series); default 1,000.
+	MaxRenderSeries int
+	Location        *time.Location // zone of form times and axis labels; default time.Local
 }
 
 // Server is the web UI: login, pages of charts, and the graph renderer.
@@ -52,6 +57,7 @@ type Server struct {
 	pool     *render.Pool
 	tree     *tree.Tree
 	series   *series.Index
+	graphite *graphite.API
 	views    *views
 	handler  http.Handler
 	now      func() time.Time
@@ -130,6 +136,11 @@ func New(o Options) (*Server, error) {
 	s.pool, err = render.NewPool(render.PoolOptions{Command: o.RenderCommand, Workers: o.RenderWorkers,
 		MaxRenders: o.RenderMaxUses, Root: filepath.Join(dataDir, "rrd"), Env: env, Logger: log.With("part", "render")})
 	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if s.graphite, err = graphite.New(graphite.Options{Index: s.series, MaxSeries: o.MaxRenderSeries,
+		MaxPoints: export.MaxCells, Location: o.Location, Logger: log.With("part", "graphite"),
+		Now: func() time.Time { return s.now() }, PNG: s.graphitePNG}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if s.views, err = newViews(); err != nil {

@@ -16,6 +16,8 @@ type Store interface {
 	CheckLogin(ctx context.Context, name, pw string) (gen int64, ok bool, err error)
 	// UserGeneration is the user's generation, ok=false for no such user.
 	UserGeneration(ctx context.Context, name string) (gen int64, ok bool, err error)
+	// TokenUser is the user an API token belongs to, ok=false for none.
+	TokenUser(ctx context.Context, tok string) (name string, ok bool, err error)
 	GetPage(ctx context.Context, owner, kind, name string) (*page, error)
 	EditPage(ctx context.Context, owner, kind, name string, edit func(p *page) error) error
 	DeletePage(ctx context.Context, owner, kind, name string) error

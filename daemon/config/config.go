@@ -79,6 +79,8 @@ type Web struct {
 	Cert          string `toml:"cert"`
 	Key           string `toml:"key"`
 	RenderWorkers int    `toml:"render_workers"`
+	// MaxRenderSeries bounds the series one Graphite /render request reads.
+	MaxRenderSeries int `toml:"max_render_series"`
 }
 
 // Self configures the daemon's own metrics.
@@ -109,7 +111,7 @@ func Default() Config {
 			Archives:      store.DefaultTracelogArchives(),
 		},
 		Kinesis: Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, Streams: []Stream{}},
-		Web:     Web{Listen: "127.0.0.1:8080"},
+		Web:     Web{Listen: "127.0.0.1:8080", MaxRenderSeries: 1000},
 		Self:    Self{Interval: Duration{10 * time.Second}},
 	}
 }

@@ -117,6 +117,9 @@ func (c *Config) Validate() error {
 	if c.Web.RenderWorkers < 0 || c.Web.RenderWorkers > 64 {
 		bad("web.render_workers", "%d is outside 0..64 (0 = one per core)", c.Web.RenderWorkers)
 	}
+	if c.Web.MaxRenderSeries < 1 || c.Web.MaxRenderSeries > 100000 {
+		bad("web.max_render_series", "%d is outside 1..100000", c.Web.MaxRenderSeries)
+	}
 	if c.Self.Interval.Duration < time.Second {
 		bad("self.interval", "must be at least 1s")
 	}

@@ -24,12 +24,13 @@ const maxFrame = 64 << 20
 
 // Request is one job for a worker.
 type Request struct {
-	Op      string `json:"op"`
-	Root    string `json:"root,omitempty"`
-	Graph   *Graph `json:"graph,omitempty"`
-	Message string `json:"message,omitempty"`
-	Width   int    `json:"width,omitempty"`
-	Height  int    `json:"height,omitempty"`
+	Op      string     `json:"op"`
+	Root    string     `json:"root,omitempty"`
+	Graph   *Graph     `json:"graph,omitempty"`
+	Data    *DataGraph `json:"data,omitempty"`
+	Message string     `json:"message,omitempty"`
+	Width   int        `json:"width,omitempty"`
+	Height  int        `json:"height,omitempty"`
 }
 
 // Response is the header a worker sends back before the payload.

@@ -71,6 +71,11 @@ func serve(req *Request, root *string) ([]byte, error) {
 		return xport(req.Graph)
 	case OpError:
 		return errorGraph(req.Message, req.Width, req.Height)
+	case OpData:
+		if req.Data == nil {
+			return nil, invalid("no data")
+		}
+		return dataGraph(req.Data)
 	}
 	return nil, fmt.Errorf("unknown op %q", req.Op)
 }

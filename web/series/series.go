@@ -175,6 +175,14 @@ func (x *Index) Updated() (time.Time, bool) {
 	return s.time, s.truncated
 }
 
+// All returns every series of the current snapshot, in name order, and
+// when it was taken (a new time means a new list). The slice is shared:
+// callers must not modify it.
+func (x *Index) All() ([]Series, time.Time) {
+	s := x.get()
+	return s.series, s.time
+}
+
 // Resolve returns the series of that exact name, rescanning once (at most
 // every MinAge) when it is not known yet.
 func (x *Index) Resolve(name string) (Series, bool) {

@@ -40,6 +40,14 @@ var migrations = [][]string{
 			PRIMARY KEY (owner, kind, name)
 		)`,
 	},
+	{
+		`CREATE TABLE api_tokens (
+			hash TEXT PRIMARY KEY, -- hex SHA-256 of the token
+			user TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+			created INTEGER NOT NULL -- Unix seconds
+		)`,
+		`CREATE INDEX api_tokens_user ON api_tokens (user)`,
+	},
 }
 
 // DB is the web UI's database: users, pages and sessions in SQLite.
