@@ -1,4 +1,4 @@
-# graphmetrics: make run | make test | make bench | make fuzz | make demo
+# graphmetrics: make run | make test | make check | make bench | make fuzz | make demo
 SHELL := /bin/bash
 GO ?= go
 BIN := bin/graphmetrics
@@ -16,15 +16,22 @@ NEEDS := /usr/bin/gcc:gcc /usr/bin/pkg-config:pkg-config \
 	/usr/sbin/syslog-ng:syslog-ng-core /usr/bin/chromium:chromium \
 	/usr/bin/aws:awscli /usr/bin/ps:procps /usr/bin/curl:curl \
 	/usr/bin/strace:strace /usr/bin/systemd-analyze:systemd \
+	/usr/sbin/collectd:collectd-core \
+	/usr/lib/python3/dist-packages/statsd/__init__.py:python3-statsd \
+	/usr/lib/python3/dist-packages/zmq/__init__.py:python3-zmq \
+	/usr/bin/carbon-cache:graphite-carbon \
 	/usr/lib/python3/dist-packages/graphite/render/functions.py:graphite-web \
 	/usr/share/doc/python3-rrdtool:python3-rrdtool
 KINESALITE_STAMP := .deps/kinesalite/.installed
+STATSD_STAMP := .deps/statsd/.installed
 GO_SOURCES := $(shell find . -name '*.go' -not -path './.deps/*' 2>/dev/null) go.mod go.sum
 # The browser charts' library, fetched pinned and integrity-checked by npm
 # (contrib/uplot/fetch.sh) and embedded into the binary from web/static.
 UPLOT := web/static/vendor/uplot.js
+# staticcheck, pinned; go run fetches and caches it on first use.
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all deps apt-deps go-deps node-deps rsyslog-deps web-assets build run test test-short bench fuzz demo bench-filehop screens clean
+.PHONY: all deps apt-deps go-deps node-deps rsyslog-deps web-assets build run lint check test test-short bench fuzz demo bench-filehop screens clean
 
 all: build
 
@@ -52,7 +59,13 @@ rsyslog-deps: apt-deps
 go-deps:
 	@$(GO) mod download
 
-node-deps: $(KINESALITE_STAMP)
+node-deps: $(KINESALITE_STAMP) $(STATSD_STAMP)
+
+# etsy statsd 0.9.0: the reference the statsd input is tested and
+# benchmarked against.
+$(STATSD_STAMP): contrib/statsd/package.json contrib/statsd/package-lock.json contrib/statsd/install.sh
+	@contrib/statsd/install.sh
+	@touch $@
 
 $(KINESALITE_STAMP): contrib/kinesalite/package.json $(wildcard contrib/kinesalite/package-lock.json) contrib/kinesalite/install.sh
 	@contrib/kinesalite/install.sh
@@ -67,14 +80,27 @@ $(BIN): $(GO_SOURCES) $(UPLOT)
 run: deps build
 	./$(BIN) -config $(CONFIG)
 
+# Fails when go.mod/go.sum are not tidy, a file is not gofmt'ed, or go vet
+# or staticcheck report anything.
+lint: go-deps
+	$(GO) mod tidy -diff
+	@unformatted=$$(gofmt -l $(filter %.go,$(GO_SOURCES))); \
+		if [ -n "$$unformatted" ]; then echo "gofmt -l lists:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+# The quick tier: lint, then every test but the end-to-end ones
+# (go test -short, under a minute).
+check: apt-deps lint
+	$(GO) test -short -timeout 5m ./...
+
 # What builds and tests without cgo (librrd is in store/rrdfile and web).
-NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./store ./store/loglimit
+NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./daemon/atomicfile ./store ./store/loglimit
 
 # Every test, including the end-to-end ones with real syslog clients,
 # syslog-ng, kinesalite and Chromium. Short fuzz runs of every fuzz target
 # are part of it.
-test: deps build
-	$(GO) vet ./...
+test: deps build lint
 	$(GO) test -timeout 9m ./...
 	CGO_ENABLED=0 $(GO) test $(NOCGO_PKGS)
 
@@ -87,10 +113,12 @@ fuzz: deps
 
 # Go benchmarks of the hot paths (COUNT runs each, for medians), then the
 # end-to-end load runs of contrib/bench against the built daemon, the relay
-# scenario included (~17 min).
+# scenario included (~17 min), then the metric inputs against etsy statsd and
+# carbon-cache (contrib/metricbench, ~15 min).
 bench: deps build
 	set -o pipefail; GM_TAIL_BENCH_LINES=$${GM_TAIL_BENCH_LINES:-10000000} $(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-3} ./parser/ ./store/... ./daemon/... ./web/... | tee bench.txt
 	set -o pipefail; $(GO) run ./contrib/bench -bin $(BIN) -scenario all -out bench-e2e.json | tee bench-e2e.md
+	set -o pipefail; $(GO) run ./contrib/metricbench -bin $(BIN) -out bench-metrics.json | tee bench-metrics.md
 
 # The old pipeline's first hop (a real syslog-ng writing files) against
 # graphmetrics doing its whole job, same stream, same minutes (~10 min).

@@ -26,6 +26,10 @@ type Config struct {
 	Tail     Tail     `toml:"tail"`
 	Tracelog Tracelog `toml:"tracelog"`
 	Kinesis  Kinesis  `toml:"kinesis"`
+	Graphite Graphite `toml:"graphite"`
+	Statsd   Statsd   `toml:"statsd"`
+	Metlog   Metlog   `toml:"metlog"`
+	Zibrato  Zibrato  `toml:"zibrato"`
 	Web      Web      `toml:"web"`
 	Self     Self     `toml:"self"`
 }
@@ -38,6 +42,11 @@ type Syslog struct {
 	MaxMessage  int      `toml:"max_message"`
 	MaxConns    int      `toml:"max_conns"`
 	IdleTimeout Duration `toml:"idle_timeout"`
+	// Allow lists the sources (addresses and CIDR networks) that may
+	// send; empty: everyone.
+	Allow []string `toml:"allow"`
+	// MaxConnsPerSource caps the TCP connections of one source address.
+	MaxConnsPerSource int `toml:"max_conns_per_source"`
 	// Timezones overrides the zone per syslog host (or per "host/customer").
 	Timezones map[string]Zone `toml:"timezones"`
 }
@@ -55,6 +64,12 @@ type Tracelog struct {
 	IdleTimeout   Duration `toml:"idle_timeout"`
 	Shards        int      `toml:"shards"`
 	Archives      Archives `toml:"archives"`
+	// Limits against hostile and runaway senders (issue 11).
+	MaxInstances          int      `toml:"max_instances"`
+	NewInstancesPerMinute int      `toml:"new_instances_per_minute"`
+	MaxRequests           int      `toml:"max_requests"`
+	RequestTimeout        Duration `toml:"request_timeout"`
+	MaxFuture             Duration `toml:"max_future"`
 }
 
 // Kinesis configures the metrics stream readers.
@@ -62,6 +77,8 @@ type Kinesis struct {
 	Region    string   `toml:"region"`
 	Endpoint  string   `toml:"endpoint"`
 	FailAfter Duration `toml:"fail_after"`
+	// MaxFuture refuses records stamped further ahead of the clock.
+	MaxFuture Duration `toml:"max_future"`
 	Streams   []Stream `toml:"streams"`
 }
 
@@ -71,6 +88,43 @@ type Stream struct {
 	Start  string   `toml:"start"`
 	Step   Duration `toml:"step"`
 	Metric string   `toml:"metric"`
+}
+
+// Graphite configures the Graphite plaintext input (off without addresses).
+type Graphite struct {
+	UDP       []string         `toml:"udp"`
+	TCP       []string         `toml:"tcp"`
+	MaxSeries int              `toml:"max_series"`
+	Schemas   []GraphiteSchema `toml:"schemas"`
+}
+
+// GraphiteSchema gives new Graphite files whose name matches Pattern (a Go
+// regexp) their step and archives; the first match wins.
+type GraphiteSchema struct {
+	Pattern  string   `toml:"pattern"`
+	Step     Duration `toml:"step"`
+	Archives Archives `toml:"archives"`
+}
+
+// Statsd configures the statsd input and the aggregation that Metlog
+// shares (off without addresses).
+type Statsd struct {
+	UDP           []string  `toml:"udp"`
+	TCP           []string  `toml:"tcp"`
+	FlushInterval Duration  `toml:"flush_interval"`
+	Percentiles   []float64 `toml:"percentiles"`
+	MaxSeries     int       `toml:"max_series"`
+}
+
+// Metlog configures the Metlog (metlog-py UDP JSON) input.
+type Metlog struct {
+	UDP []string `toml:"udp"`
+}
+
+// Zibrato configures the Zibrato (ZeroMQ) subscriber (off without connect).
+type Zibrato struct {
+	Connect string   `toml:"connect"`
+	Levels  []string `toml:"levels"`
 }
 
 // Web configures the UI.
@@ -118,6 +172,9 @@ func Default() Config {
 			MaxConns:    1000,
 			IdleTimeout: Duration{5 * time.Minute},
 			Timezones:   map[string]Zone{},
+			Allow:       []string{},
+
+			MaxConnsPerSource: 64,
 		},
 		Tail: Tail{Paths: []string{}, PollInterval: Duration{time.Second}},
 		Tracelog: Tracelog{
@@ -125,8 +182,19 @@ func Default() Config {
 			FlushInterval: Duration{10 * time.Second},
 			IdleTimeout:   Duration{5 * time.Minute},
 			Archives:      store.DefaultTracelogArchives(),
+
+			MaxInstances:          10000,
+			NewInstancesPerMinute: 600,
+			MaxRequests:           10000,
+			RequestTimeout:        Duration{time.Hour},
+			MaxFuture:             Duration{5 * time.Minute},
 		},
-		Kinesis: Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, Streams: []Stream{}},
+		Kinesis:  Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, MaxFuture: Duration{time.Hour}, Streams: []Stream{}},
+		Graphite: Graphite{UDP: []string{}, TCP: []string{}, MaxSeries: 100_000, Schemas: []GraphiteSchema{}},
+		Statsd: Statsd{UDP: []string{}, TCP: []string{}, FlushInterval: Duration{10 * time.Second},
+			Percentiles: []float64{90, 95, 99}, MaxSeries: 100_000},
+		Metlog:  Metlog{UDP: []string{}},
+		Zibrato: Zibrato{Levels: []string{"info"}},
 		Web: Web{Listen: "127.0.0.1:8080", MaxRenderSeries: 1000, MaxExportPoints: 1_000_000, MaxExports: 2,
 			MaxPageCharts: 100, MaxUserPages: 1000,
 			Overview: Overview{BacklogFor: Duration{time.Minute}, ErrorPct: 5, HeadroomPct: 20, SilentAfter: Duration{2 * time.Minute}}},
@@ -147,7 +215,8 @@ func Load(path string) (Config, error) {
 func Parse(name string, b []byte) (Config, error) {
 	c := Default()
 	// Lists in the file replace the defaults rather than merge into them.
-	c.Syslog.UDP, c.Syslog.TCP, c.Tracelog.Archives = nil, nil, nil
+	c.Syslog.UDP, c.Syslog.TCP, c.Tracelog.Archives, c.Syslog.Allow = nil, nil, nil, nil
+	c.Statsd.Percentiles, c.Zibrato.Levels = nil, nil
 	dec := toml.NewDecoder(bytes.NewReader(b)).DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return Config{}, decodeError(name, err)
@@ -159,8 +228,17 @@ func Parse(name string, b []byte) (Config, error) {
 	if c.Syslog.TCP == nil {
 		c.Syslog.TCP = d.Syslog.TCP
 	}
+	if c.Syslog.Allow == nil {
+		c.Syslog.Allow = d.Syslog.Allow
+	}
 	if c.Tracelog.Archives == nil {
 		c.Tracelog.Archives = d.Tracelog.Archives
+	}
+	if c.Zibrato.Levels == nil {
+		c.Zibrato.Levels = d.Zibrato.Levels
+	}
+	if c.Statsd.Percentiles == nil {
+		c.Statsd.Percentiles = d.Statsd.Percentiles
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", name, err)

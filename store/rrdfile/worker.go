@@ -17,7 +17,8 @@ import (
 type job struct {
 	path    string
 	metric  bool
-	step    int64 // metric step, seconds
+	step    int64           // metric step, seconds
+	rras    []store.Archive // metric archives of a new file; nil: store.MetricArchives(step)
 	buckets []store.Bucket
 	points  []store.Point
 	reply   chan error // barrier: reply once everything before it is handled
@@ -29,10 +30,11 @@ type job struct {
 type file struct {
 	path    string
 	metric  bool
-	step    int64 // seconds
-	opened  bool  // last is known
-	known   bool  // the file existed earlier in this run (vanishing = deleted)
-	last    int64 // the file's last update
+	step    int64           // seconds
+	rras    []store.Archive // metric archives of a new file; nil: store.MetricArchives
+	opened  bool            // last is known
+	known   bool            // the file existed earlier in this run (vanishing = deleted)
+	last    int64           // the file's last update
 	buckets []store.Bucket
 	points  []store.Point // in arrival order
 	// lostTo is the last update time of dropped tracelog rows: those seconds
@@ -41,6 +43,7 @@ type file struct {
 	// hdrLen and ino identify the header the journal saves (0: none).
 	hdrLen int64
 	ino    uint64
+	used   int64 // wall time (Unix ns) rows last came for it
 }
 
 func (f *file) queued() int { return len(f.buckets) + len(f.points) }
@@ -55,11 +58,12 @@ const jobQueue = 16384
 type worker struct {
 	w       *Writer
 	id      int
-	journal *journal // nil: no journaling (an RRD without headerSizer)
-	in      chan job
+	journal *journal  // nil: no journaling (an RRD without headerSizer)
+	in      chan *job // pointers: a queue filled once stays resident, so keep it small
 	files   map[string]*file
 	failed  map[*file]struct{} // files with rows left after an error
 	queued  int
+	peak    int // most files held since the map was last made
 	buf     []byte
 	rows    []string
 
@@ -70,7 +74,7 @@ type worker struct {
 }
 
 func newWorker(w *Writer, id int) *worker {
-	return &worker{w: w, id: id, in: make(chan job, jobQueue), files: make(map[string]*file), failed: make(map[*file]struct{}),
+	return &worker{w: w, id: id, in: make(chan *job, jobQueue), files: make(map[string]*file), failed: make(map[*file]struct{}),
 		logs: loglimit.New(time.Minute, nil)}
 }
 
@@ -102,27 +106,31 @@ func (wk *worker) run() {
 			} else {
 				j.reply <- nil
 			}
-		case <-retry.C:
+		case now := <-retry.C:
 			wk.retry()
+			wk.prune(now.UnixNano())
 		}
 	}
 }
 
-func (wk *worker) add(j job) {
+func (wk *worker) add(j *job) {
 	f := wk.files[j.path]
 	if f == nil {
 		f = &file{path: j.path, metric: j.metric, step: 1}
 		if j.metric {
-			f.step = j.step
+			f.step, f.rras = j.step, j.rras
 		}
 		wk.files[j.path] = f
+		wk.peak = max(wk.peak, len(wk.files))
+		wk.w.files.Add(1)
 	}
+	f.used = time.Now().UnixNano()
 	f.buckets = append(f.buckets, j.buckets...)
 	wk.setQueued(wk.queued + len(j.buckets) + len(j.points))
 	if len(j.points) > 0 {
 		slices.SortStableFunc(j.points, func(a, b store.Point) int { return cmp.Compare(a.Time, b.Time) })
 		for i := range j.points {
-			j.points[i].Time = stepEnd(j.points[i].Time, f.step)
+			j.points[i].Time = rowOf(j.points[i].Time, f.step)
 		}
 		f.points = append(f.points, j.points...)
 		wk.lastWins(f)
@@ -138,6 +146,24 @@ func (wk *worker) add(j job) {
 		wk.drop(g, n)
 		wk.logs.LogLevel(wk.w.opts.Logger, slog.LevelError, "drop", "rrd write queue full, dropped the oldest rows",
 			"file", g.path, "rows", n, "max_queued", wk.w.opts.MaxQueued)
+	}
+}
+
+// prune forgets files that had no rows for ForgetAfter (idle instances):
+// a flood of new instances must not hold memory once it is over. The map
+// is made anew when it shrank to a quarter, since Go maps never shrink.
+func (wk *worker) prune(now int64) {
+	cut := now - int64(wk.w.opts.ForgetAfter)
+	for p, f := range wk.files {
+		if _, failed := wk.failed[f]; failed || f.queued() > 0 || f.used > cut {
+			continue
+		}
+		delete(wk.files, p)
+		wk.w.files.Add(-1)
+	}
+	if wk.peak > 64 && len(wk.files) < wk.peak/4 {
+		wk.files = store.Shrunk(wk.files)
+		wk.peak = len(wk.files)
 	}
 }
 
@@ -256,8 +282,10 @@ func (wk *worker) firstUpdate(f *file) int64 {
 	return f.buckets[0].Time + 1
 }
 
-// stepEnd is the update time of the step [kS, (k+1)S) holding t: (k+1)S.
-func stepEnd(t, s int64) int64 { return (floorDiv(t, s) + 1) * s }
+// rowOf is the update time of the RRD row (kS−S, kS] holding t: a point
+// stamped t is the update at t, as rrdtool update itself does, so one
+// stamped on a step boundary shows at that boundary.
+func rowOf(t, s int64) int64 { return (floorDiv(t-1, s) + 1) * s }
 
 // floorDiv is a / b rounded towards minus infinity.
 func floorDiv(a, b int64) int64 {

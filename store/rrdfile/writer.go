@@ -31,7 +31,10 @@ type WriterOptions struct {
 	// (disk full); beyond it the oldest queued rows are dropped and counted.
 	MaxQueued     int           // default 1<<20 (about 50 MB of buckets)
 	RetryInterval time.Duration // default 5s
-	Logger        *slog.Logger  // default slog.Default()
+	// ForgetAfter is how long a file that gets no rows stays in a
+	// worker's memory (its last update, its journal header); default 15m.
+	ForgetAfter time.Duration
+	Logger      *slog.Logger // default slog.Default()
 
 	// TracelogRRAs are the archives of new tracelog files; default
 	// store.DefaultTracelogArchives().
@@ -52,6 +55,7 @@ type WriterStats struct {
 	DiskFull  uint64        `json:"disk_full"`     // failed writes that were out of disk space (ENOSPC)
 	Recreated uint64        `json:"recreated"`     // files deleted while in use and created again
 	Corrupt   uint64        `json:"corrupt"`       // corrupt files moved aside as <name>.corrupt-<time> and created again
+	Files     int64         `json:"files"`         // files held in memory (written to within ForgetAfter)
 }
 
 // Writer writes tracelog buckets and metric points into RRD files. Files
@@ -72,7 +76,7 @@ type Writer struct {
 
 	rows, skipped, dropped, errs, updates, creates atomic.Uint64
 	diskFull, recreated, corrupt                   atomic.Uint64
-	writeNs, maxWriteNs, queued                    atomic.Int64
+	writeNs, maxWriteNs, queued, files             atomic.Int64
 }
 
 // NewWriter validates the options; Start starts the workers.
@@ -103,6 +107,9 @@ func NewWriter(o WriterOptions) (*Writer, error) {
 	}
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = 5 * time.Second
+	}
+	if o.ForgetAfter <= 0 {
+		o.ForgetAfter = 15 * time.Minute
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -187,35 +194,47 @@ func (w *Writer) WriteBuckets(k store.Key, bs []store.Bucket) error {
 		return nil
 	}
 	path := store.TracelogFile(w.opts.DataDir, k)
-	return w.send(path, job{path: path, buckets: slices.Clone(bs)})
+	return w.send(path, &job{path: path, buckets: slices.Clone(bs)})
 }
 
 // WriteMetric queues points of the metric at path (untrusted elements,
 // sanitized) with the given step (default 60s, whole seconds; an existing
-// file keeps its own step). A point at time T belongs to the step
-// [kS, (k+1)S) containing T and is written as the update at (k+1)S, so the
-// file's row at (k+1)S holds exactly that value. Several points for one
-// step: the last one wins — the latest by time within a call, the later
-// call's across calls — as long as the step is not yet written. Points for
-// a step already written, or older, are not newer than the file's last
-// update: they are skipped and counted (RRD cannot rewrite the past, which
-// is also what makes replays harmless). NaN and ±Inf are written as
-// unknown.
+// file keeps its own step). A point stamped T is the update at T, as
+// rrdtool update does: it lands in the row whose interval (R−step, R]
+// holds T, so a value stamped 12:00:00 shows at 12:00:00 and one stamped
+// 12:00:01 at 12:01:00 (step 60s). Several points for one row: the last
+// one wins — the latest by time within a call, the later call's across
+// calls — as long as the row is not yet written. Points for a row already
+// written, or older, are not newer than the file's last update: they are
+// skipped and counted (RRD cannot rewrite the past, which is also what
+// makes replays harmless). NaN and ±Inf are written as unknown.
 func (w *Writer) WriteMetric(path []string, step time.Duration, pts []store.Point) error {
+	return w.WriteMetricRRAs(path, step, nil, pts)
+}
+
+// WriteMetricRRAs is WriteMetric with the archives a new file gets (nil:
+// SPEC §4's defaults for the step; see ValidMetricRRAs). An existing file
+// keeps its own.
+func (w *Writer) WriteMetricRRAs(path []string, step time.Duration, rras []store.Archive, pts []store.Point) error {
 	if step == 0 {
 		step = time.Minute
 	}
 	if step < time.Second || step%time.Second != 0 {
 		return fmt.Errorf("metric step %s: want whole seconds", step)
 	}
+	if rras != nil {
+		if err := ValidMetricRRAs(rras, step); err != nil {
+			return fmt.Errorf("metric archives: %w", err)
+		}
+	}
 	if len(pts) == 0 {
 		return nil
 	}
 	file := store.MetricFile(w.opts.DataDir, path)
-	return w.send(file, job{path: file, metric: true, step: int64(step / time.Second), points: slices.Clone(pts)})
+	return w.send(file, &job{path: file, metric: true, step: int64(step / time.Second), rras: rras, points: slices.Clone(pts)})
 }
 
-func (w *Writer) send(path string, j job) error {
+func (w *Writer) send(path string, j *job) error {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.closed {
@@ -247,7 +266,7 @@ func (w *Writer) barrier(ctx context.Context, stop bool) error {
 	for i, wk := range w.workers {
 		replies[i] = make(chan error, 1)
 		select {
-		case wk.in <- job{reply: replies[i], stop: stop}:
+		case wk.in <- &job{reply: replies[i], stop: stop}:
 		case <-ctx.Done():
 			return fmt.Errorf("writer sync: %w", ctx.Err())
 		}
@@ -299,7 +318,7 @@ func (w *Writer) Stats() WriterStats {
 		Errors: w.errs.Load(), Updates: w.updates.Load(), Creates: w.creates.Load(),
 		WriteTime: time.Duration(w.writeNs.Load()), MaxWrite: time.Duration(w.maxWriteNs.Load()),
 		Queued: w.queued.Load(), DiskFull: w.diskFull.Load(), Recreated: w.recreated.Load(),
-		Corrupt: w.corrupt.Load(),
+		Corrupt: w.corrupt.Load(), Files: w.files.Load(),
 	}
 }
 
