@@ -97,7 +97,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	b.AddTo = pageURL(me, b.AddTo) + "/charts"
+	b.AddTo = tracelogKind.url(me, b.AddTo) + "/charts"
 	for _, k := range []*pageKind{tracelogKind, metricsKind} {
 		ps, err := s.db.ListPages(r.Context(), k.name, me)
 		if err != nil {

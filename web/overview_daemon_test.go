@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"graphmetrics/daemon/daemontest"
+	"graphmetrics/parser/testwait"
 	"graphmetrics/web/overview"
 )
 
@@ -90,7 +91,7 @@ func waitTrouble(t *testing.T, d *daemontest.Daemon) (overview.Overview, []byte)
 	c := d.LogIn("alice", alicePW, false)
 	var o overview.Overview
 	var raw []byte
-	daemontest.WaitFor(t, 60*time.Second, "the overview's rpm and trouble", func() bool {
+	testwait.For(t, 60*time.Second, "the overview's rpm and trouble", func() bool {
 		raw = getBody(t, c, "http://"+d.Web+"/overview.json")
 		o = overview.Overview{}
 		if err := json.Unmarshal(raw, &o); err != nil {

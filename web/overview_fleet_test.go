@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"graphmetrics/daemon/daemontest"
+	"graphmetrics/parser/testwait"
 )
 
 // fleet sends tracelog records of live instances through Python's
@@ -116,6 +117,6 @@ func overviewFleet(t *testing.T) *daemontest.Daemon {
 		close(stop)
 		<-done
 	})
-	daemontest.WaitFor(t, 30*time.Second, "silent_after to pass", func() bool { return time.Since(f.inst[2].stop) > 8*time.Second })
+	testwait.For(t, 30*time.Second, "silent_after to pass", func() bool { return time.Since(f.inst[2].stop) > 8*time.Second })
 	return d
 }
