@@ -80,12 +80,14 @@ func fetchOne(file string, from, until, step int64) series {
 		s.err = fmt.Errorf("fetch %s: not a tracelog file", file)
 		return s
 	}
-	n := rows(&res)
+	// Rows that end after until are outside the range; the newest
+	// seconds may still be arriving (lateness): left out of the sparkline
+	// rather than drawn as a drop.
+	end := until
 	if s.step < 60 {
-		// The newest seconds may still be arriving (lateness): left out
-		// of the sparkline rather than drawn as a drop.
-		n = min(n, max(int((until-settle-s.start)/s.step), 0))
+		end -= settle
 	}
+	n := min(rows(&res), max(int((end-s.start)/s.step), 0))
 	s.rpm, s.waiting = make([]float64, n), make([]float64, n)
 	for i := range n {
 		s.rpm[i] = res.ValueAt(cols["requests"], i) * 60
