@@ -283,7 +283,11 @@ func (a *Aggregator) Restore(data []byte) error {
 		si := &snap.Instances[i]
 		enc := encodeKey(si.Key)
 		s := a.shards[maphash.Bytes(a.seed, enc)%uint64(len(a.shards))]
-		s.inst[string(enc)] = si.instance(wall)
+		in, err := si.instance(wall)
+		if err != nil {
+			return err
+		}
+		s.inst[string(enc)] = in
 	}
 	for _, s := range a.shards {
 		s.live.Store(int64(len(s.inst)))

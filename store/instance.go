@@ -1,5 +1,7 @@
 package store
 
+import "graphmetrics/store/hist"
+
 // Per-instance state: the RID state machine of SPEC §3 and the pending,
 // not yet final, per-second buckets. An instance is owned by exactly one
 // shard goroutine, so nothing here locks.
@@ -27,6 +29,7 @@ type pbucket struct {
 	requests, errors, appN, starts uint32
 	appSum                         float64
 	dWaiting, dBusy                int32
+	app                            *hist.Hist // nil until the second has an app time
 }
 
 // timing holds the aggregator's time rules in the units the hot path uses.
@@ -53,6 +56,10 @@ type instance struct {
 	// Arrival-order counts of RIDs in phaseWaiting / phaseBusy; they equal
 	// the base levels plus every pending delta.
 	nWaiting, nBusy int32
+	// App-time histograms: free ones for pending seconds, and the encoded
+	// ones of out (Bucket.App points here until the next write).
+	histFree []*hist.Hist
+	arena    []byte
 }
 
 func newInstance(k Key, t, wall int64) *instance {
@@ -94,6 +101,16 @@ func (in *instance) finalize(upTo int64) {
 		}
 		w += pb.dWaiting
 		b += pb.dBusy
+		var app []byte
+		if pb.app != nil {
+			if pb.app.Total() > 0 {
+				k := len(in.arena)
+				in.arena = pb.app.AppendEncode(in.arena)
+				app = in.arena[k:len(in.arena):len(in.arena)]
+			}
+			pb.app.Reset()
+			in.histFree = append(in.histFree, pb.app)
+		}
 		in.out = append(in.out, Bucket{
 			Time:     in.final + i,
 			Requests: pb.requests,
@@ -103,6 +120,7 @@ func (in *instance) finalize(upTo int64) {
 			Waiting:  max(w, 0),
 			Busy:     max(b, 0),
 			Starts:   pb.starts,
+			App:      app,
 		})
 	}
 	in.baseWaiting, in.baseBusy = w, b
@@ -200,7 +218,11 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 		}
 		if r.C != 0 && (r.Phase == phaseBusy || r.Phase == phaseEnded) {
 			b.appN++
-			b.appSum += float64(max(t-r.C, 0)) / 1e6
+			sec := float64(max(t-r.C, 0)) / 1e6
+			b.appSum += sec
+			if b != &scratch {
+				in.appHist(b).Add(sec)
+			}
 			r.C = 0
 		}
 		if r.Phase != phaseEnded {
@@ -231,6 +253,19 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 		in.baseWaiting += scratch.dWaiting
 		in.baseBusy += scratch.dBusy
 	}
+}
+
+// appHist is the pending second's histogram, taken from the free list.
+func (in *instance) appHist(b *pbucket) *hist.Hist {
+	if b.app == nil {
+		if n := len(in.histFree); n > 0 {
+			b.app = in.histFree[n-1]
+			in.histFree = in.histFree[:n-1]
+		} else {
+			b.app = hist.New(hist.Default)
+		}
+	}
+	return b.app
 }
 
 // open handles B and I: a new B or I on an open RID reopens it, abandoning
