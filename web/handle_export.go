@@ -33,7 +33,10 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	switch kind {
 	case kindTracelog:
 		var c Chart
-		if c, err = parseChart(r.URL.Query(), s.loc); err == nil {
+		if c, err = parseChart(r.URL.Query(), s.loc); err == nil && c.histView() {
+			s.exportHist(w, r, &c, format)
+			return
+		} else if err == nil {
 			g, err = chartGraph(s.tree, &c, now)
 		}
 		ctl, title = &c.Controls, c.Title()
@@ -59,6 +62,12 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x, err := export.Run(r.Context(), s.pool, g)
+	s.writeExport(w, r, x, err, ctl, title, format)
+}
+
+// writeExport answers with an export or its error.
+func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, x *render.Xport, err error, ctl *Controls, title, format string) {
+	now := s.now()
 	if errors.Is(err, export.ErrTooBig) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -90,6 +99,21 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", "private, max-age=30")
 	}
 	buf.WriteTo(w)
+}
+
+// exportHist answers the export of a latency or heatmap chart, computed
+// from the histogram store in the server (no librrd involved).
+func (s *Server) exportHist(w http.ResponseWriter, r *http.Request, c *Chart, format string) {
+	sr, err := histSeries(s.histRoot, s.tree, c, s.now())
+	switch {
+	case notFound(err):
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.writeExport(w, r, histXport(sr, c.View), nil, &c.Controls, c.Title(), format)
 }
 
 // fileName makes a download name from a chart title.

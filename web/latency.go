@@ -1,0 +1,135 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"graphmetrics/store/hist"
+	"graphmetrics/store/histstore"
+	"graphmetrics/web/render"
+	"graphmetrics/web/tree"
+)
+
+// App-time views of issue 13, for an instance and for every group: they
+// read the histogram store (store/histstore), not RRD files.
+const (
+	viewLatency = "latency" // p50, p95, p99 lines and the mean, dashed
+	viewHeatmap = "heatmap" // time × app-time bucket, colour = share of requests
+)
+
+// histView reports whether the chart's view is drawn from histograms.
+func (c *Chart) histView() bool { return c.View == viewLatency || c.View == viewHeatmap }
+
+// latencyQuantiles are the lines of the latency view, in series order.
+var latencyQuantiles = [...]struct {
+	name string
+	q    float64
+}{{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}}
+
+// histSeries merges the histograms of the chart's instances over its time
+// range and step: a pool's percentile is the percentile of the merged
+// distribution, exact up to the bucket error.
+func histSeries(root string, t *tree.Tree, c *Chart, now time.Time) (*histstore.Series, error) {
+	grp, err := resolve(t, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(grp.Instances) > maxGroupInstances {
+		return nil, fmt.Errorf("group %s has %d instances; charts take at most %d", grp.Name, len(grp.Instances), maxGroupInstances)
+	}
+	start, end := c.Controls.timeRange(now)
+	step := int64(c.Step)
+	if step <= 0 { // RRD's choice: about one row per pixel
+		step = max((end-start)/int64(max(c.Width, 1)), 1)
+	}
+	var out *histstore.Series
+	for _, i := range grp.Instances {
+		sr, err := histstore.ReadDir(filepath.Join(root, i.Host, i.Customer, i.Name), start, end, step)
+		if err != nil {
+			return nil, fmt.Errorf("app-time histograms of %s: %w", i.Name, err)
+		}
+		if out == nil {
+			out = sr
+			continue
+		}
+		for k, h := range sr.H {
+			if h == nil || k >= len(out.H) {
+				continue
+			}
+			if out.H[k] == nil {
+				out.H[k] = h
+			} else {
+				out.H[k].Merge(h)
+			}
+		}
+	}
+	return out, nil
+}
+
+// histMean estimates the mean from bucket midpoints (within the bucket
+// error, like the percentiles).
+func histMean(h *hist.Hist) float64 {
+	s := h.Scheme()
+	var sum float64
+	for i := 0; i < s.Len(); i++ {
+		if c := h.Count(i); c > 0 {
+			lo, hi := s.Lower(i), s.Upper(i)
+			if math.IsInf(hi, 1) {
+				hi = lo
+			}
+			sum += float64(c) * (lo + hi) / 2
+		}
+	}
+	return sum / float64(h.Total())
+}
+
+// histXport is the export of a latency or heatmap chart. Row i stands for
+// the step ending at Start+i·Step, as in an RRD export.
+func histXport(sr *histstore.Series, view string) *render.Xport {
+	x := &render.Xport{Start: sr.Start + sr.Step, Step: int(sr.Step)}
+	x.End = x.Start + int64(len(sr.H)-1)*sr.Step
+	s := hist.Default
+	if view == viewLatency {
+		for _, q := range latencyQuantiles {
+			x.Legends = append(x.Legends, q.name)
+		}
+		x.Legends = append(x.Legends, "mean")
+	} else {
+		for i := 0; i < s.Len(); i++ {
+			x.Legends = append(x.Legends, bucketName(s, i))
+		}
+	}
+	for _, h := range sr.H {
+		row := make([]*float64, len(x.Legends))
+		switch {
+		case h == nil || h.Total() == 0:
+		case view == viewLatency:
+			for k, q := range latencyQuantiles {
+				v := h.Quantile(q.q)
+				row[k] = &v
+			}
+			m := histMean(h)
+			row[len(row)-1] = &m
+		default:
+			for i := range row {
+				v := float64(h.Count(i))
+				row[i] = &v
+			}
+		}
+		x.Rows = append(x.Rows, row)
+	}
+	return x
+}
+
+// bucketName is a heatmap series' name: the bucket's upper bound in
+// seconds ("+Inf" for the overflow).
+func bucketName(s *hist.Scheme, i int) string {
+	u := s.Upper(i)
+	if math.IsInf(u, 1) {
+		return "+Inf"
+	}
+	return strconv.FormatFloat(u, 'g', 4, 64)
+}
