@@ -17,6 +17,10 @@ const settledAfter = 10 * time.Minute
 // handleGraph draws one tracelog chart from its URL parameters.
 func (s *Server) handleGraph(w http.ResponseWriter, r *http.Request) {
 	c, err := parseChart(r.URL.Query(), s.loc)
+	if err == nil && c.histView() {
+		s.handleHistGraph(w, r, &c)
+		return
+	}
 	var g *render.Graph
 	if err == nil {
 		g, err = chartGraph(s.tree, &c, s.now())

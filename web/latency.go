@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -132,4 +133,85 @@ func bucketName(s *hist.Scheme, i int) string {
 		return "+Inf"
 	}
 	return strconv.FormatFloat(u, 'g', 4, 64)
+}
+
+// histRequest is the render job of a latency or heatmap chart: the latency
+// lines travel as data series (librrd draws them in a worker, the mean
+// dashed), the heatmap's cells as shares (the worker draws an SVG).
+func histRequest(sr *histstore.Series, c *Chart, now time.Time) *render.Request {
+	start, end := c.Controls.timeRange(now)
+	if c.View == viewLatency {
+		x := histXport(sr, viewLatency)
+		d := &render.DataGraph{Start: start, End: end, Width: c.Width, Height: c.Height, Title: c.Title() + " (seconds)"}
+		for k, name := range x.Legends {
+			s := render.DataSeries{Name: name, Dashed: name == "mean", Start: sr.Start, Step: sr.Step}
+			for _, row := range x.Rows {
+				s.Values = append(s.Values, row[k])
+			}
+			d.Series = append(d.Series, s)
+		}
+		return &render.Request{Op: render.OpData, Data: d}
+	}
+	// Rows: the buckets from the lowest to the highest that holds a request.
+	s := hist.Default
+	lo, hi := s.Len(), -1
+	for _, h := range sr.H {
+		for i := 0; h != nil && i < s.Len(); i++ {
+			if h.Count(i) > 0 {
+				lo, hi = min(lo, i), max(hi, i)
+			}
+		}
+	}
+	if hi < 0 {
+		lo, hi = s.Index(0.001), s.Index(1)
+	}
+	hm := &render.Heatmap{Start: sr.Start, Step: sr.Step, Width: c.Width, Height: c.Height, Title: c.Title()}
+	for i := lo; i <= hi; i++ {
+		hm.Labels = append(hm.Labels, bucketName(s, i))
+	}
+	for _, h := range sr.H {
+		col := make([]float32, hi-lo+1)
+		if h != nil && h.Total() > 0 {
+			for i := lo; i <= hi; i++ {
+				col[i-lo] = float32(float64(h.Count(i)) / float64(h.Total()))
+			}
+		}
+		hm.Cells = append(hm.Cells, col)
+	}
+	return &render.Request{Op: render.OpHeatmap, Heatmap: hm}
+}
+
+// handleHistGraph draws a latency or heatmap chart.
+func (s *Server) handleHistGraph(w http.ResponseWriter, r *http.Request, c *Chart) {
+	now := s.now()
+	sr, err := histSeries(s.histRoot, s.tree, c, now)
+	if err != nil {
+		status := http.StatusBadRequest
+		if notFound(err) {
+			status = http.StatusNotFound
+		}
+		s.graphError(w, r, status, &c.Controls, err.Error())
+		return
+	}
+	req := histRequest(sr, c, now)
+	ctype := "image/png"
+	if req.Op == render.OpHeatmap {
+		ctype = "image/svg+xml"
+	}
+	img, err := s.pool.Do(r.Context(), req)
+	if err != nil {
+		msg := s.relative(err.Error())
+		s.graphLog.Log(s.log, c.Title()+msg, "graph failed (repeats logged once a minute)", "chart", c.Title(), "err", msg)
+		s.graphError(w, r, http.StatusOK, &c.Controls, msg)
+		return
+	}
+	h := w.Header()
+	if c.settled(now) {
+		h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "private, max-age=30")
+	}
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Length", strconv.Itoa(len(img)))
+	w.Write(img)
 }
