@@ -38,6 +38,8 @@ type AggOptions struct {
 	Now       func() time.Time // wall clock; default time.Now
 	Sink      Sink             // required
 	Logger    *slog.Logger     // default slog.Default()
+
+	noHist bool // benchmarks: ingest without app-time histograms
 }
 
 // AggStats are cumulative counters, readable at any time.
@@ -107,6 +109,7 @@ func NewAggregator(o AggOptions) (*Aggregator, error) {
 			lateness: o.Lateness.Microseconds(),
 			idle:     o.IdleTimeout.Microseconds(),
 			idleSec:  max(int64((o.IdleTimeout+time.Second-1)/time.Second), 1),
+			noHist:   o.noHist,
 		},
 		seed: maphash.MakeSeed(),
 		done: make(chan struct{}),

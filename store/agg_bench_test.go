@@ -89,3 +89,44 @@ func BenchmarkAggregate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAggregateHist measures the app-time histograms' cost: the same
+// stream (1,000 instances, app times spread over 0–99 ms so that Index does
+// its log) with and without them, in one run. Run with -cpu 1.
+func BenchmarkAggregateHist(b *testing.B) {
+	stream := benchStream(1000, 1<<16)
+	for i := range stream {
+		if stream[i].rec.Code == 'A' {
+			stream[i].rec.Time += int64(i*7919%100) * 1000
+		}
+	}
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("histograms=%v", on), func(b *testing.B) {
+			clk := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+			a, err := NewAggregator(AggOptions{Sink: &nullSink{}, Now: clk.Now, FlushInterval: time.Second, Shards: 2, noHist: !on})
+			if err != nil {
+				b.Fatal(err)
+			}
+			a.Start()
+			b.ReportAllocs()
+			b.ResetTimer()
+			batch := a.NewBatch()
+			for i := 0; i < b.N; i++ {
+				r := &stream[i&(len(stream)-1)]
+				rec := r.rec
+				rec.Time += int64(i/len(stream)) * int64(len(stream)) * 200
+				batch.Add(r.host, r.cust, r.inst, rec)
+				if batch.Len() == 256 {
+					a.Submit(batch)
+					batch = a.NewBatch()
+				}
+			}
+			a.Submit(batch)
+			if err := a.Close(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}

@@ -29,7 +29,7 @@ type pbucket struct {
 	requests, errors, appN, starts uint32
 	appSum                         float64
 	dWaiting, dBusy                int32
-	app                            *hist.Hist // nil until the second has an app time
+	app                            []uint16 // hist.Default bucket of each app time
 }
 
 // timing holds the aggregator's time rules in the units the hot path uses.
@@ -37,6 +37,7 @@ type timing struct {
 	lateness int64 // µs
 	idle     int64 // µs
 	idleSec  int64 // whole seconds, at least 1
+	noHist   bool  // no app-time histograms (benchmarks measure their cost)
 }
 
 type instance struct {
@@ -56,10 +57,13 @@ type instance struct {
 	// Arrival-order counts of RIDs in phaseWaiting / phaseBusy; they equal
 	// the base levels plus every pending delta.
 	nWaiting, nBusy int32
-	// App-time histograms: free ones for pending seconds, and the encoded
-	// ones of out (Bucket.App points here until the next write).
-	histFree []*hist.Hist
-	arena    []byte
+	// App times of pending seconds are kept as bucket indexes (a second
+	// holds few requests; a dense histogram per second would cost more to
+	// clear and encode than to fill). appFree recycles their slices; arena
+	// holds the encoded histograms of out (Bucket.App points here until the
+	// next write).
+	appFree [][]uint16
+	arena   []byte
 }
 
 func newInstance(k Key, t, wall int64) *instance {
@@ -103,13 +107,12 @@ func (in *instance) finalize(upTo int64) {
 		b += pb.dBusy
 		var app []byte
 		if pb.app != nil {
-			if pb.app.Total() > 0 {
+			if len(pb.app) > 0 {
 				k := len(in.arena)
-				in.arena = pb.app.AppendEncode(in.arena)
+				in.arena = hist.AppendEncodeIndexes(in.arena, pb.app)
 				app = in.arena[k:len(in.arena):len(in.arena)]
 			}
-			pb.app.Reset()
-			in.histFree = append(in.histFree, pb.app)
+			in.appFree = append(in.appFree, pb.app[:0])
 		}
 		in.out = append(in.out, Bucket{
 			Time:     in.final + i,
@@ -220,8 +223,8 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 			b.appN++
 			sec := float64(max(t-r.C, 0)) / 1e6
 			b.appSum += sec
-			if b != &scratch {
-				in.appHist(b).Add(sec)
+			if b != &scratch && !tm.noHist {
+				in.addApp(b, sec)
 			}
 			r.C = 0
 		}
@@ -255,17 +258,16 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 	}
 }
 
-// appHist is the pending second's histogram, taken from the free list.
-func (in *instance) appHist(b *pbucket) *hist.Hist {
+// addApp notes an app time in a pending second, its slice taken from the
+// free list.
+func (in *instance) addApp(b *pbucket, sec float64) {
 	if b.app == nil {
-		if n := len(in.histFree); n > 0 {
-			b.app = in.histFree[n-1]
-			in.histFree = in.histFree[:n-1]
-		} else {
-			b.app = hist.New(hist.Default)
+		if n := len(in.appFree); n > 0 {
+			b.app = in.appFree[n-1]
+			in.appFree = in.appFree[:n-1]
 		}
 	}
-	return b.app
+	b.app = append(b.app, uint16(hist.Default.Index(sec)))
 }
 
 // open handles B and I: a new B or I on an open RID reopens it, abandoning

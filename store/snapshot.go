@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
+	"slices"
 
 	"graphmetrics/store/hist"
 )
@@ -55,8 +56,8 @@ func (s *shard) snapshot() []snapInstance {
 		}
 		for i, p := range in.pend {
 			si.Pend[i] = snapBucket{p.requests, p.errors, p.appN, p.starts, p.appSum, p.dWaiting, p.dBusy, nil}
-			if p.app != nil && p.app.Total() > 0 {
-				si.Pend[i].App = p.app.AppendEncode(nil)
+			if len(p.app) > 0 {
+				si.Pend[i].App = hist.AppendEncodeIndexes(nil, slices.Clone(p.app))
 			}
 		}
 		for id, i := range in.rids {
@@ -85,7 +86,14 @@ func (si *snapInstance) instance(wall int64) (*instance, error) {
 			if _, err := h.Decode(p.App); err != nil {
 				return nil, fmt.Errorf("snapshot of %v: app-time histogram: %w", si.Key, err)
 			}
-			in.pend[i].app = h
+			if h.Total() > 1<<24 {
+				return nil, fmt.Errorf("snapshot of %v: app-time histogram of %d values in a second", si.Key, h.Total())
+			}
+			for k := 0; k < h.Scheme().Len(); k++ {
+				for range h.Count(k) {
+					in.pend[i].app = append(in.pend[i].app, uint16(k))
+				}
+			}
 		}
 	}
 	for _, r := range si.RIDs {

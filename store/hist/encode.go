@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // The encoding is sparse: uvarint(number of non-empty buckets), then for
@@ -74,4 +75,31 @@ func (h *Hist) Decode(b []byte) (int, error) {
 	}
 	h.total = total
 	return off, nil
+}
+
+// AppendEncodeIndexes appends the encoding of the histogram whose values
+// fell in the buckets idx (one entry per value; sorted in place) to b: the
+// same bytes as AppendEncode of that histogram, for a hot path that keeps
+// a few bucket indexes per second rather than a dense histogram.
+func AppendEncodeIndexes(b []byte, idx []uint16) []byte {
+	slices.Sort(idx)
+	n := 0
+	for i := range idx {
+		if i == 0 || idx[i] != idx[i-1] {
+			n++
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	prev := -1
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && idx[j] == idx[i] {
+			j++
+		}
+		b = binary.AppendUvarint(b, uint64(int(idx[i])-prev-1))
+		b = binary.AppendUvarint(b, uint64(j-i))
+		prev = int(idx[i])
+		i = j
+	}
+	return b
 }

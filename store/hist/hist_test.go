@@ -1,6 +1,7 @@
 package hist
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -220,4 +221,20 @@ func FuzzDecode(f *testing.F) {
 			_ = h.Quantile(0.5)
 		}
 	})
+}
+
+func TestAppendEncodeIndexes(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 1, 5, 300} {
+		h := New(Default)
+		var idx []uint16
+		for range n {
+			v := r.ExpFloat64() * 0.05
+			h.Add(v)
+			idx = append(idx, uint16(Default.Index(v)))
+		}
+		if a, b := AppendEncodeIndexes(nil, idx), h.AppendEncode(nil); !bytes.Equal(a, b) {
+			t.Errorf("%d values: %x, want %x", n, a, b)
+		}
+	}
 }
