@@ -78,7 +78,8 @@ fuzz: deps
 	done
 
 # Go benchmarks of the hot paths (COUNT runs each, for medians), then the
-# end-to-end load runs of contrib/bench against the built daemon (~12 min).
+# end-to-end load runs of contrib/bench against the built daemon, the relay
+# scenario included (~17 min).
 bench: deps build
 	set -o pipefail; GM_TAIL_BENCH_LINES=$${GM_TAIL_BENCH_LINES:-10000000} $(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-3} ./parser/ ./store/... ./daemon/... ./web/... | tee bench.txt
 	set -o pipefail; $(GO) run ./contrib/bench -bin $(BIN) -scenario all -out bench-e2e.json | tee bench-e2e.md

@@ -244,19 +244,7 @@ module(load="imuxsock" SysSock.Use="off")
 input(type="imuxsock" Socket=%q)
 include(file=%q)
 `, dir, sock, conf), 0o644)
-			var stderr bytes.Buffer
-			cmd := exec.Command(bin, "-n", "-i", filepath.Join(dir, "pid"), "-f", main)
-			cmd.Stdout, cmd.Stderr = &stderr, &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				cmd.Process.Kill()
-				cmd.Wait()
-				if t.Failed() {
-					t.Logf("rsyslogd output:\n%s", stderr.String())
-				}
-			}()
+			startRsyslogd(t, bin, main)
 			waitFor(t, sock)
 			if err := sendUnixgram(sock, "<134>"+wantCustomer+" "+wantInstance+" C 9 2009-07-30 15:47:21"); err != nil {
 				t.Fatal(err)
@@ -265,6 +253,25 @@ include(file=%q)
 			checkMessages(t, receive(2))
 		})
 	}
+}
+
+// startRsyslogd runs rsyslogd in the foreground with the config main
+// (its pid file beside it) until the test ends.
+func startRsyslogd(t *testing.T, bin, main string) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "-n", "-i", filepath.Join(filepath.Dir(main), "pid"), "-f", main)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("rsyslogd output:\n%s", out.String())
+		}
+	})
 }
 
 func waitFor(t *testing.T, path string) {

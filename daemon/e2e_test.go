@@ -260,24 +260,3 @@ func TestStartStopLoop(t *testing.T) {
 type io_discard struct{}
 
 func (io_discard) Write(b []byte) (int, error) { return len(b), nil }
-
-func freePorts(t *testing.T, n int) []string {
-	t.Helper()
-	var out []string
-	for len(out) < n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, p, _ := net.SplitHostPort(l.Addr().String())
-		// The UDP port of the same number must be free too.
-		u, err := net.ListenPacket("udp", "127.0.0.1:"+p)
-		l.Close()
-		if err != nil {
-			continue
-		}
-		u.Close()
-		out = append(out, p)
-	}
-	return out
-}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,4 +87,14 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 func sendPython(t testing.TB, network, addr, prefix string, lines []string) {
 	t.Helper()
 	daemontest.SendPython(t, network, addr, prefix, lines)
+}
+
+// freePorts returns n ports free for TCP and UDP (daemontest.FreePorts).
+func freePorts(t *testing.T, n int) []string { return daemontest.FreePorts(t, n) }
+
+// syslogNG runs a real syslog-ng with a copy of a contrib configuration
+// whose @define values are replaced by defs (see daemontest.SyslogNG).
+func syslogNG(t *testing.T, conf string, defs map[string]string) {
+	t.Helper()
+	daemontest.SyslogNG(t, filepath.Join("..", "contrib", "syslog-ng", conf), defs)
 }

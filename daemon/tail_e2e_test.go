@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -18,61 +17,6 @@ import (
 // End-to-end tests of the syslog-ng directory input: the graphmetrics
 // binary, a real syslog-ng with the configurations in contrib/syslog-ng,
 // logger (util-linux), and rrdtool to read the files back.
-
-// syslogNG runs /usr/sbin/syslog-ng in the foreground with a copy of a
-// contrib configuration whose @define values are replaced by defs.
-func syslogNG(t *testing.T, conf string, defs map[string]string) {
-	t.Helper()
-	src, err := os.ReadFile(filepath.Join("..", "contrib", "syslog-ng", conf))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(src)
-	for k, v := range defs {
-		re := regexp.MustCompile(`(?m)^@define ` + k + ` ".*"$`)
-		if !re.MatchString(text) {
-			t.Fatalf("%s has no @define %s", conf, k)
-		}
-		text = re.ReplaceAllLiteralString(text, fmt.Sprintf("@define %s %q", k, v))
-	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, conf)
-	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctl := filepath.Join(dir, "ctl")
-	cmd := exec.Command("/usr/sbin/syslog-ng", "-F", "-f", cfg, "--persist-file", filepath.Join(dir, "persist"),
-		"--pidfile", filepath.Join(dir, "pid"), "--control", ctl)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	// Ready once its control socket answers: the sources are bound by then.
-	deadline := time.Now().Add(15 * time.Second)
-	for exec.Command("/usr/sbin/syslog-ng-ctl", "stats", "--control", ctl).Run() != nil {
-		select {
-		case <-exited:
-			t.Fatalf("syslog-ng exited:\n%s", out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("syslog-ng not ready:\n%s", out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 func tailConfig(dataDir, glob string) string {
 	return testConfig(dataDir, fmt.Sprintf("[tail]\npaths = [%q]\npoll_interval = \"100ms\"\n", glob))

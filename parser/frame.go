@@ -195,15 +195,23 @@ func octetCount(data []byte) (n, hdr int, ok bool) {
 
 // terminator returns the index of the first '\n' or '\0' in data, or -1.
 // Two IndexByte scans (vectorized) beat one IndexAny (a byte loop), and the
-// second only searches in front of the first hit.
+// second only searches in front of the first hit. They look at a window
+// that grows fourfold until it holds a terminator: data is the reader's
+// whole buffer, and a NUL-terminated stream (Python's) has no newline, so
+// an unbounded first scan would read the whole buffer for every message.
 func terminator(data []byte) int {
-	i := bytes.IndexByte(data, '\n')
-	head := data
-	if i >= 0 {
-		head = data[:i]
+	for win := 256; ; win *= 4 {
+		w := data[:min(win, len(data))]
+		i := bytes.IndexByte(w, '\n')
+		head := w
+		if i >= 0 {
+			head = w[:i]
+		}
+		if j := bytes.IndexByte(head, 0); j >= 0 {
+			return j
+		}
+		if i >= 0 || len(w) == len(data) {
+			return i
+		}
 	}
-	if j := bytes.IndexByte(head, 0); j >= 0 {
-		return j
-	}
-	return i
 }

@@ -14,17 +14,7 @@ func isDigit(c byte) bool { return c-'0' <= 9 }
 
 // isMonth reports whether b starts with an English month abbreviation, as
 // RFC 3164 and syslog-ng write them ("Jan".."Dec").
-func isMonth(b []byte) bool {
-	if len(b) < 3 {
-		return false
-	}
-	switch string(b[:3]) {
-	case "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec":
-		return true
-	}
-	return false
-}
+func isMonth(b []byte) bool { return monthOf(b) != 0 }
 
 // bsdStampLen returns 15 if b starts with an RFC 3164 timestamp followed by a
 // space, "Mmm dd hh:mm:ss " or "Mmm  d hh:mm:ss " (syslog-ng pads the day
@@ -56,30 +46,35 @@ func isoStampLen(b []byte) int {
 			return 0
 		}
 	}
-	n := 19
-	if b[n] == '.' {
-		n++
-		start := n
-		for n < len(b) && isDigit(b[n]) {
-			n++
-		}
-		if n == start {
-			return 0
-		}
-	}
-	switch {
-	case n < len(b) && b[n] == 'Z':
-		n++
-	case n+6 <= len(b) && (b[n] == '+' || b[n] == '-') && b[n+3] == ':' &&
-		isDigit(b[n+1]) && isDigit(b[n+2]) && isDigit(b[n+4]) && isDigit(b[n+5]):
-		n += 6
-	default:
-		return 0
-	}
-	if n >= len(b) || b[n] != ' ' {
+	n, _ := stampTail(b, 19)
+	if n < 0 || n >= len(b) || b[n] != ' ' {
 		return 0
 	}
 	return n
+}
+
+// stampTail reads the end of an RFC 3339 timestamp at b[n:], an optional
+// fraction and the zone ("Z" or "±hh:mm", digits only), and returns the
+// index after it and the number of fraction digits, or n = -1.
+func stampTail(b []byte, n int) (end, frac int) {
+	if n < len(b) && b[n] == '.' {
+		n++
+		for n+frac < len(b) && isDigit(b[n+frac]) {
+			frac++
+		}
+		if frac == 0 {
+			return -1, 0
+		}
+		n += frac
+	}
+	switch {
+	case n < len(b) && b[n] == 'Z':
+		return n + 1, frac
+	case n+6 <= len(b) && (b[n] == '+' || b[n] == '-') && b[n+3] == ':' &&
+		isDigit(b[n+1]) && isDigit(b[n+2]) && isDigit(b[n+4]) && isDigit(b[n+5]):
+		return n + 6, frac
+	}
+	return -1, 0
 }
 
 // looksLikeRecord reports whether b starts like a tracelog record: a

@@ -29,6 +29,11 @@ var (
 //     go-syslog's RFC 3164 parser, also without HOST (GNU syslog(), logger
 //     talking to a local socket) and with an RFC 3339 timestamp instead of
 //     the BSD one (rsyslog's forward format).
+//
+// The RFC 5424 and RFC 3164 headers that syslog-ng and rsyslog send when
+// forwarding are read first by a fast path that does not allocate either
+// (see syslog_fast.go): it returns exactly what go-syslog's parsers lead to,
+// or declines and leaves the message to them.
 //   - No "<" at all: the whole message is the body, as RFC 3164 §4.3.3 asks
 //     a relay to treat it.
 //
@@ -55,11 +60,22 @@ func ParseSyslog(msg []byte) (Message, error) {
 	switch {
 	case looksLikeRecord(rest):
 	case isRFC5424(rest):
+		if m, ok := fastRFC5424(msg, n); ok {
+			return m, nil
+		}
 		return parseRFC5424(msg, n)
-	case bsdStampLen(rest) > 0:
-		return parseRFC3164(msg, n, bsdStampLen(rest))
-	case isoStampLen(rest) > 0:
-		return parseRFC3164(msg, n, isoStampLen(rest))
+	default:
+		stamp := bsdStampLen(rest)
+		if stamp == 0 {
+			stamp = isoStampLen(rest)
+		}
+		if stamp == 0 {
+			break
+		}
+		if m, ok := fastRFC3164(msg, n, stamp); ok {
+			return m, nil
+		}
+		return parseRFC3164(msg, n, stamp)
 	}
 	return Message{Body: bytes.TrimPrefix(rest, utf8BOM)}, nil
 }

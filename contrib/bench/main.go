@@ -5,6 +5,7 @@
 //
 //	go run ./contrib/bench -bin bin/graphmetrics -scenario all -out bench-e2e.json
 //	go run ./contrib/bench -bin bin/graphmetrics -scenario filehop -out bench-filehop.json
+//	go run ./contrib/bench -bin bin/graphmetrics -scenario relay -out bench-relay.json
 //	go run ./contrib/bench -bin bin/graphmetrics -scenario demo
 //
 // See README.md for what each scenario measures.
@@ -43,7 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	bin := fs.String("bin", "bin/graphmetrics", "graphmetrics binary")
-	scenario := fs.String("scenario", "all", "udp, tcp, instances, filehop, all (= udp,tcp,instances) or demo; a comma list is fine")
+	scenario := fs.String("scenario", "all", "udp, tcp, instances, relay, filehop, all (= udp,tcp,instances,relay) or demo; a comma list is fine")
 	out := fs.String("out", "", "write the results as JSON to this file")
 	loadgen := fs.String("loadgen", "", "loadgen binary (default: built from contrib/loadgen)")
 	sng := fs.String("syslog-ng", "/usr/sbin/syslog-ng", "syslog-ng binary (filehop)")
@@ -108,6 +109,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		res.Instances, err = e.instances(ctx)
 		errs = append(errs, wrap("instances", err))
 	}
+	if want["relay"] && ctx.Err() == nil {
+		res.Relay, err = e.relay(ctx)
+		errs = append(errs, wrap("relay", err))
+	}
 	if want["filehop"] && ctx.Err() == nil {
 		res.Filehop, err = e.filehop(ctx)
 		errs = append(errs, wrap("filehop", err))
@@ -129,11 +134,11 @@ func scenarios(s string) (map[string]bool, error) {
 	for _, n := range strings.Split(s, ",") {
 		switch n = strings.TrimSpace(n); n {
 		case "all":
-			want["udp"], want["tcp"], want["instances"] = true, true, true
-		case "udp", "tcp", "instances", "filehop", "demo":
+			want["udp"], want["tcp"], want["instances"], want["relay"] = true, true, true, true
+		case "udp", "tcp", "instances", "relay", "filehop", "demo":
 			want[n] = true
 		default:
-			return nil, fmt.Errorf("-scenario %q: want udp, tcp, instances, filehop, all or demo", n)
+			return nil, fmt.Errorf("-scenario %q: want udp, tcp, instances, relay, filehop, all or demo", n)
 		}
 	}
 	if want["demo"] && len(want) > 1 {

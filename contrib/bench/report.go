@@ -22,6 +22,7 @@ type results struct {
 	UDP       *udpResult       `json:"udp,omitempty"`
 	TCP       *tcpResult       `json:"tcp,omitempty"`
 	Instances *instancesResult `json:"instances,omitempty"`
+	Relay     *relayResult     `json:"relay,omitempty"`
 	Filehop   *filehopResult   `json:"filehop,omitempty"`
 }
 
@@ -121,6 +122,9 @@ func (r *results) markdown(w io.Writer) {
 		row(sc, "daemon RSS", fmt.Sprintf("%s (VmHWM %s)", mb(in.RSSMax), mb(in.HWM)), "< 300 MB", verdict(in.HWM < rssLimit))
 		row(sc, "shutdown (SIGTERM to exit, final flush)", fmt.Sprintf("%.1f s", in.Shutdown), "", "")
 	}
+	if r.Relay != nil {
+		r.Relay.rows(row)
+	}
 	if f := r.Filehop; f != nil {
 		for _, h := range []hopResult{f.UDP, f.TCP} {
 			sc := "file hop " + strings.ToUpper(h.Transport)
@@ -154,6 +158,11 @@ func (r *results) steps() []step {
 	if t := r.TCP; t != nil {
 		out = append(out, t.Daemon.Steps...) // starts with the runs at the target
 		out = append(out, t.Bare.Steps...)
+	}
+	if rl := r.Relay; rl != nil {
+		for _, s := range rl.Shapes {
+			out = append(out, s.Search.Steps...) // starts with the reference runs
+		}
 	}
 	if f := r.Filehop; f != nil {
 		for _, h := range []hopResult{f.UDP, f.TCP} {

@@ -246,6 +246,7 @@ func (b *bracket) done(stopped string) {
 // searcher is one receiver's rate search.
 type searcher struct {
 	r       receiver
+	l       load // the load shape; the search sets its rate
 	res     search
 	b       *bracket
 	stopped string
@@ -255,7 +256,7 @@ type searcher struct {
 // newSearcher starts a search from start; earlier steps at the same load
 // shape may be passed in seed, each a rate of its own.
 func newSearcher(r receiver, l load, start float64, seed ...step) *searcher {
-	s := &searcher{r: r, res: search{Receiver: r.name(), Transport: l.transport, Instances: l.instances}}
+	s := &searcher{r: r, l: l, res: search{Receiver: r.name(), Transport: l.transport, Instances: l.instances}}
 	s.b = &bracket{res: &s.res, start: start}
 	for _, st := range seed {
 		s.b.record(st)
@@ -264,8 +265,9 @@ func newSearcher(r receiver, l load, start float64, seed ...step) *searcher {
 }
 
 // searchTogether runs the searches a step each in turn, so that receivers
-// compared with each other are measured in the same minutes of a shared,
-// noisy machine. The time budget is -budget per search.
+// (or load shapes) compared with each other are measured in the same
+// minutes of a shared, noisy machine. Each search sends its own load shape;
+// l gives the step duration. The time budget is -budget per search.
 func (e *env) searchTogether(ctx context.Context, l load, ss ...*searcher) error {
 	deadline := time.Now().Add(time.Duration(len(ss)) * e.budget)
 	for {
@@ -282,8 +284,9 @@ func (e *env) searchTogether(ctx context.Context, l load, ss ...*searcher) error
 				s.done, s.stopped = true, why
 				continue
 			}
-			l.rate = rate
-			tries, err := e.tryStep(ctx, s.r, l)
+			sl := s.l
+			sl.rate, sl.duration = rate, l.duration
+			tries, err := e.tryStep(ctx, s.r, sl)
 			if err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"regexp"
 	"testing"
 	"time"
 
@@ -30,12 +31,12 @@ func (c *capture) add(inst int, msg []byte) error {
 
 // simulate runs a fleet in virtual time (no pacing) until the heap is empty
 // or until is reached, and returns every message.
-func simulate(t *testing.T, o fleetOptions, demo bool, nul bool, loc *time.Location, until int64) ([]*instance, []captured, *sim) {
+func simulate(t *testing.T, o fleetOptions, header string, demo bool, nul bool, loc *time.Location, until int64) ([]*instance, []captured, *sim) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 11))
 	fleet := newFleet(o, rng)
 	c := &capture{}
-	s := newSim(fleet, newFormatter(loc, o.hostInHeader, nul), c, rng, o.start)
+	s := newSim(fleet, newFormatter(loc, header, nul), c, rng, o.start)
 	c.s = s
 	if demo {
 		s.demo, s.day = true, time.Hour
@@ -64,13 +65,13 @@ func TestLinesParse(t *testing.T) {
 	}
 	start := time.Date(2026, 11, 21, 22, 47, 28, 0, time.UTC).UnixNano()
 	for _, tc := range []struct {
-		name string
-		rfc  bool
-		nul  bool
-	}{{"python-udp", false, true}, {"python-tcp", false, false}, {"rfc3164", true, false}} {
+		name, header string
+		nul          bool
+	}{{"python-udp", headerNone, true}, {"python-tcp", headerNone, false}, {"rfc3164", headerRFC3164, false}, {"rfc5424", headerRFC5424, false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := fleetOptions{instances: 50, customers: 3, hosts: 4, hostInHeader: tc.rfc, rate: 20000, start: start}
-			fleet, msgs, s := simulate(t, o, false, tc.nul, loc, start+int64(2*time.Second))
+			rfc := tc.header != headerNone
+			o := fleetOptions{instances: 50, customers: 3, hosts: 4, hostInHeader: rfc, rate: 20000, start: start}
+			fleet, msgs, s := simulate(t, o, tc.header, false, tc.nul, loc, start+int64(2*time.Second))
 			if len(msgs) < 39000 || s.requests*5 != uint64(len(msgs)) {
 				t.Fatalf("%d lines for %d requests, want 5 each and about 40000", len(msgs), s.requests)
 			}
@@ -82,7 +83,10 @@ func TestLinesParse(t *testing.T) {
 				if tc.nul != (m.msg[len(m.msg)-1] == 0) {
 					t.Fatalf("trailing NUL %v in %q", tc.nul, m.msg)
 				}
-				rec := parse(t, m.msg, in, tc.rfc, loc)
+				if tc.header == headerRFC5424 && !rfc5424RE.Match(m.msg) {
+					t.Fatalf("%q is not rsyslog's RFC 5424 shape", m.msg)
+				}
+				rec := parse(t, m.msg, in, rfc, loc)
 				if want := m.at / 1000; rec.Time != want {
 					t.Fatalf("%q: time %d, want %d", m.msg, rec.Time, want)
 				}
@@ -107,6 +111,9 @@ func TestLinesParse(t *testing.T) {
 		})
 	}
 }
+
+// rfc5424RE is RSYSLOG_SyslogProtocol23Format in New York's winter.
+var rfc5424RE = regexp.MustCompile(`^<14>1 2026-11-2\dT\d\d:\d\d:\d\d\.\d{6}-05:00 zope\d tracelog - - - `)
 
 func parse(t *testing.T, msg []byte, in *instance, rfc bool, loc *time.Location) parser.Record {
 	t.Helper()
@@ -139,7 +146,7 @@ func parse(t *testing.T, msg []byte, in *instance, rfc bool, loc *time.Location)
 func TestDemoFleet(t *testing.T) {
 	start := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC).UnixNano()
 	o := fleetOptions{instances: 40, customers: 3, hosts: 4, hostInHeader: true, demo: true, start: start}
-	fleet, msgs, s := simulate(t, o, true, false, time.UTC, start+int64(time.Hour))
+	fleet, msgs, s := simulate(t, o, headerRFC3164, true, false, time.UTC, start+int64(time.Hour))
 
 	customers, hosts := map[string]bool{}, map[string]bool{}
 	workers := 0

@@ -56,7 +56,7 @@ func generate(ctx context.Context, o options, log *slog.Logger) (Summary, error)
 	demo := o.mode == "demo"
 	start := time.Now().Add(10 * time.Millisecond).UnixNano()
 	fleet := newFleet(fleetOptions{instances: o.instances, customers: o.customers, hosts: o.hosts,
-		hostInHeader: o.header == "rfc3164", demo: demo, rate: o.rate, start: start}, rng)
+		hostInHeader: o.header != headerNone, demo: demo, rate: o.rate, start: start}, rng)
 	if demo && o.rate > 0 {
 		natural := 0.0
 		for _, in := range fleet {
@@ -66,7 +66,7 @@ func generate(ctx context.Context, o options, log *slog.Logger) (Summary, error)
 			in.base *= o.rate / natural
 		}
 	}
-	f := newFormatter(o.loc, o.header == "rfc3164", o.nul && o.udp != "")
+	f := newFormatter(o.loc, o.header, o.nul && o.udp != "")
 	s := newSim(fleet, f, snd, rng, start)
 	if o.duration > 0 {
 		s.end = start + int64(o.duration)

@@ -3,6 +3,7 @@
 //
 //	loadgen -udp 127.0.0.1:5514 -rate 100000 -duration 30s -instances 500
 //	loadgen -tcp 127.0.0.1:5514 -rate 200000 -framing nul
+//	loadgen -tcp 127.0.0.1:5514 -rate 200000 -header rfc5424 -framing octet
 //	loadgen -mode demo -udp 127.0.0.1:5514
 //	loadgen -mode sink -udp 127.0.0.1:0 -tcp 127.0.0.1:0  (bare readers that count)
 //
@@ -67,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.instances, "instances", 0, "server processes (bench default 500, demo default 40)")
 	fs.IntVar(&o.customers, "customers", 3, "customers")
 	fs.IntVar(&o.hosts, "hosts", 4, "hosts the instances are spread over (named in the rfc3164 header)")
-	fs.StringVar(&o.header, "header", "", "syslog header: none (Python SysLogHandler: <14> then the body; host = sender address) or rfc3164 (with host names); default none for bench, rfc3164 for demo")
+	fs.StringVar(&o.header, "header", "", "syslog header: none (Python SysLogHandler: <14> then the body; host = sender address), rfc3164 or rfc5424 (with host names, as a relay forwards); default none for bench, rfc3164 for demo")
 	nul := fs.String("nul", "auto", "UDP: end each datagram with NUL as Python does (yes, no, auto = yes without header)")
 	fs.StringVar(&o.framing, "framing", frameNUL, "TCP framing: nul (Python), newline or octet (RFC 6587)")
 	fs.IntVar(&o.conns, "conns", 1, "TCP connections")
@@ -112,15 +113,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		o.duration = 10 * time.Second
 	}
 	if o.header == "" {
-		o.header = pick(demo, "rfc3164", "none")
+		o.header = pick(demo, headerRFC3164, headerNone)
 	}
 	switch {
 	case o.instances < 1 || o.customers < 1 || o.hosts < 1:
 		return o, errors.New("-instances, -customers and -hosts must be positive")
 	case o.rate < 0 || o.duration < 0:
 		return o, errors.New("-rate and -duration must not be negative")
-	case o.header != "none" && o.header != "rfc3164":
-		return o, fmt.Errorf("-header %q: want none or rfc3164", o.header)
+	case o.header != headerNone && o.header != headerRFC3164 && o.header != headerRFC5424:
+		return o, fmt.Errorf("-header %q: want none, rfc3164 or rfc5424", o.header)
 	case demo && (o.day < time.Minute || o.restart < 0 || o.slow < 0):
 		return o, errors.New("-day must be at least 1m, -restart-every and -slow-every not negative")
 	}
@@ -130,7 +131,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		o.nul = true
 	case "no":
 	case "auto":
-		o.nul = o.header == "none"
+		o.nul = o.header == headerNone
 	default:
 		return o, fmt.Errorf("-nul %q: want yes, no or auto", *nul)
 	}
