@@ -1,7 +1,9 @@
 package histstore
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"sync"
@@ -26,6 +28,8 @@ type inst struct {
 	// open[li] accumulates the row still open at level li (1: minute, 2: hour).
 	open  [len(levels)]*hist.Hist
 	openT [len(levels)]int64
+	// opened[li] is the segment last opened for appending.
+	opened [len(levels)]int64
 }
 
 const never = math.MinInt64 / 2
@@ -64,13 +68,13 @@ func (in *inst) load() error {
 				continue
 			}
 			path := segPath(in.dir, lv, seg)
-			valid, size, err := readSeg(path, lv, seg, never, math.MaxInt64, func(t int64, h *hist.Hist) {
+			valid, size, err := readSeg(in.dir, lv, seg, never, math.MaxInt64, func(t int64, h *hist.Hist) {
 				in.last[li] = max(in.last[li], t)
 				if li+1 < len(levels) && t >= after {
 					replay = append(replay, pending{li, t, h})
 				}
 			})
-			if err != nil && i == len(segs)-1 && int64(valid) < size {
+			if err != nil && i == len(segs)-1 && size > 0 && int64(valid) < size {
 				in.s.repaired.Add(1)
 				in.s.lim.Log(in.s.log, "torn", "cut a torn row", "file", path, "err", err)
 				if err := os.Truncate(path, int64(valid)); err != nil {
@@ -135,8 +139,14 @@ func (in *inst) consolidate(w *appender, li int, t int64, h *hist.Hist) error {
 }
 
 // prune deletes the level's segments that ended Keep before the newest
-// second; it runs when a new segment file is opened.
-func (in *inst) prune(li int, _ int64) {
+// second and compresses the older ones; it runs when a new segment file is
+// opened.
+func (in *inst) prune(li int, seg int64) {
+	if in.opened[li] == seg && seg != 0 {
+		return // not a new segment: the same as the last flush's
+	}
+	in.opened[li] = seg
+	in.compressOld(li, seg)
 	lv := levels[li]
 	newest := max(in.lastSec, in.last[li])
 	segs, err := segments(in.dir, lv)
@@ -145,8 +155,10 @@ func (in *inst) prune(li int, _ int64) {
 	}
 	for _, seg := range segs {
 		if seg+lv.Span <= newest-lv.Keep {
-			if err := os.Remove(segPath(in.dir, lv, seg)); err != nil {
-				in.s.lim.Log(in.s.log, "prune", "prune histogram segment", "err", err)
+			for _, p := range []string{segPath(in.dir, lv, seg), segPath(in.dir, lv, seg) + "z"} {
+				if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					in.s.lim.Log(in.s.log, "prune", "prune histogram segment", "err", err)
+				}
 			}
 		}
 	}

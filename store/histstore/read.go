@@ -67,7 +67,7 @@ func ReadDir(dir string, from, until, step int64) (*Series, error) {
 			if !newest && (seg+lv.Span <= lo || seg >= until) {
 				continue
 			}
-			_, _, err := readSeg(segPath(dir, lv, seg), lv, seg, never, math.MaxInt64, func(t int64, h *hist.Hist) {
+			_, _, err := readSeg(dir, lv, seg, never, math.MaxInt64, func(t int64, h *hist.Hist) {
 				last = max(last, t)
 				if t >= lo && t < until {
 					add(t, h)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,7 +59,7 @@ func segments(dir string, lv level) ([]int64, error) {
 	var out []int64
 	for _, e := range ents {
 		s, ok := strings.CutPrefix(e.Name(), lv.Prefix+"-")
-		s, ok2 := strings.CutSuffix(s, ".h")
+		s, ok2 := strings.CutSuffix(strings.TrimSuffix(s, "z"), ".h")
 		if !ok || !ok2 || !e.Type().IsRegular() {
 			continue
 		}
@@ -67,7 +68,7 @@ func segments(dir string, lv level) ([]int64, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out, nil
+	return slices.Compact(out), nil
 }
 
 func segPath(dir string, lv level, start int64) string {
@@ -100,10 +101,25 @@ func decodeRows(data []byte, lv level, seg int64, fn func(t int64, h *hist.Hist)
 	return valid, nil
 }
 
-// readSeg reads one segment file's rows with from ≤ T < until.
-func readSeg(path string, lv level, seg, from, until int64, fn func(t int64, h *hist.Hist)) (int, int64, error) {
-	data, err := os.ReadFile(path)
+// readSeg reads one segment's rows with from ≤ T < until: its compressed
+// file when there is one (a closed segment), else the file being appended
+// to. It returns the valid bytes and the size of the plain file, or 0, 0
+// for a compressed one.
+func readSeg(dir string, lv level, seg, from, until int64, fn func(t int64, h *hist.Hist)) (int, int64, error) {
+	data, err := readFlate(segPath(dir, lv, seg) + "z")
+	plain := errors.Is(err, fs.ErrNotExist)
+	if plain {
+		data, err = os.ReadFile(segPath(dir, lv, seg))
+	}
 	if err != nil {
+		return 0, 0, err
+	}
+	if !plain {
+		_, err := decodeRows(data, lv, seg, func(t int64, h *hist.Hist) {
+			if t >= from && t < until {
+				fn(t, h)
+			}
+		})
 		return 0, 0, err
 	}
 	valid, err := decodeRows(data, lv, seg, func(t int64, h *hist.Hist) {
