@@ -53,12 +53,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = g.Validate(s.pool.Root())
 	}
-	switch {
-	case notFound(err):
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return
-	case err != nil:
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if exportRefused(w, err) {
 		return
 	}
 	x, err := export.Run(r.Context(), s.pool, g)
@@ -105,15 +100,24 @@ func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, x *render.X
 // from the histogram store in the server (no librrd involved).
 func (s *Server) exportHist(w http.ResponseWriter, r *http.Request, c *Chart, format string) {
 	sr, err := histSeries(s.histRoot, s.tree, c, s.now())
-	switch {
-	case notFound(err):
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return
-	case err != nil:
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if exportRefused(w, err) {
 		return
 	}
 	s.writeExport(w, r, histXport(sr, c.View), nil, &c.Controls, c.Title(), format)
+}
+
+// exportRefused answers a chart that cannot be exported: 404 for an
+// unknown name, 400 for bad parameters.
+func exportRefused(w http.ResponseWriter, err error) bool {
+	switch {
+	case notFound(err):
+		http.Error(w, err.Error(), http.StatusNotFound)
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	default:
+		return false
+	}
+	return true
 }
 
 // fileName makes a download name from a chart title.

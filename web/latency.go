@@ -193,25 +193,5 @@ func (s *Server) handleHistGraph(w http.ResponseWriter, r *http.Request, c *Char
 		s.graphError(w, r, status, &c.Controls, err.Error())
 		return
 	}
-	req := histRequest(sr, c, now)
-	ctype := "image/png"
-	if req.Op == render.OpHeatmap {
-		ctype = "image/svg+xml"
-	}
-	img, err := s.pool.Do(r.Context(), req)
-	if err != nil {
-		msg := s.relative(err.Error())
-		s.graphLog.Log(s.log, c.Title()+msg, "graph failed (repeats logged once a minute)", "chart", c.Title(), "err", msg)
-		s.graphError(w, r, http.StatusOK, &c.Controls, msg)
-		return
-	}
-	h := w.Header()
-	if c.settled(now) {
-		h.Set("Cache-Control", "private, max-age=31536000, immutable")
-	} else {
-		h.Set("Cache-Control", "private, max-age=30")
-	}
-	h.Set("Content-Type", ctype)
-	h.Set("Content-Length", strconv.Itoa(len(img)))
-	w.Write(img)
+	s.sendImage(w, r, &c.Controls, c.Title(), histRequest(sr, c, now))
 }
