@@ -23,19 +23,21 @@ const shutdownTimeout = 30 * time.Second
 
 // app is the running daemon: every input, the pipeline and the web UI.
 type app struct {
-	cfg      config.Config
-	log      *slog.Logger
-	pipe     *pipeline
-	syslog   *lineParser
-	listener *listen.Listener
-	kinesis  *kinesis.Consumer
-	tail     *tail.Tailer
-	tailIn   *lineParser
-	closing  atomic.Bool // shutting down: inputs are no longer running
-	db       *storage.DB
-	web      *web.Server
-	self     *selfMetrics
-	selfPrev struct {
+	cfg       config.Config
+	log       *slog.Logger
+	pipe      *pipeline
+	syslog    *lineParser
+	listener  *listen.Listener
+	kinesis   *kinesis.Consumer
+	tail      *tail.Tailer
+	tailIn    *lineParser
+	metrics   metricInputs
+	closing   atomic.Bool // shutting down: inputs are no longer running
+	db        *storage.DB
+	web       *web.Server
+	webServer atomic.Pointer[web.Server] // a.web, once made, for collectSelf
+	self      *selfMetrics
+	selfPrev  struct {
 		updates   uint64
 		writeTime time.Duration
 	}
@@ -47,7 +49,8 @@ func runDaemon(ctx context.Context, cfg config.Config, log *slog.Logger, stdout 
 	a := &app{cfg: cfg, log: log}
 	err := a.start(ctx, stdout)
 	if err == nil {
-		log.Info("graphmetrics running", "data_dir", cfg.DataDir, "web", a.web.Addr(), "syslog", addrs(a.listener))
+		log.Info("graphmetrics running", append([]any{"data_dir", cfg.DataDir, "web", a.web.Addr(), "syslog", addrs(a.listener)},
+			a.metricAddrs()...)...)
 		<-ctx.Done()
 		log.Info("shutting down")
 	}
@@ -63,6 +66,9 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	}
 	if a.syslog, err = a.pipe.newLineParser("syslog"); err != nil {
 		return err
+	}
+	if err := a.syslog.restoreState(filepath.Join(a.cfg.DataDir, "state", syslogStateFile)); err != nil {
+		return fmt.Errorf("syslog state: %w", err)
 	}
 	if err := a.syslog.agg.Start(); err != nil {
 		return err
@@ -87,6 +93,9 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	if err := a.startKinesis(); err != nil {
 		return err
 	}
+	if err := a.startMetricInputs(); err != nil {
+		return err
+	}
 	a.self = newSelfMetrics(a.cfg.Self.Interval.Duration, a.pipe.writer, a.log, a.collectSelf)
 	a.self.Start()
 
@@ -103,6 +112,10 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		DataDir:         a.cfg.DataDir,
 		DB:              a.db,
 		RenderWorkers:   a.cfg.Web.RenderWorkers,
+		MaxExportPoints: a.cfg.Web.MaxExportPoints,
+		MaxExports:      a.cfg.Web.MaxExports,
+		MaxPageCharts:   a.cfg.Web.MaxPageCharts,
+		MaxUserPages:    a.cfg.Web.MaxUserPages,
 		MaxRenderSeries: a.cfg.Web.MaxRenderSeries,
 		Logger:          a.log,
 		Location:        a.cfg.Location(),
@@ -111,6 +124,8 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The self-metrics goroutine reads the web counters from here.
+	a.webServer.Store(a.web)
 	return a.web.Start()
 }
 
@@ -190,6 +205,8 @@ func (a *app) close(ctx context.Context) error {
 	if a.kinesis != nil {
 		errs = append(errs, a.kinesis.Close(ctx))
 	}
+	a.closing.Store(true)
+	errs = append(errs, a.closeMetricInputs(ctx))
 	if a.self != nil {
 		a.self.Close()
 	}
@@ -209,9 +226,5 @@ func addrs(l *listen.Listener) []string {
 	if l == nil {
 		return nil
 	}
-	var out []string
-	for _, ad := range l.Addrs() {
-		out = append(out, ad.Network()+"://"+ad.String())
-	}
-	return out
+	return netAddrs(l.Addrs())
 }

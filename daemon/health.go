@@ -6,23 +6,27 @@ import (
 	"graphmetrics/daemon/tail"
 	"graphmetrics/store"
 	"graphmetrics/store/rrdfile"
+	"graphmetrics/web"
 )
 
 // inputStatus is one input's part of /healthz.
 type inputStatus struct {
-	Running    bool                   `json:"running"`
-	Lines      uint64                 `json:"lines"`
-	Rejected   map[string]uint64      `json:"rejected"`
-	Aggregator store.AggStats         `json:"aggregator"`
-	Listeners  []listen.ListenerStats `json:"listeners,omitempty"`
+	Running  bool              `json:"running"`
+	Lines    uint64            `json:"lines"`
+	Rejected map[string]uint64 `json:"rejected"`
+	// NonexistentTimes: records whose wall time the clocks skipped.
+	NonexistentTimes uint64                 `json:"nonexistent_times"`
+	Aggregator       store.AggStats         `json:"aggregator"`
+	Listeners        []listen.ListenerStats `json:"listeners,omitempty"`
 }
 
 func (p *lineParser) status(running bool) inputStatus {
 	return inputStatus{
-		Running:    running,
-		Lines:      p.lines.Load(),
-		Rejected:   p.rejects.Snapshot(),
-		Aggregator: p.agg.Stats(),
+		Running:          running,
+		Lines:            p.lines.Load(),
+		Rejected:         p.rejects.Snapshot(),
+		Aggregator:       p.agg.Stats(),
+		NonexistentTimes: p.nonexistent.Load(),
 	}
 }
 
@@ -34,17 +38,20 @@ type kinesisStatus struct {
 
 // healthStatus is the body of /healthz.
 type healthStatus struct {
-	Inputs          map[string]inputStatus `json:"inputs"`
-	Kinesis         *kinesisStatus         `json:"kinesis,omitempty"`
-	Tail            *tail.Stats            `json:"tail,omitempty"`
-	Writer          rrdfile.WriterStats    `json:"writer"`
-	FlushAgeSeconds float64                `json:"flush_age_seconds"`
-	FlushStuck      bool                   `json:"flush_stuck"`
+	Inputs          map[string]inputStatus       `json:"inputs"`
+	Metrics         map[string]metricInputStatus `json:"metric_inputs,omitempty"`
+	Kinesis         *kinesisStatus               `json:"kinesis,omitempty"`
+	Tail            *tail.Stats                  `json:"tail,omitempty"`
+	Writer          rrdfile.WriterStats          `json:"writer"`
+	FlushAgeSeconds float64                      `json:"flush_age_seconds"`
+	FlushStuck      bool                         `json:"flush_stuck"`
 }
 
-// health is /healthz: whether every input is running, with its counters.
-func (a *app) health() (bool, any) {
-	st := healthStatus{Inputs: map[string]inputStatus{}}
+// health is /healthz: whether every input is running, in a word each for
+// anyone, with the counters for logged-in users.
+func (a *app) health() web.Health {
+	st := healthStatus{Inputs: map[string]inputStatus{}, Metrics: map[string]metricInputStatus{}}
+	words := map[string]string{}
 	ok := true
 	if a.syslog != nil {
 		s := a.syslog.status(a.listener != nil)
@@ -52,17 +59,25 @@ func (a *app) health() (bool, any) {
 			s.Listeners = a.listener.Stats()
 		}
 		st.Inputs["syslog"] = s
+		words["syslog"] = runWord(s.Running, "stopped")
 		ok = ok && s.Running
 	}
 	if a.tail != nil {
 		s := a.tailIn.status(!a.closing.Load())
 		st.Tail = ptr(a.tail.Stats())
 		st.Inputs["tail"] = s
+		words["tail"] = runWord(s.Running, "stopped")
 		ok = ok && s.Running
 	}
 	if a.kinesis != nil {
 		st.Kinesis = &kinesisStatus{Running: a.kinesis.Healthy(), Stats: a.kinesis.Stats()}
+		words["kinesis"] = runWord(st.Kinesis.Running, "failing")
 		ok = ok && st.Kinesis.Running
+	}
+	a.metricHealth(&st)
+	for name, m := range st.Metrics {
+		words[name] = runWord(m.Running, "stopped")
+		ok = ok && m.Running
 	}
 	if a.pipe != nil {
 		st.Writer = a.pipe.writer.Stats()
@@ -72,9 +87,17 @@ func (a *app) health() (bool, any) {
 		age := a.self.FlushAge()
 		st.FlushAgeSeconds = age.Seconds()
 		st.FlushStuck = age > 3*(a.cfg.Self.Interval.Duration+a.cfg.Tracelog.FlushInterval.Duration)
+		words["flush"] = map[bool]string{false: "ok", true: "stuck"}[st.FlushStuck]
 		ok = ok && !st.FlushStuck
 	}
-	return ok, st
+	return web.Health{OK: ok, Status: words, Detail: st}
+}
+
+func runWord(running bool, otherwise string) string {
+	if running {
+		return "running"
+	}
+	return otherwise
 }
 
 // collectSelf hands every counter to the self-metrics writer: rate for
@@ -87,6 +110,7 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 			rate(n, "input", in.name, "rejected", reason)
 		}
 		rate(in.oversize.Load(), "input", in.name, "rejected", "oversize_line")
+		rate(st.NonexistentTimes, "input", in.name, "nonexistent_time")
 		rate(st.Aggregator.Late, "input", in.name, "late")
 		rate(st.Aggregator.Future, "input", in.name, "future")
 		rate(st.Aggregator.Unknown, "input", in.name, "unknown_code")
@@ -94,14 +118,9 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 		emit(float64(st.Aggregator.Instances), "input", in.name, "instances")
 	}
 	if a.listener != nil {
-		for _, l := range a.listener.Stats() {
-			name := l.Network + "_" + l.Addr
-			rate(l.Messages, "syslog", name, "messages")
-			rate(l.KernelDrops, "syslog", name, "kernel_drops")
-			rate(l.Oversize, "syslog", name, "oversize")
-			rate(l.ReadErrors, "syslog", name, "read_errors")
-		}
+		listenerSelf(rate, "syslog", a.listener.Stats())
 	}
+	a.collectMetricInputs(emit, rate)
 	if a.kinesis != nil {
 		ks := a.kinesis.Stats()
 		rate(ks.Records, "kinesis", "records")
@@ -114,6 +133,14 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 			emit(float64(s.LagMs), "kinesis", name, "lag_ms")
 			rate(s.Records, "kinesis", name, "records")
 		}
+	}
+	if w := a.webServer.Load(); w != nil {
+		ws := w.Stats()
+		rate(ws.LoginFailures, "web", "login_failures")
+		rate(ws.LoginsThrottled, "web", "logins_throttled")
+		rate(ws.ExportsTooBig, "web", "exports_too_big")
+		rate(ws.ExportsBusy, "web", "exports_busy")
+		rate(ws.LimitRefusals, "web", "limit_refusals")
 	}
 	ws := a.pipe.writer.Stats()
 	rate(ws.Rows, "writer", "rows")

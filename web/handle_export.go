@@ -1,11 +1,11 @@
 package web
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -42,7 +42,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		ctl, title = &c.Controls, c.Title()
 	case kindMetrics:
 		var c MetricChart
-		if c, err = parseMetricQuery(r.URL.Query()); err == nil {
+		if c, err = parseMetricQuery(r.URL.Query(), s.loc); err == nil {
 			g, err = metricGraph(s.series, &c, now)
 		}
 		ctl, title = &c.Controls, c.Title
@@ -56,15 +56,23 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	if exportRefused(w, err) {
 		return
 	}
-	x, err := export.Run(r.Context(), s.pool, g)
-	s.writeExport(w, r, x, err, ctl, title, format)
+	// A bounded number of exports at a time: each holds its values (8
+	// bytes each) until written, and the workers are shared with images.
+	release, ok := s.exportSlot(w, r)
+	if !ok {
+		return
+	}
+	defer release()
+	x, err := export.Run(r.Context(), s.pool, g, s.o.MaxExportPoints)
+	s.writeExport(w, x, err, ctl, title, format)
 }
 
 // writeExport answers with an export or its error.
-func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, x *render.Xport, err error, ctl *Controls, title, format string) {
+func (s *Server) writeExport(w http.ResponseWriter, x *render.Xport, err error, ctl *Controls, title, format string) {
 	now := s.now()
 	if errors.Is(err, export.ErrTooBig) {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		s.stats.exportsTooBig.Add(1)
+		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
 		return
 	}
 	if err != nil {
@@ -73,37 +81,63 @@ func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, x *render.X
 		http.Error(w, msg, http.StatusInternalServerError)
 		return
 	}
-	var buf bytes.Buffer
-	ctype := "text/csv; charset=utf-8"
-	if format == "csv" {
-		err = export.CSV(&buf, x)
-	} else {
-		ctype = "application/json"
-		err = export.JSON(&buf, x)
-	}
-	if err != nil {
-		s.internalError(w, r, fmt.Errorf("export %s: %w", format, err))
-		return
-	}
 	h := w.Header()
-	h.Set("Content-Type", ctype)
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	encode := export.CSV
+	if format == "json" {
+		h.Set("Content-Type", "application/json")
+		encode = export.JSON
+	}
 	h.Set("Content-Disposition", `attachment; filename="`+fileName(title)+"."+format+`"`)
 	if ctl.settled(now) {
 		h.Set("Cache-Control", "private, max-age=31536000, immutable")
 	} else {
 		h.Set("Cache-Control", "private, max-age=30")
 	}
-	buf.WriteTo(w)
+	// Streamed: the encoders write through a small buffer, so the answer
+	// is never a second copy of the data. A failure now is the client's.
+	if err := encode(w, x); err != nil {
+		s.log.Debug("export not sent", "chart", title, "err", err)
+	}
+}
+
+// exportSlot waits (up to Options.exportWait, 30 s) for one of the [web] max_exports
+// slots; ok is false when it answered the request instead.
+func (s *Server) exportSlot(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+	t := time.NewTimer(s.o.exportWait)
+	defer t.Stop()
+	select {
+	case s.exports <- struct{}{}:
+		return func() { <-s.exports }, true
+	case <-r.Context().Done():
+		return nil, false
+	case <-t.C:
+		s.stats.exportsBusy.Add(1)
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, fmt.Sprintf("too many exports at once (at most %d: [web] max_exports); try again shortly", cap(s.exports)),
+			http.StatusServiceUnavailable)
+		return nil, false
+	}
 }
 
 // exportHist answers the export of a latency or heatmap chart, computed
-// from the histogram store in the server (no librrd involved).
+// from the histogram store in the server (no librrd involved), under the
+// same export slots and size bound.
 func (s *Server) exportHist(w http.ResponseWriter, r *http.Request, c *Chart, format string) {
+	release, ok := s.exportSlot(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	sr, err := histSeries(s.histRoot, s.tree, c, s.now())
 	if exportRefused(w, err) {
 		return
 	}
-	s.writeExport(w, r, histXport(sr, c.View), nil, &c.Controls, c.Title(), format)
+	x := histXport(sr, c.View)
+	if n := x.Rows * len(x.Legends); s.o.MaxExportPoints > 0 && n > s.o.MaxExportPoints {
+		x, err = nil, fmt.Errorf("%w: %d values, at most %d", export.ErrTooBig, n, s.o.MaxExportPoints)
+	}
+	s.writeExport(w, x, err, &c.Controls, c.Title(), format)
 }
 
 // exportRefused answers a chart that cannot be exported: 404 for an

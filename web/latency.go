@@ -103,24 +103,25 @@ func histXport(sr *histstore.Series, view string) *render.Xport {
 			x.Legends = append(x.Legends, bucketName(s, i))
 		}
 	}
-	for _, h := range sr.H {
-		row := make([]*float64, len(x.Legends))
+	x.Rows = len(sr.H)
+	x.Values = make([]float64, x.Rows*len(x.Legends))
+	for r, h := range sr.H {
+		row := x.Row(r)
 		switch {
 		case h == nil || h.Total() == 0:
+			for i := range row {
+				row[i] = math.NaN()
+			}
 		case view == viewLatency:
 			for k, q := range latencyQuantiles {
-				v := h.Quantile(q.q)
-				row[k] = &v
+				row[k] = h.Quantile(q.q)
 			}
-			m := histMean(h)
-			row[len(row)-1] = &m
+			row[len(row)-1] = histMean(h)
 		default:
 			for i := range row {
-				v := float64(h.Count(i))
-				row[i] = &v
+				row[i] = float64(h.Count(i))
 			}
 		}
-		x.Rows = append(x.Rows, row)
 	}
 	return x
 }
@@ -145,8 +146,12 @@ func histRequest(sr *histstore.Series, c *Chart, now time.Time) *render.Request 
 		d := &render.DataGraph{Start: start, End: end, Width: c.Width, Height: c.Height, Title: c.Title() + " (seconds)"}
 		for k, name := range x.Legends {
 			s := render.DataSeries{Name: name, Dashed: name == "mean", Start: sr.Start, Step: sr.Step}
-			for _, row := range x.Rows {
-				s.Values = append(s.Values, row[k])
+			for r := range x.Rows {
+				if v := x.Row(r)[k]; !math.IsNaN(v) {
+					s.Values = append(s.Values, &v)
+				} else {
+					s.Values = append(s.Values, nil)
+				}
 			}
 			d.Series = append(d.Series, s)
 		}
