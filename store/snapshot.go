@@ -97,7 +97,7 @@ func (si *snapInstance) instance(wall int64) (*instance, error) {
 		}
 	}
 	for _, r := range si.RIDs {
-		in.setRID([]byte(r.ID), ridState{Start: r.Start, C: r.C, Phase: r.Phase})
+		in.putRID([]byte(r.ID), ridState{Start: r.Start, C: r.C, Phase: r.Phase})
 	}
 	return in, nil
 }
