@@ -93,11 +93,11 @@ func browseLatency(t *testing.T, ctx context.Context, base string) {
 		), "fill chart controls")
 		submit(t, ctx, fig+`form.controls button[type=submit]`)
 		chartsLoaded(t, ctx, n)
-		src := eval[string](t, ctx, `document.querySelector("`+fig+`img").getAttribute("src")`)
+		src := eval[string](t, ctx, `document.querySelector("`+fig+`").dataset.img`)
 		if !strings.Contains(src, "view="+view) || !strings.Contains(src, "start=1248968820") {
 			t.Fatalf("%s chart: %s", view, src)
 		}
-		ctype := eval[string](t, ctx, `fetch(document.querySelector("`+fig+`img").src).then(r => r.headers.get("Content-Type"))`)
+		ctype := eval[string](t, ctx, `fetch(document.querySelector("`+fig+`").dataset.img).then(r => r.headers.get("Content-Type"))`)
 		if want := map[string]string{"latency": "image/png", "heatmap": "image/svg+xml"}[view]; ctype != want {
 			t.Errorf("%s image is %s, want %s", view, ctype, want)
 		}
