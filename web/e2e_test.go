@@ -7,6 +7,7 @@ import (
 	"graphmetrics/store/sampletest"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,7 +83,16 @@ func browseLatency(t *testing.T, ctx context.Context, base string) {
 	for k, view := range []string{"latency", "heatmap"} {
 		submit(t, ctx, `button[data-`+view+`="127.0.0.1/acme/app-8080"]`)
 		n := k + 2
-		chartsLoaded(t, ctx, n)
+		loaded := func() {
+			if view == "latency" {
+				chartsLoaded(t, ctx, n)
+				return
+			}
+			// The heatmap is the server's image (SVG), not a script chart.
+			waitJS(t, ctx, `(() => { const i = document.querySelector("figure.chart:nth-of-type(`+strconv.Itoa(n)+`) img");
+				return !!i && i.complete && i.naturalWidth > 0; })()`, "wait for the heatmap image")
+		}
+		loaded()
 		fig := fmt.Sprintf("figure.chart:nth-of-type(%d) ", n)
 		must(t, chromedp.Do(ctx,
 			chromedp.Click(chromedp.CSS(fig+`details.edit summary`)),
@@ -92,7 +102,7 @@ func browseLatency(t *testing.T, ctx context.Context, base string) {
 			chromedp.SetValue(chromedp.CSS(fig+`select[name=step]`), "60"),
 		), "fill chart controls")
 		submit(t, ctx, fig+`form.controls button[type=submit]`)
-		chartsLoaded(t, ctx, n)
+		loaded()
 		src := eval[string](t, ctx, `document.querySelector("`+fig+`").dataset.img`)
 		if !strings.Contains(src, "view="+view) || !strings.Contains(src, "start=1248968820") {
 			t.Fatalf("%s chart: %s", view, src)

@@ -200,3 +200,17 @@ func (s *Server) handleHistGraph(w http.ResponseWriter, r *http.Request, c *Char
 	}
 	s.sendImage(w, r, &c.Controls, c.Title(), histRequest(sr, c, now))
 }
+
+// pageStyles are the series styles the page's script draws a chart with:
+// the latency view's four lines; none for the heatmap, which the page
+// shows as the server's image.
+func (s *Server) pageStyles(c *Chart) string {
+	switch c.View {
+	case viewLatency:
+		return `[{"label":"p50","color":"#1f77b4","type":"LINE1"},{"label":"p95","color":"#ff7f0e","type":"LINE1"},` +
+			`{"label":"p99","color":"#d62728","type":"LINE1"},{"label":"mean","color":"#7f7f7f","type":"LINE1","dashed":true}]`
+	case viewHeatmap:
+		return ""
+	}
+	return chartStyles(chartGraph(s.tree, c, s.now()))
+}
