@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"graphmetrics/daemon/daemontest"
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store"
 	"graphmetrics/store/hist"
 	"graphmetrics/store/histstore"
@@ -97,7 +97,7 @@ func TestLatencyFleet(t *testing.T) {
 		last[q.inst] = max(last[q.inst], q.end/1_000_000)
 	}
 	for inst, sec := range last {
-		daemontest.WaitFor(t, 30*time.Second, "the last second of "+inst, func() bool {
+		testwait.For(t, 30*time.Second, "the last second of "+inst, func() bool {
 			sr, err := histstore.ReadDir(dir(inst), sec, sec+1, 1)
 			return err == nil && sr.H[0] != nil
 		})
