@@ -13,16 +13,18 @@ const (
 	ctlTick       ctlKind = iota // wall-clock pass, then flush
 	ctlCheckpoint                // flush, then snapshot
 	ctlClose                     // finalize everything, flush, stop
+	ctlQuery                     // run ctl.fn (reads only)
 )
 
 func (k ctlKind) String() string {
-	return [...]string{"tick", "checkpoint", "close"}[k]
+	return [...]string{"tick", "checkpoint", "close", "query"}[k]
 }
 
 type ctl struct {
 	kind ctlKind
 	done chan struct{}
 	snap []snapInstance
+	fn   func(s *shard) // ctlQuery
 }
 
 // msg is either a part of a batch or a control step; one channel keeps
@@ -75,10 +77,12 @@ func (s *shard) handle(c *ctl) {
 		c.snap = s.snapshot()
 	case ctlClose:
 		for _, in := range s.inst {
-			in.finalize(in.end())
+			in.finalize(in.end(), &s.a.tm)
 		}
 		s.flush()
 		c.snap = s.snapshot()
+	case ctlQuery:
+		c.fn(s)
 	}
 	close(c.done)
 }
@@ -106,6 +110,7 @@ func (s *shard) process(p *part) {
 			lastKey = e.keyOff
 		}
 		in.wall = now
+		in.req = p.arena[e.reqOff : e.reqOff+e.reqLen]
 		in.apply(e.code, p.arena[e.ridOff:e.ridOff+e.ridLen], e.time, e.isErr, tm, &st)
 		st.records++
 		if len(in.out) >= outLimit {

@@ -16,10 +16,11 @@ type Bucket struct {
 	Waiting  int32 // level at the end of the second
 	Busy     int32 // level at the end of the second
 	Starts   uint32
+	Hung     int32 // level at the end of the second: running longer than hung_after
 }
 
 // DataSources are the tracelog RRD data-source names, in file order.
-var DataSources = [...]string{"requests", "errors", "app_sum", "app_n", "waiting", "busy", "starts"}
+var DataSources = [...]string{"requests", "errors", "app_sum", "app_n", "waiting", "busy", "starts", "hung"}
 
 // Point is one value of a generic metric (SPEC §5).
 type Point struct {

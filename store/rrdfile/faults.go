@@ -26,6 +26,9 @@ import (
 // new, so rows that failed on the old one can go again at once.
 func (wk *worker) open(f *file, first int64) (created bool, err error) {
 	info, err := wk.w.opts.RRD.Info(f.path)
+	if err == nil && !f.metric {
+		info, err = wk.addMissingDS(f, info)
+	}
 	if err == nil {
 		err = wk.checkShape(f, info)
 	}
@@ -94,6 +97,29 @@ func (wk *worker) learnHeader(f *file) error {
 	}
 	f.hdrLen, f.ino = n, ino
 	return nil
+}
+
+// dsAdder is the optional part of an RRD that adds data sources to an
+// existing file in place (LibRRD).
+type dsAdder interface {
+	AddDS(path string, dss []string) error
+}
+
+// addMissingDS brings a tracelog file written before data sources were
+// added to store.DataSources (those file's data sources are a prefix of
+// it) up to date, keeping its history, and reads it again.
+func (wk *worker) addMissingDS(f *file, info FileInfo) (FileInfo, error) {
+	want := store.DataSources[:]
+	ad, ok := wk.w.opts.RRD.(dsAdder)
+	if !ok || len(info.DS) >= len(want) || !slices.Equal(info.DS, want[:len(info.DS)]) {
+		return info, nil
+	}
+	dss := tracelogArgs(wk.w.opts.TracelogHeartbeat, nil)[len(info.DS):]
+	if err := ad.AddDS(f.path, dss); err != nil {
+		return info, err
+	}
+	wk.logs.LogLevel(wk.w.opts.Logger, slog.LevelInfo, "tune", "rrd file: data sources added", "file", f.path, "added", strings.Join(dss, " "))
+	return wk.w.opts.RRD.Info(f.path)
 }
 
 // checkShape rejects a file that librrd reads but that the rows do not
