@@ -57,10 +57,10 @@ type instance struct {
 	// Hung requests that vanished (S/X, a reopened RID) while seconds
 	// they were hung in are still pending.
 	ghosts []ghost
-	out      []Bucket // final, not yet handed to the Sink
-	final    int64    // every second < final is final (Unix s)
-	newest   int64    // newest record time (µs)
-	wall     int64    // wall time of the last record (µs)
+	out    []Bucket // final, not yet handed to the Sink
+	final  int64    // every second < final is final (Unix s)
+	newest int64    // newest record time (µs)
+	wall   int64    // wall time of the last record (µs)
 	// Levels at the end of second final-1.
 	baseWaiting, baseBusy int32
 	// Arrival-order counts of RIDs in phaseWaiting / phaseBusy; they equal
