@@ -21,6 +21,7 @@ const (
 	colWaiting = "2ca02c"
 	colMaxRPM  = "9467bd"
 	colRestart = "ff7f0e99"
+	colHung    = "8c564b"
 )
 
 var palette = []string{"1f77b4", "ff7f0e", "2ca02c", "d62728", "9467bd", "8c564b", "e377c2",
@@ -124,6 +125,7 @@ func (b *builder) instance(i *tree.Instance) {
 	spr := b.spr(0, i)
 	restart := b.cdef("restart", b.def("st", i, "starts"), "0", "GT")
 	b.lines(rpm, epm, wait, spr, restart)
+	b.line("LINE1", b.def("hung", i, "hung"), colHung, "hung", false)
 }
 
 func (b *builder) lines(rpm, epm, wait, spr, restart string) {

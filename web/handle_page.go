@@ -31,6 +31,7 @@ type pageBody struct {
 type chartView struct {
 	Chart
 	Title, Img, CSV, JSON string
+	Live                  string // the live page of the chart's instance or group
 	Ctl                   controlsView
 }
 
@@ -99,7 +100,8 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	for _, c := range charts {
 		q := c.Query().Encode()
 		b.Charts = append(b.Charts, chartView{Chart: c, Title: c.Title(), Img: "/graph/tracelog.png?" + q,
-			CSV: "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Ctl: s.controlsView(c.Controls)})
+			CSV: "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Live: chartLiveURL(c),
+			Ctl: s.controlsView(c.Controls)})
 	}
 	s.render(w, r, http.StatusOK, "page", viewData{Title: head.Owner + "/" + head.Name,
 		Flash: s.sessions.PopString(r.Context(), "flash"), Body: b})
@@ -156,3 +158,10 @@ func (s *Server) handleNewPage(w http.ResponseWriter, r *http.Request) {
 
 // Head is the page head, for the "pagehead" template.
 func (h pageHead) Head() pageHead { return h }
+
+func chartLiveURL(c Chart) string {
+	if c.IsGroup() {
+		return livePoolURL(c.Customer, c.Group)
+	}
+	return liveURL(c.Host, c.Customer, c.Instance)
+}

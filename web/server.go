@@ -45,6 +45,12 @@ type Options struct {
 	// ([web] max_render_series); default 1,000.
 	MaxRenderSeries int
 	Location        *time.Location // zone of form times and axis labels; default time.Local
+	// Live is the aggregators' state for the live pages; nil: they say
+	// there is no live data.
+	Live LiveSource
+	// HungAfter marks requests running longer as hung on the live pages
+	// ([tracelog] hung_after); default 60s.
+	HungAfter time.Duration
 }
 
 // Server is the web UI: login, pages of charts, and the graph renderer.
@@ -99,6 +105,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Location == nil {
 		o.Location = time.Local
+	}
+	if o.HungAfter <= 0 {
+		o.HungAfter = time.Minute
 	}
 	log := o.Logger.With("component", "web")
 	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location}

@@ -18,11 +18,13 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-var viewNames = []string{"login", "page", "metrics", "pages", "error"}
+var viewNames = []string{"login", "page", "metrics", "pages", "error", "live"}
 
 func newViews() (*views, error) {
 	funcs := template.FuncMap{
-		"when": func(t time.Time) string { return t.Format("2006-01-02 15:04") },
+		"when":        func(t time.Time) string { return t.Format("2006-01-02 15:04") },
+		"liveURL":     liveURL,
+		"livePoolURL": livePoolURL,
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
@@ -47,7 +49,10 @@ type viewData struct {
 	Title string
 	Me    string
 	Flash string
-	Body  any
+	// Refresh, when set, reloads the page every Refresh seconds (a meta
+	// refresh: it works without JavaScript).
+	Refresh int
+	Body    any
 }
 
 // render executes a template into a buffer first, so a template error is a

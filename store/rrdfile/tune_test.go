@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"graphmetrics/store"
 )
@@ -44,7 +45,7 @@ func TestWriterAddsHungToOldFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	syncW(t, w)
-	if st := w.Stats(); st.Corrupt != 0 || st.Creates != 0 || st.Errors != 0 {
+	if st := w.Stats(); st.Corrupt != 0 || st.Creates != 0 || st.Errors != 0 || st.Tuned != 1 {
 		t.Fatalf("stats %+v: the old file was not kept", st)
 	}
 	out, err := exec.Command("rrdtool", "info", path).CombinedOutput()
@@ -62,5 +63,34 @@ func TestWriterAddsHungToOldFile(t *testing.T) {
 		if got := rows[b.Time+1]; !sameValues(got, bucketValues(b)) {
 			t.Errorf("row %d = %v, want %v", b.Time+1, got, bucketValues(b))
 		}
+	}
+}
+
+// At start the writer adds "hung" to every old tracelog file, also to
+// those it is never asked to write.
+func TestWriterTunesAllAtStart(t *testing.T) {
+	dir := t.TempDir()
+	path := store.TracelogFile(dir, testKey)
+	if err := exec.Command("mkdir", "-p", filepath.Dir(path)).Run(); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"create", path, "--step", "1"}
+	for _, ds := range store.DataSources[:7] {
+		args = append(args, "DS:"+ds+":GAUGE:5:0:U")
+	}
+	if out, err := exec.Command("rrdtool", append(args, "RRA:AVERAGE:0.5:1:100")...).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	w := newTestWriter(t, WriterOptions{DataDir: dir})
+	deadline := time.Now().Add(10 * time.Second)
+	for w.Stats().Tuned == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("file not tuned")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	info, err := LibRRD{}.Info(path)
+	if err != nil || len(info.DS) != len(store.DataSources) || info.DS[7] != "hung" {
+		t.Errorf("info %+v %v", info, err)
 	}
 }
