@@ -54,6 +54,7 @@ func (p *pipeline) newLineParser(name string) (*lineParser, error) {
 	agg, err := store.NewAggregator(store.AggOptions{
 		Lateness:      t.Lateness.Duration,
 		IdleTimeout:   t.IdleTimeout.Duration,
+		HungAfter:     t.HungAfter.Duration,
 		FlushInterval: t.FlushInterval.Duration,
 		Shards:        t.Shards,
 		Sink:          p.writer,
