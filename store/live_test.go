@@ -107,3 +107,31 @@ func TestHungLevel(t *testing.T) {
 		}
 	}
 }
+
+// The live state goes through Checkpoint/Restore: a replayable input's
+// restart keeps the requests in flight with their URLs.
+func TestLiveRestored(t *testing.T) {
+	a, _, _ := newTestAgg(t, AggOptions{})
+	feed(t, a, 10,
+		"B 1 2026-01-01 00:00:00 GET /a?x=1",
+		"C 1 2026-01-01 00:00:01",
+	)
+	data, err := a.Checkpoint(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, err := NewAggregator(AggOptions{Sink: newMemSink(), Now: a.opts.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b2.Restore(data); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b2.Live(context.Background(), []Key{testKey})
+	if err != nil || len(got[0].Requests) != 1 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if r := got[0].Requests[0]; r.URL != "/a?x=1" || r.State != StateRunning || r.Running != at("2026-01-01 00:00:01")*1e6 {
+		t.Errorf("restored %+v", r)
+	}
+}
