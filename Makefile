@@ -20,12 +20,20 @@ NEEDS := /usr/bin/gcc:gcc /usr/bin/pkg-config:pkg-config \
 	/usr/share/doc/python3-rrdtool:python3-rrdtool
 KINESALITE_STAMP := .deps/kinesalite/.installed
 GO_SOURCES := $(shell find . -name '*.go' -not -path './.deps/*' 2>/dev/null) go.mod go.sum
+# The browser charts' library, fetched pinned and integrity-checked by npm
+# (contrib/uplot/fetch.sh) and embedded into the binary from web/static.
+UPLOT := web/static/vendor/uplot.js
 
-.PHONY: all deps apt-deps go-deps node-deps rsyslog-deps build run test test-short bench fuzz demo bench-filehop clean
+.PHONY: all deps apt-deps go-deps node-deps rsyslog-deps web-assets build run test test-short bench fuzz demo bench-filehop screens clean
 
 all: build
 
-deps: apt-deps go-deps node-deps rsyslog-deps
+deps: apt-deps go-deps node-deps rsyslog-deps web-assets
+
+web-assets: $(UPLOT)
+
+$(UPLOT): contrib/uplot/fetch.sh
+	@contrib/uplot/fetch.sh
 
 apt-deps:
 	@missing=$$(for n in $(NEEDS); do [ -e "$${n%%:*}" ] || echo "$${n#*:}"; done; \
@@ -52,7 +60,7 @@ $(KINESALITE_STAMP): contrib/kinesalite/package.json $(wildcard contrib/kinesali
 
 build: $(BIN)
 
-$(BIN): $(GO_SOURCES)
+$(BIN): $(GO_SOURCES) $(UPLOT)
 	@mkdir -p bin
 	$(GO) build -o $(BIN) ./daemon
 
@@ -93,6 +101,11 @@ bench-filehop: deps build
 # until Ctrl-C; data in var/demo.
 demo: deps build
 	$(GO) run ./contrib/bench -bin $(BIN) -scenario demo
+
+# Screenshots of an instance, a pool and a /metrics page, light and dark,
+# 1400 and 800 px wide, for review as pictures (web/testdata/screens).
+screens: deps
+	GM_SCREENS=$(CURDIR)/web/testdata/screens $(GO) test -count 1 -run '^TestScreens$$' ./web/
 
 clean:
 	rm -rf bin

@@ -23,19 +23,20 @@ const shutdownTimeout = 30 * time.Second
 
 // app is the running daemon: every input, the pipeline and the web UI.
 type app struct {
-	cfg      config.Config
-	log      *slog.Logger
-	pipe     *pipeline
-	syslog   *lineParser
-	listener *listen.Listener
-	kinesis  *kinesis.Consumer
-	tail     *tail.Tailer
-	tailIn   *lineParser
-	closing  atomic.Bool // shutting down: inputs are no longer running
-	db       *storage.DB
-	web      *web.Server
-	self     *selfMetrics
-	selfPrev struct {
+	cfg       config.Config
+	log       *slog.Logger
+	pipe      *pipeline
+	syslog    *lineParser
+	listener  *listen.Listener
+	kinesis   *kinesis.Consumer
+	tail      *tail.Tailer
+	tailIn    *lineParser
+	closing   atomic.Bool // shutting down: inputs are no longer running
+	db        *storage.DB
+	web       *web.Server
+	webServer atomic.Pointer[web.Server] // a.web, once made, for collectSelf
+	self      *selfMetrics
+	selfPrev  struct {
 		updates   uint64
 		writeTime time.Duration
 	}
@@ -103,6 +104,10 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		DataDir:         a.cfg.DataDir,
 		DB:              a.db,
 		RenderWorkers:   a.cfg.Web.RenderWorkers,
+		MaxExportPoints: a.cfg.Web.MaxExportPoints,
+		MaxExports:      a.cfg.Web.MaxExports,
+		MaxPageCharts:   a.cfg.Web.MaxPageCharts,
+		MaxUserPages:    a.cfg.Web.MaxUserPages,
 		MaxRenderSeries: a.cfg.Web.MaxRenderSeries,
 		Logger:          a.log,
 		Location:        a.cfg.Location(),
@@ -113,6 +118,8 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The self-metrics goroutine reads the web counters from here.
+	a.webServer.Store(a.web)
 	return a.web.Start()
 }
 

@@ -6,6 +6,7 @@ import (
 	"graphmetrics/daemon/tail"
 	"graphmetrics/store"
 	"graphmetrics/store/rrdfile"
+	"graphmetrics/web"
 )
 
 // inputStatus is one input's part of /healthz.
@@ -42,9 +43,11 @@ type healthStatus struct {
 	FlushStuck      bool                   `json:"flush_stuck"`
 }
 
-// health is /healthz: whether every input is running, with its counters.
-func (a *app) health() (bool, any) {
+// health is /healthz: whether every input is running, in a word each for
+// anyone, with the counters for logged-in users.
+func (a *app) health() web.Health {
 	st := healthStatus{Inputs: map[string]inputStatus{}}
+	words := map[string]string{}
 	ok := true
 	if a.syslog != nil {
 		s := a.syslog.status(a.listener != nil)
@@ -52,16 +55,19 @@ func (a *app) health() (bool, any) {
 			s.Listeners = a.listener.Stats()
 		}
 		st.Inputs["syslog"] = s
+		words["syslog"] = runWord(s.Running, "stopped")
 		ok = ok && s.Running
 	}
 	if a.tail != nil {
 		s := a.tailIn.status(!a.closing.Load())
 		st.Tail = ptr(a.tail.Stats())
 		st.Inputs["tail"] = s
+		words["tail"] = runWord(s.Running, "stopped")
 		ok = ok && s.Running
 	}
 	if a.kinesis != nil {
 		st.Kinesis = &kinesisStatus{Running: a.kinesis.Healthy(), Stats: a.kinesis.Stats()}
+		words["kinesis"] = runWord(st.Kinesis.Running, "failing")
 		ok = ok && st.Kinesis.Running
 	}
 	if a.pipe != nil {
@@ -72,9 +78,17 @@ func (a *app) health() (bool, any) {
 		age := a.self.FlushAge()
 		st.FlushAgeSeconds = age.Seconds()
 		st.FlushStuck = age > 3*(a.cfg.Self.Interval.Duration+a.cfg.Tracelog.FlushInterval.Duration)
+		words["flush"] = map[bool]string{false: "ok", true: "stuck"}[st.FlushStuck]
 		ok = ok && !st.FlushStuck
 	}
-	return ok, st
+	return web.Health{OK: ok, Status: words, Detail: st}
+}
+
+func runWord(running bool, otherwise string) string {
+	if running {
+		return "running"
+	}
+	return otherwise
 }
 
 // collectSelf hands every counter to the self-metrics writer: rate for
@@ -114,6 +128,14 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 			emit(float64(s.LagMs), "kinesis", name, "lag_ms")
 			rate(s.Records, "kinesis", name, "records")
 		}
+	}
+	if w := a.webServer.Load(); w != nil {
+		ws := w.Stats()
+		rate(ws.LoginFailures, "web", "login_failures")
+		rate(ws.LoginsThrottled, "web", "logins_throttled")
+		rate(ws.ExportsTooBig, "web", "exports_too_big")
+		rate(ws.ExportsBusy, "web", "exports_busy")
+		rate(ws.LimitRefusals, "web", "limit_refusals")
 	}
 	ws := a.pipe.writer.Stats()
 	rate(ws.Rows, "writer", "rows")

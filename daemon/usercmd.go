@@ -97,7 +97,7 @@ func userCommand(ctx context.Context, db *storage.DB, args []string, stdin io.Re
 		if err := db.DeleteUser(ctx, args[1]); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "graphmetrics: deleted user %s and their pages\n", args[1])
+		fmt.Fprintf(stdout, "graphmetrics: deleted user %s, their pages and their sessions\n", args[1])
 		return nil
 	}
 	return errors.New(userUsage)

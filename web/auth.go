@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 type ctxKey struct{}
@@ -18,8 +19,9 @@ func userFrom(ctx context.Context) string {
 	return u
 }
 
-// requireUser lets a request through only with a session of a user who
-// still exists and has not changed password since logging in.
+// requireUser lets a request through only with a session of the very user
+// who logged in (not a namesake added after a delete), who has not changed
+// password since.
 func (s *Server) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -40,22 +42,22 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 	})
 }
 
-// sessionUser is the session's user if that user still exists and has not
-// changed password since logging in, else "" (and a stale session ends).
+// sessionUser is the session's user if it is the very user who logged in
+// (not a namesake added after a delete) and has not changed password
+// since, else "" (and a stale session ends).
 func (s *Server) sessionUser(ctx context.Context) (string, error) {
 	name := s.sessions.GetString(ctx, "user")
 	if name == "" {
 		return "", nil
 	}
-	gen, ok, err := s.db.UserGeneration(ctx, name)
+	id, ok, err := s.db.UserIdentity(ctx, name)
 	if err != nil {
 		return "", err
 	}
-	if ok && gen == s.sessions.GetInt64(ctx, "gen") {
+	if ok && id == s.sessions.GetString(ctx, "id") {
 		return name, nil
 	}
-	s.sessions.Destroy(ctx)
-	return "", nil
+	return "", s.sessions.Destroy(ctx)
 }
 
 type loginData struct {
@@ -75,36 +77,52 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	pw := r.PostFormValue("password")
 	d := loginData{User: name, Next: localPath(r.PostFormValue("next"))}
-	addr := remoteIP(r)
-	if wait := max(s.acctLimit.wait(name), s.addrLimit.wait(addr)); wait > 0 {
-		secs := int(wait.Seconds() + 0.999)
-		s.log.Warn("login throttled", "user", name, "addr", addr, "wait_s", secs)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		d.Error = fmt.Sprintf("Too many failed attempts. Try again in %d seconds.", secs)
-		s.render(w, r, http.StatusTooManyRequests, "login", viewData{Title: "Log in", Body: d})
+	addr, pair := remoteIP(r), name+"\x00"+remoteIP(r)
+	// Failures from one address slow that address only: for this account
+	// (pairLimit) and for all (addrLimit).
+	if wait := max(s.pairLimit.wait(pair), s.addrLimit.wait(addr)); wait > 0 {
+		s.refuseLogin(w, r, d, name, addr, wait, "Too many failed attempts from your address.")
 		return
 	}
-	gen, ok, err := s.db.CheckLogin(ctx, name, pw)
+	// Many addresses guessing one account are paced, not locked out.
+	wait, release, ok := s.pace.turn(name, addr)
+	if !ok {
+		s.refuseLogin(w, r, d, name, addr, wait, "This account is being guessed from many addresses.")
+		return
+	}
+	defer release()
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+	id, ok, err := s.db.CheckLogin(ctx, name, pw)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
 	if !ok {
-		s.acctLimit.fail(name)
+		s.pairLimit.fail(pair)
 		s.addrLimit.fail(addr)
-		s.log.Warn("login failed", "user", name, "addr", addr)
+		s.pace.fail(name)
+		s.stats.loginFailures.Add(1)
+		s.loginLog.Log(s.log, "failed "+name, "login failed (repeats for the account logged once a minute)", "user", name, "addr", addr)
 		d.Error = "Wrong user name or password."
 		s.render(w, r, http.StatusUnauthorized, "login", viewData{Title: "Log in", Body: d})
 		return
 	}
-	s.acctLimit.reset(name)
+	s.pairLimit.reset(pair)
 	// A new token on login, so a token planted before login is worthless.
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		s.internalError(w, r, err)
 		return
 	}
 	s.sessions.Put(ctx, "user", name)
-	s.sessions.Put(ctx, "gen", gen)
+	s.sessions.Put(ctx, "id", id)
 	s.log.Info("login", "user", name, "addr", addr)
 	next := d.Next
 	if next == "" {
@@ -113,20 +131,23 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// refuseLogin answers 429: the attempt was not checked; come back after wait.
+func (s *Server) refuseLogin(w http.ResponseWriter, r *http.Request, d loginData, name, addr string, wait time.Duration, why string) {
+	s.stats.loginsThrottled.Add(1)
+	secs := int(wait.Seconds() + 0.999)
+	s.loginLog.Log(s.log, "throttled "+name, "login throttled (repeats for the account logged once a minute)",
+		"user", name, "addr", addr, "wait_s", secs, "why", why)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	d.Error = fmt.Sprintf("%s Try again in %d seconds.", why, secs)
+	s.render(w, r, http.StatusTooManyRequests, "login", viewData{Title: "Log in", Body: d})
+}
+
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if err := s.sessions.Destroy(r.Context()); err != nil {
 		s.internalError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
-// localPath keeps a redirect target on this site: a path, not "//host".
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
-		return ""
-	}
-	return p
 }
 
 func remoteIP(r *http.Request) string {

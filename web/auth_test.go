@@ -210,19 +210,27 @@ func TestSessionsSurviveRestartAndPasswordChange(t *testing.T) {
 
 func TestHealthz(t *testing.T) {
 	healthy := true
-	e := newEnv(t, Options{Health: func() (bool, any) { return healthy, map[string]string{"syslog": "running"} }})
+	e := newEnv(t, Options{Health: func() Health {
+		return Health{OK: healthy, Status: map[string]string{"syslog": "running"},
+			Detail: map[string]any{"listeners": []string{"udp 10.1.2.3:5514"}, "instances": 42}}
+	}})
 	c := e.client()
 	r := c.get("/healthz")
 	wantStatus(t, r, http.StatusOK)
-	var h struct {
-		OK     bool
-		Detail map[string]string
-	}
-	if err := json.Unmarshal([]byte(r.body), &h); err != nil || !h.OK || h.Detail["syslog"] != "running" {
-		t.Fatalf("healthz: %v %s", err, r.body)
+	var h map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(r.body), &h); err != nil || string(h["ok"]) != "true" ||
+		string(h["detail"]) != `{"syslog":"running"}` || len(h) != 2 {
+		t.Fatalf("healthz without a session: %v %s", err, r.body)
 	}
 	healthy = false
 	wantStatus(t, c.get("/healthz"), http.StatusServiceUnavailable)
+	// With a session: the counters and the renderer's.
+	healthy = true
+	r = e.loggedIn("alice", alicePW).get("/healthz")
+	wantStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.body, `"instances":42`) || !strings.Contains(r.body, "10.1.2.3") || !strings.Contains(r.body, `"render"`) {
+		t.Fatalf("healthz with a session: %s", r.body)
+	}
 }
 
 func TestTemplateErrorIsCleanServerError(t *testing.T) {

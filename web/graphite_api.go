@@ -58,10 +58,13 @@ func (s *Server) apiAccess(next http.Handler) http.Handler {
 			unauthorized(w, "unsupported Authorization scheme")
 			return
 		}
+		// As for logins: failures from an address slow that address (for
+		// the account named and for all), never another one.
 		addr := remoteIP(r)
+		pair := user + "\x00" + addr
 		wait := s.addrLimit.wait(addr)
-		if user != "" { // Bearer names no account to throttle
-			wait = max(wait, s.acctLimit.wait(user))
+		if user != "" { // Bearer names no account
+			wait = max(wait, s.pairLimit.wait(pair))
 		}
 		if wait > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
@@ -76,9 +79,10 @@ func (s *Server) apiAccess(next http.Handler) http.Handler {
 		if !ok || user != "" && user != name {
 			s.addrLimit.fail(addr)
 			if user != "" {
-				s.acctLimit.fail(user)
+				s.pairLimit.fail(pair)
 			}
-			s.log.Warn("API token refused", "user", user, "addr", addr)
+			s.stats.loginFailures.Add(1)
+			s.loginLog.Log(s.log, "token "+user, "API token refused (repeats logged once a minute)", "user", user, "addr", addr)
 			unauthorized(w, "bad API token")
 			return
 		}

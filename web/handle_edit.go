@@ -85,7 +85,7 @@ func (s *Server) ownPage(w http.ResponseWriter, r *http.Request) (owner, name st
 func editList[T charted](s *Server, w http.ResponseWriter, r *http.Request, k *pageKind, owner, name string,
 	anchor *int, edit func(cs []T, nextID *int) ([]T, error)) {
 	var userErr error
-	err := s.db.EditPage(r.Context(), owner, k.name, name, func(p *page) error {
+	err := s.savePage(r.Context(), owner, k.name, name, func(p *page) error {
 		cs, err := decodeList[T](p.Charts)
 		if err != nil {
 			return err
@@ -100,6 +100,8 @@ func editList[T charted](s *Server, w http.ResponseWriter, r *http.Request, k *p
 	switch {
 	case userErr != nil:
 		s.sessions.Put(r.Context(), "flash", userErr.Error())
+	case errors.Is(err, errLimit):
+		s.sessions.Put(r.Context(), "flash", "Not saved: "+err.Error()+".")
 	case err != nil:
 		s.internalError(w, r, err)
 		return
@@ -116,6 +118,7 @@ func (s *Server) backToPage(w http.ResponseWriter, r *http.Request, k *pageKind,
 	if q := r.PostFormValue("q"); q != "" && k == metricsKind {
 		target += "?q=" + url.QueryEscape(q)
 	}
+	target = keepRange(r, target)
 	if anchor > 0 {
 		target += "#chart-" + strconv.Itoa(anchor)
 	}
@@ -184,15 +187,29 @@ func (s *Server) saveCopy(w http.ResponseWriter, r *http.Request, k *pageKind, b
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
-	err := s.db.EditPage(ctx, me, k.name, to, func(p *page) error {
-		if p.Exists {
+	charts, err := withOverrides(k, charts, r.PostForm, s.loc)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	replace := r.PostFormValue("replace") == "1"
+	err = s.savePage(ctx, me, k.name, to, func(p *page) error {
+		if p.Exists && !replace {
 			return storage.ErrPageExists
 		}
 		p.Charts, p.NextID = charts, nextID
 		return nil
 	})
 	if errors.Is(err, storage.ErrPageExists) {
-		s.sessions.Put(ctx, "flash", fmt.Sprintf("Not saved: you already have a page %q.", to))
+		// Asked before replacing one's own page; the answer posts the same
+		// form again, with replace=1.
+		s.render(w, r, http.StatusConflict, "confirm", viewData{Title: "Replace " + to + "?", Body: confirmBody{
+			Question: fmt.Sprintf("You already have a page %q. Replace it with this copy?", to),
+			Action:   r.URL.Path, Fields: keptParams(r.PostForm), Back: back, Yes: "replace " + to}})
+		return
+	}
+	if errors.Is(err, errLimit) {
+		s.sessions.Put(ctx, "flash", "Not saved: "+err.Error()+".")
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}

@@ -1,11 +1,11 @@
 package web
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -39,7 +39,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		ctl, title = &c.Controls, c.Title()
 	case kindMetrics:
 		var c MetricChart
-		if c, err = parseMetricQuery(r.URL.Query()); err == nil {
+		if c, err = parseMetricQuery(r.URL.Query(), s.loc); err == nil {
 			g, err = metricGraph(s.series, &c, now)
 		}
 		ctl, title = &c.Controls, c.Title
@@ -58,9 +58,17 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	x, err := export.Run(r.Context(), s.pool, g)
+	// A bounded number of exports at a time: each holds its values (8
+	// bytes each) until written, and the workers are shared with images.
+	release, ok := s.exportSlot(w, r)
+	if !ok {
+		return
+	}
+	defer release()
+	x, err := export.Run(r.Context(), s.pool, g, s.o.MaxExportPoints)
 	if errors.Is(err, export.ErrTooBig) {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		s.stats.exportsTooBig.Add(1)
+		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
 		return
 	}
 	if err != nil {
@@ -69,27 +77,43 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msg, http.StatusInternalServerError)
 		return
 	}
-	var buf bytes.Buffer
-	ctype := "text/csv; charset=utf-8"
-	if format == "csv" {
-		err = export.CSV(&buf, x)
-	} else {
-		ctype = "application/json"
-		err = export.JSON(&buf, x)
-	}
-	if err != nil {
-		s.internalError(w, r, fmt.Errorf("export %s: %w", format, err))
-		return
-	}
 	h := w.Header()
-	h.Set("Content-Type", ctype)
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	encode := export.CSV
+	if format == "json" {
+		h.Set("Content-Type", "application/json")
+		encode = export.JSON
+	}
 	h.Set("Content-Disposition", `attachment; filename="`+fileName(title)+"."+format+`"`)
 	if ctl.settled(now) {
 		h.Set("Cache-Control", "private, max-age=31536000, immutable")
 	} else {
 		h.Set("Cache-Control", "private, max-age=30")
 	}
-	buf.WriteTo(w)
+	// Streamed: the encoders write through a small buffer, so the answer
+	// is never a second copy of the data. A failure now is the client's.
+	if err := encode(w, x); err != nil {
+		s.log.Debug("export not sent", "chart", title, "err", err)
+	}
+}
+
+// exportSlot waits (up to Options.exportWait, 30 s) for one of the [web] max_exports
+// slots; ok is false when it answered the request instead.
+func (s *Server) exportSlot(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+	t := time.NewTimer(s.o.exportWait)
+	defer t.Stop()
+	select {
+	case s.exports <- struct{}{}:
+		return func() { <-s.exports }, true
+	case <-r.Context().Done():
+		return nil, false
+	case <-t.C:
+		s.stats.exportsBusy.Add(1)
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, fmt.Sprintf("too many exports at once (at most %d: [web] max_exports); try again shortly", cap(s.exports)),
+			http.StatusServiceUnavailable)
+		return nil, false
+	}
 }
 
 // fileName makes a download name from a chart title.

@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
+
+	"graphmetrics/web/storage"
 )
 
 //go:embed static
@@ -16,12 +18,15 @@ var staticFS embed.FS
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(s.recoverer, securityHeaders, limitBody)
-	r.Get("/healthz", s.handleHealth)
 	s.graphiteRoutes(r)
 	static, _ := fs.Sub(staticFS, "static")
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheFor(3600, http.FileServerFS(static))))
+	// The original's page URLs, kept working for old bookmarks.
+	r.Get("/{owner}/{page}/", oldPageURL(tracelogKind))
+	r.Get("/metrics/{owner}/{page}/", oldPageURL(metricsKind))
 	r.Group(func(r chi.Router) {
 		r.Use(s.sessions.LoadAndSave)
+		r.Get("/healthz", s.handleHealth)
 		r.Get("/login", s.handleLoginForm)
 		r.Post("/login", s.handleLogin)
 		r.Post("/logout", s.handleLogout)
@@ -114,18 +119,35 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// handleHealth answers without a session: 200 when the daemon says it is
-// healthy, else 503, with its detail and the renderer's counters.
+// Health is the daemon's report for /healthz.
+type Health struct {
+	OK bool
+	// Status says how each part is, in a word ("running", "stopped"...):
+	// shown to anyone, for load balancers and monitoring.
+	Status map[string]string
+	// Detail holds counters, addresses and instance counts: shown only
+	// with a session, since it tells an outsider what is connected.
+	Detail any
+}
+
+// handleHealth answers 200 when the daemon says it is healthy, else 503.
+// Without a session the body is {"ok", "detail": status words}; with one,
+// "detail" holds every counter and "render" the renderer's.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	ok, detail := true, any(nil)
+	h := Health{OK: true, Status: map[string]string{}}
 	if s.o.Health != nil {
-		ok, detail = s.o.Health()
+		h = s.o.Health()
 	}
-	b, err := json.Marshal(struct {
-		OK     bool `json:"ok"`
-		Detail any  `json:"detail,omitempty"`
-		Render any  `json:"render"`
-	}{ok, detail, s.pool.Stats()})
+	user, err := s.sessionUser(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	body := map[string]any{"ok": h.OK, "detail": h.Status}
+	if user != "" {
+		body["detail"], body["render"] = h.Detail, s.pool.Stats()
+	}
+	b, err := json.Marshal(body)
 	if err != nil {
 		s.log.Error("healthz", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -133,8 +155,25 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	if !ok {
+	if !h.OK {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	w.Write(append(b, '\n'))
+}
+
+// oldPageURL redirects the original UI's page URLs (/{user}/{page}/ and
+// /metrics/{user}/{page}/) permanently to today's, keeping the query.
+func oldPageURL(k *pageKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		owner, name := chi.URLParam(r, "owner"), chi.URLParam(r, "page")
+		if owner == "u" || storage.CheckUserName(owner) != nil || storage.CheckPageName(name) != nil {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		target := k.url(owner, name)
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusMovedPermanently)
+	}
 }

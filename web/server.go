@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -34,7 +35,7 @@ type Options struct {
 	RenderWorkers     int    // default runtime.NumCPU()
 	Logger            *slog.Logger
 	// Health reports the daemon's inputs for /healthz; nil means healthy.
-	Health func() (ok bool, detail any)
+	Health func() Health
 
 	// RenderCommand is the argv of a render worker; default: this
 	// executable with "render-worker". The pool adds render.EnvWorker=1 to
@@ -51,6 +52,19 @@ type Options struct {
 	// HungAfter marks requests running longer as hung on the live pages
 	// ([tracelog] hung_after); default 60s.
 	HungAfter time.Duration
+
+	// MaxExportPoints bounds the values (rows × series) of one export;
+	// default export.DefaultMaxPoints. MaxExports bounds the exports in
+	// flight; default 2.
+	MaxExportPoints int
+	MaxExports      int
+	// MaxPageCharts and MaxUserPages bound what a user stores; defaults
+	// DefaultMaxPageCharts and DefaultMaxUserPages.
+	MaxPageCharts int
+	MaxUserPages  int
+
+	exportWait   time.Duration // for an export slot before a 503; default 30s (tests shorten it)
+	loginSpacing time.Duration // between checks of an account under guessing; default 1s (tests shorten it)
 }
 
 // Server is the web UI: login, pages of charts, and the graph renderer.
@@ -69,8 +83,12 @@ type Server struct {
 	now      func() time.Time
 	loc      *time.Location
 
-	acctLimit, addrLimit *throttle
+	pairLimit, addrLimit *throttle
+	pace                 *pacer
 	graphLog             *loglimit.Limiter // failed graphs and exports
+	loginLog             *loglimit.Limiter // failed and throttled logins
+	exports              chan struct{}     // one token per export in flight
+	stats                stats
 
 	srv    *http.Server
 	ln     net.Listener
@@ -109,12 +127,33 @@ func New(o Options) (*Server, error) {
 	if o.HungAfter <= 0 {
 		o.HungAfter = time.Minute
 	}
+	if o.MaxExportPoints <= 0 {
+		o.MaxExportPoints = export.DefaultMaxPoints
+	}
+	if o.MaxExports <= 0 {
+		o.MaxExports = 2
+	}
+	if o.exportWait <= 0 {
+		o.exportWait = 30 * time.Second
+	}
+	if o.MaxPageCharts <= 0 {
+		o.MaxPageCharts = DefaultMaxPageCharts
+	}
+	if o.MaxUserPages <= 0 {
+		o.MaxUserPages = DefaultMaxUserPages
+	}
 	log := o.Logger.With("component", "web")
-	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location}
+	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location, exports: make(chan struct{}, o.MaxExports)}
 	s.graphLog = loglimit.New(time.Minute, func() time.Time { return s.now() })
+	s.loginLog = loglimit.New(time.Minute, func() time.Time { return s.now() })
 	s.store = o.DB.Sessions(func() time.Time { return s.now() })
-	s.acctLimit = newThrottle(5, time.Second, 15*time.Minute, func() time.Time { return s.now() })
-	s.addrLimit = newThrottle(20, time.Second, 15*time.Minute, func() time.Time { return s.now() })
+	clock := func() time.Time { return s.now() }
+	s.pairLimit = newThrottle(5, time.Second, 15*time.Minute, clock)
+	s.addrLimit = newThrottle(20, time.Second, 15*time.Minute, clock)
+	if o.loginSpacing <= 0 {
+		o.loginSpacing = time.Second
+	}
+	s.pace = newPacer(5, 15*time.Minute, o.loginSpacing, 10*o.loginSpacing)
 
 	// Not scs.New: it starts a memory store with a goroutine nobody can
 	// stop, and we use our own store. No idle timeout: it would rewrite the
@@ -148,7 +187,7 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if s.graphite, err = graphite.New(graphite.Options{Index: s.series, MaxSeries: o.MaxRenderSeries,
-		MaxPoints: export.MaxCells, Location: o.Location, Logger: log.With("part", "graphite"),
+		MaxPoints: o.MaxExportPoints, Location: o.Location, Logger: log.With("part", "graphite"),
 		Now: func() time.Time { return s.now() }, PNG: s.graphitePNG}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
@@ -157,6 +196,27 @@ func New(o Options) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// Stats are the web UI's refusals, counted since start, for the daemon's
+// own metrics (the built-in page shows them).
+type Stats struct {
+	LoginFailures   uint64 // wrong user name or password
+	LoginsThrottled uint64 // refused unchecked: an address or account throttled
+	ExportsTooBig   uint64 // over max_export_points (413)
+	ExportsBusy     uint64 // no export slot within the wait (503)
+	LimitRefusals   uint64 // changes over max_page_charts or max_user_pages
+}
+
+type stats struct {
+	loginFailures, loginsThrottled, exportsTooBig, exportsBusy, limitRefusals atomic.Uint64
+}
+
+// Stats returns the counters.
+func (s *Server) Stats() Stats {
+	return Stats{LoginFailures: s.stats.loginFailures.Load(), LoginsThrottled: s.stats.loginsThrottled.Load(),
+		ExportsTooBig: s.stats.exportsTooBig.Load(), ExportsBusy: s.stats.exportsBusy.Load(),
+		LimitRefusals: s.stats.limitRefusals.Load()}
 }
 
 // Handler is the whole UI, for tests and for mounting elsewhere.

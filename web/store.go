@@ -12,10 +12,12 @@ import (
 // Store is what the server needs of its database; *storage.DB is the real
 // one.
 type Store interface {
-	// CheckLogin returns the user's generation when the password is right.
-	CheckLogin(ctx context.Context, name, pw string) (gen int64, ok bool, err error)
-	// UserGeneration is the user's generation, ok=false for no such user.
-	UserGeneration(ctx context.Context, name string) (gen int64, ok bool, err error)
+	// CheckLogin returns the user's identity (uid and generation: a
+	// session holds it) when the password is right.
+	CheckLogin(ctx context.Context, name, pw string) (id string, ok bool, err error)
+	// UserIdentity is the user's identity, ok=false for no such user.
+	UserIdentity(ctx context.Context, name string) (id string, ok bool, err error)
+	CountPages(ctx context.Context, owner string) (int, error)
 	// TokenUser is the user an API token belongs to, ok=false for none.
 	TokenUser(ctx context.Context, tok string) (name string, ok bool, err error)
 	GetPage(ctx context.Context, owner, kind, name string) (*page, error)

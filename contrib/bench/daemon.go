@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,7 +43,10 @@ type daemon struct {
 	waitErr  error
 	logPath  string
 	readyErr chan error
+	client   *http.Client // logged in as probeUser, once health has run
 }
+
+const probeUser, probePassword = "bench-probe", "bench-probe-password"
 
 func benchConfig(dataDir string, udp, tcp bool) string {
 	list := func(on bool) string {
@@ -90,6 +95,14 @@ func startDaemon(ctx context.Context, o daemonOptions) (*daemon, error) {
 	cfgPath := filepath.Join(o.dir, "graphmetrics.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
+	}
+	if o.config == "" {
+		// /healthz shows counters only with a session: a user for health.
+		add := exec.CommandContext(ctx, o.bin, "user", "-config", cfgPath, "add", probeUser)
+		add.Stdin = strings.NewReader(probePassword + "\n")
+		if out, err := add.CombinedOutput(); err != nil && !strings.Contains(string(out), "user exists") {
+			return nil, fmt.Errorf("graphmetrics user add: %v: %s", err, out)
+		}
 	}
 	d := &daemon{dir: o.dir, exited: make(chan struct{}), logPath: filepath.Join(o.dir, "daemon.log"), readyErr: make(chan error, 1)}
 	logf, err := os.Create(d.logPath)
@@ -220,15 +233,42 @@ func (h health) syslog() (lines, rejected, records, late, drops uint64) {
 	return in.Lines, rejected, in.Aggregator.Records, in.Aggregator.Late, drops
 }
 
-var httpClient = &http.Client{Timeout: 5 * time.Second}
+// login gives d a client with a session of probeUser.
+func (d *daemon) login(ctx context.Context) error {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 5 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	form := url.Values{"user": {probeUser}, "password": {probePassword}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+d.web+"/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "http://"+d.web)
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("log in: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		return fmt.Errorf("log in: HTTP %d", resp.StatusCode)
+	}
+	d.client = c
+	return nil
+}
 
 func (d *daemon) health(ctx context.Context) (health, error) {
 	var h health
+	if d.client == nil {
+		if err := d.login(ctx); err != nil {
+			return h, fmt.Errorf("healthz: %w", err)
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+d.web+"/healthz", nil)
 	if err != nil {
 		return h, err
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := d.client.Do(req)
 	if err != nil {
 		return h, fmt.Errorf("healthz: %w", err)
 	}

@@ -80,6 +80,12 @@ type Web struct {
 	Cert          string `toml:"cert"`
 	Key           string `toml:"key"`
 	RenderWorkers int    `toml:"render_workers"`
+	// Limits (issue 11): values in one export, exports in flight, charts
+	// on a page, pages of a user.
+	MaxExportPoints int `toml:"max_export_points"`
+	MaxExports      int `toml:"max_exports"`
+	MaxPageCharts   int `toml:"max_page_charts"`
+	MaxUserPages    int `toml:"max_user_pages"`
 	// MaxRenderSeries bounds the series one Graphite /render request reads.
 	MaxRenderSeries int `toml:"max_render_series"`
 }
@@ -113,8 +119,9 @@ func Default() Config {
 			Archives:      store.DefaultTracelogArchives(),
 		},
 		Kinesis: Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, Streams: []Stream{}},
-		Web:     Web{Listen: "127.0.0.1:8080", MaxRenderSeries: 1000},
-		Self:    Self{Interval: Duration{10 * time.Second}},
+		Web: Web{Listen: "127.0.0.1:8080", MaxRenderSeries: 1000, MaxExportPoints: 1_000_000, MaxExports: 2,
+			MaxPageCharts: 100, MaxUserPages: 1000},
+		Self: Self{Interval: Duration{10 * time.Second}},
 	}
 }
 

@@ -123,6 +123,18 @@ func (c *Config) Validate() error {
 	if c.Web.MaxRenderSeries < 1 || c.Web.MaxRenderSeries > 100000 {
 		bad("web.max_render_series", "%d is outside 1..100000", c.Web.MaxRenderSeries)
 	}
+	if c.Web.MaxExportPoints < 1000 || c.Web.MaxExportPoints > 5_000_000 {
+		bad("web.max_export_points", "%d is outside 1000..5000000", c.Web.MaxExportPoints)
+	}
+	if c.Web.MaxExports < 1 || c.Web.MaxExports > 64 {
+		bad("web.max_exports", "%d is outside 1..64", c.Web.MaxExports)
+	}
+	if c.Web.MaxPageCharts < 1 || c.Web.MaxPageCharts > 10000 {
+		bad("web.max_page_charts", "%d is outside 1..10000", c.Web.MaxPageCharts)
+	}
+	if c.Web.MaxUserPages < 1 || c.Web.MaxUserPages > 1_000_000 {
+		bad("web.max_user_pages", "%d is outside 1..1000000", c.Web.MaxUserPages)
+	}
 	if c.Self.Interval.Duration < time.Second {
 		bad("self.interval", "must be at least 1s")
 	}

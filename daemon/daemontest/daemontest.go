@@ -12,6 +12,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +87,7 @@ type Daemon struct {
 	UDP     string   // first UDP address, once started
 	TCP     string   // first TCP address
 	Web     string
+	web     *http.Client // with a session, for Health
 	mu      sync.Mutex
 	log     bytes.Buffer
 	exited  chan struct{}
@@ -210,10 +213,14 @@ func (d *Daemon) Kill() {
 	<-d.exited
 }
 
-// Health fetches /healthz: status code and body.
+// Health fetches /healthz with a session (its counters need one): status
+// code and body. The first call adds the user ProbeUser and logs in.
 func (d *Daemon) Health() (int, []byte) {
 	d.t.Helper()
-	resp, err := http.Get("http://" + d.Web + "/healthz")
+	if d.web == nil {
+		d.web = d.LogIn(ProbeUser, ProbePassword, true)
+	}
+	resp, err := d.web.Get("http://" + d.Web + "/healthz")
 	if err != nil {
 		d.t.Fatalf("healthz: %v", err)
 	}
@@ -221,6 +228,49 @@ func (d *Daemon) Health() (int, []byte) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
 }
+
+// The user Health logs in as.
+const (
+	ProbeUser     = "healthz-probe"
+	ProbePassword = "healthz-probe-password"
+)
+
+// LogIn returns an HTTP client with a session of user on the daemon's web
+// UI (adding the user first if add is set and it does not exist yet). It
+// does not follow redirects.
+func (d *Daemon) LogIn(user, password string, add bool) *http.Client {
+	d.t.Helper()
+	if add {
+		cmd := exec.Command(Bin(d.t), "user", "-config", d.Config, "add", user)
+		cmd.Stdin = strings.NewReader(password + "\n")
+		if out, err := cmd.CombinedOutput(); err != nil && !bytes.Contains(out, []byte("user exists")) {
+			d.t.Fatalf("user add %s: %v\n%s", user, err, out)
+		}
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 2 * time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	base := "http://" + d.Web
+	req, err := http.NewRequest("POST", base+"/login",
+		strings.NewReader(url.Values{"user": {user}, "password": {password}}.Encode()))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := c.Do(req)
+	if err != nil {
+		d.t.Fatalf("log in as %s: %v", user, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		d.t.Fatalf("log in as %s: HTTP %d", user, resp.StatusCode)
+	}
+	return c
+}
+
+// Pid is the daemon's process id.
+func (d *Daemon) Pid() int { return d.cmd.Process.Pid }
 
 // HealthInto fetches /healthz, decodes its JSON into v and returns the
 // status code.

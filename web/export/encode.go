@@ -32,12 +32,12 @@ func JSON(w io.Writer, x *render.Xport) error {
 		bw.WriteString(`{"target":`)
 		bw.Write(target)
 		bw.WriteString(`,"datapoints":[`)
-		for i, row := range x.Rows {
+		for i := range x.Rows {
 			if i > 0 {
 				bw.WriteByte(',')
 			}
 			bw.WriteByte('[')
-			num = appendValue(num[:0], row[j], "null")
+			num = appendValue(num[:0], x.Values[i*len(x.Legends)+j], "null")
 			bw.Write(num)
 			bw.WriteByte(',')
 			num = strconv.AppendInt(num[:0], rowTime(x, i), 10)
@@ -65,9 +65,9 @@ func CSV(w io.Writer, x *render.Xport) error {
 		return err
 	}
 	var num []byte
-	for i, row := range x.Rows {
+	for i := range x.Rows {
 		rec[0] = strconv.FormatInt(rowTime(x, i), 10)
-		for j, v := range row {
+		for j, v := range x.Row(i) {
 			num = appendValue(num[:0], v, "")
 			rec[1+j] = string(num)
 		}
@@ -83,11 +83,11 @@ func rowTime(x *render.Xport, i int) int64 { return x.Start + int64(i)*int64(x.S
 
 // appendValue writes v in the shortest form that reads back exactly;
 // unknown and infinite values are written as unknown.
-func appendValue(b []byte, v *float64, unknown string) []byte {
-	if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) {
+func appendValue(b []byte, v float64, unknown string) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return append(b, unknown...)
 	}
-	return strconv.AppendFloat(b, *v, 'g', -1, 64)
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
 func defuse(s string) string {

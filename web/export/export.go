@@ -11,7 +11,6 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -19,11 +18,11 @@ import (
 	"graphmetrics/web/render"
 )
 
-// MaxCells bounds rows × series of one export (about 40 MB of JSON, within
-// the worker protocol's 64 MB frames).
-const MaxCells = 2_000_000
+// DefaultMaxPoints is the default limit of values (rows × series) in one
+// export: [web] max_export_points.
+const DefaultMaxPoints = 1_000_000
 
-// ErrTooBig is returned when an export would exceed MaxCells.
+// ErrTooBig is returned when an export would exceed its limit of values.
 var ErrTooBig = errors.New("export too big")
 
 // Runner runs one request in a render worker; *render.Pool is one.
@@ -32,30 +31,28 @@ type Runner interface {
 }
 
 // Run exports every series g draws, in drawing order, with the draws'
-// legends. g is not modified. Errors from librrd are *render.WorkerError.
-func Run(ctx context.Context, r Runner, g *render.Graph) (*render.Xport, error) {
+// legends, refusing (ErrTooBig) an export of more than maxPoints values. g
+// is not modified. Errors from librrd are *render.WorkerError.
+func Run(ctx context.Context, r Runner, g *render.Graph, maxPoints int) (*render.Xport, error) {
 	if len(g.Draws) == 0 {
 		return nil, errors.New("export: the chart draws nothing")
 	}
 	step := int64(g.XportStep())
-	if rows := (g.End-g.Start)/step + 1; rows*int64(len(g.Draws)) > MaxCells {
-		return nil, fmt.Errorf("%w: %d rows × %d series; choose a larger step or a shorter range", ErrTooBig, rows, len(g.Draws))
+	rows := (g.End-g.Start)/step + 1
+	if n := rows * int64(len(g.Draws)); n > int64(maxPoints) || rows > render.MaxXportRows-2 {
+		return nil, fmt.Errorf("%w: %d values (%d rows × %d series) is more than the limit of %d values an export ([web] max_export_points); choose a larger step or a shorter range",
+			ErrTooBig, n, rows, len(g.Draws), maxPoints)
 	}
 	payload, err := r.Do(ctx, &render.Request{Op: render.OpXport, Graph: finite(g)})
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	var x render.Xport
-	if err := json.Unmarshal(payload, &x); err != nil {
+	if err := x.UnmarshalBinary(payload); err != nil {
 		return nil, fmt.Errorf("export: worker answer: %w", err)
 	}
 	if len(x.Legends) != len(g.Draws) || x.Step <= 0 {
 		return nil, fmt.Errorf("export: worker answered %d series at step %d for %d drawn", len(x.Legends), x.Step, len(g.Draws))
-	}
-	for i, row := range x.Rows {
-		if len(row) != len(g.Draws) {
-			return nil, fmt.Errorf("export: row %d has %d values, want %d", i, len(row), len(g.Draws))
-		}
 	}
 	// The legends as the user wrote them, not librrd's escaped copies.
 	for j, d := range g.Draws {

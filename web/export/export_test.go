@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,11 +141,11 @@ func (f *fixture) direct(t *testing.T, start, end int64, step int, expr string) 
 	return x.Meta.Start, int(x.Meta.Step), x.Data
 }
 
-func near(a, b *float64) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
+func near(a, b float64) bool {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return math.IsNaN(a) && math.IsNaN(b)
 	}
-	return math.Abs(*a-*b) <= 1e-9*math.Max(1, math.Abs(*b))
+	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b))
 }
 
 // TestCustomExpressionMatchesRRDtool: the export of a custom expression
@@ -154,34 +155,35 @@ func TestCustomExpressionMatchesRRDtool(t *testing.T) {
 	f := newFixture(t)
 	start, end := int64(t0+5*60), int64(t0+40*60)
 	g := f.graph(t, start, end, 60, "a,b,+,2,/")
-	x, err := Run(context.Background(), f.pool, g)
+	x, err := Run(context.Background(), f.pool, g, DefaultMaxPoints)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dStart, dStep, rows := f.direct(t, start, end, 60, "a,b,+,2,/")
-	if x.Start != dStart || x.Step != dStep || x.Step != g.XportStep() || len(x.Rows) != len(rows) {
-		t.Fatalf("export start %d step %d rows %d; rrdtool start %d step %d rows %d", x.Start, x.Step, len(x.Rows), dStart, dStep, len(rows))
+	if x.Start != dStart || x.Step != dStep || x.Step != g.XportStep() || x.Rows != len(rows) {
+		t.Fatalf("export start %d step %d rows %d; rrdtool start %d step %d rows %d", x.Start, x.Step, x.Rows, dStart, dStep, len(rows))
 	}
 	if want := []string{"host1 load", "(a+b)/2", "average"}; strings.Join(x.Legends, "|") != strings.Join(want, "|") {
 		t.Errorf("legends %q, want %q", x.Legends, want)
 	}
 	unknown := 0
-	for i, row := range x.Rows {
+	for i := range x.Rows {
+		row := x.Row(i)
 		for j := range row {
-			if !near(row[j], rows[i][j]) {
-				t.Errorf("row %d series %d: export %v, rrdtool %v", i, j, deref(row[j]), deref(rows[i][j]))
+			if !near(row[j], deref(rows[i][j])) {
+				t.Errorf("row %d series %d: export %v, rrdtool %v", i, j, row[j], deref(rows[i][j]))
 			}
 		}
 		// Row i ends at x.Start + i×60 = t0 + 60k: the step of update k.
 		k := int((x.Start + int64(i*x.Step) - t0) / 60)
 		want := []float64{m1(k), (m1(k) + m2(k)) / 2, avg(m1(k), m2(k))}
 		for j, w := range want {
-			got := deref(row[j])
+			got := row[j]
 			if math.IsNaN(w) != math.IsNaN(got) || !math.IsNaN(w) && math.Abs(w-got) > 1e-12 {
 				t.Errorf("step %d series %d = %v, want %v", k, j, got, w)
 			}
 		}
-		if row[1] == nil {
+		if math.IsNaN(row[1]) {
 			unknown++
 		}
 	}
@@ -212,7 +214,7 @@ func TestShapes(t *testing.T) {
 	f := newFixture(t)
 	start := int64(t0 + 18*60)
 	g := f.graph(t, start, start+3*60, 60, "a,b,+,2,/")
-	x, err := Run(context.Background(), f.pool, g)
+	x, err := Run(context.Background(), f.pool, g, DefaultMaxPoints)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,16 +253,16 @@ func TestInfinityIsUnknown(t *testing.T) {
 	f := newFixture(t)
 	start := int64(t0 + 30*60)
 	g := f.graph(t, start, start+5*60, 60, "a,0,/")
-	x, err := Run(context.Background(), f.pool, g)
+	x, err := Run(context.Background(), f.pool, g, DefaultMaxPoints)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(x.Rows) != 5 {
-		t.Fatalf("%d rows", len(x.Rows))
+	if x.Rows != 5 {
+		t.Fatalf("%d rows", x.Rows)
 	}
-	for i, row := range x.Rows {
-		if row[1] != nil || row[0] == nil || *row[0] != float64(31+i) {
-			t.Errorf("row %d: %v %v", i, deref(row[0]), deref(row[1]))
+	for i := range x.Rows {
+		if row := x.Row(i); !math.IsNaN(row[1]) || row[0] != float64(31+i) {
+			t.Errorf("row %d: %v %v", i, row[0], row[1])
 		}
 	}
 	if g.CDefs[len(g.CDefs)-1].Name != "p2" || g.Draws[1].Name != "p1" {
@@ -269,9 +271,8 @@ func TestInfinityIsUnknown(t *testing.T) {
 }
 
 func TestEncodeEdgeCases(t *testing.T) {
-	v := func(f float64) *float64 { return &f }
 	x := &render.Xport{Start: 1000, Step: 10, Legends: []string{`a "quoted", legend: x`, "=cmd()", "-5xx", "ünï"},
-		Rows: [][]*float64{{v(1.5), v(-0.25), v(1e21), v(math.Inf(1))}, {nil, v(0), v(1e-7), v(math.NaN())}}}
+		Rows: 2, Values: []float64{1.5, -0.25, 1e21, math.Inf(1), math.NaN(), 0, 1e-7, math.NaN()}}
 	var c, j bytes.Buffer
 	if err := CSV(&c, x); err != nil {
 		t.Fatal(err)
@@ -303,17 +304,25 @@ func TestErrors(t *testing.T) {
 	f := newFixture(t)
 	g := f.graph(t, t0, t0+3600, 60, "a,b,+")
 	g.Defs[1].File = filepath.Join(f.root, "rrd/metrics/missing.rrd")
-	_, err := Run(context.Background(), f.pool, g)
+	_, err := Run(context.Background(), f.pool, g, DefaultMaxPoints)
 	var we *render.WorkerError
 	if !errors.As(err, &we) {
 		t.Fatalf("missing file: %v; want a *render.WorkerError", err)
 	}
 	g = f.graph(t, t0-800*86400+3600, t0, 1, "a,b,+")
-	if _, err := Run(context.Background(), f.pool, g); !errors.Is(err, ErrTooBig) {
+	if _, err := Run(context.Background(), f.pool, g, DefaultMaxPoints); !errors.Is(err, ErrTooBig) {
 		t.Fatalf("69M rows: %v", err)
 	}
+	// The limit counts rows × series: 61 rows of 3 series is 183 values.
+	g = f.graph(t, t0, t0+3600, 60, "a,b,+")
+	if _, err := Run(context.Background(), f.pool, g, 182); !errors.Is(err, ErrTooBig) || !strings.Contains(err.Error(), "max_export_points") {
+		t.Fatalf("183 values with a limit of 182: %v", err)
+	}
+	if _, err := Run(context.Background(), f.pool, g, 183); err != nil {
+		t.Fatalf("183 values with a limit of 183: %v", err)
+	}
 	g.Draws = nil
-	if _, err := Run(context.Background(), f.pool, g); err == nil {
+	if _, err := Run(context.Background(), f.pool, g, DefaultMaxPoints); err == nil {
 		t.Fatal("export of nothing accepted")
 	}
 }
@@ -325,17 +334,28 @@ func (r fakeRunner) Do(context.Context, *render.Request) ([]byte, error) {
 	return []byte(r.payload), nil
 }
 
+// payload makes a worker answer: the JSON head, then the values.
+func payload(head string, values ...float64) string {
+	b := binary.BigEndian.AppendUint32(nil, uint32(len(head)))
+	b = append(b, head...)
+	for _, v := range values {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	}
+	return string(b)
+}
+
 func TestBadWorkerAnswers(t *testing.T) {
 	g := &render.Graph{Start: t0, End: t0 + 600, Step: 60, Width: 400, Height: 200,
 		Defs:  []render.Def{{Name: "a", File: "/x/a.rrd", DS: "value", CF: "AVERAGE"}},
 		Draws: []render.Draw{{Type: "LINE1", Name: "a", Color: "000000"}}}
-	for _, p := range []string{`not json`, `{"step":60,"legends":[],"rows":[]}`, `{"step":0,"legends":["x"],"rows":[]}`,
-		`{"step":60,"legends":["x"],"rows":[[1,2]]}`} {
-		if _, err := Run(context.Background(), fakeRunner{p}, g); err == nil {
-			t.Errorf("answer %s accepted", p)
+	for _, p := range []string{`not json`, payload(`not json`), payload(`{"step":60,"legends":[],"rows":0}`),
+		payload(`{"step":0,"legends":["x"],"rows":0}`), payload(`{"step":60,"legends":["x"],"rows":1}`, 1, 2),
+		payload(`{"step":60,"legends":["x"],"rows":2}`, 1), payload(`{"step":60,"legends":["x"],"rows":-1}`)} {
+		if _, err := Run(context.Background(), fakeRunner{p}, g, DefaultMaxPoints); err == nil {
+			t.Errorf("answer %q accepted", p)
 		}
 	}
-	x, err := Run(context.Background(), fakeRunner{`{"start":60,"step":60,"legends":["x"],"rows":[[1]]}`}, g)
+	x, err := Run(context.Background(), fakeRunner{payload(`{"start":60,"step":60,"legends":["x"],"rows":1}`, 1)}, g, DefaultMaxPoints)
 	if err != nil || x.Legends[0] != "series 1" {
 		t.Errorf("unnamed series: %v %v", x, err)
 	}
@@ -356,7 +376,7 @@ func TestLongExportKeepsStep(t *testing.T) {
 		Defs:  []render.Def{{Name: "s0", File: file, DS: "value", CF: "AVERAGE"}},
 		CDefs: []render.CDef{{Name: "p0", RPN: []string{"s0"}}},
 		Draws: []render.Draw{{Type: "LINE1", Name: "p0", Color: "1f77b4", Legend: "long"}}}
-	x, err := Run(context.Background(), p, g)
+	x, err := Run(context.Background(), p, g, DefaultMaxPoints)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ type PNGFunc func(ctx context.Context, list []*Series, from, until int64, width,
 type Options struct {
 	Index     *series.Index
 	MaxSeries int // [web] max_render_series; default 1,000
-	MaxPoints int // points read per request; default 2,000,000 (the export cap)
+	MaxPoints int // points read per request; default 2,000,000 (the web server passes [web] max_export_points)
 	Parallel  int // files read at once; default 4
 	Timeout   time.Duration
 	Location  *time.Location // default zone of from/until and CSV times

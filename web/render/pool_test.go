@@ -3,7 +3,6 @@ package render
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image/png"
@@ -96,13 +95,13 @@ func TestPoolGraphAndXport(t *testing.T) {
 		t.Fatal(err)
 	}
 	var x Xport
-	if err := json.Unmarshal(b, &x); err != nil {
+	if err := x.UnmarshalBinary(b); err != nil {
 		t.Fatal(err)
 	}
 	// Minute 15:53 is the row ending at 15:54.
 	i := (sampleStart + 54*60 - x.Start) / int64(x.Step)
-	if x.Step != 60 || i < 0 || int(i) >= len(x.Rows) || x.Rows[i][0] == nil || *x.Rows[i][0] != 11 {
-		t.Fatalf("xport rpm at 15:53: step %d, rows %v", x.Step, x.Rows)
+	if x.Step != 60 || i < 0 || int(i) >= x.Rows || x.Row(int(i))[0] != 11 {
+		t.Fatalf("xport rpm at 15:53: step %d, values %v", x.Step, x.Values)
 	}
 	// The same arguments through the rrdtool command agree.
 	rows, err := testrrd.Xport(g.XportArgs())

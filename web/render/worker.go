@@ -2,11 +2,9 @@ package render
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"time"
 
@@ -85,7 +83,7 @@ func graph(g *Graph) ([]byte, error) {
 	gr.SetTitle(g.Title)
 	gr.SetVLabel(g.VLabel)
 	gr.AddOptions(g.Options()...)
-	gr.AddOptions(g.Elements()...)
+	gr.AddOptions(g.GraphElements()...)
 	_, img, err := gr.Graph(time.Unix(g.Start, 0), time.Unix(g.End, 0))
 	if err != nil {
 		return nil, fmt.Errorf("rrd graph: %w", err)
@@ -105,9 +103,9 @@ func xport(g *Graph) ([]byte, error) {
 		e.XportDef(d.Name, escape(d.Legend))
 	}
 	// librrd's default of 400 rows would silently coarsen a longer export's
-	// step; the caller bounds the size (export.MaxCells).
+	// step; the caller bounds the size (export.Run's limit).
 	rows := (g.End-g.Start)/int64(g.XportStep()) + 2
-	e.SetMaxRows(uint(min(max(rows, 10), 2_000_001))) // librrd refuses fewer than 10
+	e.SetMaxRows(uint(min(max(rows, 10), MaxXportRows))) // librrd refuses fewer than 10
 	step := time.Duration(g.XportStep()) * time.Second
 	res, err := e.Xport(time.Unix(g.Start, 0), time.Unix(g.End, 0), step)
 	if err != nil {
@@ -118,17 +116,13 @@ func xport(g *Graph) ([]byte, error) {
 	// which is what rrdtool xport prints as the row's time.
 	st := int64(res.Step / time.Second)
 	x := Xport{Start: res.Start.Unix() + st, End: res.End.Unix(), Step: int(st),
-		Legends: res.Legends, Rows: make([][]*float64, res.RowCnt)}
+		Legends: res.Legends, Rows: int(res.RowCnt), Values: make([]float64, 0, int(res.RowCnt)*len(res.Legends))}
 	for i := range x.Rows {
-		row := make([]*float64, len(res.Legends))
-		for j := range row {
-			if v := res.ValueAt(j, i); !math.IsNaN(v) {
-				row[j] = &v
-			}
+		for j := range res.Legends {
+			x.Values = append(x.Values, res.ValueAt(j, i))
 		}
-		x.Rows[i] = row
 	}
-	return json.Marshal(x)
+	return x.MarshalBinary()
 }
 
 // errorGraph draws msg on an otherwise empty rrd image, so an <img> shows

@@ -48,6 +48,13 @@ var migrations = [][]string{
 		)`,
 		`CREATE INDEX api_tokens_user ON api_tokens (user)`,
 	},
+	{
+		// Sessions name the user's uid, not only the name (issue 11):
+		// deleting eve and adding eve again must not log the old cookie in.
+		`ALTER TABLE users ADD COLUMN uid TEXT NOT NULL DEFAULT ''`,
+		`UPDATE users SET uid = lower(hex(randomblob(16)))`,
+		`CREATE UNIQUE INDEX users_uid ON users (uid)`,
+	},
 }
 
 // DB is the web UI's database: users, pages and sessions in SQLite.

@@ -94,6 +94,15 @@ func (d *DB) DeletePage(ctx context.Context, owner, kind, name string) error {
 	return nil
 }
 
+// CountPages counts the pages of both kinds that owner has.
+func (d *DB) CountPages(ctx context.Context, owner string) (int, error) {
+	var n int
+	if err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM pages WHERE owner = ?`, owner).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pages of %s: %w", owner, err)
+	}
+	return n, nil
+}
+
 // ListPages lists the pages of a kind, of one owner or (owner "") of all,
 // with Count set and Charts not.
 func (d *DB) ListPages(ctx context.Context, kind, owner string) ([]Page, error) {

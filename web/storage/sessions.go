@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
 )
 
 // SessionStore keeps scs sessions (it is an scs.CtxStore) in the SQLite
@@ -71,4 +73,46 @@ func (s *SessionStore) DeleteExpired(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// SessionsOf counts the stored sessions logged in as user.
+func (d *DB) SessionsOf(ctx context.Context, user string) (int, error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() // counts by deleting, then undoes it
+	return deleteSessionsOf(ctx, tx, user)
+}
+
+// deleteSessionsOf deletes the sessions logged in as user and says how
+// many. The user is inside scs's encoded data, so every session is read;
+// this runs only when an operator deletes a user.
+func deleteSessionsOf(ctx context.Context, tx *sql.Tx, user string) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT token, data FROM sessions`)
+	if err != nil {
+		return 0, fmt.Errorf("find sessions: %w", err)
+	}
+	var tokens []string
+	for rows.Next() {
+		var token string
+		var b []byte
+		if err := rows.Scan(&token, &b); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("find sessions: %w", err)
+		}
+		if _, values, err := (scs.GobCodec{}).Decode(b); err == nil && values["user"] == user {
+			tokens = append(tokens, token)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("find sessions: %w", err)
+	}
+	for _, t := range tokens {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token = ?`, t); err != nil {
+			return 0, fmt.Errorf("delete session: %w", err)
+		}
+	}
+	return len(tokens), nil
 }

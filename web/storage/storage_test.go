@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
 )
 
 func openTest(t *testing.T) *DB {
@@ -88,5 +91,59 @@ func TestEditPage(t *testing.T) {
 	}
 	if name, err := db.DefaultPage(ctx, "ann", "tracelog"); err != nil || name != "p" {
 		t.Fatalf("default page %q %v", name, err)
+	}
+}
+
+// A user added again under a deleted user's name has another identity, and
+// deleting a user deletes exactly their sessions.
+func TestIdentityNotReused(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	for _, u := range []string{"eve", "bob"} {
+		if err := db.AddUser(ctx, u, u+"-password"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id1, ok, err := db.CheckLogin(ctx, "eve", "eve-password")
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	s := db.Sessions(time.Now)
+	for token, user := range map[string]string{"t1": "eve", "t2": "eve", "t3": "bob"} {
+		b, err := (scs.GobCodec{}).Encode(time.Now().Add(time.Hour), map[string]any{"user": user, "id": "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CommitCtx(ctx, token, b, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := db.SessionsOf(ctx, "eve"); err != nil || n != 2 {
+		t.Fatalf("eve's sessions: %d %v", n, err)
+	}
+	if err := db.DeleteUser(ctx, "eve"); err != nil {
+		t.Fatal(err)
+	}
+	for token, want := range map[string]bool{"t1": false, "t2": false, "t3": true} {
+		if _, ok, err := s.FindCtx(ctx, token); err != nil || ok != want {
+			t.Errorf("session %s found %v after deleting eve: %v", token, ok, err)
+		}
+	}
+	if _, ok, _ := db.UserIdentity(ctx, "eve"); ok {
+		t.Fatal("deleted eve still has an identity")
+	}
+	if err := db.AddUser(ctx, "eve", "eve-password"); err != nil {
+		t.Fatal(err)
+	}
+	if id2, ok, err := db.UserIdentity(ctx, "eve"); err != nil || !ok || id2 == id1 {
+		t.Fatalf("new eve's identity %q, old %q: %v", id2, id1, err)
+	}
+	// A password change keeps the uid and changes the identity.
+	id3, _, _ := db.UserIdentity(ctx, "bob")
+	if err := db.SetPassword(ctx, "bob", "bob-password-2"); err != nil {
+		t.Fatal(err)
+	}
+	if id4, _, _ := db.UserIdentity(ctx, "bob"); id4 == id3 || strings.Split(id4, ".")[0] != strings.Split(id3, ".")[0] {
+		t.Fatalf("bob's identity %q after passwd, %q before", id4, id3)
 	}
 }

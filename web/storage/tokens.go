@@ -27,7 +27,7 @@ func tokenHash(tok string) string {
 
 // NewToken stores and returns a new API token for user name.
 func (d *DB) NewToken(ctx context.Context, name string) (string, error) {
-	if _, ok, err := d.UserGeneration(ctx, name); err != nil {
+	if _, ok, err := d.UserIdentity(ctx, name); err != nil {
 		return "", err
 	} else if !ok {
 		return "", fmt.Errorf("new token for %s: %w", name, ErrNoUser)
@@ -44,7 +44,7 @@ func (d *DB) NewToken(ctx context.Context, name string) (string, error) {
 
 // RevokeTokens deletes every token of user name and says how many.
 func (d *DB) RevokeTokens(ctx context.Context, name string) (int64, error) {
-	if _, ok, err := d.UserGeneration(ctx, name); err != nil {
+	if _, ok, err := d.UserIdentity(ctx, name); err != nil {
 		return 0, err
 	} else if !ok {
 		return 0, fmt.Errorf("revoke tokens of %s: %w", name, ErrNoUser)

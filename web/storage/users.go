@@ -65,8 +65,8 @@ func (d *DB) AddUser(ctx context.Context, name, pw string) error {
 	if err != nil {
 		return err
 	}
-	res, err := d.db.ExecContext(ctx, `INSERT INTO users (name, hash, created) VALUES (?, ?, ?)
-		ON CONFLICT (name) DO NOTHING`, name, h, time.Now().Unix())
+	res, err := d.db.ExecContext(ctx, `INSERT INTO users (name, hash, created, uid) VALUES (?, ?, ?, ?)
+		ON CONFLICT (name) DO NOTHING`, name, h, time.Now().Unix(), rand.Text())
 	if err != nil {
 		return fmt.Errorf("add user %s: %w", name, err)
 	}
@@ -93,46 +93,65 @@ func (d *DB) SetPassword(ctx context.Context, name, pw string) error {
 	return nil
 }
 
-// DeleteUser deletes a user and their pages.
+// DeleteUser deletes a user, their pages and their sessions. (A session
+// left behind, e.g. written back by a request in flight, is refused anyway:
+// it carries the deleted user's identity.)
 func (d *DB) DeleteUser(ctx context.Context, name string) error {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name)
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete user %s: %w", name, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name)
 	if err != nil {
 		return fmt.Errorf("delete user %s: %w", name, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("delete user %s: %w", name, ErrNoUser)
 	}
+	if _, err := deleteSessionsOf(ctx, tx, name); err != nil {
+		return fmt.Errorf("delete user %s: %w", name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete user %s: %w", name, err)
+	}
 	return nil
 }
 
-// CheckLogin returns the user's generation when the password is right.
-func (d *DB) CheckLogin(ctx context.Context, name, pw string) (gen int64, ok bool, err error) {
+// An identity binds a session to one user: the user's uid, which is
+// random and never reused, so a user deleted and added again under the same
+// name is someone else, and the generation, which passwd bumps to end older
+// sessions.
+const identitySQL = `uid || '.' || generation`
+
+// CheckLogin returns the user's identity when the password is right.
+func (d *DB) CheckLogin(ctx context.Context, name, pw string) (id string, ok bool, err error) {
 	var h string
-	err = d.db.QueryRowContext(ctx, `SELECT hash, generation FROM users WHERE name = ?`, name).Scan(&h, &gen)
+	err = d.db.QueryRowContext(ctx, `SELECT hash, `+identitySQL+` FROM users WHERE name = ?`, name).Scan(&h, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(pw))
-		return 0, false, nil
+		return "", false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("check login of %s: %w", name, err)
+		return "", false, fmt.Errorf("check login of %s: %w", name, err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(h), []byte(pw)) != nil {
-		return 0, false, nil
+		return "", false, nil
 	}
-	return gen, true, nil
+	return id, true, nil
 }
 
-// UserGeneration returns the user's generation, or ok=false if there is no
-// such user any more.
-func (d *DB) UserGeneration(ctx context.Context, name string) (gen int64, ok bool, err error) {
-	err = d.db.QueryRowContext(ctx, `SELECT generation FROM users WHERE name = ?`, name).Scan(&gen)
+// UserIdentity returns the user's identity, or ok=false if there is no such
+// user any more.
+func (d *DB) UserIdentity(ctx context.Context, name string) (id string, ok bool, err error) {
+	err = d.db.QueryRowContext(ctx, `SELECT `+identitySQL+` FROM users WHERE name = ?`, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
+		return "", false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("look up user %s: %w", name, err)
+		return "", false, fmt.Errorf("look up user %s: %w", name, err)
 	}
-	return gen, true, nil
+	return id, true, nil
 }
 
 func randomPassword() string {

@@ -235,18 +235,21 @@ func MakeMetric(path string, step int64, start int64, values []float64) error {
 	if err := run(args); err != nil {
 		return err
 	}
-	up := []string{"update", path}
-	for i, v := range values {
-		val := "U"
-		if !math.IsNaN(v) {
-			val = strconv.FormatFloat(v, 'g', -1, 64)
+	// In chunks: the argument list of one command is bounded.
+	for from := 0; from < len(values); from += 10000 {
+		up := []string{"update", path}
+		for i := from; i < min(from+10000, len(values)); i++ {
+			val := "U"
+			if v := values[i]; !math.IsNaN(v) {
+				val = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			up = append(up, strconv.FormatInt(start+int64(i+1)*step, 10)+":"+val)
 		}
-		up = append(up, strconv.FormatInt(start+int64(i+1)*step, 10)+":"+val)
+		if err := run(up); err != nil {
+			return err
+		}
 	}
-	if len(values) == 0 {
-		return nil
-	}
-	return run(up)
+	return nil
 }
 
 // Sample is SampleBuckets of the shared sample log, read as UTC.
