@@ -128,7 +128,9 @@ func (b *builder) instance(i *tree.Instance) {
 	spr := b.spr(0, i)
 	restart := b.cdef("restart", b.def("st", i, "starts"), "0", "GT")
 	b.lines(rpm, epm, wait, spr, restart)
+	// hung is a level like waiting: on waiting's axis in browser charts.
 	b.line("LINE1", b.def("hung", i, "hung"), colHung, "hung", false)
+	b.g.Draws[len(b.g.Draws)-1].Own = true
 }
 
 func (b *builder) lines(rpm, epm, wait, spr, restart string) {
