@@ -36,10 +36,12 @@ type pbucket struct {
 
 // timing holds the aggregator's time rules in the units the hot path uses.
 type timing struct {
-	lateness int64 // µs
-	hung     int64 // µs: running longer than this is hung
-	idle     int64 // µs
-	idleSec  int64 // whole seconds, at least 1
+	lateness   int64 // µs
+	hung       int64 // µs: running longer than this is hung
+	idle       int64 // µs
+	idleSec    int64 // whole seconds, at least 1
+	maxReq     int   // requests an instance holds at most
+	reqTimeout int64 // µs of event time without a record that ends a request
 }
 
 type instance struct {
@@ -169,6 +171,7 @@ func (in *instance) occurrence(first, repeat int64) int64 {
 // record counters the shard sums into the aggregator's stats.
 type recStats struct {
 	records, late, unknown, future, staleE uint64
+	refused, reqDropped                    uint64
 }
 
 // apply runs one record through the state machine. isErr is precomputed
@@ -200,7 +203,7 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 	}
 	switch code {
 	case 'B', 'I':
-		in.open(code, rid, t, b, tm)
+		in.open(code, rid, t, b, tm, st)
 	case 'C':
 		r := in.rid(rid)
 		switch {
@@ -215,7 +218,7 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 		default:
 			// C of a request whose B/I we never saw (log started mid-request).
 			in.level(b, 0, 1)
-			in.setRID(rid, ridState{Start: t, C: t, Run: t, Phase: phaseBusy})
+			in.setRID(rid, ridState{Start: t, C: t, Run: t, Phase: phaseBusy}, b, tm, st)
 		}
 	case 'A':
 		b.requests++
@@ -274,7 +277,7 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 
 // open handles B and I: a new B or I on an open RID reopens it, abandoning
 // the old request; the I that follows its own B only moves it to waiting.
-func (in *instance) open(code byte, rid []byte, t int64, b *pbucket, tm *timing) {
+func (in *instance) open(code byte, rid []byte, t int64, b *pbucket, tm *timing, st *recStats) {
 	r := in.rid(rid)
 	if r != nil && code == 'I' && r.Phase == phaseBegan {
 		r.Phase = phaseWaiting
@@ -290,7 +293,7 @@ func (in *instance) open(code byte, rid []byte, t int64, b *pbucket, tm *timing)
 		n.Phase = phaseWaiting
 		in.level(b, 1, 0)
 	}
-	r = in.setRID(rid, n)
+	r = in.setRID(rid, n, b, tm, st)
 	if code == 'B' {
 		r.Req = append(r.Req, in.req...)
 	}
@@ -306,11 +309,24 @@ func (in *instance) rid(id []byte) *ridState {
 }
 
 // setRID stores r (its Req emptied, keeping the slot's buffer) and returns
-// the slot, valid until the next setRID.
-func (in *instance) setRID(id []byte, r ridState) *ridState {
-	i, ok := in.rids[string(id)]
+// the slot, valid until the next setRID. A new RID at the instance's cap
+// first makes room (limits.go).
+func (in *instance) setRID(id []byte, r ridState, b *pbucket, tm *timing, st *recStats) *ridState {
+	if i, ok := in.rids[string(id)]; ok {
+		r.Req = in.slots[i].Req[:0]
+		in.slots[i] = r
+		return &in.slots[i]
+	}
+	if len(in.rids) >= tm.maxReq {
+		in.makeRoom(b, tm, st)
+	}
+	return in.putRID(id, r)
+}
+
+// putRID adds a RID that is not in the map, reusing a free slot's buffer.
+func (in *instance) putRID(id []byte, r ridState) *ridState {
+	var i int32
 	switch {
-	case ok:
 	case len(in.free) > 0:
 		i = in.free[len(in.free)-1]
 		in.free = in.free[:len(in.free)-1]
@@ -321,9 +337,7 @@ func (in *instance) setRID(id []byte, r ridState) *ridState {
 		i = int32(len(in.slots))
 		in.slots = append(in.slots, ridState{})
 	}
-	if !ok {
-		in.rids[string(id)] = i
-	}
+	in.rids[string(id)] = i
 	r.Req = in.slots[i].Req[:0]
 	in.slots[i] = r
 	return &in.slots[i]

@@ -77,7 +77,7 @@ func (si *snapInstance) instance(wall int64) *instance {
 		in.pend[i] = pbucket{p.Requests, p.Errors, p.AppN, p.Starts, p.AppSum, p.DWaiting, p.DBusy}
 	}
 	for _, r := range si.RIDs {
-		n := in.setRID([]byte(r.ID), ridState{Start: r.Start, C: r.C, Run: r.Run, Done: r.Done, Phase: r.Phase})
+		n := in.putRID([]byte(r.ID), ridState{Start: r.Start, C: r.C, Run: r.Run, Done: r.Done, Phase: r.Phase})
 		n.Req = append(n.Req, r.Req[:min(len(r.Req), MaxRequestData)]...)
 		in.lastDone = max(in.lastDone, r.Done)
 	}
