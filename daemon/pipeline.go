@@ -87,6 +87,7 @@ func (p *pipeline) newLineParser(name string, replay bool) (*lineParser, error) 
 	agg, err := store.NewAggregator(store.AggOptions{
 		Lateness:              t.Lateness.Duration,
 		IdleTimeout:           t.IdleTimeout.Duration,
+		HungAfter:             t.HungAfter.Duration,
 		FlushInterval:         t.FlushInterval.Duration,
 		MaxFuture:             maxFuture,
 		MaxInstances:          t.MaxInstances,

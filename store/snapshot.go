@@ -39,9 +39,10 @@ type snapBucket struct {
 }
 
 type snapRID struct {
-	ID       string
-	Start, C int64
-	Phase    uint8
+	ID                  string
+	Start, C, Run, Done int64
+	Phase               uint8
+	Req                 []byte
 }
 
 func (s *shard) snapshot() []snapInstance {
@@ -62,7 +63,7 @@ func (s *shard) snapshot() []snapInstance {
 		}
 		for id, i := range in.rids {
 			r := in.slots[i]
-			si.RIDs = append(si.RIDs, snapRID{id, r.Start, r.C, r.Phase})
+			si.RIDs = append(si.RIDs, snapRID{id, r.Start, r.C, r.Run, r.Done, r.Phase, r.Req})
 		}
 		out = append(out, si)
 	}
@@ -97,7 +98,9 @@ func (si *snapInstance) instance(wall int64) (*instance, error) {
 		}
 	}
 	for _, r := range si.RIDs {
-		in.putRID([]byte(r.ID), ridState{Start: r.Start, C: r.C, Phase: r.Phase})
+		n := in.putRID([]byte(r.ID), ridState{Start: r.Start, C: r.C, Run: r.Run, Done: r.Done, Phase: r.Phase})
+		n.Req = append(n.Req, r.Req[:min(len(r.Req), MaxRequestData)]...)
+		in.lastDone = max(in.lastDone, r.Done)
 	}
 	return in, nil
 }

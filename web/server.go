@@ -47,6 +47,12 @@ type Options struct {
 	// ([web] max_render_series); default 1,000.
 	MaxRenderSeries int
 	Location        *time.Location // zone of form times and axis labels; default time.Local
+	// Live is the aggregators' state for the live pages; nil: they say
+	// there is no live data.
+	Live LiveSource
+	// HungAfter marks requests running longer as hung on the live pages
+	// ([tracelog] hung_after); default 60s.
+	HungAfter time.Duration
 
 	// MaxExportPoints bounds the values (rows × series) of one export;
 	// default export.DefaultMaxPoints. MaxExports bounds the exports in
@@ -119,6 +125,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Location == nil {
 		o.Location = time.Local
+	}
+	if o.HungAfter <= 0 {
+		o.HungAfter = time.Minute
 	}
 	if o.MaxExportPoints <= 0 {
 		o.MaxExportPoints = export.DefaultMaxPoints
