@@ -31,7 +31,7 @@ func (l liveState) Live(ctx context.Context) ([]overview.Live, error) {
 		}
 		for _, v := range ls {
 			o := overview.Live{Host: v.Host, Customer: v.Customer, Instance: v.Instance,
-				Waiting: int(v.Waiting), Busy: int(v.Busy), LastSeen: time.UnixMicro(v.Newest), LastHeard: time.UnixMicro(v.Wall)}
+				Waiting: int(v.Waiting), Busy: int(v.Busy), Hung: int(v.Hung), HasHung: true, LastSeen: time.UnixMicro(v.Newest), LastHeard: time.UnixMicro(v.Wall)}
 			if v.WaitingSince > 0 {
 				o.WaitingSince = time.UnixMicro(v.WaitingSince)
 			}

@@ -173,15 +173,8 @@ func (s *Server) fmtSeen(t *int64, now int64) string {
 	return "last record " + time.Unix(*t, 0).In(s.loc).Format("15:04:05") + " (" + d.String() + " ago)"
 }
 
-// Links of a row: the live requests and URL table pages (issue 21's).
-func liveURL(host, customer, instance string) string {
-	return "/live/" + url.PathEscape(host) + "/" + url.PathEscape(customer) + "/" + url.PathEscape(instance)
-}
-
-func livePoolURL(customer, pool string) string {
-	return "/live/pool/" + url.PathEscape(customer) + "/" + url.PathEscape(pool)
-}
-
+// Links of a row to the URL tables (issue 12, part 3: linked before they
+// exist); liveURL and livePoolURL are in live.go.
 func urlsURL(host, customer, instance string) string {
 	return "/urls/" + url.PathEscape(host) + "/" + url.PathEscape(customer) + "/" + url.PathEscape(instance)
 }

@@ -55,7 +55,7 @@ func TestOverviewDaemon(t *testing.T) {
 	}
 	aaa := findPool(&o, "aaa", "web-instances")
 	checkRPM(t, "aaa/web-instances", aaa.RPM, 1200)
-	if len(aaa.Trouble) != 0 || aaa.Hung != nil || aaa.HeadroomPct == nil {
+	if len(aaa.Trouble) != 0 || aaa.Hung == nil || *aaa.Hung != 0 || aaa.HeadroomPct == nil {
 		t.Errorf("aaa/web-instances: trouble %v, hung %v, headroom %v", aaa.Trouble, aaa.Hung, aaa.HeadroomPct)
 	}
 	if o.Until-o.From != 3600 || o.Now < o.Until {

@@ -119,6 +119,10 @@ func instanceRow(ti *tree.Instance, l *Live, s *series, r Request) *Instance {
 	th := r.Thresholds
 	if l != nil {
 		in.Waiting, in.Busy = l.Waiting, l.Busy
+		if l.HasHung {
+			h := l.Hung
+			in.Hung = &h
+		}
 		t := l.LastSeen.Unix()
 		in.LastSeen, in.heard = &t, l.LastHeard
 		if !l.WaitingSince.IsZero() && l.Waiting > 0 && r.Now.Sub(l.WaitingSince) > th.BacklogFor {

@@ -74,7 +74,7 @@ func TestTroubleRules(t *testing.T) {
 		t.Errorf("pool order %v", order)
 	}
 	p := o.Customers[0].Pools[0]
-	if *p.RPM != 1800 || *p.EPM != 0 || p.Waiting != 5 || p.Hung != nil || *p.HeadroomPct != 50 {
+	if *p.RPM != 1800 || *p.EPM != 0 || p.Waiting != 5 || p.Hung == nil || *p.Hung != 0 || *p.HeadroomPct != 50 {
 		t.Errorf("pool app-instances: rpm %v epm %v waiting %d hung %v headroom %v", *p.RPM, *p.EPM, p.Waiting, p.Hung, *p.HeadroomPct)
 	}
 	if len(p.SparkRPM) != 60 || p.SparkRPM[59] != 1800 {

@@ -39,6 +39,8 @@ func DefaultThresholds() Thresholds {
 type Live struct {
 	Host, Customer, Instance string
 	Waiting, Busy            int
+	Hung                     int       // requests running longer than hung_after, now
+	HasHung                  bool      // Hung is known
 	WaitingSince             time.Time // the backlog rose from 0; zero when nothing waits
 	LastSeen                 time.Time // newest record's own time
 	LastHeard                time.Time // wall-clock time the newest record arrived
