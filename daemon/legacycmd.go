@@ -169,10 +169,11 @@ func (imp *legacyImport) importFile(path string) (legacy.Stats, error) {
 	}
 	cur, err := os.ReadFile(dst)
 	if errors.Is(err, os.ErrNotExist) {
-		// A new file starts at the hour (as the writer's would), so
-		// every row before it is history's.
-		now := time.Now().Unix()
-		err = rrdfile.CreateTracelog(rrdfile.LibRRD{}, tmp, 0, imp.cfg.Tracelog.Archives, now-now%3600)
+		// A new file's last update is the legacy file's: every row
+		// before it is history's, and the live data that follows is
+		// newer.
+		start := min(src.Last, time.Now().Unix())
+		err = rrdfile.CreateTracelog(rrdfile.LibRRD{}, tmp, 0, imp.cfg.Tracelog.Archives, start)
 		if err == nil {
 			cur, err = os.ReadFile(tmp)
 		}
