@@ -65,4 +65,3 @@ func makeLegacyFile(t testing.TB, path string, end int64, minutes int) {
 		t.Fatalf("rrdtool update: %v\n%.2000s", err, out.String())
 	}
 }
-
