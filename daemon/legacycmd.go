@@ -59,7 +59,8 @@ func runImportLegacy(ctx context.Context, args []string, stderr io.Writer) error
 	imp.skipped.Add(int64(named))
 	work := make(chan string)
 	var wg sync.WaitGroup
-	for range max(1, runtime.NumCPU()) {
+	// The work is mostly waiting for fsync: more workers than CPUs.
+	for range 4 * max(1, runtime.NumCPU()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -194,13 +195,18 @@ func (imp *legacyImport) importFile(path string) (legacy.Stats, error) {
 	return st, replaceFile(dst, tmp, f.Buf)
 }
 
-// replaceFile writes b to tmp, syncs it and renames it over dst.
+// replaceFile writes b to tmp, syncs it and renames it over dst. tmp is
+// not truncated first: a new file librrd just made there has b's size, and
+// its blocks are reused.
 func replaceFile(dst, tmp string, b []byte) error {
-	fh, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	fh, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
 	}
 	_, err = fh.Write(b)
+	if err == nil {
+		err = fh.Truncate(int64(len(b)))
+	}
 	if err == nil {
 		err = fh.Sync()
 	}
