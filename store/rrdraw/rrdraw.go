@@ -102,7 +102,10 @@ func Parse(b []byte) (*File, error) {
 	for range nr {
 		r := RRA{CF: cstr(b[off : off+20])}
 		rows, pdps := le.Uint64(b[off+24:]), le.Uint64(b[off+32:])
-		if rows == 0 || rows > 1<<32 || pdps == 0 || pdps > 1<<32 {
+		// Row times stay far from overflow: a row at most 2^40 s, an
+		// archive at most 2^61 s.
+		if rows == 0 || rows > 1<<32 || pdps == 0 || pdps > 1<<32 ||
+			pdps*step > 1<<40 || rows > (1<<61)/(pdps*step) {
 			return nil, bad("archive %d: %d rows of %d steps", len(f.RRAs), rows, pdps)
 		}
 		r.Rows, r.PDPs = int64(rows), int64(pdps)
@@ -111,7 +114,7 @@ func Parse(b []byte) (*File, error) {
 		off += rraDefSize
 	}
 	last := int64(le.Uint64(b[off:]))
-	if last < 0 {
+	if last < 0 || last > 1<<61 {
 		return nil, bad("last update %d", last)
 	}
 	f.Last = last
