@@ -16,16 +16,29 @@ NEEDS := /usr/bin/gcc:gcc /usr/bin/pkg-config:pkg-config \
 	/usr/sbin/syslog-ng:syslog-ng-core /usr/bin/chromium:chromium \
 	/usr/bin/aws:awscli /usr/bin/ps:procps /usr/bin/curl:curl \
 	/usr/bin/strace:strace /usr/bin/systemd-analyze:systemd \
+	/usr/sbin/collectd:collectd-core \
+	/usr/lib/python3/dist-packages/statsd/__init__.py:python3-statsd \
+	/usr/lib/python3/dist-packages/zmq/__init__.py:python3-zmq \
+	/usr/bin/carbon-cache:graphite-carbon \
 	/usr/lib/python3/dist-packages/graphite/render/functions.py:graphite-web \
 	/usr/share/doc/python3-rrdtool:python3-rrdtool
 KINESALITE_STAMP := .deps/kinesalite/.installed
+STATSD_STAMP := .deps/statsd/.installed
 GO_SOURCES := $(shell find . -name '*.go' -not -path './.deps/*' 2>/dev/null) go.mod go.sum
+# The browser charts' library, fetched pinned and integrity-checked by npm
+# (contrib/uplot/fetch.sh) and embedded into the binary from web/static.
+UPLOT := web/static/vendor/uplot.js
 
-.PHONY: all deps apt-deps go-deps node-deps rsyslog-deps build run test test-short bench fuzz demo bench-filehop clean
+.PHONY: all deps apt-deps go-deps node-deps rsyslog-deps web-assets build run test test-short bench fuzz demo bench-filehop screens clean
 
 all: build
 
-deps: apt-deps go-deps node-deps rsyslog-deps
+deps: apt-deps go-deps node-deps rsyslog-deps web-assets
+
+web-assets: $(UPLOT)
+
+$(UPLOT): contrib/uplot/fetch.sh
+	@contrib/uplot/fetch.sh
 
 apt-deps:
 	@missing=$$(for n in $(NEEDS); do [ -e "$${n%%:*}" ] || echo "$${n#*:}"; done; \
@@ -44,7 +57,13 @@ rsyslog-deps: apt-deps
 go-deps:
 	@$(GO) mod download
 
-node-deps: $(KINESALITE_STAMP)
+node-deps: $(KINESALITE_STAMP) $(STATSD_STAMP)
+
+# etsy statsd 0.9.0: the reference the statsd input is tested and
+# benchmarked against.
+$(STATSD_STAMP): contrib/statsd/package.json contrib/statsd/package-lock.json contrib/statsd/install.sh
+	@contrib/statsd/install.sh
+	@touch $@
 
 $(KINESALITE_STAMP): contrib/kinesalite/package.json $(wildcard contrib/kinesalite/package-lock.json) contrib/kinesalite/install.sh
 	@contrib/kinesalite/install.sh
@@ -52,7 +71,7 @@ $(KINESALITE_STAMP): contrib/kinesalite/package.json $(wildcard contrib/kinesali
 
 build: $(BIN)
 
-$(BIN): $(GO_SOURCES)
+$(BIN): $(GO_SOURCES) $(UPLOT)
 	@mkdir -p bin
 	$(GO) build -o $(BIN) ./daemon
 
@@ -60,7 +79,7 @@ run: deps build
 	./$(BIN) -config $(CONFIG)
 
 # What builds and tests without cgo (librrd is in store/rrdfile and web).
-NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./store ./store/loglimit
+NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./daemon/atomicfile ./store ./store/loglimit
 
 # Every test, including the end-to-end ones with real syslog clients,
 # syslog-ng, kinesalite and Chromium. Short fuzz runs of every fuzz target
@@ -79,10 +98,12 @@ fuzz: deps
 
 # Go benchmarks of the hot paths (COUNT runs each, for medians), then the
 # end-to-end load runs of contrib/bench against the built daemon, the relay
-# scenario included (~17 min).
+# scenario included (~17 min), then the metric inputs against etsy statsd and
+# carbon-cache (contrib/metricbench, ~15 min).
 bench: deps build
 	set -o pipefail; GM_TAIL_BENCH_LINES=$${GM_TAIL_BENCH_LINES:-10000000} $(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-3} ./parser/ ./store/... ./daemon/... ./web/... | tee bench.txt
 	set -o pipefail; $(GO) run ./contrib/bench -bin $(BIN) -scenario all -out bench-e2e.json | tee bench-e2e.md
+	set -o pipefail; $(GO) run ./contrib/metricbench -bin $(BIN) -out bench-metrics.json | tee bench-metrics.md
 
 # The old pipeline's first hop (a real syslog-ng writing files) against
 # graphmetrics doing its whole job, same stream, same minutes (~10 min).
@@ -93,6 +114,11 @@ bench-filehop: deps build
 # until Ctrl-C; data in var/demo.
 demo: deps build
 	$(GO) run ./contrib/bench -bin $(BIN) -scenario demo
+
+# Screenshots of an instance, a pool and a /metrics page, light and dark,
+# 1400 and 800 px wide, for review as pictures (web/testdata/screens).
+screens: deps
+	GM_SCREENS=$(CURDIR)/web/testdata/screens $(GO) test -count 1 -run '^TestScreens$$' ./web/
 
 clean:
 	rm -rf bin

@@ -31,6 +31,7 @@ type app struct {
 	kinesis   *kinesis.Consumer
 	tail      *tail.Tailer
 	tailIn    *lineParser
+	metrics   metricInputs
 	closing   atomic.Bool // shutting down: inputs are no longer running
 	db        *storage.DB
 	web       *web.Server
@@ -48,7 +49,8 @@ func runDaemon(ctx context.Context, cfg config.Config, log *slog.Logger, stdout 
 	a := &app{cfg: cfg, log: log}
 	err := a.start(ctx, stdout)
 	if err == nil {
-		log.Info("graphmetrics running", "data_dir", cfg.DataDir, "web", a.web.Addr(), "syslog", addrs(a.listener))
+		log.Info("graphmetrics running", append([]any{"data_dir", cfg.DataDir, "web", a.web.Addr(), "syslog", addrs(a.listener)},
+			a.metricAddrs()...)...)
 		<-ctx.Done()
 		log.Info("shutting down")
 	}
@@ -64,6 +66,9 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	}
 	if a.syslog, err = a.pipe.newLineParser("syslog"); err != nil {
 		return err
+	}
+	if err := a.syslog.restoreState(filepath.Join(a.cfg.DataDir, "state", syslogStateFile)); err != nil {
+		return fmt.Errorf("syslog state: %w", err)
 	}
 	if err := a.syslog.agg.Start(); err != nil {
 		return err
@@ -86,6 +91,9 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	if err := a.startKinesis(); err != nil {
+		return err
+	}
+	if err := a.startMetricInputs(); err != nil {
 		return err
 	}
 	a.self = newSelfMetrics(a.cfg.Self.Interval.Duration, a.pipe.writer, a.log, a.collectSelf)
@@ -197,6 +205,8 @@ func (a *app) close(ctx context.Context) error {
 	if a.kinesis != nil {
 		errs = append(errs, a.kinesis.Close(ctx))
 	}
+	a.closing.Store(true)
+	errs = append(errs, a.closeMetricInputs(ctx))
 	if a.self != nil {
 		a.self.Close()
 	}
@@ -216,9 +226,5 @@ func addrs(l *listen.Listener) []string {
 	if l == nil {
 		return nil
 	}
-	var out []string
-	for _, ad := range l.Addrs() {
-		out = append(out, ad.Network()+"://"+ad.String())
-	}
-	return out
+	return netAddrs(l.Addrs())
 }

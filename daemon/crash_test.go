@@ -65,9 +65,10 @@ func (ms *metricSet) records(upto int) []kinesalitetest.Record {
 		added := false
 		for s := range ms.paths {
 			if i := ms.next[s]; i < upto {
-				// Seconds into the minute vary: the point still belongs to
-				// minute i (the step [base+60i, base+60i+60)).
-				ts := time.Unix(ms.base+int64(i)*60+int64(s%60), 0)
+				// Seconds into the minute vary, 1 to 59: the point is the
+				// row at the minute's end (a point stamped on the boundary
+				// would be the row at its start, rrdtool update's rule).
+				ts := time.Unix(ms.base+int64(i)*60+1+int64(s%59), 0)
 				recs = append(recs, kinesalitetest.Record{Time: ts, Name: ms.name(s), Value: float64(1000*s + i), Units: "x"})
 				ms.next[s]++
 				added = true

@@ -11,19 +11,22 @@ import (
 
 // inputStatus is one input's part of /healthz.
 type inputStatus struct {
-	Running    bool                   `json:"running"`
-	Lines      uint64                 `json:"lines"`
-	Rejected   map[string]uint64      `json:"rejected"`
-	Aggregator store.AggStats         `json:"aggregator"`
-	Listeners  []listen.ListenerStats `json:"listeners,omitempty"`
+	Running  bool              `json:"running"`
+	Lines    uint64            `json:"lines"`
+	Rejected map[string]uint64 `json:"rejected"`
+	// NonexistentTimes: records whose wall time the clocks skipped.
+	NonexistentTimes uint64                 `json:"nonexistent_times"`
+	Aggregator       store.AggStats         `json:"aggregator"`
+	Listeners        []listen.ListenerStats `json:"listeners,omitempty"`
 }
 
 func (p *lineParser) status(running bool) inputStatus {
 	return inputStatus{
-		Running:    running,
-		Lines:      p.lines.Load(),
-		Rejected:   p.rejects.Snapshot(),
-		Aggregator: p.agg.Stats(),
+		Running:          running,
+		Lines:            p.lines.Load(),
+		Rejected:         p.rejects.Snapshot(),
+		Aggregator:       p.agg.Stats(),
+		NonexistentTimes: p.nonexistent.Load(),
 	}
 }
 
@@ -35,18 +38,19 @@ type kinesisStatus struct {
 
 // healthStatus is the body of /healthz.
 type healthStatus struct {
-	Inputs          map[string]inputStatus `json:"inputs"`
-	Kinesis         *kinesisStatus         `json:"kinesis,omitempty"`
-	Tail            *tail.Stats            `json:"tail,omitempty"`
-	Writer          rrdfile.WriterStats    `json:"writer"`
-	FlushAgeSeconds float64                `json:"flush_age_seconds"`
-	FlushStuck      bool                   `json:"flush_stuck"`
+	Inputs          map[string]inputStatus       `json:"inputs"`
+	Metrics         map[string]metricInputStatus `json:"metric_inputs,omitempty"`
+	Kinesis         *kinesisStatus               `json:"kinesis,omitempty"`
+	Tail            *tail.Stats                  `json:"tail,omitempty"`
+	Writer          rrdfile.WriterStats          `json:"writer"`
+	FlushAgeSeconds float64                      `json:"flush_age_seconds"`
+	FlushStuck      bool                         `json:"flush_stuck"`
 }
 
 // health is /healthz: whether every input is running, in a word each for
 // anyone, with the counters for logged-in users.
 func (a *app) health() web.Health {
-	st := healthStatus{Inputs: map[string]inputStatus{}}
+	st := healthStatus{Inputs: map[string]inputStatus{}, Metrics: map[string]metricInputStatus{}}
 	words := map[string]string{}
 	ok := true
 	if a.syslog != nil {
@@ -69,6 +73,11 @@ func (a *app) health() web.Health {
 		st.Kinesis = &kinesisStatus{Running: a.kinesis.Healthy(), Stats: a.kinesis.Stats()}
 		words["kinesis"] = runWord(st.Kinesis.Running, "failing")
 		ok = ok && st.Kinesis.Running
+	}
+	a.metricHealth(&st)
+	for name, m := range st.Metrics {
+		words[name] = runWord(m.Running, "stopped")
+		ok = ok && m.Running
 	}
 	if a.pipe != nil {
 		st.Writer = a.pipe.writer.Stats()
@@ -101,6 +110,7 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 			rate(n, "input", in.name, "rejected", reason)
 		}
 		rate(in.oversize.Load(), "input", in.name, "rejected", "oversize_line")
+		rate(st.NonexistentTimes, "input", in.name, "nonexistent_time")
 		rate(st.Aggregator.Late, "input", in.name, "late")
 		rate(st.Aggregator.Future, "input", in.name, "future")
 		rate(st.Aggregator.Unknown, "input", in.name, "unknown_code")
@@ -108,14 +118,9 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 		emit(float64(st.Aggregator.Instances), "input", in.name, "instances")
 	}
 	if a.listener != nil {
-		for _, l := range a.listener.Stats() {
-			name := l.Network + "_" + l.Addr
-			rate(l.Messages, "syslog", name, "messages")
-			rate(l.KernelDrops, "syslog", name, "kernel_drops")
-			rate(l.Oversize, "syslog", name, "oversize")
-			rate(l.ReadErrors, "syslog", name, "read_errors")
-		}
+		listenerSelf(rate, "syslog", a.listener.Stats())
 	}
+	a.collectMetricInputs(emit, rate)
 	if a.kinesis != nil {
 		ks := a.kinesis.Stats()
 		rate(ks.Records, "kinesis", "records")

@@ -82,6 +82,7 @@ func runImport(ctx context.Context, args []string, stderr io.Writer) error {
 	st, ws := lp.agg.Stats(), p.writer.Stats()
 	log.Info("import done", "files", len(files), "lines", lp.lines.Load(),
 		"rejected", lp.rejects.Snapshot(), "oversize", lp.oversize.Load(), "late", st.Late,
+		"nonexistent_times", lp.nonexistent.Load(),
 		"rows_written", ws.Rows, "rows_already_present", ws.Skipped)
 	return errors.Join(readErr, closeErr)
 }

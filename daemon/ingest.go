@@ -74,9 +74,13 @@ type lineParser struct {
 	zones    *zones
 	lines    atomic.Uint64
 	oversize atomic.Uint64 // lines over the size limit, dropped before parsing
-	rejects  rejectCounters
-	logLimit *loglimit.Limiter
-	log      *slog.Logger
+	// nonexistent counts records stamped with a wall time the clocks
+	// skipped (set forward); they are read as time.Date reads them.
+	nonexistent atomic.Uint64
+	statePath   string // where the aggregator's state is kept across a restart; "" for none
+	rejects     rejectCounters
+	logLimit    *loglimit.Limiter
+	log         *slog.Logger
 }
 
 func (p *lineParser) reject(err error, line []byte) {
@@ -99,6 +103,11 @@ func (p *lineParser) add(b *store.Batch, msg parser.Message, line []byte) {
 	if err != nil {
 		p.reject(err, line)
 		return
+	}
+	if r.Skipped {
+		p.nonexistent.Add(1)
+		p.logLimit.Log(p.log, "nonexistent_time", "wall time skipped by a clock change, read as time.Date reads it",
+			"time", time.UnixMicro(r.Time).UTC(), "line", string(line[:min(len(line), 120)]))
 	}
 	b.Add(msg.Host, customer, instance, r)
 }

@@ -81,7 +81,7 @@ func (p *pipeline) newLineParser(name string) (*lineParser, error) {
 func (p *pipeline) Close(ctx context.Context) error {
 	var errs []error
 	for _, in := range p.inputs {
-		if err := in.agg.Close(ctx); err != nil {
+		if err := in.closeAndSave(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("aggregator %s: %w", in.name, err))
 		}
 	}

@@ -56,10 +56,23 @@ func NewFrameSplitterFunc(max int, oversize func(dropped int)) bufio.SplitFunc {
 	return f.split
 }
 
+// NewLineSplitterFunc is NewFrameSplitterFunc without octet counting: a
+// message ends at the first '\n' or '\0', whatever it starts with. Line
+// protocols (Graphite plaintext, statsd over TCP) need it, since their lines
+// may start with digits and a space.
+func NewLineSplitterFunc(max int, oversize func(dropped int)) bufio.SplitFunc {
+	if max < 1 {
+		max = 1
+	}
+	f := &framer{max: max, oversize: oversize, linesOnly: true}
+	return f.split
+}
+
 // framer is the state of one stream's splitter.
 type framer struct {
-	max      int
-	oversize func(int)
+	max       int
+	oversize  func(int)
+	linesOnly bool // no octet counting
 
 	// An oversized message being discarded: skipLine discards up to the next
 	// terminator, skipCount discards that many more bytes; dropped counts the
@@ -85,7 +98,9 @@ func (f *framer) split(data []byte, atEOF bool) (int, []byte, error) {
 		return 0, nil, nil
 	}
 
-	if n, hdr, ok := octetCount(data); ok {
+	if f.linesOnly {
+		// Straight to the terminator search below.
+	} else if n, hdr, ok := octetCount(data); ok {
 		if n > f.max {
 			// Drop exactly the announced frame.
 			f.skipCount = n

@@ -172,3 +172,22 @@ func BenchmarkFrameSplitter(b *testing.B) {
 		}
 	}
 }
+
+// Line protocols: digits and a space at the start are part of the line.
+func TestLineSplitter(t *testing.T) {
+	var drops []int
+	sc := bufio.NewScanner(strings.NewReader("5 a.b 1 2\n12 x\nlong-line-here\nok 1\nlast"))
+	sc.Buffer(make([]byte, 0, 16), 10+FrameOverhead)
+	sc.Split(NewLineSplitterFunc(10, func(n int) { drops = append(drops, n) }))
+	var got []string
+	for sc.Scan() {
+		got = append(got, sc.Text())
+	}
+	want := []string{"5 a.b 1 2", "12 x", "ok 1", "last"}
+	if sc.Err() != nil || strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q (%v), want %q", got, sc.Err(), want)
+	}
+	if len(drops) != 1 || drops[0] != 14 {
+		t.Errorf("drops %v, want [14]", drops)
+	}
+}

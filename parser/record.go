@@ -28,8 +28,10 @@ var (
 
 // ParseRecord parses one tracelog line, "CODE RID TIMESTAMP [DATA]" with
 // single spaces (SPEC §1). The timestamp is local wall time in loc (nil means
-// UTC), read as time.Date reads it, including its choice for wall times that
-// a DST change skips or repeats. Trailing CR, LF and NUL are ignored.
+// UTC). A wall time that the clocks pass twice (set back) gives its first
+// occurrence in Time and the distance to the second in Repeat; one they skip
+// (set forward) is read as time.Date reads it, with Skipped set. Trailing
+// CR, LF and NUL are ignored.
 //
 // Any printable ASCII byte is a valid code: extension records ('-' and
 // others) are returned as they are and left to the caller to ignore. RID and
@@ -68,11 +70,14 @@ func ParseRecord(line []byte, loc *time.Location) (Record, error) {
 	if len(data) > 0 {
 		data = data[1:] // parseStamp guarantees a space here
 	}
+	utc, repeat, skipped := wallToUTC(wall, loc)
 	return Record{
-		Code: line[0],
-		RID:  rid,
-		Time: wallToUTC(wall, loc)*1_000_000 + usec,
-		Data: data,
+		Code:    line[0],
+		RID:     rid,
+		Time:    utc*1_000_000 + usec,
+		Repeat:  repeat * 1_000_000,
+		Skipped: skipped,
+		Data:    data,
 	}, nil
 }
 

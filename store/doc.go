@@ -27,6 +27,13 @@
 //   - Records more than AggOptions.MaxFuture ahead of the wall clock are
 //     dropped: one would move a file's last update into the future.
 //   - Close finalizes pending seconds but never fills beyond the newest record.
+//   - A wall time that occurs twice (clocks set back; parser.Record.Repeat)
+//     is chosen per instance so that its time keeps moving forward: the
+//     first occurrence until the instance's newest record is past it, the
+//     second once the newest record is nearer the second than the first
+//     (instance.occurrence). Records out of order within lateness stay in
+//     their own hour; a new instance takes the first. The newest record is
+//     in the snapshot, so a restore decides as an uninterrupted run.
 //
 // Checkpoint/Restore carry the pending state for exactly-once replayable
 // inputs (SPEC §10).

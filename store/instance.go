@@ -131,6 +131,22 @@ func (in *instance) restart(t int64, tm *timing) {
 	in.baseWaiting, in.baseBusy, in.nWaiting, in.nBusy = 0, 0, 0, 0
 }
 
+// occurrence chooses between the two instants of a wall time that occurs
+// twice (the clocks were set back): first, or first+repeat (µs). The
+// instance's time keeps moving forward: the first occurrence applies until
+// the instance's newest record is past it, the second once the newest is
+// nearer the second than the first. Records out of order by up to lateness
+// (less than half the repeated span) thus keep their own hour, whichever it
+// is; a record late by more than half an hour in the first hour is counted
+// late instead of jumping an hour ahead, which would make the rest of that
+// hour late. A new instance has no newest record and takes the first.
+func (in *instance) occurrence(first, repeat int64) int64 {
+	if in.newest-first > repeat/2 {
+		return first + repeat
+	}
+	return first
+}
+
 // record counters the shard sums into the aggregator's stats.
 type recStats struct {
 	records, late, unknown, future, staleE uint64

@@ -92,21 +92,25 @@ func (s *shard) process(p *part) {
 	lastKey := ^uint32(0)
 	for i := range p.recs {
 		e := &p.recs[i]
-		if e.time > maxT {
+		if e.keyOff != lastKey {
+			in = s.inst[string(p.arena[e.keyOff:e.keyOff+e.keyLen])]
+			lastKey = e.keyOff
+		}
+		t := e.time
+		if e.repeat != 0 && in != nil {
+			t = in.occurrence(t, int64(e.repeat)*1e6)
+		}
+		if t > maxT {
 			st.future++
 			continue
 		}
-		if e.keyOff != lastKey || in == nil {
+		if in == nil {
 			key := p.arena[e.keyOff : e.keyOff+e.keyLen]
-			in = s.inst[string(key)]
-			if in == nil {
-				in = newInstance(decodeKey(key), e.time, now)
-				s.inst[string(key)] = in
-			}
-			lastKey = e.keyOff
+			in = newInstance(decodeKey(key), t, now)
+			s.inst[string(key)] = in
 		}
 		in.wall = now
-		in.apply(e.code, p.arena[e.ridOff:e.ridOff+e.ridLen], e.time, e.isErr, tm, &st)
+		in.apply(e.code, p.arena[e.ridOff:e.ridOff+e.ridLen], t, e.isErr, tm, &st)
 		st.records++
 		if len(in.out) >= outLimit {
 			s.write(in)

@@ -17,7 +17,7 @@ import (
 const chromiumPath = "/usr/bin/chromium"
 
 // browser starts a headless Chromium with a fresh profile.
-func browser(t *testing.T) context.Context {
+func browser(t testing.TB) context.Context {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped with -short")
@@ -39,7 +39,7 @@ func browser(t *testing.T) context.Context {
 	return bctx
 }
 
-func must(t *testing.T, err error, what string) {
+func must(t testing.TB, err error, what string) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
@@ -47,7 +47,7 @@ func must(t *testing.T, err error, what string) {
 }
 
 // submit clicks a submit button and waits for the page it leads to.
-func submit(t *testing.T, ctx context.Context, sel string) {
+func submit(t testing.TB, ctx context.Context, sel string) {
 	t.Helper()
 	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
 	must(t, err, "click "+sel)
@@ -57,7 +57,7 @@ func submit(t *testing.T, ctx context.Context, sel string) {
 }
 
 // navigate opens url and checks the answer was 200.
-func navigate(t *testing.T, ctx context.Context, url string) {
+func navigate(t testing.TB, ctx context.Context, url string) {
 	t.Helper()
 	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(url))
 	must(t, err, "open "+url)
@@ -66,30 +66,33 @@ func navigate(t *testing.T, ctx context.Context, url string) {
 	}
 }
 
-func eval[T any](t *testing.T, ctx context.Context, js string) T {
+func eval[T any](t testing.TB, ctx context.Context, js string) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 	must(t, err, "evaluate "+js)
 	return v
 }
 
-func location(t *testing.T, ctx context.Context) string {
+func location(t testing.TB, ctx context.Context) string {
 	t.Helper()
 	return eval[string](t, ctx, `location.pathname`)
 }
 
-// chartsLoaded waits until the page has n chart images, all decoded with a
-// real size, then checks that none of them is the error image.
-func chartsLoaded(t *testing.T, ctx context.Context, n int) {
+// chartsLoaded waits until the page has n charts, all drawn in the browser
+// from their JSON export, then checks that none of their server images
+// (what a browser without JS shows) is the error image.
+func chartsLoaded(t testing.TB, ctx context.Context, n int) {
 	t.Helper()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
-		const imgs = [...document.querySelectorAll("figure.chart img")];
-		return imgs.length == `+strconv.Itoa(n)+` && imgs.every(i => i.complete && i.naturalWidth > 0);
-	})()`, chromedp.WithPollingTimeout(30*time.Second)))
-	must(t, err, "wait for chart images")
+	// Polled by single evaluations, which survive a navigation in progress
+	// (after a drag or Back) where a chromedp.Poll may hang.
+	waitJS(t, ctx, `document.readyState == "complete" && (() => {
+		const figs = [...document.querySelectorAll("figure.chart")];
+		return figs.length == `+strconv.Itoa(n)+` && !!window.graphmetrics && graphmetrics.charts.length == figs.length &&
+			graphmetrics.charts.every(c => c.u && c.plot.querySelector("canvas").width > 0);
+	})()`, "wait for the charts")
 	// The error image is a PNG too; the server marks it in a header.
 	errs := eval[string](t, ctx, `Promise.all(
-		[...document.querySelectorAll("figure.chart img")].map(i => fetch(i.src).then(r =>
+		[...document.querySelectorAll("figure.chart")].map(f => fetch(f.dataset.img).then(r =>
 			r.status == 200 && !r.headers.get("X-Graph-Error") ? "" : r.status + " " + r.headers.get("X-Graph-Error")))
 	).then(a => a.join(""))`)
 	if errs != "" {
@@ -99,7 +102,7 @@ func chartsLoaded(t *testing.T, ctx context.Context, n int) {
 
 // screenshot saves the page as a test artifact in $GM_ARTIFACTS (or the
 // temporary directory).
-func screenshot(t *testing.T, ctx context.Context, name string) {
+func screenshot(t testing.TB, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	must(t, err, "screenshot")
@@ -113,7 +116,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 }
 
 // login logs in through the form and expects to land under landing.
-func login(t *testing.T, ctx context.Context, base, user, pw, landing string) {
+func login(t testing.TB, ctx context.Context, base, user, pw, landing string) {
 	t.Helper()
 	must(t, chromedp.Do(ctx,
 		chromedp.Navigate(base+"/"),
@@ -127,7 +130,7 @@ func login(t *testing.T, ctx context.Context, base, user, pw, landing string) {
 	}
 }
 
-func logout(t *testing.T, ctx context.Context) {
+func logout(t testing.TB, ctx context.Context) {
 	t.Helper()
 	submit(t, ctx, `form.logout button`)
 }

@@ -4,8 +4,10 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"graphmetrics/web/series"
+	"graphmetrics/web/timerange"
 )
 
 // The built-in "graphmetrics itself" page (issue 7): every user can view
@@ -25,6 +27,7 @@ const (
 type selfPlot struct {
 	Match, Expr, Unit string
 	Line              string
+	Own               bool // an axis of its own (busy % beside milliseconds)
 }
 
 type selfChart struct {
@@ -41,7 +44,7 @@ var selfCharts = []selfChart{
 		{Match: "writer/rows", Line: "LINE2"}, {Match: "writer/queued_rows"}, {Match: "writer/rows_skipped"},
 		{Match: "writer/rows_dropped"}, {Match: "writer/errors"}}},
 	{"RRD writer: update time (ms), busy (%), flush age (s)", []selfPlot{
-		{Match: "writer/update_ms_mean", Unit: " ms"}, {Match: "writer/busy_ns", Expr: "a,10000000,/", Unit: " busy %"},
+		{Match: "writer/update_ms_mean", Unit: " ms"}, {Match: "writer/busy_ns", Expr: "a,10000000,/", Unit: " busy %", Own: true},
 		{Match: "writer/flush_age_seconds", Unit: " s"}}},
 	{"Process: RSS (MB), goroutines", []selfPlot{
 		{Match: "process/rss_bytes", Expr: "a,1048576,/", Unit: " MB", Line: "LINE2"}, {Match: "process/goroutines"}}},
@@ -74,7 +77,7 @@ func (s *Server) builtinCharts() []MetricChart {
 					continue
 				}
 				p := Plot{Series: []string{selfPrefix + n}, Color: palette[len(c.Plots)%len(palette)],
-					Line: "LINE1", Legend: cutText(n+sp.Unit, maxLegend)}
+					Line: "LINE1", Legend: cutText(n+sp.Unit, maxLegend), Own: sp.Own}
 				if sp.Line != "" {
 					p.Line = sp.Line
 				}
@@ -92,10 +95,17 @@ func (s *Server) builtinCharts() []MetricChart {
 }
 
 func (s *Server) handleBuiltinPage(w http.ResponseWriter, r *http.Request) {
-	head := pageHead{Owner: "", Name: builtinName, Base: builtinURL, Builtin: true, SuggestName: builtinName}
-	b := metricsBody{pageHead: head, Builtin: builtinURL, Lines: lineTypes, Charts: s.metricChartViews(s.builtinCharts())}
+	head := pageHead{Owner: "", Name: builtinName, Base: builtinURL, Builtin: true, SuggestName: builtinName,
+		Keep: keptParams(overrideParams(r.URL.Query()))}
+	charts := s.builtinCharts()
+	if previewEdit(s, w, r, head.Base, charts, s.changeMetric) {
+		return
+	}
+	applyOverrides(charts, r.URL.Query(), s.loc)
+	pt := s.pageTime(r, timerange.Last(builtinHours*time.Hour))
+	b := metricsBody{pageHead: head, Builtin: builtinURL, Lines: lineTypes, Charts: s.metricChartViews(charts, pt.Range)}
 	s.render(w, r, http.StatusOK, "metrics", viewData{Title: "graphmetrics itself",
-		Flash: s.sessions.PopString(r.Context(), "flash"), Body: b})
+		Flash: s.sessions.PopString(r.Context(), "flash"), Time: pt, Body: b})
 }
 
 // handleBuiltinSaveAs copies the built-in page as it is now into a page of

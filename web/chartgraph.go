@@ -14,17 +14,18 @@ var errNoTarget = errors.New("no such instance or group")
 
 const maxGroupInstances = 200
 
-// Colours of the one-instance lines, and a palette for comparisons.
+// Colours of the one-instance lines, and a palette for comparisons: Okabe
+// and Ito's colour-blind-safe set first (also in web/static/app.js).
 const (
-	colRPM     = "1f77b4"
-	colEPM     = "d62728"
-	colWaiting = "2ca02c"
-	colMaxRPM  = "9467bd"
-	colRestart = "ff7f0e99"
+	colRPM     = "0072b2"
+	colEPM     = "d55e00"
+	colWaiting = "009e73"
+	colMaxRPM  = "cc79a7"
+	colRestart = "e69f00aa"
 )
 
-var palette = []string{"1f77b4", "ff7f0e", "2ca02c", "d62728", "9467bd", "8c564b", "e377c2",
-	"7f7f7f", "bcbd22", "17becf", "393b79", "637939", "8c6d31", "843c39", "7b4173"}
+var palette = []string{"0072b2", "e69f00", "009e73", "d55e00", "cc79a7", "56b4e9", "f0e442",
+	"7f7f7f", "332288", "88ccee", "117733", "999933", "882255", "44aa99", "aa4499"}
 
 // resolve finds the chart's instances in the tree: only names that exist
 // there ever lead to a file path.
@@ -64,10 +65,12 @@ func chartGraph(t *tree.Tree, c *Chart, now time.Time) (*render.Graph, error) {
 		for k, i := range grp.Instances {
 			b.line("LINE1", b.rpm(k, i), palette[k%len(palette)], grp.Label(i), false)
 		}
+		b.restarts(grp.Instances)
 	case c.View == viewMaxRPM:
 		for k, i := range grp.Instances {
 			b.line("LINE1", b.spr(k, i), palette[k%len(palette)], grp.Label(i), false)
 		}
+		b.restarts(grp.Instances)
 	case c.View == viewHeadroom:
 		b.headroom(grp.Instances)
 		g.VLabel = "percent"
@@ -129,9 +132,24 @@ func (b *builder) instance(i *tree.Instance) {
 func (b *builder) lines(rpm, epm, wait, spr, restart string) {
 	b.line("LINE2", rpm, colRPM, "rpm", false)
 	b.line("LINE1", epm, colEPM, "epm", false)
-	b.line("LINE1", wait, colWaiting, "waiting", false)
+	b.waiting(wait)
 	b.line("LINE1", spr, colMaxRPM, "max rpm", true)
 	b.line("TICK", restart, colRestart, "restarts", false)
+}
+
+// waiting is the backlog, on its own axis in browser charts.
+func (b *builder) waiting(name string) {
+	b.line("LINE1", name, colWaiting, "waiting", false)
+	b.g.Draws[len(b.g.Draws)-1].Own = true
+}
+
+// restarts ticks where any instance of the group started.
+func (b *builder) restarts(is []*tree.Instance) {
+	st := make([]string, len(is))
+	for k, i := range is {
+		st[k] = b.def(n("st", k), i, "starts")
+	}
+	b.line("TICK", b.cdef("restart", append(sum(st), "0", "GT")...), colRestart, "restarts", false)
 }
 
 func (b *builder) all(is []*tree.Instance) {
@@ -152,15 +170,21 @@ func (b *builder) all(is []*tree.Instance) {
 	)
 }
 
-// headroom is (Σspr − Σrpm) / Σspr × 100 over the group.
+// headroom is (Σspr − Σrpm) / Σspr × 100 over the group, with the
+// group's epm and waiting, as the original drew them.
 func (b *builder) headroom(is []*tree.Instance) {
-	var rpm, spr []string
+	var rpm, spr, epm, wait []string
 	for k, i := range is {
 		rpm = append(rpm, b.rpm(k, i))
 		spr = append(spr, b.spr(k, i))
+		epm = append(epm, b.def(n("err", k), i, "errors"))
+		wait = append(wait, b.def(n("wait", k), i, "waiting"))
 	}
 	s := b.cdef("sumspr", sum(spr)...)
 	r := b.cdef("sumrpm", sum(rpm)...)
 	h := b.cdef("headroom", s, "0", "GT", s, r, "-", s, "/", "100", "*", "UNKN", "IF")
 	b.line("LINE2", h, colRPM, "headroom %", false)
+	b.line("LINE1", b.cdef("sumepm", append(sum(epm), "60", "*")...), colEPM, "epm", false)
+	b.waiting(b.cdef("sumwait", sum(wait)...))
+	b.restarts(is)
 }

@@ -126,16 +126,17 @@ func TestGraphOfSampleGroup(t *testing.T) {
 		t.Fatalf("all at 15:53: %v (%q), want rpm 22, max rpm %v", v, legends, 2*spr)
 	}
 	rows, legends = graphFor(t, e, c, sampleQuery("gkind", "pool", "group", "app-instances", "view", "rpm"))
-	if v := rows[at]; len(v) != 2 || v[0] != 11 || v[1] != 11 || legends[0] != "app-8080 on h1" || legends[1] != "app-8080 on h2" {
+	if v := rows[at]; len(v) != 3 || v[0] != 11 || v[1] != 11 || v[2] != 0 || legends[0] != "app-8080 on h1" || legends[1] != "app-8080 on h2" || legends[2] != "restarts" {
 		t.Fatalf("compare rpm at 15:53: %v %q", v, legends)
 	}
 	rows, _ = graphFor(t, e, c, sampleQuery("gkind", "pool", "group", "app-instances", "view", "maxrpm"))
-	if v := rows[at]; len(v) != 2 || !near(v[0], spr) || !near(v[1], spr) {
+	if v := rows[at]; len(v) != 3 || !near(v[0], spr) || !near(v[1], spr) || v[2] != 0 {
 		t.Fatalf("compare max rpm at 15:53: %v, want %v each", v, spr)
 	}
-	rows, _ = graphFor(t, e, c, sampleQuery("gkind", "pool", "group", "app-instances", "view", "headroom"))
-	if v, h := rows[at], (2*spr-22)/(2*spr)*100; len(v) != 1 || !near(v[0], h) {
-		t.Fatalf("headroom at 15:53: %v, want %v", v, h)
+	// Max headroom also draws the group's epm and waiting (and restarts).
+	rows, legends = graphFor(t, e, c, sampleQuery("gkind", "pool", "group", "app-instances", "view", "headroom"))
+	if v, h := rows[at], (2*spr-22)/(2*spr)*100; len(v) != 4 || !near(v[0], h) || !near(v[1], 2*m.err) || !near(v[2], 2*m.wait) || v[3] != 0 {
+		t.Fatalf("headroom at 15:53: %v %q, want %v, epm %v, waiting %v, 0", v, legends, h, 2*m.err, 2*m.wait)
 	}
 }
 

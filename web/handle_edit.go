@@ -118,6 +118,7 @@ func (s *Server) backToPage(w http.ResponseWriter, r *http.Request, k *pageKind,
 	if q := r.PostFormValue("q"); q != "" && k == metricsKind {
 		target += "?q=" + url.QueryEscape(q)
 	}
+	target = keepRange(r, target)
 	if anchor > 0 {
 		target += "#chart-" + strconv.Itoa(anchor)
 	}
@@ -186,16 +187,25 @@ func (s *Server) saveCopy(w http.ResponseWriter, r *http.Request, k *pageKind, b
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
-	err := s.savePage(ctx, me, k.name, to, func(p *page) error {
-		if p.Exists {
+	charts, err := withOverrides(k, charts, r.PostForm, s.loc)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	replace := r.PostFormValue("replace") == "1"
+	err = s.savePage(ctx, me, k.name, to, func(p *page) error {
+		if p.Exists && !replace {
 			return storage.ErrPageExists
 		}
 		p.Charts, p.NextID = charts, nextID
 		return nil
 	})
 	if errors.Is(err, storage.ErrPageExists) {
-		s.sessions.Put(ctx, "flash", fmt.Sprintf("Not saved: you already have a page %q.", to))
-		http.Redirect(w, r, back, http.StatusSeeOther)
+		// Asked before replacing one's own page; the answer posts the same
+		// form again, with replace=1.
+		s.render(w, r, http.StatusConflict, "confirm", viewData{Title: "Replace " + to + "?", Body: confirmBody{
+			Question: fmt.Sprintf("You already have a page %q. Replace it with this copy?", to),
+			Action:   r.URL.Path, Fields: keptParams(r.PostForm), Back: back, Yes: "replace " + to}})
 		return
 	}
 	if errors.Is(err, errLimit) {

@@ -39,7 +39,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		ctl, title = &c.Controls, c.Title()
 	case kindMetrics:
 		var c MetricChart
-		if c, err = parseMetricQuery(r.URL.Query()); err == nil {
+		if c, err = parseMetricQuery(r.URL.Query(), s.loc); err == nil {
 			g, err = metricGraph(s.series, &c, now)
 		}
 		ctl, title = &c.Controls, c.Title

@@ -34,6 +34,11 @@ func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, 
 		return
 	}
 	if err == nil {
+		q := r.URL.Query()
+		g.Dark, g.Zoom = q.Get("theme") == "dark", 1
+		if q.Get("zoom") == "2" {
+			g.Zoom = 2
+		}
 		err = g.Validate(s.pool.Root())
 	}
 	if err != nil {
@@ -99,7 +104,7 @@ func headerText(s string) string {
 
 // handleMetricGraph draws one /metrics chart from its URL.
 func (s *Server) handleMetricGraph(w http.ResponseWriter, r *http.Request) {
-	c, err := parseMetricQuery(r.URL.Query())
+	c, err := parseMetricQuery(r.URL.Query(), s.loc)
 	var g *render.Graph
 	if err == nil {
 		g, err = metricGraph(s.series, &c, s.now())

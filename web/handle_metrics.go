@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"graphmetrics/web/rpn"
+	"graphmetrics/web/series"
+	"graphmetrics/web/timerange"
 )
 
 // searchShown is how many matches a search lists; the page says how many
@@ -28,11 +30,14 @@ type searchView struct {
 	Color   string        // the next plot's suggested colour
 	Lines   []string
 	MaxAll  int
+	Regexp  bool   // the query is a regular expression (series.RegexpPrefix)
+	Problem string // why a regular expression does not compile
 }
 
 type metricChartView struct {
 	MetricChart
 	Img, CSV, JSON string
+	Series         string // drawing styles for the browser chart (chartStyles)
 	Plots          []plotView
 	Ctl            controlsView
 }
@@ -62,13 +67,23 @@ func (s *Server) handleMetricsPage(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	if previewEdit(s, w, r, head.Base, charts, s.changeMetric) {
+		return
+	}
+	applyOverrides(charts, r.URL.Query(), s.loc)
 	b := metricsBody{pageHead: head, Builtin: builtinURL, Lines: lineTypes}
 	if head.Mine {
-		b.Search = s.search(r.URL.Query().Get("q"), charts)
+		q := r.URL.Query()
+		query := strings.TrimSpace(q.Get("q"))
+		if q.Get("re") != "" && query != "" && !strings.HasPrefix(query, series.RegexpPrefix) {
+			query = series.RegexpPrefix + query
+		}
+		b.Search = s.search(query, charts)
 	}
-	b.Charts = s.metricChartViews(charts)
+	pt := s.pageTime(r, timerange.Range{})
+	b.Charts = s.metricChartViews(charts, pt.Range)
 	s.render(w, r, http.StatusOK, "metrics", viewData{Title: head.Owner + "/" + head.Name + " · metrics",
-		Flash: s.sessions.PopString(r.Context(), "flash"), Body: b})
+		Flash: s.sessions.PopString(r.Context(), "flash"), Time: pt, Body: b})
 }
 
 func (s *Server) search(q string, charts []MetricChart) *searchView {
@@ -79,7 +94,10 @@ func (s *Server) search(q string, charts []MetricChart) *searchView {
 		names[i] = se.Name
 	}
 	v := &searchView{Query: q, Matches: names, Total: total, Shown: len(names), Charts: charts,
-		Lines: lineTypes, MaxAll: maxPlotSeries}
+		Lines: lineTypes, MaxAll: maxPlotSeries, Regexp: strings.HasPrefix(q, series.RegexpPrefix)}
+	if err := series.CheckQuery(q); err != nil {
+		v.Problem = err.Error()
+	}
 	n := 0
 	if len(charts) > 0 {
 		n = len(charts[len(charts)-1].Plots)
@@ -88,12 +106,14 @@ func (s *Server) search(q string, charts []MetricChart) *searchView {
 	return v
 }
 
-func (s *Server) metricChartViews(charts []MetricChart) []metricChartView {
+func (s *Server) metricChartViews(charts []MetricChart, page timerange.Range) []metricChartView {
 	out := make([]metricChartView, 0, len(charts))
 	for _, c := range charts {
+		c.Page = page
 		q := c.Query().Encode()
 		v := metricChartView{MetricChart: c, Img: "/graph/metrics.png?" + q,
-			CSV: "/export/metrics.csv?" + q, JSON: "/export/metrics.json?" + q, Ctl: s.controlsView(c.Controls)}
+			CSV: "/export/metrics.csv?" + q, JSON: "/export/metrics.json?" + q, Ctl: s.controlsView(c.Controls),
+			Series: chartStyles(metricGraph(s.series, &c, s.now()))}
 		for k := range c.Plots {
 			p := &c.Plots[k]
 			pv := plotView{Plot: *p, N: k, Shown: p.legend(), Problem: plotProblem(s.series, p), IsExpr: p.Agg == aggExpr}

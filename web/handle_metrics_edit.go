@@ -127,7 +127,7 @@ func (s *Server) plotsFromForm(f url.Values) ([]Plot, error) {
 // plotStyle reads legend, colour, line and dashes.
 func plotStyle(f url.Values) (Plot, error) {
 	p := Plot{Legend: cutEnd(strings.TrimSpace(f.Get("legend")), maxLegend), Line: f.Get("line"),
-		Color: strings.ToLower(strings.TrimPrefix(f.Get("color"), "#")), Dashed: f.Get("dashed") != ""}
+		Color: strings.ToLower(strings.TrimPrefix(f.Get("color"), "#")), Dashed: f.Get("dashed") != "", Own: f.Get("own") != ""}
 	if p.Line == "" {
 		p.Line = "LINE1"
 	}
@@ -183,6 +183,11 @@ func (s *Server) handleChangeMetricChart(w http.ResponseWriter, r *http.Request)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("chart not changed: %w", err)
+		}
+		if r.PostForm.Get("all") != "" {
+			for j := range cs {
+				copyControls(&cs[j].Controls, cs[i].Controls)
+			}
 		}
 		return cs, nil
 	})

@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"graphmetrics/web/storage"
+	"graphmetrics/web/timerange"
 	"graphmetrics/web/tree"
 )
 
@@ -15,6 +16,7 @@ import (
 // as, delete.
 type pageHead struct {
 	Owner, Name, Base string
+	Keep              []keptParam // a viewer's changes and the range, which forms keep
 	Mine, Exists      bool
 	SuggestName       string
 	Builtin           bool // a built-in page: nobody's, only "save as"
@@ -22,6 +24,7 @@ type pageHead struct {
 
 type pageBody struct {
 	pageHead
+	Targets  []string // what a chart can be pointed at (its change form)
 	Charts   []chartView
 	Tree     *tree.Snapshot
 	TreeOpen bool // few instances: show them all unfolded
@@ -30,7 +33,9 @@ type pageBody struct {
 // chartView is a chart with what its figure and edit form show.
 type chartView struct {
 	Chart
+	Target                string // targetValue
 	Title, Img, CSV, JSON string
+	Series                string // drawing styles for the browser chart (chartStyles)
 	Ctl                   controlsView
 }
 
@@ -74,7 +79,8 @@ func (s *Server) loadPage(w http.ResponseWriter, r *http.Request, k *pageKind) (
 		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("%s has no page %q.", owner, name))
 		return nil, pageHead{}, false
 	}
-	h := pageHead{Owner: owner, Name: name, Base: k.url(owner, name), Mine: mine, Exists: p.Exists, SuggestName: name}
+	h := pageHead{Owner: owner, Name: name, Base: k.url(owner, name), Mine: mine, Exists: p.Exists, SuggestName: name,
+		Keep: keptParams(overrideParams(r.URL.Query()))}
 	if !mine {
 		h.SuggestName = owner + "-" + name
 	}
@@ -91,18 +97,25 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	b := pageBody{pageHead: head}
+	if previewEdit(s, w, r, head.Base, charts, s.changeTracelog) {
+		return
+	}
+	applyOverrides(charts, r.URL.Query(), s.loc)
+	b := pageBody{pageHead: head, Targets: targets(s.tree.Get())}
 	if head.Mine {
 		b.Tree = s.tree.Get()
 		b.TreeOpen = len(b.Tree.Instances) <= 30
 	}
+	pt := s.pageTime(r, timerange.Range{})
 	for _, c := range charts {
+		c.Page = pt.Range
 		q := c.Query().Encode()
-		b.Charts = append(b.Charts, chartView{Chart: c, Title: c.Title(), Img: "/graph/tracelog.png?" + q,
-			CSV: "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Ctl: s.controlsView(c.Controls)})
+		b.Charts = append(b.Charts, chartView{Chart: c, Target: targetValue(&c), Title: c.Title(), Img: "/graph/tracelog.png?" + q,
+			Series: chartStyles(chartGraph(s.tree, &c, s.now())),
+			CSV:    "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Ctl: s.controlsView(c.Controls)})
 	}
 	s.render(w, r, http.StatusOK, "page", viewData{Title: head.Owner + "/" + head.Name,
-		Flash: s.sessions.PopString(r.Context(), "flash"), Body: b})
+		Flash: s.sessions.PopString(r.Context(), "flash"), Time: pt, Body: b})
 }
 
 type pagesBody struct {

@@ -36,12 +36,14 @@ func (s *Server) handleChangeChart(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		// What is shown stays; only the controls come from the form.
-		ctl, err := parseControls(r.PostForm, s.loc)
-		if err != nil {
+		if err := s.changeTracelog(&cs[i], r.PostForm, false); err != nil {
 			return nil, fmt.Errorf("chart not changed: %w", err)
 		}
-		cs[i].Controls = ctl
+		if r.PostForm.Get("all") != "" {
+			for j := range cs {
+				copyControls(&cs[j].Controls, cs[i].Controls)
+			}
+		}
 		return cs, nil
 	})
 }

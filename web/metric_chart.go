@@ -7,7 +7,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
+
+	"graphmetrics/web/timerange"
 )
 
 // Plot aggregates (SPEC §6): one series, the average or total of several,
@@ -44,6 +47,7 @@ type Plot struct {
 	Color  string   `json:"color"`            // rrggbb
 	Line   string   `json:"line"`             // LINE1, LINE2, LINE3 or TICK
 	Dashed bool     `json:"dashed,omitempty"`
+	Own    bool     `json:"own,omitempty"` // an axis of its own in the browser chart (a percentage beside rates)
 }
 
 // MetricChart is one /metrics chart as saved on a page and as encoded in
@@ -194,11 +198,16 @@ func (c *MetricChart) Query() url.Values {
 	x := *c
 	x.ID = 0
 	b, _ := json.Marshal(x) // plain data: cannot fail
-	return url.Values{"c": {string(b)}}
+	v := url.Values{"c": {string(b)}}
+	if !c.Pinned() {
+		c.Page.Encode(v, nil)
+	}
+	return v
 }
 
-// parseMetricQuery decodes and checks the chart of a graph or export URL.
-func parseMetricQuery(v url.Values) (MetricChart, error) {
+// parseMetricQuery decodes and checks the chart of a graph or export URL,
+// with the page's range from "from" and "until".
+func parseMetricQuery(v url.Values, loc *time.Location) (MetricChart, error) {
 	var c MetricChart
 	s := v.Get("c")
 	if s == "" {
@@ -211,6 +220,10 @@ func parseMetricQuery(v url.Values) (MetricChart, error) {
 	d.DisallowUnknownFields()
 	if err := d.Decode(&c); err != nil {
 		return c, fmt.Errorf("bad chart: %w", err)
+	}
+	var err error
+	if c.Page, err = timerange.FromQuery(v, loc); err != nil {
+		return c, err
 	}
 	return c, c.validate()
 }

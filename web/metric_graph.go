@@ -66,7 +66,7 @@ func metricGraph(idx *series.Index, c *MetricChart, now time.Time) (*render.Grap
 		name := "p" + strconv.Itoa(k)
 		g.CDefs = append(g.CDefs, render.CDef{Name: name, RPN: rpnToks})
 		g.Draws = append(g.Draws, render.Draw{Type: p.Line, Name: name, Color: p.Color,
-			Legend: p.legend(), Dashed: p.Dashed && p.Line != "TICK"})
+			Legend: p.legend(), Dashed: p.Dashed && p.Line != "TICK", Own: p.Own})
 	}
 	if len(g.Draws) == 0 {
 		return nil, errors.New("the chart has no plots yet")

@@ -129,6 +129,19 @@ func TestMetricsSearch(t *testing.T) {
 	if count, names = search("no such thing"); count != "0 series match." || len(names) != 0 {
 		t.Fatalf("search for nothing: %q %q", count, names)
 	}
+	// A regular expression, by prefix or checkbox, ignoring case.
+	count, names = search(`re:WEB1/CPU/(user|sys)`)
+	if count != "2 series match." || strings.Join(names, ",") != cpuSystem+","+cpuUser {
+		t.Fatalf("regexp search: %q %q", count, names)
+	}
+	r0 := c.get("/metrics/u/alice/m?re=1&q=" + url.QueryEscape(`web00[1-3]/disk/free$`))
+	if m := matchCountRE.FindStringSubmatch(r0.body); m == nil || m[1] != "3 series match." || !strings.Contains(r0.body, `name="re" value="1" checked`) {
+		t.Fatalf("regexp checkbox: %v", m)
+	}
+	r0 = c.get("/metrics/u/alice/m?q=" + url.QueryEscape(`re:web(`))
+	if m := matchCountRE.FindStringSubmatch(r0.body); m == nil || m[1] != "0 series match." || !strings.Contains(r0.body, "regular expression: error parsing regexp") {
+		t.Fatalf("bad regexp: %v", m)
+	}
 
 	// "Select all" is refused above 100 matches…
 	r := c.post("/metrics/u/alice/m/plots", url.Values{"q": {"web disk"}, "all": {"1"}, "agg": {"average"}})

@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
+
+	"graphmetrics/web/storage"
 )
 
 //go:embed static
@@ -19,6 +21,9 @@ func (s *Server) routes() http.Handler {
 	s.graphiteRoutes(r)
 	static, _ := fs.Sub(staticFS, "static")
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheFor(3600, http.FileServerFS(static))))
+	// The original's page URLs, kept working for old bookmarks.
+	r.Get("/{owner}/{page}/", oldPageURL(tracelogKind))
+	r.Get("/metrics/{owner}/{page}/", oldPageURL(metricsKind))
 	r.Group(func(r chi.Router) {
 		r.Use(s.sessions.LoadAndSave)
 		r.Get("/healthz", s.handleHealth)
@@ -152,4 +157,21 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	w.Write(append(b, '\n'))
+}
+
+// oldPageURL redirects the original UI's page URLs (/{user}/{page}/ and
+// /metrics/{user}/{page}/) permanently to today's, keeping the query.
+func oldPageURL(k *pageKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		owner, name := chi.URLParam(r, "owner"), chi.URLParam(r, "page")
+		if owner == "u" || storage.CheckUserName(owner) != nil || storage.CheckPageName(name) != nil {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		target := k.url(owner, name)
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusMovedPermanently)
+	}
 }

@@ -18,11 +18,14 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-var viewNames = []string{"login", "page", "metrics", "pages", "error"}
+var viewNames = []string{"login", "page", "metrics", "pages", "error", "confirm"}
 
 func newViews() (*views, error) {
 	funcs := template.FuncMap{
 		"when": func(t time.Time) string { return t.Format("2006-01-02 15:04") },
+		// edit bundles a chart, its page and a form class for the
+		// "editopen" and "editclose" templates.
+		"edit": func(c any, p any, class string) map[string]any { return map[string]any{"C": c, "P": p, "Class": class} },
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
@@ -47,6 +50,7 @@ type viewData struct {
 	Title string
 	Me    string
 	Flash string
+	Time  *pageTime // the page's time range and picker, on pages of charts
 	Body  any
 }
 

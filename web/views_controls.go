@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
@@ -35,12 +34,11 @@ func (s *Server) controlsView(c Controls) controlsView {
 	start, end := c.timeRange(s.now())
 	v.StartInput = time.Unix(start, 0).In(s.loc).Format(dateLayout)
 	v.EndInput = time.Unix(end, 0).In(s.loc).Format(dateLayout)
-	if c.Trailing() {
-		v.RangeText = fmt.Sprintf("last %d hours", c.Hours)
-	} else {
+	if !c.Trailing() {
 		v.HoursInput = defaultHours
-		const show = "2006-01-02 15:04 MST"
-		v.RangeText = time.Unix(start, 0).In(s.loc).Format(show) + " to " + time.Unix(end, 0).In(s.loc).Format(show)
+	}
+	if c.Pinned() {
+		v.RangeText = "pinned: " + c.Window().Label(s.loc)
 	}
 	if c.Min != nil {
 		v.MinInput = strconv.FormatFloat(*c.Min, 'g', -1, 64)

@@ -26,6 +26,10 @@ type Config struct {
 	Tail     Tail     `toml:"tail"`
 	Tracelog Tracelog `toml:"tracelog"`
 	Kinesis  Kinesis  `toml:"kinesis"`
+	Graphite Graphite `toml:"graphite"`
+	Statsd   Statsd   `toml:"statsd"`
+	Metlog   Metlog   `toml:"metlog"`
+	Zibrato  Zibrato  `toml:"zibrato"`
 	Web      Web      `toml:"web"`
 	Self     Self     `toml:"self"`
 }
@@ -73,6 +77,43 @@ type Stream struct {
 	Metric string   `toml:"metric"`
 }
 
+// Graphite configures the Graphite plaintext input (off without addresses).
+type Graphite struct {
+	UDP       []string         `toml:"udp"`
+	TCP       []string         `toml:"tcp"`
+	MaxSeries int              `toml:"max_series"`
+	Schemas   []GraphiteSchema `toml:"schemas"`
+}
+
+// GraphiteSchema gives new Graphite files whose name matches Pattern (a Go
+// regexp) their step and archives; the first match wins.
+type GraphiteSchema struct {
+	Pattern  string   `toml:"pattern"`
+	Step     Duration `toml:"step"`
+	Archives Archives `toml:"archives"`
+}
+
+// Statsd configures the statsd input and the aggregation that Metlog
+// shares (off without addresses).
+type Statsd struct {
+	UDP           []string  `toml:"udp"`
+	TCP           []string  `toml:"tcp"`
+	FlushInterval Duration  `toml:"flush_interval"`
+	Percentiles   []float64 `toml:"percentiles"`
+	MaxSeries     int       `toml:"max_series"`
+}
+
+// Metlog configures the Metlog (metlog-py UDP JSON) input.
+type Metlog struct {
+	UDP []string `toml:"udp"`
+}
+
+// Zibrato configures the Zibrato (ZeroMQ) subscriber (off without connect).
+type Zibrato struct {
+	Connect string   `toml:"connect"`
+	Levels  []string `toml:"levels"`
+}
+
 // Web configures the UI.
 type Web struct {
 	Listen        string `toml:"listen"`
@@ -116,7 +157,12 @@ func Default() Config {
 			IdleTimeout:   Duration{5 * time.Minute},
 			Archives:      store.DefaultTracelogArchives(),
 		},
-		Kinesis: Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, Streams: []Stream{}},
+		Kinesis:  Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, Streams: []Stream{}},
+		Graphite: Graphite{UDP: []string{}, TCP: []string{}, MaxSeries: 100_000, Schemas: []GraphiteSchema{}},
+		Statsd: Statsd{UDP: []string{}, TCP: []string{}, FlushInterval: Duration{10 * time.Second},
+			Percentiles: []float64{90, 95, 99}, MaxSeries: 100_000},
+		Metlog:  Metlog{UDP: []string{}},
+		Zibrato: Zibrato{Levels: []string{"info"}},
 		Web: Web{Listen: "127.0.0.1:8080", MaxRenderSeries: 1000, MaxExportPoints: 1_000_000, MaxExports: 2,
 			MaxPageCharts: 100, MaxUserPages: 1000},
 		Self: Self{Interval: Duration{10 * time.Second}},
@@ -137,6 +183,7 @@ func Parse(name string, b []byte) (Config, error) {
 	c := Default()
 	// Lists in the file replace the defaults rather than merge into them.
 	c.Syslog.UDP, c.Syslog.TCP, c.Tracelog.Archives = nil, nil, nil
+	c.Statsd.Percentiles, c.Zibrato.Levels = nil, nil
 	dec := toml.NewDecoder(bytes.NewReader(b)).DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return Config{}, decodeError(name, err)
@@ -150,6 +197,12 @@ func Parse(name string, b []byte) (Config, error) {
 	}
 	if c.Tracelog.Archives == nil {
 		c.Tracelog.Archives = d.Tracelog.Archives
+	}
+	if c.Zibrato.Levels == nil {
+		c.Zibrato.Levels = d.Zibrato.Levels
+	}
+	if c.Statsd.Percentiles == nil {
+		c.Statsd.Percentiles = d.Statsd.Percentiles
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", name, err)

@@ -108,6 +108,8 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	c.validateInputs(bad)
+
 	if err := checkAddr(c.Web.Listen); err != nil {
 		bad("web.listen", "%v", err)
 	}

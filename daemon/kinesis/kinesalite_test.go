@@ -100,8 +100,8 @@ func fetch(t testing.TB, file string, start, end int64) map[int64]string {
 }
 
 // checkRRD fails unless file holds exactly want (time of the point ->
-// value) in [from, to): the row of the step after each point holds its
-// value, and every other row is unknown.
+// value) in (from, to]: a point stamped on a step boundary T is the row at
+// T (rrdtool update's convention), and every other row is unknown.
 func checkRRD(t testing.TB, file string, from, to int64, want map[int64]float64) {
 	t.Helper()
 	rows := fetch(t, file, from, to)
@@ -111,7 +111,7 @@ func checkRRD(t testing.TB, file string, from, to int64, want map[int64]float64)
 			t.Errorf("%s: no row %d", file, ts)
 			continue
 		}
-		v, has := want[ts-60]
+		v, has := want[ts] // a point stamped ts is the update at ts
 		var gv float64
 		_, err := fmt.Sscan(got, &gv)
 		switch {

@@ -11,6 +11,7 @@
 package listen
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"graphmetrics/parser"
 	"graphmetrics/store/loglimit"
 )
 
@@ -52,6 +54,11 @@ type Options struct {
 	// IdleTimeout closes a TCP connection that sent nothing for that long.
 	// Negative: never.
 	IdleTimeout time.Duration
+
+	// Split makes the framing of one TCP connection (see
+	// parser.NewFrameSplitterFunc, the default, for what it must do with
+	// max and oversize); line protocols pass parser.NewLineSplitterFunc.
+	Split func(max int, oversize func(dropped int)) bufio.SplitFunc
 
 	Logger *slog.Logger
 
@@ -93,6 +100,9 @@ func New(opts Options) *Listener {
 	}
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = DefaultMaxConns
+	}
+	if opts.Split == nil {
+		opts.Split = parser.NewFrameSplitterFunc
 	}
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = DefaultIdleTimeout

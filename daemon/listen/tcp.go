@@ -107,7 +107,7 @@ func (l *Listener) serveTCP(s *tcpSocket, c net.Conn) {
 	}()
 
 	maxMsg := l.opts.MaxMessage
-	split := parser.NewFrameSplitterFunc(maxMsg, func(dropped int) {
+	split := l.opts.Split(maxMsg, func(dropped int) {
 		s.oversize.Add(1)
 		l.limit.Log(l.log, "tcp oversize", "dropped oversized TCP message",
 			"src", src, "bytes", dropped, "max", maxMsg)

@@ -52,9 +52,9 @@ func (wk *worker) open(f *file, first int64) (created bool, err error) {
 		return false, err
 	}
 	if s := int64(info.Step / time.Second); f.metric && s != f.step {
-		// The file's own step decides: move queued points to it.
+		// The file's own step decides: move queued points to its rows.
 		for i := range f.points {
-			f.points[i].Time = stepEnd(f.points[i].Time-f.step, s)
+			f.points[i].Time = rowOf(f.points[i].Time, s)
 		}
 		f.step = s
 		wk.lastWins(f)
@@ -119,7 +119,7 @@ func (wk *worker) create(f *file, first int64) error {
 		return fmt.Errorf("create %s: %w", f.path, err)
 	}
 	step := time.Duration(f.step) * time.Second
-	args := metricArgs(step)
+	args := metricArgs(step, f.rras)
 	if !f.metric {
 		args = tracelogArgs(wk.w.opts.TracelogHeartbeat, wk.w.opts.TracelogRRAs)
 	}

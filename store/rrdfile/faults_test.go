@@ -187,10 +187,10 @@ func TestWriterFileDeleted(t *testing.T) {
 	// A metric file too.
 	path := []string{"s", "host", "load"}
 	mfile := store.MetricFile(w.opts.DataDir, path)
-	w.WriteMetric(path, time.Minute, []store.Point{{Time: m, Value: 1}})
+	w.WriteMetric(path, time.Minute, []store.Point{{Time: m + 1, Value: 1}}) // row m+60
 	syncW(t, w)
 	os.Remove(mfile)
-	w.WriteMetric(path, time.Minute, []store.Point{{Time: m + 60, Value: 2}})
+	w.WriteMetric(path, time.Minute, []store.Point{{Time: m + 61, Value: 2}})
 	syncW(t, w)
 	if rows := fetch(t, mfile, "AVERAGE", 60, m+60, m+120); rows[m+120][0] != 2 {
 		t.Fatalf("metric rows after deletion: %v", rows)
@@ -271,7 +271,7 @@ func TestWriterCorruptFile(t *testing.T) {
 				file := store.TracelogFile(o.DataDir, testKey)
 				write := func(w *Writer, i int) {
 					if c.metric {
-						w.WriteMetric(mpath, time.Minute, []store.Point{{Time: m + 60*int64(i), Value: float64(i)}})
+						w.WriteMetric(mpath, time.Minute, []store.Point{{Time: m + 1 + 60*int64(i), Value: float64(i)}}) // row m+60(i+1)
 					} else {
 						w.WriteBuckets(testKey, testBuckets(m+10*int64(i), 10))
 					}

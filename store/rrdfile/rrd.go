@@ -74,10 +74,23 @@ func tracelogArgs(heartbeat time.Duration, rras []store.Archive) []string {
 	return append(args, rraArgs(rras, time.Second)...)
 }
 
-// metricArgs: one GAUGE "value", heartbeat 10 steps.
-func metricArgs(step time.Duration) []string {
+// metricArgs: one GAUGE "value", heartbeat 10 steps; rras nil are
+// store.MetricArchives(step).
+func metricArgs(step time.Duration, rras []store.Archive) []string {
+	if rras == nil {
+		rras = store.MetricArchives(step)
+	}
 	hb := strconv.FormatInt(int64(10*step/time.Second), 10)
-	return append([]string{"DS:value:GAUGE:" + hb + ":U:U"}, rraArgs(store.MetricArchives(step), step)...)
+	return append([]string{"DS:value:GAUGE:" + hb + ":U:U"}, rraArgs(rras, step)...)
+}
+
+// ValidMetricRRAs checks archives for metric files of the given step (each
+// a multiple of it, kept at least one row), as WriteMetricRRAs needs them.
+func ValidMetricRRAs(rras []store.Archive, step time.Duration) error {
+	if len(rras) == 0 {
+		return errors.New("no archives")
+	}
+	return validRRAs(rras, step)
 }
 
 // appendBucketRow renders the update of bucket b: time b.Time+1 (RRD's

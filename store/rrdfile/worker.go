@@ -17,7 +17,8 @@ import (
 type job struct {
 	path    string
 	metric  bool
-	step    int64 // metric step, seconds
+	step    int64           // metric step, seconds
+	rras    []store.Archive // metric archives of a new file; nil: store.MetricArchives(step)
 	buckets []store.Bucket
 	points  []store.Point
 	reply   chan error // barrier: reply once everything before it is handled
@@ -29,10 +30,11 @@ type job struct {
 type file struct {
 	path    string
 	metric  bool
-	step    int64 // seconds
-	opened  bool  // last is known
-	known   bool  // the file existed earlier in this run (vanishing = deleted)
-	last    int64 // the file's last update
+	step    int64           // seconds
+	rras    []store.Archive // metric archives of a new file; nil: store.MetricArchives
+	opened  bool            // last is known
+	known   bool            // the file existed earlier in this run (vanishing = deleted)
+	last    int64           // the file's last update
 	buckets []store.Bucket
 	points  []store.Point // in arrival order
 	// lostTo is the last update time of dropped tracelog rows: those seconds
@@ -113,7 +115,7 @@ func (wk *worker) add(j job) {
 	if f == nil {
 		f = &file{path: j.path, metric: j.metric, step: 1}
 		if j.metric {
-			f.step = j.step
+			f.step, f.rras = j.step, j.rras
 		}
 		wk.files[j.path] = f
 	}
@@ -122,7 +124,7 @@ func (wk *worker) add(j job) {
 	if len(j.points) > 0 {
 		slices.SortStableFunc(j.points, func(a, b store.Point) int { return cmp.Compare(a.Time, b.Time) })
 		for i := range j.points {
-			j.points[i].Time = stepEnd(j.points[i].Time, f.step)
+			j.points[i].Time = rowOf(j.points[i].Time, f.step)
 		}
 		f.points = append(f.points, j.points...)
 		wk.lastWins(f)
@@ -256,8 +258,10 @@ func (wk *worker) firstUpdate(f *file) int64 {
 	return f.buckets[0].Time + 1
 }
 
-// stepEnd is the update time of the step [kS, (k+1)S) holding t: (k+1)S.
-func stepEnd(t, s int64) int64 { return (floorDiv(t, s) + 1) * s }
+// rowOf is the update time of the RRD row (kS−S, kS] holding t: a point
+// stamped t is the update at t, as rrdtool update itself does, so one
+// stamped on a step boundary shows at that boundary.
+func rowOf(t, s int64) int64 { return (floorDiv(t-1, s) + 1) * s }
 
 // floorDiv is a / b rounded towards minus infinity.
 func floorDiv(a, b int64) int64 {

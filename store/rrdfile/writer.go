@@ -192,27 +192,39 @@ func (w *Writer) WriteBuckets(k store.Key, bs []store.Bucket) error {
 
 // WriteMetric queues points of the metric at path (untrusted elements,
 // sanitized) with the given step (default 60s, whole seconds; an existing
-// file keeps its own step). A point at time T belongs to the step
-// [kS, (k+1)S) containing T and is written as the update at (k+1)S, so the
-// file's row at (k+1)S holds exactly that value. Several points for one
-// step: the last one wins — the latest by time within a call, the later
-// call's across calls — as long as the step is not yet written. Points for
-// a step already written, or older, are not newer than the file's last
-// update: they are skipped and counted (RRD cannot rewrite the past, which
-// is also what makes replays harmless). NaN and ±Inf are written as
-// unknown.
+// file keeps its own step). A point stamped T is the update at T, as
+// rrdtool update does: it lands in the row whose interval (R−step, R]
+// holds T, so a value stamped 12:00:00 shows at 12:00:00 and one stamped
+// 12:00:01 at 12:01:00 (step 60s). Several points for one row: the last
+// one wins — the latest by time within a call, the later call's across
+// calls — as long as the row is not yet written. Points for a row already
+// written, or older, are not newer than the file's last update: they are
+// skipped and counted (RRD cannot rewrite the past, which is also what
+// makes replays harmless). NaN and ±Inf are written as unknown.
 func (w *Writer) WriteMetric(path []string, step time.Duration, pts []store.Point) error {
+	return w.WriteMetricRRAs(path, step, nil, pts)
+}
+
+// WriteMetricRRAs is WriteMetric with the archives a new file gets (nil:
+// SPEC §4's defaults for the step; see ValidMetricRRAs). An existing file
+// keeps its own.
+func (w *Writer) WriteMetricRRAs(path []string, step time.Duration, rras []store.Archive, pts []store.Point) error {
 	if step == 0 {
 		step = time.Minute
 	}
 	if step < time.Second || step%time.Second != 0 {
 		return fmt.Errorf("metric step %s: want whole seconds", step)
 	}
+	if rras != nil {
+		if err := ValidMetricRRAs(rras, step); err != nil {
+			return fmt.Errorf("metric archives: %w", err)
+		}
+	}
 	if len(pts) == 0 {
 		return nil
 	}
 	file := store.MetricFile(w.opts.DataDir, path)
-	return w.send(file, job{path: file, metric: true, step: int64(step / time.Second), points: slices.Clone(pts)})
+	return w.send(file, job{path: file, metric: true, step: int64(step / time.Second), rras: rras, points: slices.Clone(pts)})
 }
 
 func (w *Writer) send(path string, j job) error {

@@ -250,11 +250,13 @@ func TestWriterMetricRRD(t *testing.T) {
 	w := newTestWriter(t, WriterOptions{})
 	m := at("2026-03-01 12:00:00")
 	path := []string{"cimaa.metrics", "host.example.com", "disk", "root", "free"}
+	// A point stamped T is the update at T: it lands in the row (R-60, R]
+	// holding T, so m+60 shares row m+60 with m+5.
 	pts := []store.Point{
 		{Time: m + 5, Value: 1},
-		{Time: m + 70, Value: 2}, {Time: m + 119, Value: 3}, {Time: m + 60, Value: 4}, // one step: the last by time wins
-		{Time: m + 180, Value: math.NaN()},
-		{Time: m + 240, Value: 5.5},
+		{Time: m + 70, Value: 2}, {Time: m + 119, Value: 3}, {Time: m + 60, Value: 4}, // one row each: the last by time wins
+		{Time: m + 181, Value: math.NaN()},
+		{Time: m + 241, Value: 5.5},
 	}
 	if err := w.WriteMetric(path, time.Minute, pts); err != nil {
 		t.Fatal(err)
@@ -276,7 +278,7 @@ func TestWriterMetricRRD(t *testing.T) {
 	}
 	for _, cf := range []string{"AVERAGE", "MIN", "MAX"} {
 		rows := fetch(t, file, cf, 60, m, m+300)
-		want := map[int64]float64{m + 60: 1, m + 120: 3, m + 180: math.NaN(), m + 240: math.NaN(), m + 300: 5.5}
+		want := map[int64]float64{m + 60: 4, m + 120: 3, m + 180: math.NaN(), m + 240: math.NaN(), m + 300: 5.5}
 		for ts, v := range want {
 			if got := rows[ts]; len(got) != 1 || !near(got[0], v) {
 				t.Errorf("%s row %d = %v, want %v", cf, ts, got, v)
@@ -284,7 +286,7 @@ func TestWriterMetricRRD(t *testing.T) {
 		}
 	}
 	// Older points, and a point for a step already written, are skipped.
-	w.WriteMetric(path, time.Minute, []store.Point{{Time: m + 10, Value: 9}, {Time: m + 250, Value: 9}, {Time: m + 300, Value: 6}})
+	w.WriteMetric(path, time.Minute, []store.Point{{Time: m + 10, Value: 9}, {Time: m + 250, Value: 9}, {Time: m + 301, Value: 6}})
 	syncW(t, w)
 	if st := w.Stats(); st.Rows != 5 || st.Skipped != 2+2 {
 		t.Errorf("stats %+v", st)
@@ -348,5 +350,59 @@ func TestWriterClosed(t *testing.T) {
 	}
 	if _, err := NewWriter(WriterOptions{DataDir: "x", RRD: LibRRD{}, TracelogRRAs: []store.Archive{{CF: "AVERAGE", Step: 1500 * time.Millisecond, Span: time.Hour}}}); err == nil {
 		t.Error("bad RRA accepted")
+	}
+}
+
+// SPEC §4: a value stamped 12:00:00 shows at 12:00:00 in rrdtool fetch, as
+// an rrdtool update at 12:00:00 would put it, and one stamped 12:00:01 in
+// the next row; the same with a file's own archives (WriteMetricRRAs).
+func TestWriterMetricTimeConvention(t *testing.T) {
+	w := newTestWriter(t, WriterOptions{})
+	noon := at("2026-03-01 12:00:00")
+	rras := []store.Archive{{CF: "AVERAGE", Step: 10 * time.Second, Span: time.Hour}, {CF: "MAX", Step: time.Minute, Span: 24 * time.Hour}}
+	a, b := []string{"graphite", "a"}, []string{"graphite", "b"}
+	if err := w.WriteMetricRRAs(a, 10*time.Second, rras, []store.Point{{Time: noon - 10, Value: 1}, {Time: noon, Value: 2}, {Time: noon + 1, Value: 3}, {Time: noon + 20, Value: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteMetric(b, time.Minute, []store.Point{{Time: noon, Value: 7}, {Time: noon + 60, Value: 8}}); err != nil {
+		t.Fatal(err)
+	}
+	syncW(t, w)
+
+	// The same updates by the rrdtool CLI into a file of the same shape.
+	ref := filepath.Join(t.TempDir(), "ref.rrd")
+	cli := func(args ...string) {
+		if out, err := exec.Command("rrdtool", args...).CombinedOutput(); err != nil {
+			t.Fatalf("rrdtool %v: %v: %s", args, err, out)
+		}
+	}
+	cli("create", ref, "--step", "10", "--start", strconv.FormatInt(noon-20, 10),
+		"DS:value:GAUGE:100:U:U", "RRA:AVERAGE:0.5:1:360", "RRA:MAX:0.5:6:1440")
+	for _, p := range []store.Point{{Time: noon - 10, Value: 1}, {Time: noon, Value: 2}, {Time: noon + 10, Value: 3}, {Time: noon + 20, Value: 4}} {
+		cli("update", ref, strconv.FormatInt(p.Time, 10)+":"+strconv.FormatFloat(p.Value, 'g', -1, 64))
+	}
+	got := fetch(t, store.MetricFile(w.opts.DataDir, a), "AVERAGE", 10, noon-20, noon+20)
+	want := fetch(t, ref, "AVERAGE", 10, noon-20, noon+20)
+	for _, ts := range []int64{noon - 10, noon, noon + 10, noon + 20} {
+		if len(got[ts]) != 1 || len(want[ts]) != 1 || got[ts][0] != want[ts][0] {
+			t.Errorf("row %d: ours %v, rrdtool update's %v", ts-noon, got[ts], want[ts])
+		}
+	}
+	if v := got[noon]; len(v) != 1 || v[0] != 2 {
+		t.Errorf("the point stamped 12:00:00 shows at 12:00:00 as %v, want 2", v)
+	}
+	if v := got[noon+10]; len(v) != 1 || v[0] != 3 {
+		t.Errorf("the point stamped 12:00:01 shows at 12:00:10 as %v, want 3", v)
+	}
+	info, err := exec.Command("rrdtool", "info", store.MetricFile(w.opts.DataDir, a)).CombinedOutput()
+	if err != nil || !bytes.Contains(info, []byte("step = 10\n")) || !bytes.Contains(info, []byte("rra[1].pdp_per_row = 6")) {
+		t.Errorf("own archives not used: %v %s", err, info)
+	}
+	gb := fetch(t, store.MetricFile(w.opts.DataDir, b), "AVERAGE", 60, noon-60, noon+60)
+	if v := gb[noon]; len(v) != 1 || v[0] != 7 {
+		t.Errorf("60s file: row 12:00 = %v, want 7", v)
+	}
+	if v := gb[noon+60]; len(v) != 1 || v[0] != 8 {
+		t.Errorf("60s file: row 12:01 = %v, want 8", v)
 	}
 }

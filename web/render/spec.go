@@ -46,6 +46,8 @@ type Graph struct {
 	Upper  *float64 `json:"upper,omitempty"`
 	// RightAxis repeats the left axis on the right, for wide charts.
 	RightAxis bool   `json:"right_axis,omitempty"`
+	Dark      bool   `json:"dark,omitempty"` // the dark theme
+	Zoom      int    `json:"zoom,omitempty"` // 2: twice the pixels, for HiDPI screens; else 1
 	Defs      []Def  `json:"defs"`
 	CDefs     []CDef `json:"cdefs,omitempty"`
 	Draws     []Draw `json:"draws"`
@@ -72,6 +74,9 @@ type Draw struct {
 	Color  string `json:"color"` // rrggbb or rrggbbaa
 	Legend string `json:"legend,omitempty"`
 	Dashed bool   `json:"dashed,omitempty"`
+	// Own puts the line on an axis of its own in browser charts (a
+	// backlog beside rates); librrd draws it on the one axis.
+	Own bool `json:"own,omitempty"`
 }
 
 var (
@@ -109,6 +114,9 @@ func (g *Graph) Validate(root string) error {
 	}
 	if err := ValidateLimits(g.Lower, g.Upper, g.Log); err != nil {
 		return err
+	}
+	if g.Zoom < 0 || g.Zoom > 2 {
+		return invalid("zoom %d not 1 or 2", g.Zoom)
 	}
 	if len(g.Defs) == 0 || len(g.Draws) == 0 {
 		return invalid("no data to draw")
@@ -231,25 +239,32 @@ func (g *Graph) Elements() []string {
 	out := make([]string, 0, len(g.Defs)+len(g.CDefs)+len(g.Draws))
 	out = append(out, g.dataElements()...)
 	for _, d := range g.Draws {
-		s := d.Type + ":" + d.Name + "#" + d.Color
-		if d.Type == "TICK" {
-			s += ":1"
-		}
-		if d.Legend != "" && d.Type == "TICK" {
-			// rrdtool 1.7 drops the first character of a TICK legend; a
-			// space in front is harmless where it does not.
-			s += ": " + escape(d.Legend)
-		} else if d.Legend != "" {
-			s += ":" + escape(d.Legend)
-		} else if d.Dashed && d.Type != "TICK" {
-			s += ":"
-		}
-		if d.Dashed && d.Type != "TICK" {
-			s += ":dashes"
-		}
-		out = append(out, s)
+		out = append(out, d.element())
 	}
 	return out
+}
+
+// element is the drawing argument of d.
+func (d Draw) element() string {
+	s := d.Type + ":" + d.Name + "#" + d.Color
+	if d.Type == "TICK" {
+		s += ":1"
+	}
+	switch {
+	case d.Legend != "" && d.Type == "TICK":
+		// rrdtool 1.7.2 drops the first two characters of a TICK legend
+		// (rrdtool graph … TICK:x#0f0:1:ticks shows "cks"); two spaces
+		// in front keep the whole word.
+		s += ":  " + escape(d.Legend)
+	case d.Legend != "":
+		s += ":" + escape(d.Legend)
+	case d.Dashed && d.Type != "TICK":
+		s += ":"
+	}
+	if d.Dashed && d.Type != "TICK" {
+		s += ":dashes"
+	}
+	return s
 }
 
 func (g *Graph) dataElements() []string {
@@ -288,7 +303,7 @@ func (g *Graph) Options() []string {
 	if g.RightAxis {
 		o = append(o, "--right-axis", "1:0")
 	}
-	return o
+	return append(o, g.themeOptions()...)
 }
 
 // GraphArgs is the complete `rrdtool graph -` argument list (after the
@@ -297,7 +312,7 @@ func (g *Graph) GraphArgs() []string {
 	a := []string{"--start", strconv.FormatInt(g.Start, 10), "--end", strconv.FormatInt(g.End, 10),
 		"--title", g.Title, "--vertical-label", g.VLabel}
 	a = append(a, g.Options()...)
-	return append(a, g.Elements()...)
+	return append(a, g.GraphElements()...)
 }
 
 // XportStep is the step xport uses: the chosen one, else one image pixel.

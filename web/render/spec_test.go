@@ -81,7 +81,7 @@ func TestElementsEscape(t *testing.T) {
 		`DEF:req=/data/rrd/h\:1/c/i.rrd:requests:AVERAGE`,
 		`CDEF:rpm=req,60,*`,
 		`LINE1:rpm#0000ff:a\:b/n`,
-		`TICK:req#ff8800:1: restarts`,
+		`TICK:req#ff8800:1:  restarts`,
 		`LINE2:req#00ff00::dashes`,
 	}
 	if !slices.Equal(got, want) {

@@ -83,7 +83,7 @@ func graph(g *Graph) ([]byte, error) {
 	gr.SetTitle(g.Title)
 	gr.SetVLabel(g.VLabel)
 	gr.AddOptions(g.Options()...)
-	gr.AddOptions(g.Elements()...)
+	gr.AddOptions(g.GraphElements()...)
 	_, img, err := gr.Graph(time.Unix(g.Start, 0), time.Unix(g.End, 0))
 	if err != nil {
 		return nil, fmt.Errorf("rrd graph: %w", err)

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -218,26 +219,57 @@ func (x *Index) Search(query string, limit int) ([]Series, int) {
 		limit = defaultLimit
 	}
 	limit = min(limit, MaxLimit)
-	words := strings.Fields(strings.ToLower(query))
+	m, _ := matcher(query)
 	s := x.get()
-	out, total := s.search(words, limit)
+	out, total := s.search(m, limit)
 	if total == 0 && len(s.series) < x.o.MaxSeries {
 		if s2 := x.rescan(x.o.MinAge); s2 != s {
-			out, total = s2.search(words, limit)
+			out, total = s2.search(m, limit)
 		}
 	}
 	return out, total
 }
 
+// RegexpPrefix starts a query that is a regular expression (RE2 syntax,
+// matched anywhere in the name, ignoring case) instead of words.
+const RegexpPrefix = "re:"
+
+// CheckQuery reports why a regular-expression query does not compile
+// (such a query matches nothing).
+func CheckQuery(query string) error {
+	_, err := matcher(query)
+	return err
+}
+
+// matcher reads a query: words, each found in order in the lowercase name,
+// or after RegexpPrefix a regular expression.
+func matcher(query string) (func(lower string) bool, error) {
+	if re, ok := strings.CutPrefix(strings.TrimSpace(query), RegexpPrefix); ok {
+		if len(re) > 1000 {
+			return func(string) bool { return false }, errors.New("regular expression longer than 1000 bytes")
+		}
+		rx, err := regexp.Compile("(?i)" + re)
+		if err != nil {
+			return func(string) bool { return false }, fmt.Errorf("regular expression: %w", err)
+		}
+		return rx.MatchString, nil
+	}
+	words := strings.Fields(strings.ToLower(query))
+	return func(name string) bool { return matches(name, words) }, nil
+}
+
 // SelectAll returns every match of query, or ErrTooMany when more than
 // limit match ("select all matches" is refused above a bound).
 func (x *Index) SelectAll(query string, limit int) ([]Series, error) {
-	words := strings.Fields(strings.ToLower(query))
+	m, err := matcher(query)
+	if err != nil {
+		return nil, err
+	}
 	s := x.get()
-	if _, total := s.search(words, 0); total > limit {
+	if _, total := s.search(m, 0); total > limit {
 		return nil, fmt.Errorf("%w: %d match %q, at most %d can be chosen at once", ErrTooMany, total, query, limit)
 	}
-	out, _ := s.search(words, limit)
+	out, _ := s.search(m, limit)
 	return out, nil
 }
 
@@ -258,11 +290,11 @@ func (s *snapshot) lookup(name string) (Series, bool) {
 	return s.series[i], true
 }
 
-func (s *snapshot) search(words []string, limit int) ([]Series, int) {
+func (s *snapshot) search(match func(lower string) bool, limit int) ([]Series, int) {
 	var out []Series
 	total := 0
 	for i, name := range s.lower {
-		if matches(name, words) {
+		if match(name) {
 			total++
 			if len(out) < limit {
 				out = append(out, s.series[i])

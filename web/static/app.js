@@ -1,17 +1,301 @@
-// Charts with a trailing window redraw themselves every minute. Everything
-// else works without this script.
+// Browser charts (uPlot, web/static/vendor, fetched by make) drawn from
+// each chart's JSON export: hover for every series' value, drag to zoom
+// the whole page, double-click to zoom out, fill the column, refresh
+// trailing ranges in place. Without this script (or without uPlot) the
+// server-drawn images show instead.
 (function () {
   "use strict";
+  var doc = document, charts = [], timer = 0;
+  var darkQuery = window.matchMedia ? matchMedia("(prefers-color-scheme: dark)") : null;
+  var picker = doc.querySelector("form.picker");
+  var tz = picker && picker.dataset.tz;
+
+  function cssVar(n) { return getComputedStyle(doc.documentElement).getPropertyValue(n).trim(); }
+
+  // fmt says a value briefly: 3 significant digits, k/M/G above 10,000.
+  function fmt(v) {
+    if (v == null || isNaN(v)) return "–";
+    var a = Math.abs(v), s = "";
+    if (a >= 1e10) { v /= 1e9; s = "G"; } else if (a >= 1e7) { v /= 1e6; s = "M"; } else if (a >= 1e4) { v /= 1e3; s = "k"; }
+    return (Math.abs(v) >= 100 ? Math.round(v) : +v.toPrecision(3)) + s;
+  }
+
+  // Times in the page's zone, 24-hour, ISO-like ("2009-07-30 15:47:05");
+  // parts picks the fields (Y M D h m s).
+  var clock;
+  function timeFmt(t, parts) {
+    if (!clock) {
+      var o = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+      if (tz && tz !== "Local") o.timeZone = tz;
+      try { clock = new Intl.DateTimeFormat("en-US", o); } catch (e) { delete o.timeZone; clock = new Intl.DateTimeFormat("en-US", o); }
+    }
+    var f = {};
+    clock.formatToParts(new Date(t * 1000)).forEach(function (p) { f[p.type] = p.value; });
+    var date = [], time = [];
+    if (parts.indexOf("Y") >= 0) date.push(f.year);
+    if (parts.indexOf("M") >= 0) date.push(f.month);
+    if (parts.indexOf("D") >= 0) date.push(f.day);
+    if (parts.indexOf("h") >= 0) time.push(f.hour);
+    if (parts.indexOf("m") >= 0) time.push(f.minute);
+    if (parts.indexOf("s") >= 0) time.push(f.second);
+    return [date.join("-"), time.join(":")].filter(Boolean).join(" ");
+  }
+  function timeText(t) { return timeFmt(t, "YMDhms"); }
+
+  // timeTicks labels the time axis by the span shown; a tick on a new day
+  // says the date too.
+  function timeTicks(u, splits) {
+    var span = u.scales.x.max - u.scales.x.min, last = "";
+    return splits.map(function (t) {
+      if (span > 400 * 86400) return timeFmt(t, "YM");
+      if (span > 3 * 86400) return timeFmt(t, "MD");
+      var day = timeFmt(t, "MD"), hm = timeFmt(t, span <= 600 ? "hms" : "hm");
+      var s = day !== last ? day + "\n" + hm : hm;
+      last = day;
+      return s;
+    });
+  }
+
+  // axisSize fits the widest label of a y axis.
+  function axisSize(u, values) {
+    var w = 0;
+    (values || []).forEach(function (v) { w = Math.max(w, String(v).length); });
+    return Math.max(32, w * 7 + 14);
+  }
+
+  // sparse series (unknown in most rows, as max rpm is per second) get
+  // dots, or their lone values would not show.
+  function sparse(ys) {
+    var n = 0;
+    for (var i = 0; i < ys.length; i++) if (ys[i] != null && (ys[i - 1] == null || ys[i + 1] == null)) n++;
+    return n > 0 && n * 4 > ys.filter(function (v) { return v != null; }).length;
+  }
+
+  // toData turns the Graphite-shaped export into uPlot's columns.
+  function toData(js) {
+    var d = [js.length ? js[0].datapoints.map(function (p) { return p[1]; }) : []];
+    js.forEach(function (s) { d.push(s.datapoints.map(function (p) { return p[0]; })); });
+    return d;
+  }
+
+  // fetchData loads a chart's export; a refresh asks the server again,
+  // a first load may use the cache (a range that ended long ago is
+  // immutable).
+  function fetchData(c, again) {
+    return fetch(c.url, { cache: again ? "no-cache" : "default", credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error("export " + r.status);
+      return r.json();
+    }).then(toData);
+  }
+
+  // The page's range, moved: every chart and the URL follow (Back returns).
+  function goTo(from, until) {
+    var u = new URL(location.href);
+    u.searchParams.set("from", String(from));
+    if (until === "") u.searchParams.delete("until"); else u.searchParams.set("until", String(until));
+    u.hash = "";
+    sessionStorage.setItem("gm-scroll", location.pathname + " " + Math.round(scrollY));
+    location.assign(u.toString());
+  }
+
+  function zoomOut(u) {
+    var lo = u.scales.x.min, hi = u.scales.x.max, span = hi - lo, now = Date.now() / 1000;
+    if (hi + span / 2 >= now - 60) goTo("-" + Math.round(2 * span) + "s", "");
+    else goTo(Math.round(lo - span / 2), Math.round(hi + span / 2));
+  }
+
+  function drawTicks(c) {
+    return function (u) {
+      var ctx = u.ctx, b = u.bbox;
+      c.styles.forEach(function (s, k) {
+        if (s.type !== "TICK") return;
+        ctx.save();
+        ctx.strokeStyle = s.color;
+        ctx.lineWidth = Math.max(1, devicePixelRatio);
+        ctx.beginPath();
+        u.data[k + 1].forEach(function (v, i) {
+          if (!v) return;
+          var x = Math.round(u.valToPos(u.data[0][i], "x", true));
+          ctx.moveTo(x, b.top); ctx.lineTo(x, b.top + b.height);
+        });
+        ctx.stroke();
+        ctx.restore();
+      });
+    };
+  }
+
+  function options(c, width) {
+    var fg = cssVar("--muted"), grid = cssVar("--grid"), font = "11px " + cssVar("--sans");
+    var own = c.styles.filter(function (s) { return s.own; })[0];
+    var series = [{}];
+    c.styles.forEach(function (s, k) {
+      var dots = c.data && sparse(c.data[k + 1]);
+      var o = { label: s.label, stroke: s.color, width: s.type === "LINE2" ? 2 : s.type === "LINE3" ? 3 : 1.25,
+        scale: s.own ? "own" : "y", points: { show: dots, size: 3, fill: s.color, stroke: s.color } };
+      if (s.dashed) o.dash = [6, 4];
+      if (s.type === "TICK") { o.scale = "tick"; o.paths = function () { return null; }; }
+      series.push(o);
+    });
+    var axis = function (scale, side) {
+      return { scale: scale, side: side, stroke: fg, font: font, grid: { stroke: grid, width: 1, show: side !== 1 },
+        ticks: { stroke: grid, width: 1 }, size: axisSize };
+    };
+    var axes = [{ stroke: fg, font: font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: timeTicks, size: 44 }, axis("y", 3)];
+    if (own) { var a = axis("own", 1); a.stroke = own.color; a.label = own.label; a.labelFont = font; a.labelSize = 16; axes.push(a); }
+    var o = {
+      width: width, height: c.height, series: series, axes: axes, legend: { show: false },
+      // Row times end their step: the range shown starts a step before the
+      // first, so charts of one page line up and show the whole range.
+      scales: { x: { time: true, range: function (u, lo, hi) {
+        var x = u.data[0], step = x.length > 1 ? x[1] - x[0] : 0;
+        return [lo - step, hi];
+      } }, tick: { range: [0, 1] } },
+      cursor: { drag: { x: !c.pinned, y: false, setScale: false }, bind: { dblclick: function () { return null; } },
+        points: { size: 6 } },
+      hooks: {
+        setSelect: [function (u) {
+          if (u.select.width < 3) return;
+          var a = Math.floor(u.posToVal(u.select.left, "x")), b = Math.ceil(u.posToVal(u.select.left + u.select.width, "x"));
+          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          if (b - a >= 10) goTo(a, b);
+        }],
+        setCursor: [function (u) { showCursor(c, u.cursor.idx); }],
+        setScale: [function (u, key) { if (key === "x") showStats(c); }],
+        draw: [drawTicks(c)]
+      }
+    };
+    if (tz && tz !== "Local" && uPlot.tzDate) o.tzDate = function (t) { return uPlot.tzDate(new Date(t * 1e3), tz); };
+    return o;
+  }
+
+  // The legend: every series' value under the cursor, and its last, mean
+  // and maximum over the range shown.
+  function makeLegend(c) {
+    var t = doc.createElement("table");
+    t.className = "legend";
+    var h = "<thead><tr><th class=\"t\"></th><th>at cursor</th><th>last</th><th>mean</th><th>max</th></tr></thead><tbody>";
+    c.styles.forEach(function () { h += "<tr><td class=\"name\"><i></i><span></span></td><td class=\"cur\"></td><td class=\"last\"></td><td class=\"mean\"></td><td class=\"max\"></td></tr>"; });
+    t.innerHTML = h + "</tbody>";
+    var rows = t.tBodies[0].rows;
+    c.styles.forEach(function (s, k) {
+      rows[k].cells[0].firstChild.style.background = s.color;
+      rows[k].cells[0].lastChild.textContent = s.label;
+      if (s.own) rows[k].cells[0].title = "on the right-hand axis";
+    });
+    c.legend = t;
+    return t;
+  }
+
+  function showCursor(c, idx) {
+    var d = c.u.data, rows = c.legend.tBodies[0].rows, th = c.legend.tHead.rows[0].cells[0];
+    if (idx == null) { th.textContent = ""; c.legend.removeAttribute("data-t"); }
+    else { th.textContent = timeText(d[0][idx]); c.legend.setAttribute("data-t", d[0][idx]); }
+    for (var k = 0; k < rows.length; k++) {
+      var v = idx == null ? null : d[k + 1][idx], cell = rows[k].cells[1];
+      cell.textContent = idx == null ? "" : fmt(v);
+      cell.setAttribute("data-v", v == null ? "" : v);
+    }
+  }
+
+  function showStats(c) {
+    var d = c.u.data, x = d[0], lo = c.u.scales.x.min, hi = c.u.scales.x.max, rows = c.legend.tBodies[0].rows;
+    for (var k = 0; k < rows.length; k++) {
+      var ys = d[k + 1], last = null, sum = 0, n = 0, mx = null;
+      for (var i = 0; i < x.length; i++) {
+        var v = ys[i];
+        if (x[i] < lo || x[i] > hi || v == null) continue;
+        last = v; sum += v; n++;
+        if (mx == null || v > mx) mx = v;
+      }
+      var cells = rows[k].cells;
+      cells[2].textContent = fmt(last); cells[3].textContent = n ? fmt(sum / n) : "–"; cells[4].textContent = fmt(mx);
+    }
+  }
+
+  function showImage(fig) {
+    var plot = fig.querySelector(".plot"), src = fig.dataset.img;
+    if (!src || plot.querySelector("img")) return;
+    if (darkQuery && darkQuery.matches) src += "&theme=dark";
+    var img = new Image();
+    img.alt = fig.querySelector("figcaption .title").textContent;
+    img.src = src; img.srcset = src + "&zoom=2 2x";
+    plot.appendChild(img);
+    fig.classList.add("drawn");
+  }
+
+  function build(c) {
+    var width = c.plot.clientWidth || 600;
+    if (c.u) c.u.destroy();
+    c.u = new uPlot(options(c, width), c.data, c.plot);
+    showStats(c);
+    c.fig.classList.add("drawn");
+    if (charts.every(function (x) { return x.u; })) window.graphmetrics.drawnAt = performance.now();
+  }
+
+  function setup(fig) {
+    var styles = [];
+    try { styles = JSON.parse(fig.dataset.series || "[]"); } catch (e) { styles = []; }
+    if (!styles.length || !window.uPlot || !window.fetch) { showImage(fig); return; }
+    var plot = fig.querySelector(".plot");
+    var c = { fig: fig, plot: plot, styles: styles, url: fig.dataset.json, height: +fig.dataset.h || 250,
+      pinned: fig.hasAttribute("data-pinned") };
+    plot.style.minHeight = c.height + "px";
+    plot.parentNode.insertBefore(makeLegend(c), plot.nextSibling);
+    // A chart pinned to its own range does not move the page's.
+    if (!c.pinned) plot.addEventListener("dblclick", function () { if (c.u) zoomOut(c.u); });
+    charts.push(c);
+    fetchData(c).then(function (d) { c.data = d; build(c); }).catch(function () {
+      c.legend.remove(); charts.splice(charts.indexOf(c), 1); showImage(fig);
+    });
+  }
+
   function refresh() {
-    document.querySelectorAll("img[data-refresh]").forEach(function (img) {
+    charts.forEach(function (c) {
+      if (!c.u || !c.fig.hasAttribute("data-refresh")) return;
+      fetchData(c, true).then(function (d) { c.data = d; c.u.setData(d); showStats(c); c.loads = (c.loads || 0) + 1; }).catch(function () {});
+    });
+    doc.querySelectorAll("figure.chart[data-refresh] .plot > img").forEach(function (img) {
       var u = new URL(img.getAttribute("src"), location.href);
       u.searchParams.set("r", String(Math.floor(Date.now() / 1000)));
-      // Load off-screen first so the old chart stays until the new one is in.
-      var next = new Image();
+      var next = new Image(); // the old image stays until the new one is in
       next.onload = function () { img.src = next.src; };
       next.src = u.pathname + u.search;
     });
   }
-  setInterval(refresh, 60000);
-  window.graphmetricsRefresh = refresh; // for tests
+
+  function setupRefresh() {
+    var label = picker && picker.querySelector("label.refresh");
+    if (!label || picker.dataset.trailing !== "true") return;
+    var sel = label.querySelector("select");
+    var saved = localStorage.getItem("gm-refresh");
+    if (saved !== null && sel.querySelector("option[value=\"" + saved + "\"]")) sel.value = saved;
+    label.hidden = false;
+    var start = function () {
+      clearInterval(timer);
+      if (+sel.value > 0) timer = setInterval(refresh, +sel.value * 1000);
+    };
+    sel.addEventListener("change", function () { localStorage.setItem("gm-refresh", sel.value); start(); });
+    start();
+  }
+
+  function restoreScroll() {
+    var s = (sessionStorage.getItem("gm-scroll") || "").split(" ");
+    sessionStorage.removeItem("gm-scroll");
+    if (s[0] === location.pathname && s[1]) scrollTo(0, +s[1]);
+  }
+
+  doc.querySelectorAll("figure.chart[data-json]").forEach(setup);
+  restoreScroll();
+  setupRefresh();
+  if (window.ResizeObserver) {
+    var ro = new ResizeObserver(function () {
+      charts.forEach(function (c) {
+        var w = c.plot.clientWidth;
+        if (c.u && w && Math.abs(w - c.u.width) > 1) c.u.setSize({ width: w, height: c.height });
+      });
+    });
+    doc.querySelectorAll("section.charts").forEach(function (s) { ro.observe(s); });
+  }
+  if (darkQuery && darkQuery.addEventListener) darkQuery.addEventListener("change", function () { charts.forEach(function (c) { if (c.u) build(c); }); });
+  window.graphmetrics = { charts: charts, refresh: refresh }; // for tests
 })();

@@ -167,18 +167,25 @@ func group(all []*Instance) []*Customer {
 			out = append(out, &Customer{Name: i.Customer})
 		}
 		c := out[len(out)-1]
-		kind, name := Pool, PoolName(i.Name)
-		if name == "" {
-			kind, name = Host, i.Host
+		add := func(kind, name string) {
+			k := [3]string{i.Customer, kind, name}
+			g := groups[k]
+			if g == nil {
+				g = &Group{Customer: i.Customer, Kind: kind, Name: name}
+				groups[k] = g
+				c.Groups = append(c.Groups, g)
+			}
+			g.Instances = append(g.Instances, i)
 		}
-		k := [3]string{i.Customer, kind, name}
-		g := groups[k]
-		if g == nil {
-			g = &Group{Customer: i.Customer, Kind: kind, Name: name}
-			groups[k] = g
-			c.Groups = append(c.Groups, g)
+		// An instance named after its port is in its pool and, as in
+		// the original, under its host too; others are in one group.
+		pool := PoolName(i.Name)
+		if pool != "" {
+			add(Pool, pool)
 		}
-		g.Instances = append(g.Instances, i)
+		if pool == "" || strings.HasSuffix(pool, "-instances") {
+			add(Host, i.Host)
+		}
 	}
 	for _, c := range out {
 		slices.SortFunc(c.Groups, func(a, b *Group) int { return Natural(a.Name, b.Name) })

@@ -75,7 +75,8 @@ func TestTree(t *testing.T) {
 	}
 	want := []string{
 		"acme/pool:app-instances=app-8080 on h1,app-8080 on h2,app-8081 on h1",
-		"acme/host:h2=zeo",
+		"acme/host:h1=app-8080,app-8081", // port instances are under their host as well
+		"acme/host:h2=app-8080,zeo",
 		"acme/pool:worker-workers=worker3 on h2",
 		"beta/host:h1=instance",
 	}
