@@ -165,8 +165,15 @@ func (imp *legacyImport) importFile(path string) (legacy.Stats, error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return legacy.Stats{}, err
 	}
-	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return legacy.Stats{}, err
+	// Leftovers of a killed run: the copy, and librrd's temporary files
+	// of a create (.<tmp>.creating<random>). Names from SafeElem hold no
+	// glob metacharacters.
+	old, _ := filepath.Glob(tmp + "*")
+	more, _ := filepath.Glob(filepath.Join(filepath.Dir(tmp), "."+filepath.Base(tmp)+".creating*"))
+	for _, p := range append(old, more...) {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return legacy.Stats{}, err
+		}
 	}
 	cur, err := os.ReadFile(dst)
 	if errors.Is(err, os.ErrNotExist) {
