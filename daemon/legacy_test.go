@@ -84,15 +84,16 @@ func TestImportLegacy(t *testing.T) {
 		t.Error("second import changed the file")
 	}
 
-	// Live data after the history: the sample, moved to the last minutes
-	// (Python sends no host name: the host is the source address).
 	d := startDaemon(t, dataDir, testConfig(dataDir, ""))
+	checkLegacyExport(t, d.LogIn("alice", "legacy-password-1", true), d.Web, src, end)
 	// Next to a running daemon the import is refused, and says why.
 	refused, err := exec.Command(graphmetricsBin(t), "import-legacy", "-config", cfg, legacyDir).CombinedOutput()
 	if err == nil || !strings.Contains(string(refused), "in use by another graphmetrics process") ||
 		!strings.Contains(string(refused), "stop the daemon first") {
 		t.Errorf("import-legacy next to the daemon: %v\n%s", err, refused)
 	}
+	// Live data after the history: the sample, moved to the last minutes
+	// (Python sends no host name: the host is the source address).
 	sendPython(t, "udp", d.UDP, "acme inst1 ", shiftedSample(t, now-9*60))
 	waitFor(t, 20*time.Second, "live rows in the imported file", func() bool {
 		b, err := os.ReadFile(dst)
