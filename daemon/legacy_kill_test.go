@@ -98,6 +98,6 @@ func TestImportLegacyKill(t *testing.T) {
 	if len(rrds) != n || len(other) != 0 {
 		t.Fatalf("%d files, leftovers %v", len(rrds), other)
 	}
-	checkLegacyRows(t, src, rrds[0], end)
-	checkLegacyRows(t, src, rrds[n-1], end)
+	checkLegacyRows(t, src, rrds[0], end, end)
+	checkLegacyRows(t, src, rrds[n-1], end, end)
 }

@@ -73,7 +73,7 @@ func TestImportLegacy(t *testing.T) {
 		}
 	}
 	dst := filepath.Join(dataDir, "rrd", "tracelog", "127.0.0.1", "acme", "inst1.rrd")
-	checkLegacyRows(t, src, dst, end)
+	checkLegacyRows(t, src, dst, end, end)
 	before, _ := os.ReadFile(dst)
 
 	out = runLegacyCmd(t, cfg, legacyDir)
@@ -94,17 +94,46 @@ func TestImportLegacy(t *testing.T) {
 	}
 	// Live data after the history: the sample, moved to the last minutes
 	// (Python sends no host name: the host is the source address).
+	// inst2 is live before its history is imported.
 	sendPython(t, "udp", d.UDP, "acme inst1 ", shiftedSample(t, now-9*60))
-	waitFor(t, 20*time.Second, "live rows in the imported file", func() bool {
-		b, err := os.ReadFile(dst)
-		if err != nil {
-			return false
-		}
-		f, err := rrdraw.Parse(b)
-		return err == nil && f.Last > end+5*60
-	})
+	sendPython(t, "udp", d.UDP, "acme inst2 ", shiftedSample(t, now-9*60))
+	dst2 := filepath.Join(filepath.Dir(dst), "inst2.rrd")
+	for _, f := range []string{dst, dst2} {
+		waitFor(t, 20*time.Second, "live rows in "+f, func() bool { return lastUpdate(f) > end+5*60 })
+	}
 	d.Stop()
-	checkLegacyRows(t, src, dst, end)
+	checkLegacyRows(t, src, dst, end, end)
+	out = runLegacyCmd(t, cfg, legacyDir)
+	if !strings.Contains(out, "imported=0 unchanged=1 skipped=3") {
+		t.Errorf("import after live data:\n%s", out)
+	}
+
+	// History into a file with live data: only before its first known
+	// second, the live rows untouched.
+	b, _ := os.ReadFile(dst2)
+	f, err := rrdraw.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstLive := f.FirstKnown()
+	liveBefore := rrdFetch(t, dst2, "AVERAGE", 60, firstLive, now)
+	dir2 := t.TempDir()
+	legacy2, _ := os.ReadFile(src)
+	src2 := filepath.Join(dir2, "127.0.0.1__acme__inst2.rrd")
+	os.WriteFile(src2, legacy2, 0o644)
+	out = runLegacyCmd(t, cfg, dir2)
+	if !strings.Contains(out, "imported=1") {
+		t.Errorf("import into a live file:\n%s", out)
+	}
+	checkLegacyRows(t, src2, dst2, end, firstLive)
+	for tm, r := range rrdFetch(t, dst2, "AVERAGE", 60, firstLive, now) {
+		got, was := legacyView(r), legacyView(liveBefore[tm])
+		for i := range got {
+			if tm > firstLive && !near(got[i], was[i]) {
+				t.Fatalf("live row %d changed: %v, was %v", tm, r, liveBefore[tm])
+			}
+		}
+	}
 	live := rrdFetch(t, dst, "AVERAGE", 60, end, now)
 	var reqs float64
 	for tm, r := range live {
@@ -115,6 +144,18 @@ func TestImportLegacy(t *testing.T) {
 	if reqs == 0 {
 		t.Error("no live requests after the history")
 	}
+}
+
+func lastUpdate(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	f, err := rrdraw.Parse(b)
+	if err != nil {
+		return 0
+	}
+	return f.Last
 }
 
 // shiftedSample is the sample tracelog with its times moved to start at
@@ -136,9 +177,9 @@ func shiftedSample(t *testing.T, from int64) []string {
 }
 
 // checkLegacyRows compares every minute and hour the new file's archives
-// hold up to the legacy end with the legacy file's rows, through rrdtool
+// hold up to the legacy end (and upTo) with the legacy file's rows, through rrdtool
 // fetch of both.
-func checkLegacyRows(t *testing.T, src, dst string, end int64) {
+func checkLegacyRows(t *testing.T, src, dst string, end, upTo int64) {
 	t.Helper()
 	const day = 86400
 	// The legacy archives, each fetched over the span only it covers.
@@ -159,7 +200,7 @@ func checkLegacyRows(t *testing.T, src, dst string, end int64) {
 	for _, cf := range []string{"AVERAGE", "MAX"} {
 		for tm, r := range rrdFetch(t, dst, cf, 60, end-8*day+3600, end) {
 			want, ok := minute(tm)
-			if !ok || tm > end {
+			if !ok || tm > min(end, upTo) {
 				continue
 			}
 			got := legacyView(r)
@@ -180,7 +221,7 @@ func checkLegacyRows(t *testing.T, src, dst string, end int64) {
 		}
 		for tm, r := range rrdFetch(t, dst, cf, 3600, end-399*day, end) {
 			lr, ok := l60[tm]
-			if !ok || tm > end {
+			if !ok || tm > min(end, upTo) {
 				continue
 			}
 			want, got := legacyRowVals(lr), legacyView(r)
