@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store/rrdraw"
 )
 
@@ -66,7 +67,7 @@ func TestImportLegacyKill(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 60*time.Second, "some files imported", func() bool {
+	testwait.For(t, 60*time.Second, "some files imported", func() bool {
 		rrds, _ := tracelogRRDs(t, dataDir)
 		return len(rrds) >= 5
 	})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store/rrdraw"
 )
 
@@ -99,7 +100,7 @@ func TestImportLegacy(t *testing.T) {
 	sendPython(t, "udp", d.UDP, "acme inst2 ", shiftedSample(t, now-9*60))
 	dst2 := filepath.Join(filepath.Dir(dst), "inst2.rrd")
 	for _, f := range []string{dst, dst2} {
-		waitFor(t, 20*time.Second, "live rows in "+f, func() bool { return lastUpdate(f) > end+5*60 })
+		testwait.For(t, 20*time.Second, "live rows in "+f, func() bool { return lastUpdate(f) > end+5*60 })
 	}
 	d.Stop()
 	checkLegacyRows(t, src, dst, end, end)

@@ -162,7 +162,7 @@ func (imp *legacyImport) importFile(path string) (legacy.Stats, error) {
 	}
 	dst := store.TracelogFile(imp.cfg.DataDir, key)
 	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".legacy")
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return legacy.Stats{}, err
 	}
 	// Leftovers of a killed run: the copy, and librrd's temporary files
@@ -206,7 +206,7 @@ func (imp *legacyImport) importFile(path string) (legacy.Stats, error) {
 // not truncated first: a new file librrd just made there has b's size, and
 // its blocks are reused.
 func replaceFile(dst, tmp string, b []byte) error {
-	fh, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE, 0o644)
+	fh, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
