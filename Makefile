@@ -95,7 +95,7 @@ check: apt-deps lint
 	$(GO) test -short -timeout 5m ./...
 
 # What builds and tests without cgo (librrd is in store/rrdfile and web).
-NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./daemon/atomicfile ./store ./store/loglimit
+NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./daemon/atomicfile ./store ./store/loglimit ./store/hist ./store/histstore
 
 # Every test, including the end-to-end ones with real syslog clients,
 # syslog-ng, kinesalite and Chromium. Short fuzz runs of every fuzz target

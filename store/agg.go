@@ -51,6 +51,8 @@ type AggOptions struct {
 	Now            func() time.Time // wall clock; default time.Now
 	Sink           Sink             // required
 	Logger         *slog.Logger     // default slog.Default()
+
+	noHist bool // benchmarks: ingest without app-time histograms
 }
 
 // AggStats are cumulative counters, readable at any time.
@@ -137,6 +139,7 @@ func NewAggregator(o AggOptions) (*Aggregator, error) {
 			idleSec:    max(int64((o.IdleTimeout+time.Second-1)/time.Second), 1),
 			maxReq:     o.MaxRequests,
 			reqTimeout: o.RequestTimeout.Microseconds(),
+			noHist:     o.noHist,
 		},
 		adm: admission{
 			maxLive:   int64(o.MaxInstances),
@@ -318,7 +321,11 @@ func (a *Aggregator) Restore(data []byte) error {
 		si := &snap.Instances[i]
 		enc := encodeKey(si.Key)
 		s := a.shards[maphash.Bytes(a.seed, enc)%uint64(len(a.shards))]
-		s.inst[string(enc)] = si.instance(wall)
+		in, err := si.instance(wall)
+		if err != nil {
+			return err
+		}
+		s.inst[string(enc)] = in
 	}
 	for _, s := range a.shards {
 		s.live.Store(int64(len(s.inst)))

@@ -1,5 +1,7 @@
 package store
 
+import "graphmetrics/store/hist"
+
 // Per-instance state: the RID state machine of SPEC §3 and the pending,
 // not yet final, per-second buckets. An instance is owned by exactly one
 // shard goroutine, so nothing here locks.
@@ -27,6 +29,7 @@ type pbucket struct {
 	requests, errors, appN, starts uint32
 	appSum                         float64
 	dWaiting, dBusy                int32
+	app                            []uint16 // hist.Default bucket of each app time
 }
 
 // timing holds the aggregator's time rules in the units the hot path uses.
@@ -36,6 +39,7 @@ type timing struct {
 	idleSec    int64 // whole seconds, at least 1
 	maxReq     int   // requests an instance holds at most
 	reqTimeout int64 // µs of event time without a record that ends a request
+	noHist     bool  // no app-time histograms (benchmarks measure their cost)
 }
 
 type instance struct {
@@ -55,6 +59,13 @@ type instance struct {
 	// Arrival-order counts of RIDs in phaseWaiting / phaseBusy; they equal
 	// the base levels plus every pending delta.
 	nWaiting, nBusy int32
+	// App times of pending seconds are kept as bucket indexes (a second
+	// holds few requests; a dense histogram per second would cost more to
+	// clear and encode than to fill). appFree recycles their slices; arena
+	// holds the encoded histograms of out (Bucket.App points here until the
+	// next write).
+	appFree [][]uint16
+	arena   []byte
 }
 
 func newInstance(k Key, t, wall int64) *instance {
@@ -96,6 +107,15 @@ func (in *instance) finalize(upTo int64) {
 		}
 		w += pb.dWaiting
 		b += pb.dBusy
+		var app []byte
+		if pb.app != nil {
+			if len(pb.app) > 0 {
+				k := len(in.arena)
+				in.arena = hist.AppendEncodeIndexes(in.arena, pb.app)
+				app = in.arena[k:len(in.arena):len(in.arena)]
+			}
+			in.appFree = append(in.appFree, pb.app[:0])
+		}
 		in.out = append(in.out, Bucket{
 			Time:     in.final + i,
 			Requests: pb.requests,
@@ -105,6 +125,7 @@ func (in *instance) finalize(upTo int64) {
 			Waiting:  max(w, 0),
 			Busy:     max(b, 0),
 			Starts:   pb.starts,
+			App:      app,
 		})
 	}
 	in.baseWaiting, in.baseBusy = w, b
@@ -219,7 +240,11 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 		}
 		if r.C != 0 && (r.Phase == phaseBusy || r.Phase == phaseEnded) {
 			b.appN++
-			b.appSum += float64(max(t-r.C, 0)) / 1e6
+			sec := float64(max(t-r.C, 0)) / 1e6
+			b.appSum += sec
+			if b != &scratch && !tm.noHist {
+				in.addApp(b, sec)
+			}
 			r.C = 0
 		}
 		if r.Phase != phaseEnded {
@@ -250,6 +275,18 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 		in.baseWaiting += scratch.dWaiting
 		in.baseBusy += scratch.dBusy
 	}
+}
+
+// addApp notes an app time in a pending second, its slice taken from the
+// free list.
+func (in *instance) addApp(b *pbucket, sec float64) {
+	if b.app == nil {
+		if n := len(in.appFree); n > 0 {
+			b.app = in.appFree[n-1]
+			in.appFree = in.appFree[:n-1]
+		}
+	}
+	b.app = append(b.app, uint16(hist.Default.Index(sec)))
 }
 
 // open handles B and I: a new B or I on an open RID reopens it, abandoning

@@ -201,4 +201,5 @@ func (s *shard) write(in *instance) {
 		s.a.buckets.Add(uint64(len(in.out)))
 	}
 	in.out = in.out[:0]
+	in.arena = in.arena[:0]
 }

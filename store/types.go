@@ -16,6 +16,10 @@ type Bucket struct {
 	Waiting  int32 // level at the end of the second
 	Busy     int32 // level at the end of the second
 	Starts   uint32
+	// App is the histogram (store/hist, hist.Default, encoded) of the
+	// application times counted in AppSum/AppN; nil when AppN is 0. It
+	// points into the aggregator's memory: a Sink copies what it keeps.
+	App []byte
 }
 
 // DataSources are the tracelog RRD data-source names, in file order.

@@ -109,7 +109,7 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		c.Page = pt.Range
 		q := c.Query().Encode()
 		b.Charts = append(b.Charts, chartView{Chart: c, Target: targetValue(&c), Title: c.Title(), Img: "/graph/tracelog.png?" + q,
-			Series: chartStyles(chartGraph(s.tree, &c, s.now())),
+			Series: s.pageStyles(&c),
 			CSV:    "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Ctl: s.controlsView(c.Controls)})
 	}
 	s.render(w, r, http.StatusOK, "page", viewData{Title: head.Owner + "/" + head.Name,

@@ -17,6 +17,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"graphmetrics/store"
+	"graphmetrics/store/histstore"
 	"graphmetrics/store/loglimit"
 	"graphmetrics/web/export"
 	"graphmetrics/web/graphite"
@@ -70,6 +71,7 @@ type Server struct {
 	store    *storage.SessionStore
 	pool     *render.Pool
 	tree     *tree.Tree
+	histRoot string // app-time histograms (store/histstore)
 	series   *series.Index
 	graphite *graphite.API
 	views    *views
@@ -163,6 +165,7 @@ func New(o Options) (*Server, error) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
 
+	s.histRoot = histstore.Root(dataDir)
 	s.tree = tree.New(tree.Options{Root: store.TracelogRoot(dataDir), Logger: log})
 	if s.series, err = series.New(series.Options{DataDir: dataDir, Logger: o.Logger}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
