@@ -46,7 +46,7 @@ func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, 
 		return
 	}
 	now := s.now()
-	img, err := s.pool.Do(r.Context(), &render.Request{Op: render.OpGraph, Graph: g})
+	img, resp, err := s.pool.DoResponse(r.Context(), &render.Request{Op: render.OpGraph, Graph: g})
 	if err != nil {
 		msg := s.relative(err.Error())
 		s.graphLog.Log(s.log, title+msg, "graph failed (repeats logged once a minute)", "chart", title, "err", msg)
@@ -58,6 +58,11 @@ func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, 
 		h.Set("Cache-Control", "private, max-age=31536000, immutable")
 	} else {
 		h.Set("Cache-Control", "private, max-age=30")
+	}
+	if resp.Scale > 0 {
+		// The factor of the own-axis lines (waiting, busy %), for scripts
+		// and tests: the right axis reads left ÷ this.
+		h.Set("X-Graph-Own-Scale", strconv.FormatFloat(resp.Scale, 'g', -1, 64))
 	}
 	h.Set("Content-Type", "image/png")
 	h.Set("Content-Length", strconv.Itoa(len(img)))

@@ -1,0 +1,124 @@
+package render
+
+import (
+	"math"
+	"strconv"
+)
+
+// Lines marked Own (a backlog beside rates, busy % beside milliseconds)
+// get an axis of their own on the right. librrd has one scale per image
+// and a right axis that is a linear transform of the left, so the worker
+// multiplies each own line by OwnScale, a 1-2-5 factor chosen from the
+// drawn data (ScaleFrom), and labels the right axis with left ÷ OwnScale:
+// the own line fills the chart and the right axis reads in its own units.
+// Legends' last / mean / max stay the line's true values.
+
+// Bounds of OwnScale.
+const (
+	minOwnScale = 1e-9
+	maxOwnScale = 1e9
+)
+
+// ownAxis reports whether g has lines on an axis of their own that are
+// drawn scaled: not on a log axis, where a factor is only a shift.
+func (g *Graph) ownAxis() bool {
+	if g.Log {
+		return false
+	}
+	for _, d := range g.Draws {
+		if d.Own {
+			return true
+		}
+	}
+	return false
+}
+
+// scaled reports whether own lines are drawn scaled by OwnScale.
+func (g *Graph) scaled() bool { return g.OwnScale > 0 && g.ownAxis() }
+
+// drawName is the series drawn for the i-th line: its own, or for an own
+// line of a scaled graph the CDEF zs<i> (a prefix no other name uses).
+func (g *Graph) drawName(i int) string {
+	if g.scaled() && g.Draws[i].Own {
+		return "zs" + strconv.Itoa(i)
+	}
+	return g.Draws[i].Name
+}
+
+// scaleElements are the CDEFs of the scaled own lines.
+func (g *Graph) scaleElements() []string {
+	if !g.scaled() {
+		return nil
+	}
+	f := strconv.FormatFloat(g.OwnScale, 'g', -1, 64)
+	var out []string
+	for i, d := range g.Draws {
+		if d.Own {
+			out = append(out, "CDEF:"+g.drawName(i)+"="+d.Name+","+f+",*")
+		}
+	}
+	return out
+}
+
+// rightAxisOptions are the right axis: in own units when scaled, else a
+// mirror of the left when asked for.
+func (g *Graph) rightAxisOptions() []string {
+	if g.scaled() {
+		// %g: the own units' ticks are often fractions (0.5 waiting).
+		o := []string{"--right-axis", strconv.FormatFloat(1/g.OwnScale, 'g', 12, 64) + ":0",
+			"--right-axis-format", "%.4lg"}
+		if g.OwnLabel != "" {
+			o = append(o, "--right-axis-label", g.OwnLabel)
+		}
+		return o
+	}
+	if g.RightAxis {
+		return []string{"--right-axis", "1:0"}
+	}
+	return nil
+}
+
+// ScaleFrom chooses OwnScale from x, an export of g's draws (in order):
+// NiceScale of the largest value drawn on the left (the upper limit if
+// rigid; ticks excluded) and the largest own value.
+func (g *Graph) ScaleFrom(x *Xport) float64 {
+	left, own := math.Inf(-1), math.Inf(-1)
+	if len(x.Legends) == len(g.Draws) {
+		for r := range x.Rows {
+			for j, v := range x.Row(r) {
+				switch d := g.Draws[j]; {
+				case math.IsNaN(v) || d.Type == "TICK":
+				case d.Own:
+					own = max(own, v)
+				default:
+					left = max(left, v)
+				}
+			}
+		}
+	}
+	if g.Upper != nil {
+		left = *g.Upper
+	}
+	return NiceScale(left, own)
+}
+
+// NiceScale is the largest 1, 2 or 5 × 10^k with own × factor ≤ left, so
+// an own line peaks between 40 and 100 % of the left axis' largest value;
+// 1 when either maximum is not positive.
+func NiceScale(left, own float64) float64 {
+	if !(left > 0) || !(own > 0) || math.IsInf(left, 0) || math.IsInf(own, 0) {
+		return 1
+	}
+	r := left / own
+	p := math.Pow(10, math.Floor(math.Log10(r)))
+	f := p
+	for _, m := range []float64{5, 2} {
+		if m*p <= r*(1+1e-12) {
+			f = m * p
+			break
+		}
+	}
+	// Round away the noise of Pow (0.30000000000000004 × 10).
+	f, _ = strconv.ParseFloat(strconv.FormatFloat(f, 'g', 6, 64), 64)
+	return min(max(f, minOwnScale), maxOwnScale)
+}
