@@ -39,6 +39,12 @@ func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, 
 		if q.Get("zoom") == "2" {
 			g.Zoom = 2
 		}
+		var iw int
+		if iw, err = imageWidth(r); err == nil && iw > 0 {
+			g.Width = iw
+		}
+	}
+	if err == nil {
 		err = g.Validate(s.pool.Root())
 	}
 	if err != nil {
