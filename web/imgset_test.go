@@ -14,7 +14,7 @@ func TestImageWidth(t *testing.T) {
 	c := e.loggedIn("alice", alicePW)
 	q := sampleQuery("host", "h1", "instance", "app-8080").Encode()
 	for _, tc := range []struct {
-		iw          string
+		iw         string
 		status, px int
 	}{{"1200", 200, 1200}, {"400", 200, 400}, {"", 200, 640}, {"199", 400, 640}, {"2001", 400, 640}, {"x", 400, 640}} {
 		r := c.get("/graph/tracelog.png?" + q + "&iw=" + tc.iw + "&zoom=1")
