@@ -245,11 +245,12 @@
     ready();
   }
 
-  // ready notes when every chart near the window is drawn and every
-  // other one's data is in (drawnAt), and when all are drawn (allDrawnAt).
+  // ready notes when every chart near the window is drawn (viewAt), that
+  // and every other one's data in (drawnAt), and all drawn (allDrawnAt).
   function ready() {
     var gm = window.graphmetrics, now = performance.now();
     if (!gm) return;
+    if (!gm.viewAt && charts.every(function (x) { return x.u || !x.near; })) gm.viewAt = now;
     if (!gm.drawnAt && charts.every(function (x) { return x.u || (x.data && !x.near); })) gm.drawnAt = now;
     if (!gm.allDrawnAt && charts.every(function (x) { return x.u; })) gm.allDrawnAt = now;
   }
