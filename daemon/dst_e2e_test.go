@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"graphmetrics/parser/testwait"
 	"math"
 	"os"
 	"path/filepath"
@@ -131,7 +132,7 @@ func checkGap(t *testing.T, file string, secs []int64) {
 // that none was late or rejected.
 func waitRecords(t *testing.T, d *daemon, input string, n int) inputStatus {
 	t.Helper()
-	waitFor(t, 60*time.Second, fmt.Sprintf("%d %s records", n, input), func() bool {
+	testwait.For(t, 60*time.Second, fmt.Sprintf("%d %s records", n, input), func() bool {
 		_, h := d.Health()
 		return h.Detail.Inputs[input].Aggregator.Records >= uint64(n)
 	})
@@ -228,7 +229,7 @@ func TestDSTTail(t *testing.T) {
 						// Killed once a checkpoint holds every line so far.
 						_, h := d.Health()
 						n := h.Detail.Tail.Checkpoints
-						waitFor(t, 20*time.Second, "a checkpoint", func() bool {
+						testwait.For(t, 20*time.Second, "a checkpoint", func() bool {
 							_, h := d.Health()
 							return h.Detail.Tail.Checkpoints > n
 						})
@@ -256,7 +257,7 @@ func TestDSTTail(t *testing.T) {
 					d.Stop()
 				} else {
 					rrd := filepath.Join(dataDir, "rrd", "tracelog", "zope1", "acme", "app-8080.rrd")
-					waitFor(t, 60*time.Second, "every line read and written", func() bool {
+					testwait.For(t, 60*time.Second, "every line read and written", func() bool {
 						_, h := d.Health()
 						return rrdLastUpdate(rrd) >= rfcUnix(c.to) && h.Detail.Tail.Lines > 0 &&
 							h.Detail.Inputs["tail"].Aggregator.Records == h.Detail.Tail.Lines

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"graphmetrics/parser/testwait"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,7 +98,7 @@ func killImportHalfway(t *testing.T, cfg string, args, lines []string, rrd strin
 	// Import hands lines over 1,024 at a time (about 340 s of this feed),
 	// so it has written at least up to a quarter of an hour before
 	// restartAt, well into the second occurrence.
-	waitFor(t, 30*time.Second, "the import to write into the second occurrence", func() bool {
+	testwait.For(t, 30*time.Second, "the import to write into the second occurrence", func() bool {
 		return rrdLastUpdate(rrd) >= restartAt-15*60
 	})
 	cmd.Process.Kill()

@@ -13,6 +13,7 @@ var (
 	errNoCode      = fmt.Errorf("%w: no single-byte code followed by a space", ErrBadRecord)
 	errEmptyRID    = fmt.Errorf("%w: empty request id (double space)", ErrBadRecord)
 	errCtrlRID     = fmt.Errorf("%w: control character in request id", ErrBadRecord)
+	errLongRID     = fmt.Errorf("%w: request id longer than %d bytes", ErrBadRecord, MaxRID)
 	errNoTime      = fmt.Errorf("%w: missing timestamp", ErrBadRecord)
 	errDoubleSpace = fmt.Errorf("%w: double space before timestamp", ErrBadRecord)
 
@@ -25,6 +26,10 @@ var (
 	errTimeDay    = fmt.Errorf("%w: day outside the month", ErrBadTime)
 	errTimeOfDay  = fmt.Errorf("%w: hour, minute or second out of range", ErrBadTime)
 )
+
+// MaxRID is the longest request id accepted (issue 11): real ones are a
+// few digits, and each open request keeps its id in memory.
+const MaxRID = 64
 
 // ParseRecord parses one tracelog line, "CODE RID TIMESTAMP [DATA]" with
 // single spaces (SPEC §1). The timestamp is local wall time in loc (nil means
@@ -50,6 +55,9 @@ func ParseRecord(line []byte, loc *time.Location) (Record, error) {
 		return Record{}, errEmptyRID
 	}
 	rid := rest[:sp]
+	if len(rid) > MaxRID {
+		return Record{}, errLongRID
+	}
 	for _, c := range rid {
 		if c < 0x20 || c == 0x7f {
 			return Record{}, errCtrlRID

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // zones for the DST tests, whatever the machine has installed
@@ -75,6 +76,7 @@ func TestParseRecordErrors(t *testing.T) {
 		{"B", ErrBadRecord},
 		{"B ", ErrBadRecord},
 		{"B 1", ErrBadRecord},
+		{"B " + strings.Repeat("r", MaxRID+1) + " 2009-07-30 15:47:21", ErrBadRecord},
 		{"B 1 ", ErrBadRecord},
 		{"BB 1 2009-07-30 15:47:21.5", ErrBadRecord},
 		{" B 1 2009-07-30 15:47:21.5", ErrBadRecord},

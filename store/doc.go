@@ -26,6 +26,12 @@
 //     is forgotten, in-flight RIDs included, and starts afresh.
 //   - Records more than AggOptions.MaxFuture ahead of the wall clock are
 //     dropped: one would move a file's last update into the future.
+//   - Limits against hostile and runaway senders (issue 11, limits.go):
+//     records that would create an instance beyond MaxInstances or
+//     NewInstancesPerMinute are dropped and counted, unless Known says
+//     the instance has a file; an instance holds at most MaxRequests
+//     requests (the oldest go) and drops a request silent for
+//     RequestTimeout of event time.
 //   - Close finalizes pending seconds but never fills beyond the newest record.
 //   - A wall time that occurs twice (clocks set back; parser.Record.Repeat)
 //     is chosen per instance so that its time keeps moving forward: the

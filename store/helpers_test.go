@@ -165,15 +165,3 @@ func at(s string) int64 {
 	}
 	return tm.Unix()
 }
-
-// bucketAt finds the bucket of second sec.
-func bucketAt(t testing.TB, bs []Bucket, sec int64) Bucket {
-	t.Helper()
-	for _, b := range bs {
-		if b.Time == sec {
-			return b
-		}
-	}
-	t.Fatalf("no bucket at %s", time.Unix(sec, 0).UTC())
-	return Bucket{}
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"graphmetrics/daemon/daemontest"
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store/sampletest"
 )
 
@@ -29,7 +30,7 @@ func chartDaemon(t *testing.T, ctx context.Context) string {
 	d.Start()
 	daemontest.SendPython(t, "udp", d.UDP, "acme app-8080 ", sampletest.Lines(t))
 	file := filepath.Join(d.DataDir, "rrd", "tracelog", "127.0.0.1", "acme", "app-8080.rrd")
-	daemontest.WaitFor(t, 20*time.Second, "the sample's last second in "+file, func() bool {
+	testwait.For(t, 20*time.Second, "the sample's last second in "+file, func() bool {
 		last, err := rrdLast(file)
 		return err == nil && last == sampleHour+54*60+57
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"graphmetrics/daemon/kinesis/kinesalitetest"
+	"graphmetrics/parser/testwait"
 )
 
 // TestBrowserEndToEnd drives the built daemon with headless Chromium: the
@@ -45,7 +46,7 @@ step = "60s"
 	// With no header, the host is the sender's address. The last record is
 	// at 15:54:56 UTC: its second is the update at 15:54:57.
 	file := filepath.Join(d.DataDir, "rrd", "tracelog", "127.0.0.1", "acme", "app-8080.rrd")
-	daemontest.WaitFor(t, 20*time.Second, "the sample's last second in "+file, func() bool {
+	testwait.For(t, 20*time.Second, "the sample's last second in "+file, func() bool {
 		last, err := rrdLast(file)
 		return err == nil && last == sampleHour+54*60+57
 	})
@@ -63,7 +64,7 @@ step = "60s"
 	k.PutRecords(t, metricStream, recs)
 	for _, m := range []string{"user", "system"} {
 		f := filepath.Join(d.DataDir, "rrd", "metrics", metricStream, "web1", "cpu", "total", m+".rrd")
-		daemontest.WaitFor(t, 30*time.Second, "the last minute in "+f, func() bool {
+		testwait.For(t, 30*time.Second, "the last minute in "+f, func() bool {
 			last, err := rrdLast(f)
 			return err == nil && last == mbase+metricMinutes*60
 		})

@@ -40,8 +40,6 @@ type chartView struct {
 	Ctl                   controlsView
 }
 
-func pageURL(owner, name string) string { return pageURLIn("/u/", owner, name) }
-
 func pageURLIn(prefix, owner, name string) string {
 	return prefix + url.PathEscape(owner) + "/" + url.PathEscape(name)
 }

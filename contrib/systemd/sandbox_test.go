@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"graphmetrics/parser/testwait"
 	"graphmetrics/web/render"
 )
 
@@ -32,6 +34,9 @@ var (
 // it.
 func buildDaemon(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end to end (runs the daemon in the sandbox): skipped with -short")
+	}
 	daemonOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "graphmetrics-systemd-")
 		if err == nil {
@@ -158,6 +163,17 @@ render_workers = 1
 	case <-time.After(20 * time.Second):
 		t.Fatal("daemon still running 20s after SIGTERM")
 	}
+	// Owner-only (issue 11): the data directory was made 0755 above.
+	filepath.WalkDir(data, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		if info, err := e.Info(); err == nil && info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %v, want owner-only", p, info.Mode().Perm())
+		}
+		return nil
+	})
 }
 
 // renderWith draws a graph of file and an error image in a render worker
@@ -214,19 +230,17 @@ func send(t *testing.T, network, addr, msg string) {
 	}
 }
 
+// waitUntil waits for ok, and fails at once when the daemon exits first.
 func waitUntil(t *testing.T, exited <-chan error, what string, ok func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		if ok() {
-			return
-		}
+	testwait.For(t, 30*time.Second, what, func() bool {
 		select {
 		case err := <-exited:
 			t.Fatalf("daemon exited before %s: %v", what, err)
-		case <-time.After(50 * time.Millisecond):
+		default:
 		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
+		return ok()
+	})
 }
 
 // daemonPID finds the daemon: pid itself once a wrapper has exec'd it, or

@@ -48,8 +48,8 @@ func TestUnitDirectives(t *testing.T) {
 	d := directives(t)
 	want := map[string]string{
 		"Type": "simple", "User": "graphmetrics", "Group": "graphmetrics",
-		"ExecStart":        "/usr/local/bin/graphmetrics -config /etc/graphmetrics/graphmetrics.toml",
-		"StateDirectory":   "graphmetrics",
+		"ExecStart":      "/usr/local/bin/graphmetrics -config /etc/graphmetrics/graphmetrics.toml",
+		"StateDirectory": "graphmetrics", "StateDirectoryMode": "0700", "UMask": "0077",
 		"WorkingDirectory": "/var/lib/graphmetrics", "ReadWritePaths": "/var/lib/graphmetrics",
 		"Restart": "on-failure", "KillSignal": "SIGTERM", "TimeoutStopSec": "60s",
 		"ProtectSystem": "strict", "ProtectHome": "yes", "PrivateTmp": "yes", "NoNewPrivileges": "yes",
@@ -105,9 +105,9 @@ func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
 
 func copyDir(t *testing.T, src, dst string) {
 	t.Helper()
-	if out, err := exec.Command("cp", "-a", src+"/.", dst).CombinedOutput(); err != nil {
+	if err := exec.Command("cp", "-a", src+"/.", dst).Run(); err != nil {
 		os.MkdirAll(dst, 0o755)
-		if out, err = exec.Command("cp", "-a", src+"/.", dst).CombinedOutput(); err != nil {
+		if out, err := exec.Command("cp", "-a", src+"/.", dst).CombinedOutput(); err != nil {
 			t.Fatalf("cp %s: %v: %s", src, err, out)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // rename, fsync of the directory. The directory is created if missing.
 func Write(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")

@@ -104,6 +104,7 @@ func (l *Listener) readUDP(s *udpSocket) {
 	// sockets as well, the source family comes from each sockaddr.
 	pc := ipv4.NewPacketConn(s.conn)
 	backoff := time.Duration(0)
+	var allow allowCache
 
 	for {
 		n, err := pc.ReadBatch(msgs, 0)
@@ -136,6 +137,12 @@ func (l *Listener) readUDP(s *udpSocket) {
 				continue
 			}
 			from := addrOf(m.Addr)
+			if !allow.allows(l.opts.Allow, from) {
+				s.refused.Add(1)
+				l.limit.Log(l.log, "udp refused", "dropped datagram from a source not in [syslog] allow",
+					"addr", s.conn.LocalAddr().String(), "src", from)
+				continue
+			}
 			if from != src && len(batch) > 0 {
 				l.deliver(&s.counters, src, batch)
 				batch = batch[:0]
