@@ -38,7 +38,7 @@ func TestGraphWaitingOwnAxis(t *testing.T) {
 		if err := json.Unmarshal([]byte(x.body), &series); err != nil {
 			t.Fatal(err)
 		}
-		left, wait := math.Inf(-1), math.Inf(-1)
+		left, low, wait := math.Inf(-1), 0.0, math.Inf(-1)
 		for _, s := range series {
 			for _, p := range s.Datapoints {
 				switch {
@@ -46,12 +46,14 @@ func TestGraphWaitingOwnAxis(t *testing.T) {
 				case s.Target == "waiting":
 					wait = max(wait, *p[0])
 				default:
-					left = max(left, *p[0])
+					left, low = max(left, *p[0]), min(low, *p[0])
 				}
 			}
 		}
-		if want := render.NiceScale(left, wait); scale != want || wait <= 0 {
-			t.Fatalf("%s: scale %v, want %v from the export's max %v and waiting max %v", view, scale, want, left, wait)
+		// The left axis' span from its minimum (or zero): headroom goes
+		// below zero, and waiting's zero is put at the minimum.
+		if want := render.NiceScale(left-low, wait); scale != want || wait <= 0 {
+			t.Fatalf("%s: scale %v, want %v from the export's span %v..%v and waiting max %v", view, scale, want, low, left, wait)
 		}
 		if view == "" {
 			// Waiting peaks above half the plot: its colour reaches the

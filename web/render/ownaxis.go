@@ -11,6 +11,8 @@ import (
 // multiplies each own line by OwnScale, a 1-2-5 factor chosen from the
 // drawn data (ScaleFrom), and labels the right axis with left ÷ OwnScale:
 // the own line fills the chart and the right axis reads in its own units.
+// Where the left axis goes below zero (headroom), the own line's zero is
+// put at the left's minimum, OwnShift, so it fills the chart from there.
 // Legends' last / mean / max stay the line's true values.
 
 // Bounds of OwnScale.
@@ -54,7 +56,11 @@ func (g *Graph) scaleElements() []string {
 	var out []string
 	for i, d := range g.Draws {
 		if d.Own {
-			out = append(out, "CDEF:"+g.drawName(i)+"="+d.Name+","+f+",*")
+			rpn := d.Name + "," + f + ",*"
+			if g.OwnShift != 0 {
+				rpn += "," + strconv.FormatFloat(g.OwnShift, 'g', -1, 64) + ",+"
+			}
+			out = append(out, "CDEF:"+g.drawName(i)+"="+rpn)
 		}
 	}
 	return out
@@ -65,7 +71,8 @@ func (g *Graph) scaleElements() []string {
 func (g *Graph) rightAxisOptions() []string {
 	if g.scaled() {
 		// %g: the own units' ticks are often fractions (0.5 waiting).
-		o := []string{"--right-axis", strconv.FormatFloat(1/g.OwnScale, 'g', 12, 64) + ":0",
+		o := []string{"--right-axis", strconv.FormatFloat(1/g.OwnScale, 'g', 12, 64) + ":" +
+			strconv.FormatFloat(0-g.OwnShift/g.OwnScale, 'g', 12, 64),
 			"--right-axis-format", "%.4lg"}
 		if g.OwnLabel != "" {
 			o = append(o, "--right-axis-label", g.OwnLabel)
@@ -78,20 +85,21 @@ func (g *Graph) rightAxisOptions() []string {
 	return nil
 }
 
-// ScaleFrom chooses OwnScale from x, an export of g's draws (in order):
-// NiceScale of the largest value drawn on the left (the upper limit if
-// rigid; ticks excluded) and the largest own value.
-func (g *Graph) ScaleFrom(x *Xport) float64 {
-	left, own := math.Inf(-1), math.Inf(-1)
+// ScaleFrom chooses OwnScale and OwnShift from x, an export of g's draws
+// (in order): NiceScale of the span drawn on the left (from its minimum
+// or zero, to its maximum or the upper limit if rigid; ticks excluded)
+// and the largest own value.
+func (g *Graph) ScaleFrom(x *Xport) (scale, shift float64) {
+	left, low, own := math.Inf(-1), 0.0, math.Inf(-1)
 	if len(x.Legends) == len(g.Draws) {
 		for r := range x.Rows {
 			for j, v := range x.Row(r) {
 				switch d := g.Draws[j]; {
-				case math.IsNaN(v) || d.Type == "TICK":
+				case math.IsNaN(v) || math.IsInf(v, 0) || d.Type == "TICK":
 				case d.Own:
 					own = max(own, v)
 				default:
-					left = max(left, v)
+					left, low = max(left, v), min(low, v)
 				}
 			}
 		}
@@ -99,7 +107,13 @@ func (g *Graph) ScaleFrom(x *Xport) float64 {
 	if g.Upper != nil {
 		left = *g.Upper
 	}
-	return NiceScale(left, own)
+	if g.Lower != nil {
+		low = *g.Lower
+	}
+	if low < -1e15 || !(left > low) {
+		low = 0
+	}
+	return NiceScale(left-low, own), low
 }
 
 // NiceScale is the largest 1, 2 or 5 × 10^k with own × factor ≤ left, so

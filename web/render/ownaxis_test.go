@@ -71,12 +71,22 @@ func TestScaleFrom(t *testing.T) {
 	nan := math.NaN()
 	x := &Xport{Legends: []string{"a", "waiting", "ticks"}, Rows: 3,
 		Values: []float64{400, 1, 1, nan, 3, 1, 1000, nan, 1}}
-	if f := g.ScaleFrom(x); f != 200 {
-		t.Errorf("ScaleFrom = %v, want 200", f)
+	if f, sh := g.ScaleFrom(x); f != 200 || sh != 0 {
+		t.Errorf("ScaleFrom = %v, %v, want 200, 0", f, sh)
 	}
 	up := 600.0
 	g.Upper = &up
-	if f := g.ScaleFrom(x); f != 200 {
-		t.Errorf("ScaleFrom with upper limit 600 = %v, want 200", f)
+	if f, sh := g.ScaleFrom(x); f != 200 || sh != 0 {
+		t.Errorf("ScaleFrom with upper limit 600 = %v, %v, want 200, 0", f, sh)
+	}
+	// Below zero (headroom): the own line's zero at the left's minimum.
+	g.Upper = nil
+	x.Values[0] = -2000
+	if f, sh := g.ScaleFrom(x); f != 1000 || sh != -2000 {
+		t.Errorf("ScaleFrom from -2000 to 1000 = %v, %v, want 1000, -2000", f, sh)
+	}
+	g.OwnScale, g.OwnShift = 1000, -2000
+	if a := strings.Join(g.GraphArgs(), " "); !strings.Contains(a, "CDEF:zs1=wait,1000,*,-2000,+") || !strings.Contains(a, "--right-axis 0.001:2 ") {
+		t.Errorf("shifted own axis: %s", a)
 	}
 }

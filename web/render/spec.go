@@ -50,6 +50,7 @@ type Graph struct {
 	// in their units, labelled OwnLabel (ownaxis.go); 0 lets the worker
 	// choose it from the data.
 	OwnScale float64 `json:"own_scale,omitempty"`
+	OwnShift float64 `json:"own_shift,omitempty"` // where own lines' zero lies on the left axis
 	OwnLabel string  `json:"own_label,omitempty"`
 	Dark     bool    `json:"dark,omitempty"` // the dark theme
 	Zoom     int     `json:"zoom,omitempty"` // 2: twice the pixels, for HiDPI screens; else 1
@@ -125,6 +126,9 @@ func (g *Graph) Validate(root string) error {
 	}
 	if g.OwnScale != 0 && !(g.OwnScale >= minOwnScale && g.OwnScale <= maxOwnScale) {
 		return invalid("own_scale %v not in %g..%g", g.OwnScale, minOwnScale, maxOwnScale)
+	}
+	if !(math.Abs(g.OwnShift) <= 1e15) {
+		return invalid("own_shift %v out of bounds", g.OwnShift)
 	}
 	if g.Zoom < 0 || g.Zoom > 2 {
 		return invalid("zoom %d not 1 or 2", g.Zoom)

@@ -93,7 +93,7 @@ func graph(g *Graph) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		g.OwnScale = g.ScaleFrom(x)
+		g.OwnScale, g.OwnShift = g.ScaleFrom(x)
 	}
 	gr := rrd.NewGrapher()
 	gr.SetTitle(g.Title)
