@@ -66,9 +66,11 @@ func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, 
 		h.Set("Cache-Control", "private, max-age=30")
 	}
 	if resp.Scale > 0 {
-		// The factor of the own-axis lines (waiting, busy %), for scripts
-		// and tests: the right axis reads left ÷ this.
+		// The factor of the own-axis lines (waiting, busy %) and where
+		// their zero lies, for scripts and tests: the right axis reads
+		// (left − shift) ÷ scale.
 		h.Set("X-Graph-Own-Scale", strconv.FormatFloat(resp.Scale, 'g', -1, 64))
+		h.Set("X-Graph-Own-Shift", strconv.FormatFloat(resp.Shift, 'g', -1, 64))
 	}
 	h.Set("Content-Type", "image/png")
 	h.Set("Content-Length", strconv.Itoa(len(img)))

@@ -26,7 +26,8 @@ func TestGraphWaitingOwnAxis(t *testing.T) {
 		r := c.get("/graph/tracelog.png?" + q.Encode())
 		wantStatus(t, r, http.StatusOK)
 		scale, err := strconv.ParseFloat(r.Header.Get("X-Graph-Own-Scale"), 64)
-		if err != nil || r.Header.Get("X-Graph-Error") != "" {
+		shift, err2 := strconv.ParseFloat(r.Header.Get("X-Graph-Own-Shift"), 64)
+		if err != nil || err2 != nil || r.Header.Get("X-Graph-Error") != "" {
 			t.Fatalf("%s: X-Graph-Own-Scale %q (%v), error %q", view, r.Header.Get("X-Graph-Own-Scale"), err, r.Header.Get("X-Graph-Error"))
 		}
 		x := c.get("/export/tracelog.json?" + q.Encode())
@@ -50,10 +51,13 @@ func TestGraphWaitingOwnAxis(t *testing.T) {
 				}
 			}
 		}
-		// The left axis' span from its minimum (or zero): headroom goes
-		// below zero, and waiting's zero is put at the minimum.
-		if want := render.NiceScale(left-low, wait); scale != want || wait <= 0 {
-			t.Fatalf("%s: scale %v, want %v from the export's span %v..%v and waiting max %v", view, scale, want, low, left, wait)
+		// The left axis' span from its minimum (or zero, rounded down):
+		// headroom goes below zero, and waiting's zero is put there.
+		if shift > low || shift < low-(left-low)/4 || (low == 0) != (shift == 0) {
+			t.Fatalf("%s: shift %v for the export's span %v..%v", view, shift, low, left)
+		}
+		if want := render.NiceScale(left-shift, wait); scale != want || wait <= 0 || wait*scale < 0.4*(left-shift) {
+			t.Fatalf("%s: scale %v, want %v from the export's span %v..%v and waiting max %v", view, scale, want, shift, left, wait)
 		}
 		if view == "" {
 			// Waiting peaks above half the plot: its colour reaches the

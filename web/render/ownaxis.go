@@ -113,6 +113,20 @@ func (g *Graph) ScaleFrom(x *Xport) (scale, shift float64) {
 	if low < -1e15 || !(left > low) {
 		low = 0
 	}
+	if low < 0 && g.Lower == nil {
+		// Round down to a multiple of the 1, 2 or 5 × 10^k at or above a
+		// tenth of the span, likely the left grid's step, so the right
+		// axis' labels are round.
+		t := (left - low) / 10
+		p := math.Pow(10, math.Floor(math.Log10(t)))
+		for _, m := range []float64{1, 2, 5, 10} {
+			if m*p >= t {
+				p *= m
+				break
+			}
+		}
+		low = math.Floor(low/p) * p
+	}
 	return NiceScale(left-low, own), low
 }
 

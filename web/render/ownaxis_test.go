@@ -85,6 +85,10 @@ func TestScaleFrom(t *testing.T) {
 	if f, sh := g.ScaleFrom(x); f != 1000 || sh != -2000 {
 		t.Errorf("ScaleFrom from -2000 to 1000 = %v, %v, want 1000, -2000", f, sh)
 	}
+	x.Values[0] = -6160 // rounded down to a multiple of 1000
+	if f, sh := g.ScaleFrom(x); f != 2000 || sh != -7000 {
+		t.Errorf("ScaleFrom from -6160 to 1000 = %v, %v, want 2000, -7000", f, sh)
+	}
 	g.OwnScale, g.OwnShift = 1000, -2000
 	if a := strings.Join(g.GraphArgs(), " "); !strings.Contains(a, "CDEF:zs1=wait,1000,*,-2000,+") || !strings.Contains(a, "--right-axis 0.001:2 ") {
 		t.Errorf("shifted own axis: %s", a)

@@ -30,7 +30,7 @@ func WorkerMain(in io.Reader, out io.Writer) error {
 		payload, err := serve(&req, &root)
 		resp := Response{}
 		if req.Graph != nil && req.Graph.scaled() {
-			resp.Scale = req.Graph.OwnScale
+			resp.Scale, resp.Shift = req.Graph.OwnScale, req.Graph.OwnShift
 		}
 		if err != nil {
 			resp.Error = err.Error()
