@@ -312,6 +312,8 @@
     if (s[0] === location.pathname && s[1]) scrollTo(0, +s[1]);
   }
 
+  // Plot colours (inline styles are refused by the page's CSP).
+  doc.querySelectorAll("i.swatch[data-color]").forEach(function (i) { i.style.background = i.dataset.color; });
   doc.querySelectorAll("figure.chart[data-json]").forEach(setup);
   restoreScroll();
   setupRefresh();
