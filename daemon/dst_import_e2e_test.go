@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"graphmetrics/daemon/daemontest"
 	"graphmetrics/parser/testwait"
 	"os"
 	"os/exec"
@@ -19,11 +20,15 @@ import (
 
 var lateRE = regexp.MustCompile(` late=(\d+) `)
 
-// importConfig writes a configuration in dir whose timezone is zone.
+// importConfig writes a configuration in dir whose timezone is zone. The
+// skipped-time import has three lines up to 30 minutes apart, so max_future
+// (which holds back an import's records that far ahead of the newest one
+// until a later record confirms them) is wider than that.
 func importConfig(t *testing.T, dataDir, dir, zone string) string {
 	t.Helper()
 	cfg := filepath.Join(dir, "gm.toml")
-	text := strings.Replace(testConfig(dataDir, ""), `timezone = "UTC"`, fmt.Sprintf("timezone = %q", zone), 1)
+	text := strings.Replace(daemontest.ConfigKeys(dataDir, "", `max_future = "1h"`, ""),
+		`timezone = "UTC"`, fmt.Sprintf("timezone = %q", zone), 1)
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
