@@ -33,6 +33,8 @@ const (
 	DefaultMaxMessage  = 64 << 10
 	DefaultMaxConns    = 1000
 	DefaultIdleTimeout = 5 * time.Minute
+	DefaultBatchSize   = 512
+	DefaultBatchDelay  = 2 * time.Millisecond
 )
 
 // Options configures a Listener. Zero values take the defaults above.
@@ -54,6 +56,15 @@ type Options struct {
 	// IdleTimeout closes a TCP connection that sent nothing for that long.
 	// Negative: never.
 	IdleTimeout time.Duration
+
+	// BatchSize and BatchDelay: a UDP reader holds datagrams until it has
+	// BatchSize of them (or 1 MiB), or until the oldest has waited
+	// BatchDelay, and then calls Handle once per sender. A small recvmmsg
+	// batch per Handle call costs the handler a hand-off per few
+	// datagrams; this costs at most BatchDelay of latency. Negative
+	// BatchDelay: every recvmmsg batch is handed over at once.
+	BatchSize  int
+	BatchDelay time.Duration
 
 	// Split makes the framing of one TCP connection (see
 	// parser.NewFrameSplitterFunc, the default, for what it must do with
@@ -106,6 +117,12 @@ func New(opts Options) *Listener {
 	}
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.BatchDelay == 0 {
+		opts.BatchDelay = DefaultBatchDelay
 	}
 	log := opts.Logger
 	if log == nil {
