@@ -79,7 +79,7 @@ run: deps build
 	./$(BIN) -config $(CONFIG)
 
 # What builds and tests without cgo (librrd is in store/rrdfile and web).
-NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./store ./store/loglimit
+NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./daemon/atomicfile ./store ./store/loglimit
 
 # Every test, including the end-to-end ones with real syslog clients,
 # syslog-ng, kinesalite and Chromium. Short fuzz runs of every fuzz target

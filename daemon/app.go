@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -23,21 +24,22 @@ const shutdownTimeout = 30 * time.Second
 
 // app is the running daemon: every input, the pipeline and the web UI.
 type app struct {
-	cfg       config.Config
-	log       *slog.Logger
-	pipe      *pipeline
-	syslog    *lineParser
-	listener  *listen.Listener
-	kinesis   *kinesis.Consumer
-	tail      *tail.Tailer
-	tailIn    *lineParser
-	metrics   metricInputs
-	closing   atomic.Bool // shutting down: inputs are no longer running
-	db        *storage.DB
-	web       *web.Server
-	webServer atomic.Pointer[web.Server] // a.web, once made, for collectSelf
-	self      *selfMetrics
-	selfPrev  struct {
+	cfg        config.Config
+	log        *slog.Logger
+	pipe       *pipeline
+	syslog     *lineParser
+	listener   *listen.Listener
+	kinesis    *kinesis.Consumer
+	tail       *tail.Tailer
+	tailIn     *lineParser
+	metrics    metricInputs
+	closing    atomic.Bool // shutting down: inputs are no longer running
+	db         *storage.DB
+	web        *web.Server
+	webServer  atomic.Pointer[web.Server] // a.web, once made, for collectSelf
+	self       *selfMetrics
+	selfLimits map[string]bool // limit counters that have tripped (collectSelf)
+	selfPrev   struct {
 		updates   uint64
 		writeTime time.Duration
 	}
@@ -46,7 +48,7 @@ type app struct {
 // runDaemon starts everything, waits for ctx, then shuts down in order:
 // inputs, aggregators (final buckets), writer, web.
 func runDaemon(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
-	a := &app{cfg: cfg, log: log}
+	a := &app{cfg: cfg, log: log, selfLimits: map[string]bool{}}
 	err := a.start(ctx, stdout)
 	if err == nil {
 		log.Info("graphmetrics running", append([]any{"data_dir", cfg.DataDir, "web", a.web.Addr(), "syslog", addrs(a.listener)},
@@ -64,11 +66,19 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	if a.pipe, err = openPipeline(a.cfg, a.log); err != nil {
 		return err
 	}
-	if a.syslog, err = a.pipe.newLineParser("syslog"); err != nil {
+	if a.syslog, err = a.pipe.newLineParser("syslog", false); err != nil {
 		return err
+	}
+	if err := a.syslog.restoreState(filepath.Join(a.cfg.DataDir, "state", syslogStateFile)); err != nil {
+		return fmt.Errorf("syslog state: %w", err)
 	}
 	if err := a.syslog.agg.Start(); err != nil {
 		return err
+	}
+	allow := make([]netip.Prefix, 0, len(a.cfg.Syslog.Allow))
+	for _, s := range a.cfg.Syslog.Allow {
+		p, _ := config.ParseAllow(s) // validated with the config
+		allow = append(allow, p)
 	}
 	a.listener = listen.New(listen.Options{
 		UDP:         a.cfg.Syslog.UDP,
@@ -77,8 +87,11 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		MaxMessage:  a.cfg.Syslog.MaxMessage,
 		MaxConns:    a.cfg.Syslog.MaxConns,
 		IdleTimeout: a.cfg.Syslog.IdleTimeout.Duration,
+		Allow:       allow,
 		Logger:      a.log,
-		Handle:      a.syslog.HandleSyslog,
+
+		MaxConnsPerSource: a.cfg.Syslog.MaxConnsPerSource,
+		Handle:            a.syslog.HandleSyslog,
 	})
 	if err := a.listener.Start(); err != nil {
 		return fmt.Errorf("syslog: %w", err)
@@ -94,6 +107,7 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	a.self = newSelfMetrics(a.cfg.Self.Interval.Duration, a.pipe.writer, a.log, a.collectSelf)
+	a.self.pressure = a.pressure
 	a.self.Start()
 
 	if a.db, err = storage.Open(filepath.Join(a.cfg.DataDir, storage.DBFile)); err != nil {
@@ -134,7 +148,7 @@ func (a *app) startTail() error {
 	if len(c.Paths) == 0 {
 		return nil
 	}
-	in, err := a.pipe.newLineParser("tail")
+	in, err := a.pipe.newLineParser("tail", false)
 	if err != nil {
 		return err
 	}
@@ -178,6 +192,8 @@ func (a *app) startKinesis() error {
 		Sink:      a.pipe.writer,
 		Logger:    a.log,
 		FailAfter: k.FailAfter.Duration,
+
+		FutureLimit: k.MaxFuture.Duration,
 	})
 	if err != nil {
 		return fmt.Errorf("kinesis: %w", err)

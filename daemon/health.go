@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"graphmetrics/daemon/kinesis"
 	"graphmetrics/daemon/listen"
 	"graphmetrics/daemon/tail"
@@ -11,19 +13,22 @@ import (
 
 // inputStatus is one input's part of /healthz.
 type inputStatus struct {
-	Running    bool                   `json:"running"`
-	Lines      uint64                 `json:"lines"`
-	Rejected   map[string]uint64      `json:"rejected"`
-	Aggregator store.AggStats         `json:"aggregator"`
-	Listeners  []listen.ListenerStats `json:"listeners,omitempty"`
+	Running  bool              `json:"running"`
+	Lines    uint64            `json:"lines"`
+	Rejected map[string]uint64 `json:"rejected"`
+	// NonexistentTimes: records whose wall time the clocks skipped.
+	NonexistentTimes uint64                 `json:"nonexistent_times"`
+	Aggregator       store.AggStats         `json:"aggregator"`
+	Listeners        []listen.ListenerStats `json:"listeners,omitempty"`
 }
 
 func (p *lineParser) status(running bool) inputStatus {
 	return inputStatus{
-		Running:    running,
-		Lines:      p.lines.Load(),
-		Rejected:   p.rejects.Snapshot(),
-		Aggregator: p.agg.Stats(),
+		Running:          running,
+		Lines:            p.lines.Load(),
+		Rejected:         p.rejects.Snapshot(),
+		Aggregator:       p.agg.Stats(),
+		NonexistentTimes: p.nonexistent.Load(),
 	}
 }
 
@@ -100,6 +105,20 @@ func runWord(running bool, otherwise string) string {
 // collectSelf hands every counter to the self-metrics writer: rate for
 // cumulative counters (written per second), emit for levels.
 func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...string)) {
+	// Limit counters (issue 11) get a file once a limit first trips: most
+	// daemons never see one, and each file is a few MB. The first write
+	// counts from zero, which is where every counter starts.
+	limit := func(total uint64, path ...string) {
+		key := strings.Join(path, "/")
+		if total == 0 && !a.selfLimits[key] {
+			return
+		}
+		if !a.selfLimits[key] {
+			a.selfLimits[key] = true
+			rate(0, path...)
+		}
+		rate(total, path...)
+	}
 	for _, in := range a.pipe.inputs {
 		st := in.status(true)
 		rate(st.Lines, "input", in.name, "lines")
@@ -107,16 +126,20 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 			rate(n, "input", in.name, "rejected", reason)
 		}
 		rate(in.oversize.Load(), "input", in.name, "rejected", "oversize_line")
+		rate(st.NonexistentTimes, "input", in.name, "nonexistent_time")
 		rate(st.Aggregator.Late, "input", in.name, "late")
 		rate(st.Aggregator.Future, "input", in.name, "future")
 		rate(st.Aggregator.Unknown, "input", in.name, "unknown_code")
 		rate(st.Aggregator.Records, "input", in.name, "records")
+		limit(st.Aggregator.RefusedInstances, "input", in.name, "refused", "instances")
+		limit(st.Aggregator.RequestsDropped, "input", in.name, "requests_dropped")
+		limit(st.Aggregator.RequestsTimedOut, "input", in.name, "requests_timed_out")
 		emit(float64(st.Aggregator.Instances), "input", in.name, "instances")
 	}
 	if a.listener != nil {
-		listenerSelf(rate, "syslog", a.listener.Stats())
+		listenerSelf(emit, rate, limit, "syslog", a.listener.Stats())
 	}
-	a.collectMetricInputs(emit, rate)
+	a.collectMetricInputs(emit, rate, limit)
 	if a.kinesis != nil {
 		ks := a.kinesis.Stats()
 		rate(ks.Records, "kinesis", "records")
@@ -148,10 +171,23 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 	rate(ws.Corrupt, "writer", "corrupt_files")
 	rate(uint64(ws.WriteTime), "writer", "busy_ns") // ns of rrd_update per second
 	emit(float64(ws.Queued), "writer", "queued_rows")
+	emit(float64(ws.Files), "writer", "files")
 	if d := ws.Updates - a.selfPrev.updates; d > 0 && ws.Updates > a.selfPrev.updates {
 		emit((ws.WriteTime-a.selfPrev.writeTime).Seconds()*1000/float64(d), "writer", "update_ms_mean")
 	}
 	a.selfPrev.updates, a.selfPrev.writeTime = ws.Updates, ws.WriteTime
+}
+
+// pressure is how many instances and files the pipeline holds in memory,
+// and how many records of refused instances it dropped.
+func (a *app) pressure() (held int64, refused uint64) {
+	held = a.pipe.writer.Stats().Files
+	for _, in := range a.pipe.inputs {
+		st := in.agg.Stats()
+		held += st.Instances
+		refused += st.RefusedInstances
+	}
+	return held, refused
 }
 
 func ptr[T any](v T) *T { return &v }

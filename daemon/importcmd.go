@@ -48,7 +48,7 @@ func runImport(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	lp, err := p.newLineParser("import")
+	lp, err := p.newLineParser("import", true)
 	if err == nil {
 		err = lp.agg.Start()
 	}
@@ -78,10 +78,13 @@ func runImport(ctx context.Context, args []string, stderr io.Writer) error {
 			break
 		}
 	}
+	lp.finishImport()
 	closeErr := p.Close(context.Background())
 	st, ws := lp.agg.Stats(), p.writer.Stats()
 	log.Info("import done", "files", len(files), "lines", lp.lines.Load(),
 		"rejected", lp.rejects.Snapshot(), "oversize", lp.oversize.Load(), "late", st.Late,
+		"nonexistent_times", lp.nonexistent.Load(),
+		"future", lp.guard.future, "refused_instances", st.RefusedInstances,
 		"rows_written", ws.Rows, "rows_already_present", ws.Skipped)
 	return errors.Join(readErr, closeErr)
 }

@@ -74,9 +74,14 @@ type lineParser struct {
 	zones    *zones
 	lines    atomic.Uint64
 	oversize atomic.Uint64 // lines over the size limit, dropped before parsing
-	rejects  rejectCounters
-	logLimit *loglimit.Limiter
-	log      *slog.Logger
+	// nonexistent counts records stamped with a wall time the clocks
+	// skipped (set forward); they are read as time.Date reads them.
+	nonexistent atomic.Uint64
+	statePath   string // where the aggregator's state is kept across a restart; "" for none
+	rejects     rejectCounters
+	logLimit    *loglimit.Limiter
+	log         *slog.Logger
+	guard       *futureGuard // import only: max_future against its own newest record
 }
 
 func (p *lineParser) reject(err error, line []byte) {
@@ -100,7 +105,33 @@ func (p *lineParser) add(b *store.Batch, msg parser.Message, line []byte) {
 		p.reject(err, line)
 		return
 	}
-	b.Add(msg.Host, customer, instance, r)
+	if r.Skipped {
+		p.nonexistent.Add(1)
+		p.logLimit.Log(p.log, "nonexistent_time", "wall time skipped by a clock change, read as time.Date reads it",
+			"time", time.UnixMicro(r.Time).UTC(), "line", string(line[:min(len(line), 120)]))
+	}
+	if p.guard == nil {
+		b.Add(msg.Host, customer, instance, r)
+		return
+	}
+	p.logFuture(p.guard.add(b, msg.Host, customer, instance, r))
+}
+
+// finishImport settles the records an import's futureGuard still holds.
+func (p *lineParser) finishImport() {
+	if p.guard == nil {
+		return
+	}
+	b := p.agg.NewBatch()
+	p.logFuture(p.guard.finish(b))
+	p.agg.Submit(b)
+}
+
+func (p *lineParser) logFuture(refused []parser.Record) {
+	for _, r := range refused {
+		p.logLimit.Log(p.log, "future", "record refused: too far ahead of the newest record of the import",
+			"reason", "future", "rid", string(r.RID), "time", time.UnixMicro(r.Time).UTC().Format(time.RFC3339))
+	}
 }
 
 // HandleSyslog is the listeners' callback: one batch of raw messages.

@@ -176,7 +176,7 @@ type statsdFlushStatus struct {
 }
 
 // collectMetricInputs adds the metric inputs' counters to _self.
-func (a *app) collectMetricInputs(emit func(float64, ...string), rate func(uint64, ...string)) {
+func (a *app) collectMetricInputs(emit func(float64, ...string), rate, limit func(uint64, ...string)) {
 	if in := a.metrics.graphite; in != nil {
 		st := in.Stats()
 		rate(st.Points, "graphite", "points")
@@ -186,7 +186,7 @@ func (a *app) collectMetricInputs(emit func(float64, ...string), rate func(uint6
 		rate(st.Dropped, "graphite", "dropped")
 		rate(st.SinkError, "graphite", "sink_errors")
 		emit(float64(st.Series), "graphite", "series")
-		listenerSelf(rate, "graphite", in.Listeners())
+		listenerSelf(emit, rate, limit, "graphite", in.Listeners())
 	}
 	if in := a.metrics.statsd; in != nil {
 		st := in.Stats()
@@ -195,7 +195,7 @@ func (a *app) collectMetricInputs(emit func(float64, ...string), rate func(uint6
 		for r, n := range st.Rejected {
 			rate(n, "statsd", "rejected", r)
 		}
-		listenerSelf(rate, "statsd", in.Listeners())
+		listenerSelf(emit, rate, limit, "statsd", in.Listeners())
 	}
 	if in := a.metrics.metlog; in != nil {
 		st := in.Stats()
@@ -203,7 +203,7 @@ func (a *app) collectMetricInputs(emit func(float64, ...string), rate func(uint6
 		for r, n := range st.Rejected {
 			rate(n, "metlog", "rejected", r)
 		}
-		listenerSelf(rate, "metlog", in.Listeners())
+		listenerSelf(emit, rate, limit, "metlog", in.Listeners())
 	}
 	if in := a.metrics.zibrato; in != nil {
 		st := in.Stats()
@@ -220,13 +220,20 @@ func (a *app) collectMetricInputs(emit func(float64, ...string), rate func(uint6
 	}
 }
 
-// listenerSelf adds one input's socket counters to _self.
-func listenerSelf(rate func(uint64, ...string), input string, ls []listen.ListenerStats) {
+// listenerSelf adds one input's socket counters to _self; limit is for
+// counters that get a file only once they trip (collectSelf).
+func listenerSelf(emit func(float64, ...string), rate, limit func(uint64, ...string), input string, ls []listen.ListenerStats) {
 	for _, l := range ls {
 		name := l.Network + "_" + l.Addr
 		rate(l.Messages, input, name, "messages")
 		rate(l.KernelDrops, input, name, "kernel_drops")
 		rate(l.Oversize, input, name, "oversize")
 		rate(l.ReadErrors, input, name, "read_errors")
+		limit(l.Refused, input, name, "refused")
+		if l.Network == "tcp" {
+			limit(l.ConnsRejected, input, name, "conns_rejected")
+			limit(l.ConnsRefusedSource, input, name, "conns_refused")
+			emit(float64(l.ConnsOpen), input, name, "conns_open")
+		}
 	}
 }

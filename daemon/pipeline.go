@@ -28,6 +28,10 @@ type pipeline struct {
 
 // openPipeline locks data_dir and starts the writer.
 func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
+	if err := ownerOnly(cfg.DataDir, log); err != nil {
+		return nil, err
+	}
+	rrdfile.FixCHeap()
 	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -36,7 +40,10 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 		DataDir:      cfg.DataDir,
 		RRD:          rrdfile.LibRRD{},
 		TracelogRRAs: cfg.Tracelog.Archives,
-		Logger:       log,
+		// An instance idle for idle_timeout is no longer written: its file
+		// can leave the writer's memory soon after.
+		ForgetAfter: 2*cfg.Tracelog.IdleTimeout.Duration + cfg.Tracelog.FlushInterval.Duration,
+		Logger:      log,
 	})
 	if err == nil {
 		err = w.Start()
@@ -49,15 +56,32 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 }
 
 // newLineParser makes an input's aggregator and the parser feeding it.
-func (p *pipeline) newLineParser(name string) (*lineParser, error) {
+// Live inputs drop records more than max_future ahead of the wall clock;
+// an import (replay) refuses those that far ahead of its own newest record.
+func (p *pipeline) newLineParser(name string, replay bool) (*lineParser, error) {
 	t := p.cfg.Tracelog
+	maxFuture := t.MaxFuture.Duration
+	if replay {
+		maxFuture = -1
+	}
+	dataDir := p.cfg.DataDir
 	agg, err := store.NewAggregator(store.AggOptions{
-		Lateness:      t.Lateness.Duration,
-		IdleTimeout:   t.IdleTimeout.Duration,
-		FlushInterval: t.FlushInterval.Duration,
-		Shards:        t.Shards,
-		Sink:          p.writer,
-		Logger:        p.log.With("input", name),
+		Lateness:              t.Lateness.Duration,
+		IdleTimeout:           t.IdleTimeout.Duration,
+		FlushInterval:         t.FlushInterval.Duration,
+		MaxFuture:             maxFuture,
+		MaxInstances:          t.MaxInstances,
+		NewInstancesPerMinute: t.NewInstancesPerMinute,
+		MaxRequests:           t.MaxRequests,
+		RequestTimeout:        t.RequestTimeout.Duration,
+		// Instances with files are known: the limits hold across a restart.
+		Known: func(k store.Key) bool {
+			_, err := os.Stat(store.TracelogFile(dataDir, k))
+			return err == nil
+		},
+		Shards: t.Shards,
+		Sink:   p.writer,
+		Logger: p.log.With("input", name),
 	})
 	if err != nil {
 		return nil, err
@@ -73,6 +97,9 @@ func (p *pipeline) newLineParser(name string) (*lineParser, error) {
 		logLimit: loglimit.New(10*time.Second, nil),
 		log:      p.log.With("component", "parser", "input", name),
 	}
+	if replay {
+		lp.guard = &futureGuard{max: t.MaxFuture.Duration.Microseconds()}
+	}
 	p.inputs = append(p.inputs, lp)
 	return lp, nil
 }
@@ -81,7 +108,7 @@ func (p *pipeline) newLineParser(name string) (*lineParser, error) {
 func (p *pipeline) Close(ctx context.Context) error {
 	var errs []error
 	for _, in := range p.inputs {
-		if err := in.agg.Close(ctx); err != nil {
+		if err := in.closeAndSave(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("aggregator %s: %w", in.name, err))
 		}
 	}
@@ -98,11 +125,11 @@ var ErrLocked = errors.New("data_dir is in use by another graphmetrics process")
 // lockDataDir creates data_dir, checks it is writable and takes its lock,
 // so two daemons (or a daemon and an import) never write the same files.
 func lockDataDir(dir string) (*os.File, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
 	path := filepath.Join(dir, "graphmetrics.lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("data_dir %s is not writable: %w", dir, err)
 	}

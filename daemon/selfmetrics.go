@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -24,10 +25,16 @@ type selfMetrics struct {
 	collect  func(emit func(value float64, path ...string), rate func(total uint64, path ...string))
 	log      *slog.Logger
 
-	prev      map[string]uint64
-	lastFlush atomic.Int64 // unix ns of the last Sync that found nothing queued or failing
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	prev map[string]uint64
+	// pressure reports the instances and files held in memory and the
+	// records of refused instances so far, for trim.
+	pressure                 func() (held int64, refused uint64)
+	heldHigh                 int64
+	refusedLast, refusedTrim uint64
+	flooded                  bool
+	lastFlush                atomic.Int64 // unix ns of the last Sync that found nothing queued or failing
+	cancel                   context.CancelFunc
+	wg                       sync.WaitGroup
 }
 
 func newSelfMetrics(interval time.Duration, w *rrdfile.Writer, log *slog.Logger,
@@ -98,7 +105,40 @@ func (s *selfMetrics) tick(ctx context.Context, now time.Time) {
 		emit(float64(rss), "process", "rss_bytes")
 	}
 	emit(s.FlushAge().Seconds(), "writer", "flush_age_seconds")
+	s.trim()
 }
+
+// trim hands memory back to the OS once a flood of instances is over
+// (issue 11): when the instances and files held fell to half of their
+// high-water mark, after a fall of at least trimMin or after at least
+// trimMin records of refused instances (and none in the last interval).
+// The Go runtime would return it only slowly, and a daemon that stays at
+// its flood size looks like a leak to the operator, and is one to the
+// machine.
+func (s *selfMetrics) trim() {
+	if s.pressure == nil {
+		return
+	}
+	held, refused := s.pressure()
+	s.heldHigh = max(s.heldHigh, held)
+	quiet := refused == s.refusedLast
+	s.refusedLast = refused
+	if refused-s.refusedTrim >= trimMin {
+		s.flooded = true
+	}
+	fell := s.heldHigh-held >= trimMin
+	if !quiet || held > s.heldHigh/2 || !(fell || s.flooded) {
+		return
+	}
+	debug.FreeOSMemory()
+	rrdfile.TrimCHeap()
+	s.log.Info("flood of instances over: memory returned to the OS", "held", held, "was", s.heldHigh,
+		"refused_records", refused-s.refusedTrim)
+	// Once more when what is still held is forgotten too.
+	s.heldHigh, s.refusedTrim, s.flooded = held, refused, held > 0
+}
+
+const trimMin = 1000
 
 func toBytes(ss []string) [][]byte {
 	out := make([][]byte, len(ss))

@@ -34,7 +34,7 @@ func TestSelfMetrics(t *testing.T) {
 	if sum < 1 || sum > 3*210 {
 		t.Errorf("lines/s summed over the run = %v, want between 1 and %d", sum, 3*210)
 	}
-	for _, p := range []string{"input/syslog/instances", "input/syslog/rejected/malformed_syslog", "process/rss_bytes", "process/goroutines", "writer/flush_age_seconds", "writer/queued_rows"} {
+	for _, p := range []string{"input/syslog/instances", "input/syslog/rejected/malformed_syslog", "input/syslog/nonexistent_time", "process/rss_bytes", "process/goroutines", "writer/flush_age_seconds", "writer/queued_rows"} {
 		if _, err := os.Stat(filepath.Join(dataDir, "rrd", "metrics", "_self", p+".rrd")); err != nil {
 			t.Errorf("self-metric %s: %v", p, err)
 		}

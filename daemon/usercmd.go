@@ -34,6 +34,9 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
+	if err := ownerOnly(cfg.DataDir, newLogger(stderr, cfg.LogLevel)); err != nil {
+		return fmt.Errorf("user: %w", err)
+	}
 	db, err := storage.Open(filepath.Join(cfg.DataDir, storage.DBFile))
 	if err != nil {
 		return fmt.Errorf("user: %w", err)

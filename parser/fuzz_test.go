@@ -64,6 +64,8 @@ func FuzzParseRecord(f *testing.F) {
 		"B 0.-1451819092 2009-07-30 15:47:21.560343 GET /columns/t-jansen",
 		"U 000000000 2010-06-10T14:03:21 Zope Ready",
 		"E 1 2009-03-08 02:30:00.123456789",
+		"A 1 2009-11-01 01:30:00.5 200 1",
+		"A 1 2009-11-01T01:59:59 200 1",
 		"A 1 2009-02-29 00:00:00 200 ?",
 		"- x 2200-12-31 23:59:59.9 custom",
 	} {
@@ -108,8 +110,14 @@ func FuzzParseRecord(f *testing.F) {
 		}
 		recNY, err := ParseRecord(line, ny)
 		wantNY, _ := time.ParseInLocation(layout, stamp, ny)
-		if err != nil || recNY.Time != wantNY.UnixMicro() {
-			t.Fatalf("%q in New York: %d, %v; package time says %d", stamp, recNY.Time, err, wantNY.UnixMicro())
+		if rec.Repeat != 0 || rec.Skipped {
+			t.Fatalf("%q in UTC: repeat %d, skipped %v", stamp, rec.Repeat, rec.Skipped)
+		}
+		// A repeated wall time gives both instants, time.Date's among them.
+		if err != nil || (recNY.Time != wantNY.UnixMicro() && recNY.Time+recNY.Repeat != wantNY.UnixMicro()) ||
+			recNY.Repeat < 0 || (recNY.Repeat != 0 && recNY.Skipped) {
+			t.Fatalf("%q in New York: %d (repeat %d, skipped %v), %v; package time says %d", stamp, recNY.Time,
+				recNY.Repeat, recNY.Skipped, err, wantNY.UnixMicro())
 		}
 	})
 }

@@ -13,6 +13,7 @@ var (
 	errNoCode      = fmt.Errorf("%w: no single-byte code followed by a space", ErrBadRecord)
 	errEmptyRID    = fmt.Errorf("%w: empty request id (double space)", ErrBadRecord)
 	errCtrlRID     = fmt.Errorf("%w: control character in request id", ErrBadRecord)
+	errLongRID     = fmt.Errorf("%w: request id longer than %d bytes", ErrBadRecord, MaxRID)
 	errNoTime      = fmt.Errorf("%w: missing timestamp", ErrBadRecord)
 	errDoubleSpace = fmt.Errorf("%w: double space before timestamp", ErrBadRecord)
 
@@ -26,10 +27,16 @@ var (
 	errTimeOfDay  = fmt.Errorf("%w: hour, minute or second out of range", ErrBadTime)
 )
 
+// MaxRID is the longest request id accepted (issue 11): real ones are a
+// few digits, and each open request keeps its id in memory.
+const MaxRID = 64
+
 // ParseRecord parses one tracelog line, "CODE RID TIMESTAMP [DATA]" with
 // single spaces (SPEC §1). The timestamp is local wall time in loc (nil means
-// UTC), read as time.Date reads it, including its choice for wall times that
-// a DST change skips or repeats. Trailing CR, LF and NUL are ignored.
+// UTC). A wall time that the clocks pass twice (set back) gives its first
+// occurrence in Time and the distance to the second in Repeat; one they skip
+// (set forward) is read as time.Date reads it, with Skipped set. Trailing
+// CR, LF and NUL are ignored.
 //
 // Any printable ASCII byte is a valid code: extension records ('-' and
 // others) are returned as they are and left to the caller to ignore. RID and
@@ -48,6 +55,9 @@ func ParseRecord(line []byte, loc *time.Location) (Record, error) {
 		return Record{}, errEmptyRID
 	}
 	rid := rest[:sp]
+	if len(rid) > MaxRID {
+		return Record{}, errLongRID
+	}
 	for _, c := range rid {
 		if c < 0x20 || c == 0x7f {
 			return Record{}, errCtrlRID
@@ -68,11 +78,14 @@ func ParseRecord(line []byte, loc *time.Location) (Record, error) {
 	if len(data) > 0 {
 		data = data[1:] // parseStamp guarantees a space here
 	}
+	utc, repeat, skipped := wallToUTC(wall, loc)
 	return Record{
-		Code: line[0],
-		RID:  rid,
-		Time: wallToUTC(wall, loc)*1_000_000 + usec,
-		Data: data,
+		Code:    line[0],
+		RID:     rid,
+		Time:    utc*1_000_000 + usec,
+		Repeat:  repeat * 1_000_000,
+		Skipped: skipped,
+		Data:    data,
 	}, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // zones for the DST tests, whatever the machine has installed
@@ -25,32 +26,32 @@ func TestParseRecord(t *testing.T) {
 		want Record
 	}{
 		{"B 0.-1451819092 2009-07-30 15:47:21.560343 GET /columns/t-jansen",
-			Record{'B', []byte("0.-1451819092"), utcMicro(2009, 7, 30, 15, 47, 21, 560343), []byte("GET /columns/t-jansen")}},
-		{"I 1 2009-07-30 15:47:21.560343 0", Record{'I', []byte("1"), utcMicro(2009, 7, 30, 15, 47, 21, 560343), []byte("0")}},
-		{"C 1 2009-07-30 15:47:21.5", Record{'C', []byte("1"), utcMicro(2009, 7, 30, 15, 47, 21, 500000), []byte{}}},
-		{"A 1 2009-07-30 15:47:21.349080 200 OK 1332", Record{'A', []byte("1"), utcMicro(2009, 7, 30, 15, 47, 21, 349080), []byte("200 OK 1332")}},
-		{"A 1 2009-07-30 15:47:21.349080 Error: boom", Record{'A', []byte("1"), utcMicro(2009, 7, 30, 15, 47, 21, 349080), []byte("Error: boom")}},
+			Record{Code: 'B', RID: []byte("0.-1451819092"), Time: utcMicro(2009, 7, 30, 15, 47, 21, 560343), Data: []byte("GET /columns/t-jansen")}},
+		{"I 1 2009-07-30 15:47:21.560343 0", Record{Code: 'I', RID: []byte("1"), Time: utcMicro(2009, 7, 30, 15, 47, 21, 560343), Data: []byte("0")}},
+		{"C 1 2009-07-30 15:47:21.5", Record{Code: 'C', RID: []byte("1"), Time: utcMicro(2009, 7, 30, 15, 47, 21, 500000), Data: []byte{}}},
+		{"A 1 2009-07-30 15:47:21.349080 200 OK 1332", Record{Code: 'A', RID: []byte("1"), Time: utcMicro(2009, 7, 30, 15, 47, 21, 349080), Data: []byte("200 OK 1332")}},
+		{"A 1 2009-07-30 15:47:21.349080 Error: boom", Record{Code: 'A', RID: []byte("1"), Time: utcMicro(2009, 7, 30, 15, 47, 21, 349080), Data: []byte("Error: boom")}},
 		// Fraction left out when zero, as Python's datetime.isoformat does.
-		{"E 1 2009-07-30 15:47:22", Record{'E', []byte("1"), utcMicro(2009, 7, 30, 15, 47, 22, 0), []byte{}}},
-		{"E 1 2009-07-30 15:47:22 Error: x", Record{'E', []byte("1"), utcMicro(2009, 7, 30, 15, 47, 22, 0), []byte("Error: x")}},
+		{"E 1 2009-07-30 15:47:22", Record{Code: 'E', RID: []byte("1"), Time: utcMicro(2009, 7, 30, 15, 47, 22, 0), Data: []byte{}}},
+		{"E 1 2009-07-30 15:47:22 Error: x", Record{Code: 'E', RID: []byte("1"), Time: utcMicro(2009, 7, 30, 15, 47, 22, 0), Data: []byte("Error: x")}},
 		// Nine digits: nanoseconds truncated to microseconds.
-		{"D 1 2009-07-30 15:47:21.123456789 302 0", Record{'D', []byte("1"), utcMicro(2009, 7, 30, 15, 47, 21, 123456), []byte("302 0")}},
-		{"S 0 2009-07-30 15:47:21.000001", Record{'S', []byte("0"), utcMicro(2009, 7, 30, 15, 47, 21, 1), []byte{}}},
-		{"X 0 2200-12-31 23:59:59.999999", Record{'X', []byte("0"), utcMicro(2200, 12, 31, 23, 59, 59, 999999), []byte{}}},
+		{"D 1 2009-07-30 15:47:21.123456789 302 0", Record{Code: 'D', RID: []byte("1"), Time: utcMicro(2009, 7, 30, 15, 47, 21, 123456), Data: []byte("302 0")}},
+		{"S 0 2009-07-30 15:47:21.000001", Record{Code: 'S', RID: []byte("0"), Time: utcMicro(2009, 7, 30, 15, 47, 21, 1), Data: []byte{}}},
+		{"X 0 2200-12-31 23:59:59.999999", Record{Code: 'X', RID: []byte("0"), Time: utcMicro(2200, 12, 31, 23, 59, 59, 999999), Data: []byte{}}},
 		// Old Zope 2: 'T' and whole seconds.
-		{"U 000000000 2010-06-10T14:03:21 Zope Ready to handle requests", Record{'U', []byte("000000000"), utcMicro(2010, 6, 10, 14, 3, 21, 0), []byte("Zope Ready to handle requests")}},
-		{"B 42 2010-06-10T14:03:21 GET /", Record{'B', []byte("42"), utcMicro(2010, 6, 10, 14, 3, 21, 0), []byte("GET /")}},
+		{"U 000000000 2010-06-10T14:03:21 Zope Ready to handle requests", Record{Code: 'U', RID: []byte("000000000"), Time: utcMicro(2010, 6, 10, 14, 3, 21, 0), Data: []byte("Zope Ready to handle requests")}},
+		{"B 42 2010-06-10T14:03:21 GET /", Record{Code: 'B', RID: []byte("42"), Time: utcMicro(2010, 6, 10, 14, 3, 21, 0), Data: []byte("GET /")}},
 		// Extension records are returned as they are.
-		{"- 7 2009-07-30 15:47:21.560343 custom text", Record{'-', []byte("7"), utcMicro(2009, 7, 30, 15, 47, 21, 560343), []byte("custom text")}},
-		{"Z 7 2009-07-30 15:47:21.560343", Record{'Z', []byte("7"), utcMicro(2009, 7, 30, 15, 47, 21, 560343), []byte{}}},
+		{"- 7 2009-07-30 15:47:21.560343 custom text", Record{Code: '-', RID: []byte("7"), Time: utcMicro(2009, 7, 30, 15, 47, 21, 560343), Data: []byte("custom text")}},
+		{"Z 7 2009-07-30 15:47:21.560343", Record{Code: 'Z', RID: []byte("7"), Time: utcMicro(2009, 7, 30, 15, 47, 21, 560343), Data: []byte{}}},
 		// Data keeps everything after one space, and trailers are trimmed.
-		{"A 1 2009-07-30 15:47:21.1  200 ?", Record{'A', []byte("1"), utcMicro(2009, 7, 30, 15, 47, 21, 100000), []byte(" 200 ?")}},
-		{"A 1 2009-07-30 15:47:21.1 200 ?\r\n\x00", Record{'A', []byte("1"), utcMicro(2009, 7, 30, 15, 47, 21, 100000), []byte("200 ?")}},
-		{"A 1 2009-07-30 15:47:21.1 \n", Record{'A', []byte("1"), utcMicro(2009, 7, 30, 15, 47, 21, 100000), []byte{}}},
+		{"A 1 2009-07-30 15:47:21.1  200 ?", Record{Code: 'A', RID: []byte("1"), Time: utcMicro(2009, 7, 30, 15, 47, 21, 100000), Data: []byte(" 200 ?")}},
+		{"A 1 2009-07-30 15:47:21.1 200 ?\r\n\x00", Record{Code: 'A', RID: []byte("1"), Time: utcMicro(2009, 7, 30, 15, 47, 21, 100000), Data: []byte("200 ?")}},
+		{"A 1 2009-07-30 15:47:21.1 \n", Record{Code: 'A', RID: []byte("1"), Time: utcMicro(2009, 7, 30, 15, 47, 21, 100000), Data: []byte{}}},
 		// Leap day, epoch, Unicode in the data.
-		{"B 1 2012-02-29 00:00:00 GET /\xc3\xa9", Record{'B', []byte("1"), utcMicro(2012, 2, 29, 0, 0, 0, 0), []byte("GET /\xc3\xa9")}},
-		{"B 1 1970-01-01 00:00:00 x", Record{'B', []byte("1"), 0, []byte("x")}},
-		{"B 1 2000-02-29 12:00:00 x", Record{'B', []byte("1"), utcMicro(2000, 2, 29, 12, 0, 0, 0), []byte("x")}},
+		{"B 1 2012-02-29 00:00:00 GET /\xc3\xa9", Record{Code: 'B', RID: []byte("1"), Time: utcMicro(2012, 2, 29, 0, 0, 0, 0), Data: []byte("GET /\xc3\xa9")}},
+		{"B 1 1970-01-01 00:00:00 x", Record{Code: 'B', RID: []byte("1"), Time: 0, Data: []byte("x")}},
+		{"B 1 2000-02-29 12:00:00 x", Record{Code: 'B', RID: []byte("1"), Time: utcMicro(2000, 2, 29, 12, 0, 0, 0), Data: []byte("x")}},
 	}
 	for _, tt := range tests {
 		got, err := ParseRecord([]byte(tt.line), time.UTC)
@@ -75,6 +76,7 @@ func TestParseRecordErrors(t *testing.T) {
 		{"B", ErrBadRecord},
 		{"B ", ErrBadRecord},
 		{"B 1", ErrBadRecord},
+		{"B " + strings.Repeat("r", MaxRID+1) + " 2009-07-30 15:47:21", ErrBadRecord},
 		{"B 1 ", ErrBadRecord},
 		{"BB 1 2009-07-30 15:47:21.5", ErrBadRecord},
 		{" B 1 2009-07-30 15:47:21.5", ErrBadRecord},
@@ -185,59 +187,109 @@ func mustZone(t testing.TB, name string) *time.Location {
 }
 
 // TestRecordDST checks the New York transitions of 2009 (the sample's year)
-// against what time.Date decides, including the skipped and repeated hour.
+// and the Berlin ones of 2026: the skipped hour reads as time.Date reads it,
+// flagged; the repeated hour gives both of its occurrences.
 func TestRecordDST(t *testing.T) {
-	ny := mustZone(t, "America/New_York")
+	ny, berlin := mustZone(t, "America/New_York"), mustZone(t, "Europe/Berlin")
 	tests := []struct {
-		line string
-		want string // RFC 3339 in UTC
+		line    string
+		loc     *time.Location
+		want    string // RFC 3339 in UTC: Time (skipped: time.Date's)
+		repeat  time.Duration
+		skipped bool
 	}{
-		{"B 1 2009-07-30 15:47:21.349080 x", "2009-07-30T19:47:21.34908Z"}, // EDT, -4
-		{"B 1 2009-01-15 12:00:00 x", "2009-01-15T17:00:00Z"},              // EST, -5
-		{"B 1 2009-03-08 01:59:59 x", "2009-03-08T06:59:59Z"},              // last EST second
-		{"B 1 2009-03-08 03:00:00 x", "2009-03-08T07:00:00Z"},              // first EDT second
-		{"B 1 2009-11-01 00:59:59 x", "2009-11-01T04:59:59Z"},
-		{"B 1 2009-11-01 02:00:00 x", "2009-11-01T07:00:00Z"},
+		{"B 1 2009-07-30 15:47:21.349080 x", ny, "2009-07-30T19:47:21.34908Z", 0, false}, // EDT, -4
+		{"B 1 2009-01-15 12:00:00 x", ny, "2009-01-15T17:00:00Z", 0, false},              // EST, -5
+		{"B 1 2009-03-08 01:59:59 x", ny, "2009-03-08T06:59:59Z", 0, false},              // last EST second
+		{"B 1 2009-03-08 02:00:00 x", ny, "", 0, true},                                   // skipped: as time.Date reads it
+		{"B 1 2009-03-08 03:00:00 x", ny, "2009-03-08T07:00:00Z", 0, false},              // first EDT second
+		{"B 1 2009-11-01 00:59:59 x", ny, "2009-11-01T04:59:59Z", 0, false},
+		{"B 1 2009-11-01 01:00:00 x", ny, "2009-11-01T05:00:00Z", time.Hour, false}, // EDT, then EST
+		{"B 1 2009-11-01T01:59:59 x", ny, "2009-11-01T05:59:59Z", time.Hour, false}, // the T form
+		{"B 1 2009-11-01 01:30:00.5 x", ny, "2009-11-01T05:30:00.5Z", time.Hour, false},
+		{"B 1 2009-11-01 02:00:00 x", ny, "2009-11-01T07:00:00Z", 0, false},
+		{"B 1 2026-10-25 01:59:59 x", berlin, "2026-10-24T23:59:59Z", 0, false},
+		{"B 1 2026-10-25 02:00:00 x", berlin, "2026-10-25T00:00:00Z", time.Hour, false}, // CEST, then CET
+		{"B 1 2026-10-25 02:59:59 x", berlin, "2026-10-25T00:59:59Z", time.Hour, false},
+		{"B 1 2026-10-25 03:00:00 x", berlin, "2026-10-25T02:00:00Z", 0, false},
+		{"B 1 2026-03-29 01:59:59 x", berlin, "2026-03-29T00:59:59Z", 0, false},
+		{"B 1 2026-03-29 02:30:00 x", berlin, "", 0, true}, // skipped
+		{"B 1 2026-03-29 03:00:00 x", berlin, "2026-03-29T01:00:00Z", 0, false},
 	}
 	for _, tt := range tests {
-		rec, err := ParseRecord([]byte(tt.line), ny)
+		rec, err := ParseRecord([]byte(tt.line), tt.loc)
 		if err != nil {
 			t.Fatalf("%q: %v", tt.line, err)
 		}
-		if got := time.UnixMicro(rec.Time).UTC().Format(time.RFC3339Nano); got != tt.want {
-			t.Errorf("%q in New York = %s, want %s", tt.line, got, tt.want)
+		want, _ := time.Parse(time.RFC3339Nano, tt.want)
+		if tt.skipped {
+			// Whatever time.Date makes of it.
+			ref, err := time.ParseInLocation("2006-01-02 15:04:05", tt.line[4:23], tt.loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = ref
+		}
+		if rec.Time != want.UnixMicro() || rec.Repeat != tt.repeat.Microseconds() || rec.Skipped != tt.skipped {
+			t.Errorf("%q in %v = %v repeat %v skipped %v, want %v repeat %v skipped %v", tt.line, tt.loc,
+				time.UnixMicro(rec.Time).UTC(), time.Duration(rec.Repeat)*time.Microsecond, rec.Skipped,
+				want.UTC(), tt.repeat, tt.skipped)
 		}
 	}
-	// The gap (02:00-03:00 on 2009-03-08 does not exist) and the repeated
-	// hour (01:00-02:00 on 2009-11-01 happens twice) resolve as time.Date.
-	for _, wall := range []string{"2009-03-08 02:00:00", "2009-03-08 02:30:00", "2009-03-08 02:59:59",
-		"2009-11-01 01:00:00", "2009-11-01 01:30:00", "2009-11-01 01:59:59"} {
-		rec, err := ParseRecord([]byte("B 1 "+wall), ny)
-		if err != nil {
-			t.Fatal(err)
+}
+
+// checkAgainstTimeDate checks one parsed wall time against the time
+// package: an unambiguous one is time.Date's instant, and no instant an
+// hour or half an hour away shows the same wall time; a repeated one gives
+// two instants that both show it, one of them time.Date's; a skipped one
+// is time.Date's instant, which shows another wall time.
+//
+// wall holds the wall time's fields (in UTC, so no zone moves them).
+func checkAgainstTimeDate(t *testing.T, line []byte, rec Record, wall time.Time, loc *time.Location) {
+	t.Helper()
+	shows := func(us int64) bool {
+		lt := time.UnixMicro(us).In(loc)
+		return lt.Year() == wall.Year() && lt.YearDay() == wall.YearDay() && lt.Hour() == wall.Hour() &&
+			lt.Minute() == wall.Minute() && lt.Second() == wall.Second()
+	}
+	want := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(),
+		wall.Nanosecond(), loc).UnixMicro()
+	switch {
+	case rec.Skipped:
+		if rec.Time != want || rec.Repeat != 0 || shows(rec.Time) {
+			t.Fatalf("%q in %v: skipped at %d, time.Date says %d (shows the wall time: %v)", line, loc, rec.Time, want, shows(rec.Time))
 		}
-		ref, err := time.ParseInLocation("2006-01-02 15:04:05", wall, ny)
-		if err != nil {
-			t.Fatal(err)
+	case rec.Repeat != 0:
+		if rec.Repeat < 0 || (rec.Time != want && rec.Time+rec.Repeat != want) || !shows(rec.Time) || !shows(rec.Time+rec.Repeat) {
+			t.Fatalf("%q in %v: %d and %d, time.Date says %d", line, loc, rec.Time, rec.Time+rec.Repeat, want)
 		}
-		if rec.Time != ref.UnixMicro() {
-			t.Errorf("%s in New York = %v, time.Date says %v", wall, time.UnixMicro(rec.Time).UTC(), ref.UTC())
+	default:
+		if rec.Time != want || !shows(want) {
+			t.Fatalf("%q in %v = %d, time.Date says %d", line, loc, rec.Time, want)
+		}
+		for _, d := range []int64{1800e6, 3600e6, 7200e6} {
+			if shows(want-d) || shows(want+d) {
+				t.Fatalf("%q in %v: also at %d±%d, not reported as repeated", line, loc, want, d)
+			}
 		}
 	}
 }
 
 // TestRecordZonesAgainstTimeDate compares the cached offset arithmetic with
-// time.Date over random wall times near and far from transitions, in zones
-// with odd rules, alternating zones so the cache slots are exercised.
+// the time package over random wall times near and far from transitions,
+// in zones with odd rules, alternating zones so the cache slots are
+// exercised.
 func TestRecordZonesAgainstTimeDate(t *testing.T) {
 	var locs []*time.Location
 	for _, name := range []string{"America/New_York", "Europe/London", "Australia/Lord_Howe",
-		"Asia/Kolkata", "Pacific/Apia", "America/Sao_Paulo", "Europe/Dublin", "Antarctica/Troll", "Local"} {
+		"Asia/Kolkata", "Pacific/Apia", "America/Sao_Paulo", "Europe/Dublin", "Antarctica/Troll", "Local",
+		"Europe/Berlin"} {
 		locs = append(locs, mustZone(t, name))
 	}
 	locs = append(locs, time.UTC, time.FixedZone("X", -3*3600-1800), nil)
 	r := rand.New(rand.NewPCG(1, 2))
 	buf := make([]byte, 0, 64)
+	var repeated, skipped int
 	for i := range 200000 {
 		loc := locs[i%len(locs)]
 		y := 1970 + r.IntN(231)
@@ -259,8 +311,51 @@ func TestRecordZonesAgainstTimeDate(t *testing.T) {
 		if ref == nil {
 			ref = time.UTC
 		}
-		if want := time.Date(y, mo, d, h, mi, s, us*1000, ref).UnixMicro(); rec.Time != want {
-			t.Fatalf("%q in %v = %v, time.Date says %v", buf, ref, rec.Time, want)
+		checkAgainstTimeDate(t, buf, rec, time.Date(y, mo, d, h, mi, s, us*1000, time.UTC), ref)
+		if rec.Repeat != 0 {
+			repeated++
+		}
+		if rec.Skipped {
+			skipped++
+		}
+	}
+	if repeated == 0 || skipped == 0 {
+		t.Errorf("%d repeated and %d skipped wall times: the test did not reach the transitions", repeated, skipped)
+	}
+}
+
+// TestRecordTransitionDays walks every second of the transition days of
+// 2026 in New York and Berlin.
+func TestRecordTransitionDays(t *testing.T) {
+	for _, c := range []struct {
+		zone string
+		days []string
+	}{
+		{"America/New_York", []string{"2026-03-08", "2026-11-01"}},
+		{"Europe/Berlin", []string{"2026-03-29", "2026-10-25"}},
+	} {
+		loc := mustZone(t, c.zone)
+		for _, day := range c.days {
+			d0, _ := time.Parse("2006-01-02", day)
+			var repeated, skipped int
+			for s := 0; s < 86400; s++ {
+				w := d0.Add(time.Duration(s) * time.Second)
+				line := w.AppendFormat([]byte("A 1 "), "2006-01-02 15:04:05")
+				rec, err := ParseRecord(line, loc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkAgainstTimeDate(t, line, rec, w, loc)
+				if rec.Repeat != 0 {
+					repeated++
+				}
+				if rec.Skipped {
+					skipped++
+				}
+			}
+			if repeated+skipped != 3600 {
+				t.Errorf("%s %s: %d repeated and %d skipped seconds, want one hour", c.zone, day, repeated, skipped)
+			}
 		}
 	}
 }
@@ -294,11 +389,11 @@ func TestRecordConcurrentZones(t *testing.T) {
 	want := map[string]int64{}
 	for _, loc := range locs {
 		for _, l := range lines {
-			ref, err := time.ParseInLocation("2006-01-02 15:04:05", l[4:], loc)
+			rec, err := ParseRecord([]byte(l), loc) // the answer of a single goroutine
 			if err != nil {
 				t.Fatal(err)
 			}
-			want[loc.String()+l] = ref.UnixMicro()
+			want[loc.String()+l] = rec.Time
 		}
 	}
 	errs := make(chan error, len(locs))

@@ -8,7 +8,16 @@ type Record struct {
 	Code byte   // 'B','I','C','A','E','D','S','X','U', or an extension code
 	RID  []byte // request id, per process, reused
 	Time int64  // Unix time in microseconds, the local timestamp read in the configured zone
-	Data []byte // everything after the timestamp and one space; may be empty
+	// Repeat is set when the wall time occurs twice (the clocks were set
+	// back over it): Time is its first occurrence, Time+Repeat (µs) its
+	// second. Which one the record means depends on its sender's other
+	// records, so the parser leaves the choice to the caller.
+	Repeat int64
+	// Skipped: the wall time does not exist (the clocks were set forward
+	// over it), which a correct clock never logs; Time is time.Date's
+	// reading of it.
+	Skipped bool
+	Data    []byte // everything after the timestamp and one space; may be empty
 }
 
 // Message is one syslog message or one syslog-ng directory line, reduced to

@@ -31,13 +31,26 @@ type AggOptions struct {
 	FlushInterval time.Duration // default 10s
 	// MaxFuture drops records stamped further ahead of the wall clock
 	// (one bad timestamp would otherwise push an RRD file's last update
-	// into the future and lock out every real record). Default 24h, which
-	// still admits a misconfigured time zone.
+	// into the future and lock out every real record). Default 5m;
+	// negative: no limit (import, which bounds time its own way).
 	MaxFuture time.Duration
-	Shards    int              // default 2
-	Now       func() time.Time // wall clock; default time.Now
-	Sink      Sink             // required
-	Logger    *slog.Logger     // default slog.Default()
+	// MaxInstances and NewInstancesPerMinute bound the instances tracked
+	// and the instances created a minute (over all shards); records of a
+	// new instance beyond them are counted as RefusedInstances and
+	// dropped. Instances for which Known is true (their file exists) are
+	// never refused. Defaults 10000 and 600.
+	MaxInstances          int
+	NewInstancesPerMinute int
+	Known                 func(Key) bool
+	// MaxRequests bounds the requests one instance holds (default 10000):
+	// a new one beyond it drops the oldest. RequestTimeout (default 1h of
+	// event time) drops a request that had no record for that long.
+	MaxRequests    int
+	RequestTimeout time.Duration
+	Shards         int              // default 2
+	Now            func() time.Time // wall clock; default time.Now
+	Sink           Sink             // required
+	Logger         *slog.Logger     // default slog.Default()
 }
 
 // AggStats are cumulative counters, readable at any time.
@@ -51,6 +64,11 @@ type AggStats struct {
 	SinkErr   uint64 `json:"sink_errors"` // WriteBuckets calls that failed (their buckets are lost)
 	Dropped   uint64 `json:"dropped"`     // records submitted after Close
 	Instances int64  `json:"instances"`   // instances currently tracked
+	// RefusedInstances counts records dropped because they would have
+	// created an instance past MaxInstances or NewInstancesPerMinute.
+	RefusedInstances uint64 `json:"refused_instances"`
+	RequestsDropped  uint64 `json:"requests_dropped"`   // open requests dropped for MaxRequests
+	RequestsTimedOut uint64 `json:"requests_timed_out"` // open requests dropped for RequestTimeout
 }
 
 // Aggregator turns tracelog records into per-second buckets (SPEC §3).
@@ -59,6 +77,7 @@ type AggStats struct {
 type Aggregator struct {
 	opts    AggOptions
 	tm      timing
+	adm     admission
 	seed    maphash.Seed
 	shards  []*shard
 	batches sync.Pool
@@ -79,7 +98,7 @@ func NewAggregator(o AggOptions) (*Aggregator, error) {
 	if o.Sink == nil {
 		return nil, errors.New("aggregator: no sink")
 	}
-	if o.Lateness < 0 || o.IdleTimeout < 0 || o.FlushInterval < 0 || o.MaxFuture < 0 {
+	if o.Lateness < 0 || o.IdleTimeout < 0 || o.FlushInterval < 0 || o.RequestTimeout < 0 {
 		return nil, errors.New("aggregator: negative duration")
 	}
 	def := func(d *time.Duration, v time.Duration) {
@@ -90,7 +109,16 @@ func NewAggregator(o AggOptions) (*Aggregator, error) {
 	def(&o.Lateness, 5*time.Second)
 	def(&o.IdleTimeout, 5*time.Minute)
 	def(&o.FlushInterval, 10*time.Second)
-	def(&o.MaxFuture, 24*time.Hour)
+	def(&o.MaxFuture, DefaultMaxFuture)
+	def(&o.RequestTimeout, DefaultRequestTimeout)
+	defInt := func(n *int, v int) {
+		if *n <= 0 {
+			*n = v
+		}
+	}
+	defInt(&o.MaxInstances, DefaultMaxInstances)
+	defInt(&o.NewInstancesPerMinute, DefaultNewInstancesPerMinute)
+	defInt(&o.MaxRequests, DefaultMaxRequests)
 	if o.Shards <= 0 {
 		o.Shards = 2
 	}
@@ -104,9 +132,16 @@ func NewAggregator(o AggOptions) (*Aggregator, error) {
 	a := &Aggregator{
 		opts: o,
 		tm: timing{
-			lateness: o.Lateness.Microseconds(),
-			idle:     o.IdleTimeout.Microseconds(),
-			idleSec:  max(int64((o.IdleTimeout+time.Second-1)/time.Second), 1),
+			lateness:   o.Lateness.Microseconds(),
+			idle:       o.IdleTimeout.Microseconds(),
+			idleSec:    max(int64((o.IdleTimeout+time.Second-1)/time.Second), 1),
+			maxReq:     o.MaxRequests,
+			reqTimeout: o.RequestTimeout.Microseconds(),
+		},
+		adm: admission{
+			maxLive:   int64(o.MaxInstances),
+			perMinute: int64(o.NewInstancesPerMinute),
+			known:     o.Known,
 		},
 		seed: maphash.MakeSeed(),
 		done: make(chan struct{}),
@@ -288,6 +323,7 @@ func (a *Aggregator) Restore(data []byte) error {
 	for _, s := range a.shards {
 		s.live.Store(int64(len(s.inst)))
 	}
+	a.adm.live.Store(int64(len(snap.Instances)))
 	return nil
 }
 
@@ -305,6 +341,9 @@ func (a *Aggregator) Stats() AggStats {
 		st.Future += s.future.Load()
 		st.StaleEnds += s.staleE.Load()
 		st.Instances += s.live.Load()
+		st.RefusedInstances += s.refused.Load()
+		st.RequestsDropped += s.reqDropped.Load()
+		st.RequestsTimedOut += s.timedOut.Load()
 	}
 	return st
 }

@@ -50,42 +50,66 @@ func benchStream(nInst, n int) []benchRec {
 
 // BenchmarkAggregate measures records per second through Batch.Add, Submit
 // and the shard goroutines (one op = one record). Run with -cpu 1 for the
-// one-core figure.
+// one-core figure. limits=on runs with the limits of issue 11 at their
+// defaults (each record checked against max_future, each new request
+// against max_requests), limits=off with them out of the way, so one run
+// shows what they cost.
 func BenchmarkAggregate(b *testing.B) {
-	for _, nInst := range []int{1, 1000} {
-		b.Run(fmt.Sprintf("instances=%d", nInst), func(b *testing.B) {
-			stream := benchStream(nInst, 1<<16)
-			sink := &nullSink{}
-			clk := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-			a, err := NewAggregator(AggOptions{Sink: sink, Now: clk.Now, FlushInterval: time.Second, Shards: 2})
-			if err != nil {
-				b.Fatal(err)
-			}
-			a.Start()
-			const batchSize = 256
-			b.ReportAllocs()
-			b.ResetTimer()
-			batch := a.NewBatch()
-			for i := 0; i < b.N; i++ {
-				r := &stream[i&(len(stream)-1)]
-				rec := r.rec
-				// Keep event time moving forward across laps of the stream.
-				rec.Time += int64(i/len(stream)) * int64(len(stream)) * 200
-				batch.Add(r.host, r.cust, r.inst, rec)
-				if batch.Len() == batchSize {
-					a.Submit(batch)
-					batch = a.NewBatch()
-				}
-			}
-			a.Submit(batch)
-			if err := a.Close(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-			b.StopTimer()
-			if st := a.Stats(); st.Records != uint64(b.N) || st.Late != 0 {
-				b.Fatalf("stats %+v after %d records", st, b.N)
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-		})
+	for _, limits := range []bool{false, true} {
+		for _, nInst := range []int{1, 1000} {
+			b.Run(fmt.Sprintf("limits=%s/instances=%d", onOff(limits), nInst), func(b *testing.B) {
+				benchAggregate(b, nInst, limits)
+			})
+		}
 	}
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+func benchAggregate(b *testing.B, nInst int, limits bool) {
+	stream := benchStream(nInst, 1<<16)
+	sink := &nullSink{}
+	// The wall clock is a year ahead, so max_future never drops a
+	// record of the stream (whose event time runs on).
+	clk := &fakeClock{now: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
+	o := AggOptions{Sink: sink, Now: clk.Now, FlushInterval: time.Second, Shards: 2}
+	if limits {
+		o.Known = func(Key) bool { return true } // the fleet's files exist
+	} else {
+		o.MaxFuture, o.MaxRequests, o.MaxInstances, o.NewInstancesPerMinute = -1, 1<<30, 1<<30, 1<<30
+	}
+	a, err := NewAggregator(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a.Start()
+	const batchSize = 256
+	b.ReportAllocs()
+	b.ResetTimer()
+	batch := a.NewBatch()
+	for i := 0; i < b.N; i++ {
+		r := &stream[i&(len(stream)-1)]
+		rec := r.rec
+		// Keep event time moving forward across laps of the stream.
+		rec.Time += int64(i/len(stream)) * int64(len(stream)) * 200
+		batch.Add(r.host, r.cust, r.inst, rec)
+		if batch.Len() == batchSize {
+			a.Submit(batch)
+			batch = a.NewBatch()
+		}
+	}
+	a.Submit(batch)
+	if err := a.Close(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if st := a.Stats(); st.Records != uint64(b.N) || st.Late != 0 {
+		b.Fatalf("stats %+v after %d records", st, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }

@@ -35,7 +35,8 @@ type part struct {
 type entry struct {
 	keyOff, keyLen uint32
 	ridOff, ridLen uint32
-	time           int64
+	time           int64 // µs; of a repeated wall time, its first occurrence
+	repeat         int32 // s from the first occurrence to the second; 0: one occurrence
 	code           byte
 	isErr          bool
 }
@@ -68,9 +69,10 @@ func (b *Batch) Add(host, customer, instance []byte, rec parser.Record) {
 	p.recs = append(p.recs, entry{
 		keyOff: off, keyLen: ln,
 		ridOff: ridOff, ridLen: uint32(len(rid)),
-		time:  rec.Time,
-		code:  rec.Code,
-		isErr: rec.Code == 'A' && isError(rec.Data),
+		time:   rec.Time,
+		repeat: int32(rec.Repeat / 1e6),
+		code:   rec.Code,
+		isErr:  rec.Code == 'A' && isError(rec.Data),
 	})
 	b.n++
 	b.last, b.lastOff, b.lastLen, b.lastValid = sh, off, ln, true

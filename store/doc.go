@@ -26,7 +26,20 @@
 //     is forgotten, in-flight RIDs included, and starts afresh.
 //   - Records more than AggOptions.MaxFuture ahead of the wall clock are
 //     dropped: one would move a file's last update into the future.
+//   - Limits against hostile and runaway senders (issue 11, limits.go):
+//     records that would create an instance beyond MaxInstances or
+//     NewInstancesPerMinute are dropped and counted, unless Known says
+//     the instance has a file; an instance holds at most MaxRequests
+//     requests (the oldest go) and drops a request silent for
+//     RequestTimeout of event time.
 //   - Close finalizes pending seconds but never fills beyond the newest record.
+//   - A wall time that occurs twice (clocks set back; parser.Record.Repeat)
+//     is chosen per instance so that its time keeps moving forward: the
+//     first occurrence until the instance's newest record is past it, the
+//     second once the newest record is nearer the second than the first
+//     (instance.occurrence). Records out of order within lateness stay in
+//     their own hour; a new instance takes the first. The newest record is
+//     in the snapshot, so a restore decides as an uninterrupted run.
 //
 // Checkpoint/Restore carry the pending state for exactly-once replayable
 // inputs (SPEC §10).

@@ -31,9 +31,11 @@ type pbucket struct {
 
 // timing holds the aggregator's time rules in the units the hot path uses.
 type timing struct {
-	lateness int64 // µs
-	idle     int64 // µs
-	idleSec  int64 // whole seconds, at least 1
+	lateness   int64 // µs
+	idle       int64 // µs
+	idleSec    int64 // whole seconds, at least 1
+	maxReq     int   // requests an instance holds at most
+	reqTimeout int64 // µs of event time without a record that ends a request
 }
 
 type instance struct {
@@ -131,9 +133,26 @@ func (in *instance) restart(t int64, tm *timing) {
 	in.baseWaiting, in.baseBusy, in.nWaiting, in.nBusy = 0, 0, 0, 0
 }
 
+// occurrence chooses between the two instants of a wall time that occurs
+// twice (the clocks were set back): first, or first+repeat (µs). The
+// instance's time keeps moving forward: the first occurrence applies until
+// the instance's newest record is past it, the second once the newest is
+// nearer the second than the first. Records out of order by up to lateness
+// (less than half the repeated span) thus keep their own hour, whichever it
+// is; a record late by more than half an hour in the first hour is counted
+// late instead of jumping an hour ahead, which would make the rest of that
+// hour late. A new instance has no newest record and takes the first.
+func (in *instance) occurrence(first, repeat int64) int64 {
+	if in.newest-first > repeat/2 {
+		return first + repeat
+	}
+	return first
+}
+
 // record counters the shard sums into the aggregator's stats.
 type recStats struct {
 	records, late, unknown, future, staleE uint64
+	refused, reqDropped                    uint64
 }
 
 // apply runs one record through the state machine. isErr is precomputed
@@ -165,7 +184,7 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 	}
 	switch code {
 	case 'B', 'I':
-		in.open(code, rid, t, b)
+		in.open(code, rid, t, b, tm, st)
 	case 'C':
 		r := in.rid(rid)
 		switch {
@@ -180,7 +199,7 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 		default:
 			// C of a request whose B/I we never saw (log started mid-request).
 			in.level(b, 0, 1)
-			in.setRID(rid, ridState{Start: t, C: t, Phase: phaseBusy})
+			in.setRID(rid, ridState{Start: t, C: t, Phase: phaseBusy}, b, tm, st)
 		}
 	case 'A':
 		b.requests++
@@ -235,7 +254,7 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 
 // open handles B and I: a new B or I on an open RID reopens it, abandoning
 // the old request; the I that follows its own B only moves it to waiting.
-func (in *instance) open(code byte, rid []byte, t int64, b *pbucket) {
+func (in *instance) open(code byte, rid []byte, t int64, b *pbucket, tm *timing, st *recStats) {
 	r := in.rid(rid)
 	if r != nil && code == 'I' && r.Phase == phaseBegan {
 		r.Phase = phaseWaiting
@@ -250,7 +269,7 @@ func (in *instance) open(code byte, rid []byte, t int64, b *pbucket) {
 		n.Phase = phaseWaiting
 		in.level(b, 1, 0)
 	}
-	in.setRID(rid, n)
+	in.setRID(rid, n, b, tm, st)
 }
 
 // rid returns the RID's slot, nil when unknown. The pointer is valid until
@@ -262,11 +281,19 @@ func (in *instance) rid(id []byte) *ridState {
 	return nil
 }
 
-func (in *instance) setRID(id []byte, r ridState) {
+func (in *instance) setRID(id []byte, r ridState, b *pbucket, tm *timing, st *recStats) {
 	if i, ok := in.rids[string(id)]; ok {
 		in.slots[i] = r
 		return
 	}
+	if len(in.rids) >= tm.maxReq {
+		in.makeRoom(b, tm, st)
+	}
+	in.putRID(id, r)
+}
+
+// putRID adds a RID that is not in the map.
+func (in *instance) putRID(id []byte, r ridState) {
 	var i int32
 	if n := len(in.free); n > 0 {
 		i = in.free[n-1]

@@ -11,13 +11,14 @@ import (
 
 // TracelogEntry is one tracelog file found on disk.
 type TracelogEntry struct {
-	Host, Customer, Instance string // the path's elements, as on disk
+	// The names as the UI shows them: the originals, unescaped (ShownElem).
+	Host, Customer, Instance string
 	File                     string // root joined with them
 }
 
 // TracelogFiles lists the tracelog files below root (TracelogRoot): the
 // regular files <host>/<customer>/<instance>.rrd whose three names pass
-// valid. It reads directories only (no file is opened) and follows no
+// valid (file names, before unescaping). It reads directories only (no file is opened) and follows no
 // symbolic link, so nothing outside root is listed. A directory that cannot
 // be read is passed to onErr and skipped; a missing root or host or
 // customer directory (removed while listing) is no error.
@@ -53,7 +54,8 @@ func TracelogFiles(root string, valid func(name string) bool, onErr func(dir str
 					if !ok || !e.Type().IsRegular() || !valid(inst) {
 						continue
 					}
-					if !yield(TracelogEntry{Host: host, Customer: cust, Instance: inst, File: filepath.Join(cdir, e.Name())}) {
+					if !yield(TracelogEntry{Host: ShownElem(host), Customer: ShownElem(cust), Instance: ShownElem(inst),
+						File: filepath.Join(cdir, e.Name())}) {
 						return
 					}
 				}

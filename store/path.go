@@ -1,6 +1,8 @@
 package store
 
 import (
+	"encoding/hex"
+	"hash/fnv"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -8,38 +10,98 @@ import (
 )
 
 // File names come from untrusted input (syslog hosts and tags, Kinesis
-// metric names). Every element is reduced to a readable name that cannot
-// climb out of its directory, hide as a special name, or smuggle control
-// bytes or librrd argument separators (':') into graph commands.
+// metric names). Every element is escaped reversibly (issue 11): letters
+// and digits of any script and - _ . @ + , = ~ stay as they are, every
+// other byte becomes %XX (upper-case hex), and so does a leading '.'. So
+// an element cannot climb out of its directory, hide as a dot file, or
+// smuggle control bytes or librrd argument separators (':') into graph
+// commands, and two different names never share a file: "coll:x" is
+// coll%3Ax, "coll_x" is coll_x.
+//
+// Files written before this scheme (issue 11), where every byte outside
+// the kept set became '_', keep working: their names hold no '%', so they
+// read back as themselves, and the names that never needed escaping
+// (almost all of them) map to the same files as before. A name that did
+// need it (one with ':' or a space, say) starts a new file; the old one
+// stays listed under its old name.
 
-// MaxElemLen bounds one sanitized path element, in bytes (".rrd" and the
+// MaxElemLen bounds one escaped path element, in bytes (".rrd" and the
 // file system's 255 still fit).
 const MaxElemLen = 100
 
-// SafeElem maps an untrusted string to one safe path element: letters and
-// digits (any script), and - _ . @ + , = ~ are kept; everything else,
-// including '/', '\\', ':', spaces, control characters and invalid UTF-8,
-// becomes '_'. "", "." and ".." become "_". Distinct inputs may map to the
-// same element.
+// Escaped elements longer than MaxElemLen are cut and end in "%+" and a
+// hash of the whole name: still distinct, no longer reversible ('%' is
+// otherwise always followed by two hex digits, so the mark is unambiguous).
+const (
+	hashMark = "%+"
+	hashLen  = 16
+)
+
+// emptyElem stands for the empty name ('%' alone decodes to nothing else).
+const emptyElem = "%"
+
+// SafeElem escapes an untrusted string into one path element (see above).
 func SafeElem(s string) string {
+	if s == "" {
+		return emptyElem
+	}
+	if plainElem(s) {
+		return s // the common case allocates nothing
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
+		if keepRune(r, n) && (i > 0 || r != '.') {
+			b.WriteString(s[i : i+n])
+		} else {
+			for _, c := range []byte(s[i : i+n]) {
+				b.WriteByte('%')
+				b.WriteString(upperHex[c>>4 : c>>4+1])
+				b.WriteString(upperHex[c&15 : c&15+1])
+			}
+		}
 		i += n
-		if !keepRune(r, n) {
-			r, n = '_', 1
-		}
-		if b.Len()+n > MaxElemLen {
-			break
-		}
-		b.WriteRune(r)
 	}
 	out := b.String()
-	switch out {
-	case "", ".", "..":
-		return "_"
+	if len(out) > MaxElemLen {
+		out = cutElem(out, s)
 	}
 	return out
+}
+
+const upperHex = "0123456789ABCDEF"
+
+// plainElem reports whether s needs no escape and no cut.
+func plainElem(s string) bool {
+	if len(s) > MaxElemLen || s[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return false // decide rune by rune in the slow path
+		}
+		if !keepRune(rune(c), 1) {
+			return false
+		}
+	}
+	return true
+}
+
+// cutElem shortens an escaped element to MaxElemLen: a prefix that ends
+// on a whole rune or escape, then the hash mark and a hash of the name.
+func cutElem(esc, orig string) string {
+	h := fnv.New64a()
+	h.Write([]byte(orig))
+	sum := hex.EncodeToString(h.Sum(nil))
+	n := MaxElemLen - len(hashMark) - hashLen
+	for n > 0 && !utf8.RuneStart(esc[n]) {
+		n--
+	}
+	if i := strings.LastIndexByte(esc[max(n-2, 0):n], '%'); i >= 0 {
+		n = max(n-2, 0) + i // do not split an escape
+	}
+	return esc[:n] + hashMark + sum
 }
 
 func keepRune(r rune, n int) bool {
@@ -54,7 +116,63 @@ func keepRune(r rune, n int) bool {
 	}
 }
 
-// SafePath sanitizes every element of an untrusted path.
+// UnescapeElem returns the name an element was made from by SafeElem. It
+// fails for an element SafeElem cannot have made (a cut one, or a stray
+// '%'); names of the old scheme, which hold no '%', are themselves.
+func UnescapeElem(e string) (string, bool) {
+	if e == emptyElem {
+		return "", true
+	}
+	if !strings.Contains(e, "%") {
+		return e, e != "" && SafeElem(e) == e
+	}
+	b := make([]byte, 0, len(e))
+	for i := 0; i < len(e); i++ {
+		if e[i] != '%' {
+			b = append(b, e[i])
+			continue
+		}
+		if i+2 >= len(e) || unhex(e[i+1]) < 0 || unhex(e[i+2]) < 0 {
+			return "", false
+		}
+		b = append(b, byte(unhex(e[i+1])<<4|unhex(e[i+2])))
+		i += 2
+	}
+	s := string(b)
+	if SafeElem(s) != e {
+		return "", false // not canonical: some other tool's name
+	}
+	return s, true
+}
+
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// ShownElem is the name the UI shows for a file element: the original
+// name, when it reads unambiguously (printable UTF-8 without '/', '\\' or
+// '%'), else the element as it is on disk. Two elements never show alike:
+// a shown name with '%' is always an element that was not decoded.
+func ShownElem(e string) string {
+	s, ok := UnescapeElem(e)
+	if !ok || s == "" || !utf8.ValidString(s) || strings.ContainsAny(s, "/\\%") {
+		return e
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return e
+		}
+	}
+	return s
+}
+
+// SafePath escapes every element of an untrusted path.
 func SafePath(elems ...string) []string {
 	out := make([]string, len(elems))
 	for i, e := range elems {
@@ -81,7 +199,7 @@ func TracelogFile(dataDir string, k Key) string {
 }
 
 // MetricFile is rrd/metrics/<path...>.rrd under dataDir; an empty path is
-// "_".
+// one empty element.
 func MetricFile(dataDir string, path []string) string {
 	if len(path) == 0 {
 		path = []string{""}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -42,8 +43,16 @@ type shard struct {
 	inst map[string]*instance
 
 	records, late, unknown, future, staleE atomic.Uint64
+	refused, reqDropped, timedOut          atomic.Uint64
 	live                                   atomic.Int64
+	// refusedKeys remembers instances refused since the last tick, so a
+	// flood of records of refused instances costs a map look-up each, not
+	// an admission (and its file check) each.
+	refusedKeys map[string]struct{}
+	peak        int // most instances held since inst was last made
 }
+
+const maxRefusedKeys = 1 << 16
 
 func (s *shard) run() {
 	t := time.NewTicker(s.a.opts.FlushInterval)
@@ -85,28 +94,37 @@ func (s *shard) handle(c *ctl) {
 
 func (s *shard) process(p *part) {
 	now := s.a.opts.Now().UnixMicro()
-	maxT := now + s.a.opts.MaxFuture.Microseconds()
+	maxT := int64(math.MaxInt64)
+	if s.a.opts.MaxFuture >= 0 {
+		maxT = now + s.a.opts.MaxFuture.Microseconds()
+	}
 	tm := &s.a.tm
 	var st recStats
 	var in *instance
 	lastKey := ^uint32(0)
 	for i := range p.recs {
 		e := &p.recs[i]
-		if e.time > maxT {
+		if e.keyOff != lastKey || in == nil {
+			in = s.inst[string(p.arena[e.keyOff:e.keyOff+e.keyLen])]
+			lastKey = e.keyOff
+		}
+		t := e.time
+		if e.repeat != 0 && in != nil {
+			t = in.occurrence(t, int64(e.repeat)*1e6)
+		}
+		if t > maxT {
 			st.future++
 			continue
 		}
-		if e.keyOff != lastKey || in == nil {
+		if in == nil {
 			key := p.arena[e.keyOff : e.keyOff+e.keyLen]
-			in = s.inst[string(key)]
-			if in == nil {
-				in = newInstance(decodeKey(key), e.time, now)
-				s.inst[string(key)] = in
+			if in = s.create(key, t, now); in == nil {
+				st.refused++
+				continue
 			}
-			lastKey = e.keyOff
 		}
 		in.wall = now
-		in.apply(e.code, p.arena[e.ridOff:e.ridOff+e.ridLen], e.time, e.isErr, tm, &st)
+		in.apply(e.code, p.arena[e.ridOff:e.ridOff+e.ridLen], t, e.isErr, tm, &st)
 		st.records++
 		if len(in.out) >= outLimit {
 			s.write(in)
@@ -117,19 +135,52 @@ func (s *shard) process(p *part) {
 	s.unknown.Add(st.unknown)
 	s.future.Add(st.future)
 	s.staleE.Add(st.staleE)
+	s.refused.Add(st.refused)
+	s.reqDropped.Add(st.reqDropped)
 	s.live.Store(int64(len(s.inst)))
+}
+
+// create makes the instance of an encoded key, unless the limits refuse
+// it (nil).
+func (s *shard) create(key []byte, t, now int64) *instance {
+	if _, ok := s.refusedKeys[string(key)]; ok {
+		return nil
+	}
+	k := decodeKey(key)
+	if ok, reason := s.a.adm.admit(k, now); !ok {
+		if s.refusedKeys == nil {
+			s.refusedKeys = make(map[string]struct{})
+		}
+		if len(s.refusedKeys) < maxRefusedKeys {
+			s.refusedKeys[string(key)] = struct{}{}
+		}
+		s.a.refuse(k, reason)
+		return nil
+	}
+	in := newInstance(k, t, now)
+	s.inst[string(key)] = in
+	s.peak = max(s.peak, len(s.inst))
+	s.a.adm.live.Add(1)
+	return in
 }
 
 // tick applies the wall-clock rules to every instance, hands final buckets
 // to the Sink and forgets instances idle for idle_timeout.
 func (s *shard) tick() {
 	now := s.a.opts.Now().UnixMicro()
+	s.refusedKeys = nil // not clear: a flood's map would keep its size
 	for k, in := range s.inst {
+		s.timedOut.Add(in.expire(&s.a.tm))
 		forget := in.tick(now, &s.a.tm)
 		s.write(in)
 		if forget {
 			delete(s.inst, k)
+			s.a.adm.live.Add(-1)
 		}
+	}
+	if s.peak > 64 && len(s.inst) < s.peak/4 {
+		s.inst = Shrunk(s.inst) // Go maps never shrink: after a flood, let it go
+		s.peak = len(s.inst)
 	}
 	s.live.Store(int64(len(s.inst)))
 }

@@ -76,7 +76,7 @@ func (si *snapInstance) instance(wall int64) *instance {
 		in.pend[i] = pbucket{p.Requests, p.Errors, p.AppN, p.Starts, p.AppSum, p.DWaiting, p.DBusy}
 	}
 	for _, r := range si.RIDs {
-		in.setRID([]byte(r.ID), ridState{Start: r.Start, C: r.C, Phase: r.Phase})
+		in.putRID([]byte(r.ID), ridState{Start: r.Start, C: r.C, Phase: r.Phase})
 	}
 	return in
 }

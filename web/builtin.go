@@ -40,6 +40,10 @@ var selfCharts = []selfChart{
 	{"Rejected, late and future records per second", []selfPlot{
 		{Match: "input/*/rejected/*"}, {Match: "input/*/late"}, {Match: "input/*/future"}, {Match: "input/*/unknown_code"}}},
 	{"Live instances", []selfPlot{{Match: "input/*/instances", Line: "LINE2"}}},
+	{"Limits: refused senders, connections, instances, requests per second", []selfPlot{
+		{Match: "syslog/*/refused"}, {Match: "syslog/*/conns_refused"}, {Match: "syslog/*/conns_rejected"},
+		{Match: "input/*/refused/instances"}, {Match: "input/*/requests_dropped"},
+		{Match: "input/*/requests_timed_out"}, {Match: "input/*/future"}}},
 	{"RRD writer: rows per second, queued rows", []selfPlot{
 		{Match: "writer/rows", Line: "LINE2"}, {Match: "writer/queued_rows"}, {Match: "writer/rows_skipped"},
 		{Match: "writer/rows_dropped"}, {Match: "writer/errors"}}},

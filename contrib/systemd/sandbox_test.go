@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net"
 	"net/http"
@@ -158,6 +159,17 @@ render_workers = 1
 	case <-time.After(20 * time.Second):
 		t.Fatal("daemon still running 20s after SIGTERM")
 	}
+	// Owner-only (issue 11): the data directory was made 0755 above.
+	filepath.WalkDir(data, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		if info, err := e.Info(); err == nil && info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %v, want owner-only", p, info.Mode().Perm())
+		}
+		return nil
+	})
 }
 
 // renderWith draws a graph of file and an error image in a render worker

@@ -48,8 +48,8 @@ func TestUnitDirectives(t *testing.T) {
 	d := directives(t)
 	want := map[string]string{
 		"Type": "simple", "User": "graphmetrics", "Group": "graphmetrics",
-		"ExecStart":        "/usr/local/bin/graphmetrics -config /etc/graphmetrics/graphmetrics.toml",
-		"StateDirectory":   "graphmetrics",
+		"ExecStart":      "/usr/local/bin/graphmetrics -config /etc/graphmetrics/graphmetrics.toml",
+		"StateDirectory": "graphmetrics", "StateDirectoryMode": "0700", "UMask": "0077",
 		"WorkingDirectory": "/var/lib/graphmetrics", "ReadWritePaths": "/var/lib/graphmetrics",
 		"Restart": "on-failure", "KillSignal": "SIGTERM", "TimeoutStopSec": "60s",
 		"ProtectSystem": "strict", "ProtectHome": "yes", "PrivateTmp": "yes", "NoNewPrivileges": "yes",

@@ -42,6 +42,11 @@ type Syslog struct {
 	MaxMessage  int      `toml:"max_message"`
 	MaxConns    int      `toml:"max_conns"`
 	IdleTimeout Duration `toml:"idle_timeout"`
+	// Allow lists the sources (addresses and CIDR networks) that may
+	// send; empty: everyone.
+	Allow []string `toml:"allow"`
+	// MaxConnsPerSource caps the TCP connections of one source address.
+	MaxConnsPerSource int `toml:"max_conns_per_source"`
 	// Timezones overrides the zone per syslog host (or per "host/customer").
 	Timezones map[string]Zone `toml:"timezones"`
 }
@@ -59,6 +64,12 @@ type Tracelog struct {
 	IdleTimeout   Duration `toml:"idle_timeout"`
 	Shards        int      `toml:"shards"`
 	Archives      Archives `toml:"archives"`
+	// Limits against hostile and runaway senders (issue 11).
+	MaxInstances          int      `toml:"max_instances"`
+	NewInstancesPerMinute int      `toml:"new_instances_per_minute"`
+	MaxRequests           int      `toml:"max_requests"`
+	RequestTimeout        Duration `toml:"request_timeout"`
+	MaxFuture             Duration `toml:"max_future"`
 }
 
 // Kinesis configures the metrics stream readers.
@@ -66,6 +77,8 @@ type Kinesis struct {
 	Region    string   `toml:"region"`
 	Endpoint  string   `toml:"endpoint"`
 	FailAfter Duration `toml:"fail_after"`
+	// MaxFuture refuses records stamped further ahead of the clock.
+	MaxFuture Duration `toml:"max_future"`
 	Streams   []Stream `toml:"streams"`
 }
 
@@ -149,6 +162,9 @@ func Default() Config {
 			MaxConns:    1000,
 			IdleTimeout: Duration{5 * time.Minute},
 			Timezones:   map[string]Zone{},
+			Allow:       []string{},
+
+			MaxConnsPerSource: 64,
 		},
 		Tail: Tail{Paths: []string{}, PollInterval: Duration{time.Second}},
 		Tracelog: Tracelog{
@@ -156,8 +172,14 @@ func Default() Config {
 			FlushInterval: Duration{10 * time.Second},
 			IdleTimeout:   Duration{5 * time.Minute},
 			Archives:      store.DefaultTracelogArchives(),
+
+			MaxInstances:          10000,
+			NewInstancesPerMinute: 600,
+			MaxRequests:           10000,
+			RequestTimeout:        Duration{time.Hour},
+			MaxFuture:             Duration{5 * time.Minute},
 		},
-		Kinesis:  Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, Streams: []Stream{}},
+		Kinesis:  Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, MaxFuture: Duration{time.Hour}, Streams: []Stream{}},
 		Graphite: Graphite{UDP: []string{}, TCP: []string{}, MaxSeries: 100_000, Schemas: []GraphiteSchema{}},
 		Statsd: Statsd{UDP: []string{}, TCP: []string{}, FlushInterval: Duration{10 * time.Second},
 			Percentiles: []float64{90, 95, 99}, MaxSeries: 100_000},
@@ -182,7 +204,7 @@ func Load(path string) (Config, error) {
 func Parse(name string, b []byte) (Config, error) {
 	c := Default()
 	// Lists in the file replace the defaults rather than merge into them.
-	c.Syslog.UDP, c.Syslog.TCP, c.Tracelog.Archives = nil, nil, nil
+	c.Syslog.UDP, c.Syslog.TCP, c.Tracelog.Archives, c.Syslog.Allow = nil, nil, nil, nil
 	c.Statsd.Percentiles, c.Zibrato.Levels = nil, nil
 	dec := toml.NewDecoder(bytes.NewReader(b)).DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
@@ -194,6 +216,9 @@ func Parse(name string, b []byte) (Config, error) {
 	}
 	if c.Syslog.TCP == nil {
 		c.Syslog.TCP = d.Syslog.TCP
+	}
+	if c.Syslog.Allow == nil {
+		c.Syslog.Allow = d.Syslog.Allow
 	}
 	if c.Tracelog.Archives == nil {
 		c.Tracelog.Archives = d.Tracelog.Archives

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,14 @@ func (c *Config) Validate() error {
 	if c.Syslog.IdleTimeout.Duration <= 0 {
 		bad("syslog.idle_timeout", "must be positive")
 	}
+	if c.Syslog.MaxConnsPerSource < 1 {
+		bad("syslog.max_conns_per_source", "must be at least 1")
+	}
+	for _, a := range c.Syslog.Allow {
+		if _, err := ParseAllow(a); err != nil {
+			bad("syslog.allow", "%v", err)
+		}
+	}
 
 	for _, p := range c.Tail.Paths {
 		if _, err := filepath.Match(p, ""); err != nil || p == "" {
@@ -77,6 +86,22 @@ func (c *Config) Validate() error {
 		bad("tracelog.archives", "needs at least one archive")
 	}
 
+	if t.MaxInstances < 1 {
+		bad("tracelog.max_instances", "must be at least 1")
+	}
+	if t.NewInstancesPerMinute < 1 {
+		bad("tracelog.new_instances_per_minute", "must be at least 1")
+	}
+	if t.MaxRequests < 1 {
+		bad("tracelog.max_requests", "must be at least 1")
+	}
+	if t.RequestTimeout.Duration < time.Second {
+		bad("tracelog.request_timeout", "%v is shorter than 1s", t.RequestTimeout)
+	}
+	if t.MaxFuture.Duration < time.Second || t.MaxFuture.Duration > 48*time.Hour {
+		bad("tracelog.max_future", "%v is outside 1s..48h", t.MaxFuture)
+	}
+
 	k := c.Kinesis
 	if len(k.Streams) > 0 && k.Region == "" {
 		bad("kinesis.region", "must be set when streams are configured")
@@ -88,6 +113,9 @@ func (c *Config) Validate() error {
 	}
 	if k.FailAfter.Duration < time.Second {
 		bad("kinesis.fail_after", "must be at least 1s")
+	}
+	if k.MaxFuture.Duration < time.Second || k.MaxFuture.Duration > 48*time.Hour {
+		bad("kinesis.max_future", "%v is outside 1s..48h", k.MaxFuture)
 	}
 	seen := map[string]bool{}
 	for i, s := range k.Streams {
@@ -138,6 +166,24 @@ func (c *Config) Validate() error {
 		bad("self.interval", "must be at least 1s")
 	}
 	return errors.Join(errs...)
+}
+
+// ParseAllow reads one [syslog] allow entry: an address ("192.0.2.7",
+// "2001:db8::1") or a CIDR network ("10.0.0.0/8", "2001:db8::/32").
+func ParseAllow(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an address or CIDR network", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an address or CIDR network", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 func checkAddr(a string) error {

@@ -61,20 +61,25 @@ func RemoveBin() {
 
 // Config is a loopback configuration in UTC with free ports and a 1 s
 // flush; extra is appended (TOML tables may follow).
-func Config(dataDir, extra string) string {
+func Config(dataDir, extra string) string { return ConfigKeys(dataDir, "", "", extra) }
+
+// ConfigKeys is Config with more keys (lines) in [syslog] and [tracelog].
+func ConfigKeys(dataDir, syslog, tracelog, extra string) string {
 	return fmt.Sprintf(`data_dir = %q
 timezone = "UTC"
 log_level = "debug"
 [syslog]
 udp = ["127.0.0.1:0"]
 tcp = ["127.0.0.1:0"]
+%s
 [tracelog]
 flush_interval = "1s"
 lateness = "2s"
+%s
 [web]
 listen = "127.0.0.1:0"
 render_workers = 1
-`, dataDir) + extra
+`, dataDir, syslog, tracelog) + extra
 }
 
 // Daemon is a graphmetrics process started by a test.
@@ -178,6 +183,30 @@ func (w lockedWriter) Write(b []byte) (int, error) {
 	w.d.mu.Lock()
 	defer w.d.mu.Unlock()
 	return w.d.log.Write(b)
+}
+
+// RSS is the daemon's resident set size in bytes (VmRSS).
+func (d *Daemon) RSS() int64 { return d.memStatus("VmRSS:") }
+
+// RSSAnon is the anonymous part of RSS (RssAnon): the process's own
+// memory, without the file-backed pages of its code and libraries.
+func (d *Daemon) RSSAnon() int64 { return d.memStatus("RssAnon:") }
+
+func (d *Daemon) memStatus(field string) int64 {
+	d.t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field); ok {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+			return kb << 10
+		}
+	}
+	d.t.Fatal("no " + field)
+	return 0
 }
 
 // Log is everything the daemon printed so far.

@@ -45,7 +45,7 @@ type checkpoints struct {
 
 func newCheckpoints(stateDir, stream string, log *slog.Logger) (*checkpoints, error) {
 	dir := filepath.Join(stateDir, "kinesis", stream)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("kinesis state dir: %w", err)
 	}
 	// The directory entries themselves must survive a crash too.

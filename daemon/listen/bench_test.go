@@ -71,9 +71,9 @@ func startBare(b *testing.B) *benchReceiver {
 	return r
 }
 
-func startListenerBench(b *testing.B) *benchReceiver {
+func startListenerBench(b *testing.B, allow ...netip.Prefix) *benchReceiver {
 	r := newBenchReceiver()
-	l := New(Options{UDP: []string{"127.0.0.1:0"}, RecvBuffer: benchRecvBuffer, Handle: func(_ netip.Addr, msgs [][]byte) {
+	l := New(Options{UDP: []string{"127.0.0.1:0"}, RecvBuffer: benchRecvBuffer, Allow: allow, Handle: func(_ netip.Addr, msgs [][]byte) {
 		r.got(len(msgs))
 	}})
 	if err := l.Start(); err != nil {
@@ -99,6 +99,12 @@ func startListenerBench(b *testing.B) *benchReceiver {
 func BenchmarkUDPReceive(b *testing.B) {
 	b.Run("bare", func(b *testing.B) { benchUDP(b, startBare(b)) })
 	b.Run("listener", func(b *testing.B) { benchUDP(b, startListenerBench(b)) })
+	// [syslog] allow set (issue 11): the sender is checked against a list
+	// of networks, the last of which matches.
+	b.Run("listener-allow", func(b *testing.B) {
+		benchUDP(b, startListenerBench(b, netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.0/24"),
+			netip.MustParsePrefix("2001:db8::/32"), netip.MustParsePrefix("127.0.0.0/8")))
+	})
 }
 
 func benchUDP(b *testing.B, r *benchReceiver) {

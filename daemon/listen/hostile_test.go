@@ -45,7 +45,8 @@ func goodMessages(prefix string, n int) (wire []byte, want []string) {
 // listener and checks that it keeps going and loses no good message.
 func TestTCPHostile(t *testing.T) {
 	var c collector
-	l := startListener(t, Options{Handle: c.handle, MaxConns: 2000}, "tcp")
+	// One source opens them all: the per-source cap is not what this tests.
+	l := startListener(t, Options{Handle: c.handle, MaxConns: 2000, MaxConnsPerSource: 2000}, "tcp")
 	a := addr(t, l, "tcp")
 
 	// 1,000 connections opened and dropped, half of them with a reset.

@@ -33,6 +33,7 @@ const (
 	DefaultMaxMessage  = 64 << 10
 	DefaultMaxConns    = 1000
 	DefaultIdleTimeout = 5 * time.Minute
+	DefaultMaxPerSrc   = 64
 	DefaultBatchSize   = 512
 	DefaultBatchDelay  = 2 * time.Millisecond
 )
@@ -56,6 +57,13 @@ type Options struct {
 	// IdleTimeout closes a TCP connection that sent nothing for that long.
 	// Negative: never.
 	IdleTimeout time.Duration
+	// Allow lists the networks that may send (a single address is a /32 or
+	// /128); empty allows everyone. Datagrams from elsewhere are dropped
+	// and TCP connections closed at accept, counted as Refused.
+	Allow []netip.Prefix
+	// MaxConnsPerSource caps the open TCP connections of one source
+	// address, so that one sender cannot hold all of MaxConns.
+	MaxConnsPerSource int
 
 	// BatchSize and BatchDelay: a UDP reader holds datagrams until it has
 	// BatchSize of them (or 1 MiB), or until the oldest has waited
@@ -99,6 +107,7 @@ type Listener struct {
 	udp     []*udpSocket
 	tcp     []*tcpSocket
 	conns   map[net.Conn]struct{} // open TCP connections, closed by Close
+	perSrc  map[netip.Addr]int    // open TCP connections by source
 }
 
 // New returns a Listener; nothing is bound until Start.
@@ -118,6 +127,9 @@ func New(opts Options) *Listener {
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
 	}
+	if opts.MaxConnsPerSource <= 0 {
+		opts.MaxConnsPerSource = DefaultMaxPerSrc
+	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
 	}
@@ -129,11 +141,12 @@ func New(opts Options) *Listener {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Listener{
-		opts:  opts,
-		log:   log.With("component", "listen"),
-		limit: loglimit.New(loglimit.DefaultEvery, nil),
-		done:  make(chan struct{}),
-		conns: make(map[net.Conn]struct{}),
+		opts:   opts,
+		log:    log.With("component", "listen"),
+		limit:  loglimit.New(loglimit.DefaultEvery, nil),
+		done:   make(chan struct{}),
+		conns:  make(map[net.Conn]struct{}),
+		perSrc: make(map[netip.Addr]int),
 	}
 }
 
@@ -179,6 +192,7 @@ func (l *Listener) Start() error {
 		return err
 	}
 
+	l.warnOpen()
 	for _, s := range l.udp {
 		l.wg.Add(1)
 		go l.readUDP(s)
@@ -246,10 +260,12 @@ type counters struct {
 	oversize   atomic.Uint64
 	readErrors atomic.Uint64
 	panics     atomic.Uint64
+	refused    atomic.Uint64 // datagrams and connections from sources not allowed
 
 	connsOpen     atomic.Int64
 	connsAccepted atomic.Uint64
 	connsRejected atomic.Uint64
+	connsPerSrc   atomic.Uint64 // refused for MaxConnsPerSource
 }
 
 // deliver hands one batch to Handle, counting it, and keeps a panicking

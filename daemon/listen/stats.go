@@ -21,6 +21,7 @@ type ListenerStats struct {
 	Oversize   uint64 `json:"oversize"`    // messages dropped for exceeding MaxMessage
 	ReadErrors uint64 `json:"read_errors"` // failed reads and accepts (not EOF, idle timeout or Close)
 	Panics     uint64 `json:"panics"`      // Handle calls that panicked
+	Refused    uint64 `json:"refused"`     // datagrams and connections from sources not in Allow
 
 	// UDP only. KernelDrops counts datagrams the kernel dropped because the
 	// receive buffer was full (the drops column of /proc/net/udp{,6}): the
@@ -32,6 +33,9 @@ type ListenerStats struct {
 	ConnsOpen     int64  `json:"conns_open"`
 	ConnsAccepted uint64 `json:"conns_accepted"`
 	ConnsRejected uint64 `json:"conns_rejected"` // closed at once because MaxConns were open
+	// ConnsRefusedSource: closed at once because their source had
+	// MaxConnsPerSource open.
+	ConnsRefusedSource uint64 `json:"conns_refused_source"`
 }
 
 // Stats returns the counters of every bound address, in Addrs order.
@@ -69,9 +73,12 @@ func (c *counters) snapshot(network string, addr net.Addr) ListenerStats {
 		Oversize:      c.oversize.Load(),
 		ReadErrors:    c.readErrors.Load(),
 		Panics:        c.panics.Load(),
+		Refused:       c.refused.Load(),
 		ConnsOpen:     c.connsOpen.Load(),
 		ConnsAccepted: c.connsAccepted.Load(),
 		ConnsRejected: c.connsRejected.Load(),
+
+		ConnsRefusedSource: c.connsPerSrc.Load(),
 	}
 }
 

@@ -55,11 +55,30 @@ func (l *Listener) acceptTCP(s *tcpSocket) {
 			continue
 		}
 		backoff = 0
-		if !l.track(c) {
+		src := c.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Unmap()
+		if !allowList(l.opts.Allow).allows(src) {
+			// Counted and logged before the close, which the sender sees.
+			s.refused.Add(1)
+			l.limit.Log(l.log, "tcp refused", "tcp connection refused: source not in [syslog] allow",
+				"addr", s.ln.Addr().String(), "src", src)
+			c.Close()
+			continue
+		}
+		switch l.track(c, src) {
+		case trackTooMany:
 			c.Close()
 			s.connsRejected.Add(1)
 			l.limit.Log(l.log, "tcp max conns", "tcp connection rejected: too many open",
 				"addr", s.ln.Addr().String(), "src", c.RemoteAddr().String(), "max_conns", l.opts.MaxConns)
+			continue
+		case trackTooManyFromSource:
+			c.Close()
+			s.connsPerSrc.Add(1)
+			l.limit.Log(l.log, "tcp max conns per source", "tcp connection rejected: too many open from its source",
+				"addr", s.ln.Addr().String(), "src", src, "max_conns_per_source", l.opts.MaxConnsPerSource)
+			continue
+		case trackClosed:
+			c.Close()
 			continue
 		}
 		s.connsAccepted.Add(1)
@@ -71,20 +90,39 @@ func (l *Listener) acceptTCP(s *tcpSocket) {
 	}
 }
 
-// track registers c for Close unless Close has begun or MaxConns are open.
-func (l *Listener) track(c net.Conn) bool {
+type trackResult int
+
+const (
+	tracked trackResult = iota
+	trackClosed
+	trackTooMany
+	trackTooManyFromSource
+)
+
+// track registers c for Close unless Close has begun, MaxConns are open,
+// or MaxConnsPerSource are open from src.
+func (l *Listener) track(c net.Conn, src netip.Addr) trackResult {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed || len(l.conns) >= l.opts.MaxConns {
-		return false
+	switch {
+	case l.closed:
+		return trackClosed
+	case l.perSrc[src] >= l.opts.MaxConnsPerSource:
+		return trackTooManyFromSource
+	case len(l.conns) >= l.opts.MaxConns:
+		return trackTooMany
 	}
 	l.conns[c] = struct{}{}
-	return true
+	l.perSrc[src]++
+	return tracked
 }
 
-func (l *Listener) untrack(c net.Conn) {
+func (l *Listener) untrack(c net.Conn, src netip.Addr) {
 	l.mu.Lock()
 	delete(l.conns, c)
+	if l.perSrc[src]--; l.perSrc[src] <= 0 {
+		delete(l.perSrc, src)
+	}
 	l.mu.Unlock()
 }
 
@@ -101,7 +139,7 @@ func (l *Listener) serveTCP(s *tcpSocket, c net.Conn) {
 				"src", src, "panic", r)
 		}
 		c.Close()
-		l.untrack(c)
+		l.untrack(c, src)
 		s.connsOpen.Add(-1)
 		l.wg.Done()
 	}()

@@ -105,6 +105,7 @@ func (l *Listener) readUDP(s *udpSocket) {
 	// sockets as well, the source family comes from each sockaddr.
 	pc := ipv4.NewPacketConn(s.conn)
 	backoff := time.Duration(0)
+	var allow allowCache
 
 	var held pending
 	deliver := func(src netip.Addr, msgs [][]byte) { l.deliver(&s.counters, src, msgs) }
@@ -154,6 +155,12 @@ func (l *Listener) readUDP(s *udpSocket) {
 				continue
 			}
 			from := addrOf(m.Addr)
+			if !allow.allows(l.opts.Allow, from) {
+				s.refused.Add(1)
+				l.limit.Log(l.log, "udp refused", "dropped datagram from a source not in [syslog] allow",
+					"addr", s.conn.LocalAddr().String(), "src", from)
+				continue
+			}
 			if !held.add(from, m.Buffers[0][:m.N], now) {
 				held.flush(deliver)
 				held.add(from, m.Buffers[0][:m.N], now)

@@ -9,7 +9,9 @@
 // update are skipped and counted, which makes replays idempotent. Seconds
 // missing between two writes are written as unknown. Paths come from
 // store.TracelogFile and store.MetricFile, whose elements go through
-// store.SafeElem.
+// store.SafeElem, a reversible escape. A file that gets no rows for
+// ForgetAfter leaves the worker's memory (issue 11). Files are created
+// 0600.
 //
 // # Faults
 //

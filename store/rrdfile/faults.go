@@ -115,7 +115,7 @@ func (wk *worker) checkShape(f *file, info FileInfo) error {
 }
 
 func (wk *worker) create(f *file, first int64) error {
-	if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", f.path, err)
 	}
 	step := time.Duration(f.step) * time.Second

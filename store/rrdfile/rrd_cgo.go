@@ -21,13 +21,18 @@ type LibRRD struct{}
 // hidden temporary name, checked, then linked into place, so neither a
 // failure nor a kill in the middle ever leaves a broken file at path (one
 // would block every retry, and an instance that never sends again would
-// keep it).
+// keep it). It is readable and writable by its owner only.
 func (LibRRD) Create(path string, step time.Duration, start int64, args []string) error {
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".creating")
 	if err := createChecked(tmp, step, start, args); err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
 	defer os.Remove(tmp)
+	// librrd makes its files 0644 whatever the umask; ours are the
+	// owner's only (issue 11).
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
 	if err := os.Link(tmp, path); err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}

@@ -43,6 +43,7 @@ type file struct {
 	// hdrLen and ino identify the header the journal saves (0: none).
 	hdrLen int64
 	ino    uint64
+	used   int64 // wall time (Unix ns) rows last came for it
 }
 
 func (f *file) queued() int { return len(f.buckets) + len(f.points) }
@@ -57,11 +58,12 @@ const jobQueue = 16384
 type worker struct {
 	w       *Writer
 	id      int
-	journal *journal // nil: no journaling (an RRD without headerSizer)
-	in      chan job
+	journal *journal  // nil: no journaling (an RRD without headerSizer)
+	in      chan *job // pointers: a queue filled once stays resident, so keep it small
 	files   map[string]*file
 	failed  map[*file]struct{} // files with rows left after an error
 	queued  int
+	peak    int // most files held since the map was last made
 	buf     []byte
 	rows    []string
 
@@ -72,7 +74,7 @@ type worker struct {
 }
 
 func newWorker(w *Writer, id int) *worker {
-	return &worker{w: w, id: id, in: make(chan job, jobQueue), files: make(map[string]*file), failed: make(map[*file]struct{}),
+	return &worker{w: w, id: id, in: make(chan *job, jobQueue), files: make(map[string]*file), failed: make(map[*file]struct{}),
 		logs: loglimit.New(time.Minute, nil)}
 }
 
@@ -104,13 +106,14 @@ func (wk *worker) run() {
 			} else {
 				j.reply <- nil
 			}
-		case <-retry.C:
+		case now := <-retry.C:
 			wk.retry()
+			wk.prune(now.UnixNano())
 		}
 	}
 }
 
-func (wk *worker) add(j job) {
+func (wk *worker) add(j *job) {
 	f := wk.files[j.path]
 	if f == nil {
 		f = &file{path: j.path, metric: j.metric, step: 1}
@@ -118,7 +121,10 @@ func (wk *worker) add(j job) {
 			f.step, f.rras = j.step, j.rras
 		}
 		wk.files[j.path] = f
+		wk.peak = max(wk.peak, len(wk.files))
+		wk.w.files.Add(1)
 	}
+	f.used = time.Now().UnixNano()
 	f.buckets = append(f.buckets, j.buckets...)
 	wk.setQueued(wk.queued + len(j.buckets) + len(j.points))
 	if len(j.points) > 0 {
@@ -140,6 +146,24 @@ func (wk *worker) add(j job) {
 		wk.drop(g, n)
 		wk.logs.LogLevel(wk.w.opts.Logger, slog.LevelError, "drop", "rrd write queue full, dropped the oldest rows",
 			"file", g.path, "rows", n, "max_queued", wk.w.opts.MaxQueued)
+	}
+}
+
+// prune forgets files that had no rows for ForgetAfter (idle instances):
+// a flood of new instances must not hold memory once it is over. The map
+// is made anew when it shrank to a quarter, since Go maps never shrink.
+func (wk *worker) prune(now int64) {
+	cut := now - int64(wk.w.opts.ForgetAfter)
+	for p, f := range wk.files {
+		if _, failed := wk.failed[f]; failed || f.queued() > 0 || f.used > cut {
+			continue
+		}
+		delete(wk.files, p)
+		wk.w.files.Add(-1)
+	}
+	if wk.peak > 64 && len(wk.files) < wk.peak/4 {
+		wk.files = store.Shrunk(wk.files)
+		wk.peak = len(wk.files)
 	}
 }
 

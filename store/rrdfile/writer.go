@@ -31,7 +31,10 @@ type WriterOptions struct {
 	// (disk full); beyond it the oldest queued rows are dropped and counted.
 	MaxQueued     int           // default 1<<20 (about 50 MB of buckets)
 	RetryInterval time.Duration // default 5s
-	Logger        *slog.Logger  // default slog.Default()
+	// ForgetAfter is how long a file that gets no rows stays in a
+	// worker's memory (its last update, its journal header); default 15m.
+	ForgetAfter time.Duration
+	Logger      *slog.Logger // default slog.Default()
 
 	// TracelogRRAs are the archives of new tracelog files; default
 	// store.DefaultTracelogArchives().
@@ -52,6 +55,7 @@ type WriterStats struct {
 	DiskFull  uint64        `json:"disk_full"`     // failed writes that were out of disk space (ENOSPC)
 	Recreated uint64        `json:"recreated"`     // files deleted while in use and created again
 	Corrupt   uint64        `json:"corrupt"`       // corrupt files moved aside as <name>.corrupt-<time> and created again
+	Files     int64         `json:"files"`         // files held in memory (written to within ForgetAfter)
 }
 
 // Writer writes tracelog buckets and metric points into RRD files. Files
@@ -72,7 +76,7 @@ type Writer struct {
 
 	rows, skipped, dropped, errs, updates, creates atomic.Uint64
 	diskFull, recreated, corrupt                   atomic.Uint64
-	writeNs, maxWriteNs, queued                    atomic.Int64
+	writeNs, maxWriteNs, queued, files             atomic.Int64
 }
 
 // NewWriter validates the options; Start starts the workers.
@@ -103,6 +107,9 @@ func NewWriter(o WriterOptions) (*Writer, error) {
 	}
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = 5 * time.Second
+	}
+	if o.ForgetAfter <= 0 {
+		o.ForgetAfter = 15 * time.Minute
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -187,7 +194,7 @@ func (w *Writer) WriteBuckets(k store.Key, bs []store.Bucket) error {
 		return nil
 	}
 	path := store.TracelogFile(w.opts.DataDir, k)
-	return w.send(path, job{path: path, buckets: slices.Clone(bs)})
+	return w.send(path, &job{path: path, buckets: slices.Clone(bs)})
 }
 
 // WriteMetric queues points of the metric at path (untrusted elements,
@@ -224,10 +231,10 @@ func (w *Writer) WriteMetricRRAs(path []string, step time.Duration, rras []store
 		return nil
 	}
 	file := store.MetricFile(w.opts.DataDir, path)
-	return w.send(file, job{path: file, metric: true, step: int64(step / time.Second), rras: rras, points: slices.Clone(pts)})
+	return w.send(file, &job{path: file, metric: true, step: int64(step / time.Second), rras: rras, points: slices.Clone(pts)})
 }
 
-func (w *Writer) send(path string, j job) error {
+func (w *Writer) send(path string, j *job) error {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.closed {
@@ -259,7 +266,7 @@ func (w *Writer) barrier(ctx context.Context, stop bool) error {
 	for i, wk := range w.workers {
 		replies[i] = make(chan error, 1)
 		select {
-		case wk.in <- job{reply: replies[i], stop: stop}:
+		case wk.in <- &job{reply: replies[i], stop: stop}:
 		case <-ctx.Done():
 			return fmt.Errorf("writer sync: %w", ctx.Err())
 		}
@@ -311,7 +318,7 @@ func (w *Writer) Stats() WriterStats {
 		Errors: w.errs.Load(), Updates: w.updates.Load(), Creates: w.creates.Load(),
 		WriteTime: time.Duration(w.writeNs.Load()), MaxWrite: time.Duration(w.maxWriteNs.Load()),
 		Queued: w.queued.Load(), DiskFull: w.diskFull.Load(), Recreated: w.recreated.Load(),
-		Corrupt: w.corrupt.Load(),
+		Corrupt: w.corrupt.Load(), Files: w.files.Load(),
 	}
 }
 

@@ -202,7 +202,7 @@ func plausible(name string) bool {
 		return false
 	}
 	for _, e := range strings.Split(name, "/") {
-		if !tree.ValidName(e) {
+		if !tree.ValidShown(e) {
 			return false
 		}
 	}

@@ -91,7 +91,11 @@ func (w *walker) metrics(root string) {
 		if !ok || !d.Type().IsRegular() || !tree.ValidName(strings.TrimSuffix(d.Name(), ".rrd")) {
 			return nil
 		}
-		if !w.add(Series{Name: name, File: path, DS: "value"}) {
+		elems := strings.Split(name, "/")
+		for i, e := range elems {
+			elems[i] = store.ShownElem(e)
+		}
+		if !w.add(Series{Name: strings.Join(elems, "/"), File: path, DS: "value"}) {
 			return fs.SkipAll
 		}
 		return nil

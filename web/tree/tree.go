@@ -24,6 +24,8 @@ const (
 )
 
 // Instance is one RRD file rrd/tracelog/<host>/<customer>/<name>.rrd.
+// The names are the original ones (store.ShownElem), not the escaped file
+// names.
 type Instance struct {
 	Host, Customer, Name string
 	File                 string // absolute path
@@ -215,8 +217,24 @@ func PoolName(name string) string {
 	return ""
 }
 
+// ValidShown reports whether a name as shown (an element of a series name)
+// can be one: printable UTF-8 without a slash or backslash, not too long; unlike a
+// file name it may start with a dot.
+func ValidShown(s string) bool {
+	if s == "" || len(s) > 300 || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) || r == '\\' || r == '/' {
+			return false
+		}
+	}
+	return true
+}
+
 // ValidName reports whether a file name may be shown and used: printable
-// UTF-8, no leading dot, no backslash, not too long.
+// UTF-8, no leading dot, no backslash, not too long. Names are shown as
+// store.ShownElem makes them: the original name, unescaped.
 func ValidName(s string) bool {
 	if s == "" || len(s) > 200 || s[0] == '.' || !utf8.ValidString(s) {
 		return false

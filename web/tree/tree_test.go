@@ -2,6 +2,7 @@ package tree
 
 import (
 	"fmt"
+	"graphmetrics/store"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,5 +105,44 @@ func TestTree(t *testing.T) {
 	}
 	if g := tr.Group("acme", Pool, "app-instances"); g == nil || len(g.Instances) != 3 {
 		t.Fatalf("Group: %+v", g)
+	}
+}
+
+// TestTreeShowsOriginalNames: files are named by store's reversible escape
+// (issue 11 row 10); the tree shows and looks up the original names.
+func TestTreeShowsOriginalNames(t *testing.T) {
+	data := t.TempDir()
+	keys := []store.Key{
+		{Host: "10.0.0.1", Customer: "coll", Instance: "coll:x"},
+		{Host: "10.0.0.1", Customer: "coll", Instance: "coll_x"},
+		{Host: "10.0.0.1", Customer: "coll", Instance: ".dot"},
+		{Host: "10.0.0.1", Customer: "a b", Instance: "x/y"},
+	}
+	root := filepath.Join(data, "rrd", "tracelog")
+	for _, k := range keys {
+		rel, err := filepath.Rel(root, store.TracelogFile(data, k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		touch(t, root, rel)
+	}
+	s := New(Options{Root: root}).Get()
+	files := map[string]bool{}
+	for _, k := range keys {
+		name := k.Instance
+		if name == "x/y" {
+			name = "x%2Fy" // a slash cannot be shown in a name
+		}
+		i := s.Instance(k.Host, k.Customer, name)
+		if i == nil {
+			t.Fatalf("%+v not listed as %q; have %+v", k, name, s.Instances)
+		}
+		if i.File != store.TracelogFile(data, k) || files[i.File] {
+			t.Errorf("%+v: file %s", k, i.File)
+		}
+		files[i.File] = true
+	}
+	if len(s.Instances) != len(keys) {
+		t.Errorf("%d instances, want %d", len(s.Instances), len(keys))
 	}
 }
