@@ -1,4 +1,4 @@
-# graphmetrics: make run | make test | make bench | make fuzz | make demo
+# graphmetrics: make run | make test | make check | make bench | make fuzz | make demo
 SHELL := /bin/bash
 GO ?= go
 BIN := bin/graphmetrics
@@ -28,8 +28,10 @@ GO_SOURCES := $(shell find . -name '*.go' -not -path './.deps/*' 2>/dev/null) go
 # The browser charts' library, fetched pinned and integrity-checked by npm
 # (contrib/uplot/fetch.sh) and embedded into the binary from web/static.
 UPLOT := web/static/vendor/uplot.js
+# staticcheck, pinned; go run fetches and caches it on first use.
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all deps apt-deps go-deps node-deps rsyslog-deps web-assets build run test test-short bench fuzz demo bench-filehop screens clean
+.PHONY: all deps apt-deps go-deps node-deps rsyslog-deps web-assets build run lint check test test-short bench fuzz demo bench-filehop screens clean
 
 all: build
 
@@ -78,14 +80,27 @@ $(BIN): $(GO_SOURCES) $(UPLOT)
 run: deps build
 	./$(BIN) -config $(CONFIG)
 
+# Fails when go.mod/go.sum are not tidy, a file is not gofmt'ed, or go vet
+# or staticcheck report anything.
+lint: go-deps
+	$(GO) mod tidy -diff
+	@unformatted=$$(gofmt -l $(filter %.go,$(GO_SOURCES))); \
+		if [ -n "$$unformatted" ]; then echo "gofmt -l lists:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+# The quick tier: lint, then every test but the end-to-end ones
+# (go test -short, under a minute).
+check: apt-deps lint
+	$(GO) test -short -timeout 5m ./...
+
 # What builds and tests without cgo (librrd is in store/rrdfile and web).
-NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./daemon/atomicfile ./store ./store/loglimit
+NOCGO_PKGS := ./parser/... ./daemon/kinesis/... ./daemon/config/... ./daemon/atomicfile ./store ./store/loglimit ./store/hist ./store/histstore
 
 # Every test, including the end-to-end ones with real syslog clients,
 # syslog-ng, kinesalite and Chromium. Short fuzz runs of every fuzz target
 # are part of it.
-test: deps build
-	$(GO) vet ./...
+test: deps build lint
 	$(GO) test -timeout 9m ./...
 	CGO_ENABLED=0 $(GO) test $(NOCGO_PKGS)
 

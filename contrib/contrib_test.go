@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"graphmetrics/parser"
+	"graphmetrics/parser/testwait"
 )
 
 // The sample configs name this instance.
@@ -44,6 +45,9 @@ logging.shutdown()
 
 func need(t *testing.T, tool string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("end to end (%s): skipped with -short", tool)
+	}
 	p, err := exec.LookPath(tool)
 	if err != nil {
 		t.Fatalf("%s not found: run make deps", tool)
@@ -245,7 +249,7 @@ input(type="imuxsock" Socket=%q)
 include(file=%q)
 `, dir, sock, conf), 0o644)
 			startRsyslogd(t, bin, main)
-			waitFor(t, sock)
+			testwait.For(t, 10*time.Second, sock+" to appear", func() bool { _, err := os.Stat(sock); return err == nil })
 			if err := sendUnixgram(sock, "<134>"+wantCustomer+" "+wantInstance+" C 9 2009-07-30 15:47:21"); err != nil {
 				t.Fatal(err)
 			}
@@ -272,16 +276,6 @@ func startRsyslogd(t *testing.T, bin, main string) {
 			t.Logf("rsyslogd output:\n%s", out.String())
 		}
 	})
-}
-
-func waitFor(t *testing.T, path string) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-	}
-	t.Fatalf("%s did not appear", path)
 }
 
 func sendUnixgram(path, msg string) error {

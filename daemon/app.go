@@ -131,6 +131,8 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		Logger:          a.log,
 		Location:        a.cfg.Location(),
 		Health:          a.health,
+		Live:            liveSource{a.pipe},
+		HungAfter:       a.cfg.Tracelog.HungAfter.Duration,
 	})
 	if err != nil {
 		return err

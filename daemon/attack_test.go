@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"graphmetrics/daemon/daemontest"
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store"
 )
 
@@ -84,14 +85,14 @@ archives = ["AVERAGE:1s:10m"]`)
 		msgs = append(msgs, fmt.Sprintf("<14>evil i%d A 1 %s 200 1", i, stamp(now)))
 	}
 	sendUDP(t, d.UDP, msgs)
-	daemontest.WaitFor(t, 20*time.Second, "400 records handled", func() bool {
+	testwait.For(t, 20*time.Second, "400 records handled", func() bool {
 		in := syslogInput(t, d)
 		return in.Aggregator.Records+in.Aggregator.RefusedInstances == 400
 	})
 	if in := syslogInput(t, d); in.Aggregator.RefusedInstances != 350 || in.Aggregator.Instances != 50 {
 		t.Fatalf("refused %d (want 350), instances %d (want 50)", in.Aggregator.RefusedInstances, in.Aggregator.Instances)
 	}
-	daemontest.WaitFor(t, 20*time.Second, "50 files", func() bool { return len(tracelogFiles(t, data)) == 50 })
+	testwait.For(t, 20*time.Second, "50 files", func() bool { return len(tracelogFiles(t, data)) == 50 })
 	if !strings.Contains(d.Log(), `msg="new instance refused: its records are dropped"`) ||
 		!strings.Contains(d.Log(), "customer=evil instance=i") {
 		t.Errorf("no log line naming a refused instance:\n%s", d.Log())
@@ -103,6 +104,9 @@ archives = ["AVERAGE:1s:10m"]`)
 	cfg = attackConfig(data, "", `new_instances_per_minute = 5
 archives = ["AVERAGE:1s:10m"]`)
 	d = startDaemon(t, data, cfg)
+	// A graceful stop keeps the syslog aggregator's state (state/syslog.state),
+	// so the instances live at the stop are live again.
+	restored := syslogInput(t, d).Aggregator.Instances
 	awayFromMinuteEnd()
 	msgs = msgs[:0]
 	now = time.Now()
@@ -120,18 +124,16 @@ archives = ["AVERAGE:1s:10m"]`)
 		}
 	}
 	sendUDP(t, d.UDP, msgs)
-	daemontest.WaitFor(t, 20*time.Second, "60 records handled", func() bool {
+	testwait.For(t, 20*time.Second, "60 records handled", func() bool {
 		in := syslogInput(t, d)
 		return in.Aggregator.Records+in.Aggregator.RefusedInstances == 60
 	})
-	// Which 50 of the 400 got in depends on how the two shards interleave
-	// (a large batch splits into two long runs), so the 60 may hold fewer
-	// than 50 of them; the restart restores all 50 from the checkpoint.
 	in := syslogInput(t, d)
-	newIn := min(5, 60-known)
-	if want := len(files) + newIn; in.Aggregator.Instances != int64(want) || in.Aggregator.RefusedInstances != uint64(60-known-newIn) {
-		t.Errorf("after restart: instances %d (want %d: %d restored + %d new), refused %d (want %d: 60 - %d known - %d new)",
-			in.Aggregator.Instances, want, len(files), newIn, in.Aggregator.RefusedInstances, 60-known-newIn, known, newIn)
+	admitted := min(5, 60-known) // new instances a minute
+	wantIn, wantRefused := max(int(restored), known)+admitted, uint64(60-known-admitted)
+	if in.Aggregator.Instances != int64(wantIn) || in.Aggregator.RefusedInstances != wantRefused {
+		t.Errorf("after restart: instances %d (want %d: %d restored, %d known + %d new), refused %d (want %d)",
+			in.Aggregator.Instances, wantIn, restored, known, admitted, in.Aggregator.RefusedInstances, wantRefused)
 	}
 	d.Stop()
 }
@@ -150,8 +152,8 @@ archives = ["AVERAGE:1s:1m"]`)
 	d := startDaemon(t, data, cfg)
 	// Warm up with a real instance, so the baseline has every part running.
 	sendUDP(t, d.UDP, []string{fmt.Sprintf("<14>acme app-8080 A 1 %s 200 1", stamp(time.Now()))})
-	daemontest.WaitFor(t, 20*time.Second, "the first file", func() bool { return len(tracelogFiles(t, data)) == 1 })
-	daemontest.WaitFor(t, 30*time.Second, "the warm-up instance forgotten", func() bool {
+	testwait.For(t, 20*time.Second, "the first file", func() bool { return len(tracelogFiles(t, data)) == 1 })
+	testwait.For(t, 30*time.Second, "the warm-up instance forgotten", func() bool {
 		return syslogInput(t, d).Aggregator.Instances == 0
 	})
 	least := func(rss func() int64) int64 {
@@ -172,12 +174,12 @@ archives = ["AVERAGE:1s:1m"]`)
 		msgs[i] = fmt.Sprintf("<14>evil i%d A 1 %s 200 1", i, stamp(now))
 	}
 	sendUDP(t, d.UDP, msgs)
-	daemontest.WaitFor(t, 60*time.Second, "the flood handled", func() bool {
+	testwait.For(t, 60*time.Second, "the flood handled", func() bool {
 		in := syslogInput(t, d)
 		return in.Aggregator.Records+in.Aggregator.RefusedInstances >= n*9/10
 	})
 	peak := d.RSS()
-	daemontest.WaitFor(t, 60*time.Second, "the memory handed back", func() bool {
+	testwait.For(t, 60*time.Second, "the memory handed back", func() bool {
 		return strings.Contains(d.Log(), "flood of instances over: memory returned to the OS")
 	})
 	after, afterAnon := least(d.RSS), least(d.RSSAnon)
@@ -212,7 +214,7 @@ func TestAttackDataDirModes(t *testing.T) {
 	d := startDaemon(t, data, attackConfig(data, "", ""))
 	d.AddUser("eve", "a long enough password")
 	sendUDP(t, d.UDP, []string{fmt.Sprintf("<14>acme app-8080 A 1 %s 200 1", stamp(time.Now()))})
-	daemontest.WaitFor(t, 20*time.Second, "the RRD file", func() bool { return len(tracelogFiles(t, data)) == 1 })
+	testwait.For(t, 20*time.Second, "the RRD file", func() bool { return len(tracelogFiles(t, data)) == 1 })
 	if !strings.Contains(d.Log(), "data_dir was readable by others: made owner-only") {
 		t.Errorf("no log line for the tightened modes:\n%s", d.Log())
 	}
@@ -259,7 +261,7 @@ func TestAttackRequestIDsAndNames(t *testing.T) {
 		fmt.Sprintf("<14>coll coll:x A 1 %s 200 1", stamp(now)),
 		fmt.Sprintf("<14>coll coll_x A 1 %s 200 1", stamp(now)))
 	sendUDP(t, d.UDP, msgs)
-	daemontest.WaitFor(t, 20*time.Second, "two files", func() bool { return len(tracelogFiles(t, data)) == 2 })
+	testwait.For(t, 20*time.Second, "two files", func() bool { return len(tracelogFiles(t, data)) == 2 })
 	in := syslogInput(t, d)
 	if in.Rejected["bad_record"] != 200 {
 		t.Errorf("bad_record %d, want 200", in.Rejected["bad_record"])

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"graphmetrics/store/histstore"
 )
 
 // Checks of the crash tests: the kill itself, and what is on disk after.
@@ -141,7 +143,31 @@ func checkTailAgainstImport(t *testing.T, dataDir, file string, insts int) {
 				}
 			}
 		}
+		// The app-time histograms too: no second counted twice or lost.
+		hrel := strings.TrimSuffix(strings.TrimPrefix(rel, filepath.Join("rrd", "tracelog")+string(filepath.Separator)), ".rrd")
+		for _, step := range []int64{1, 60} {
+			ha, hb := histText(t, filepath.Join(histstore.Root(ref), hrel), from, to, step), histText(t, filepath.Join(histstore.Root(dataDir), hrel), from, to, step)
+			if ha == "" || ha != hb {
+				t.Errorf("%s: app-time histograms at %d s differ from the import's (or are empty):\n  import: %.300s\n  daemon: %.300s", hrel, step, ha, hb)
+			}
+		}
 	}
+}
+
+// histText prints an instance's app-time histograms, row by row.
+func histText(t *testing.T, dir string, from, to, step int64) string {
+	t.Helper()
+	sr, err := histstore.ReadDir(dir, from, to, step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i, h := range sr.H {
+		if h != nil {
+			fmt.Fprintf(&b, "%d:%x ", sr.Start+int64(i)*sr.Step, h.AppendEncode(nil))
+		}
+	}
+	return b.String()
 }
 
 // fetchText is rrdtool fetch of a tracelog file's 1 s archive and its

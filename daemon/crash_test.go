@@ -6,10 +6,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"graphmetrics/daemon/kinesis/kinesalitetest"
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store"
 )
 
@@ -84,6 +86,18 @@ func (ms *metricSet) file(dataDir string, s int) string {
 	return store.MetricFile(dataDir, ms.paths[s])
 }
 
+// files counts the RRD files under the stream's directory (the daemon's
+// own metrics under _self are not counted: they appear after self.interval).
+func (ms *metricSet) files(dataDir string) (n int) {
+	filepath.WalkDir(filepath.Join(dataDir, "rrd", "metrics", crashStream), func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && strings.HasSuffix(p, ".rrd") {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
 // landed reports whether every series' last point put is in its file.
 func (ms *metricSet) landed(dataDir string) bool {
 	for s := range ms.paths {
@@ -140,43 +154,50 @@ func TestCrashKinesis(t *testing.T) {
 	// Straight through: every value put is in RRD.
 	k.PutRecords(t, crashStream, ms.records(30))
 	d := startDaemon(t, dataDir, cfg)
-	waitFor(t, 30*time.Second, "the first records in RRD", func() bool { return ms.landed(dataDir) })
+	testwait.For(t, 30*time.Second, "the first records in RRD", func() bool { return ms.landed(dataDir) })
 	ms.check(t, dataDir)
 
 	// A large put with 40 new series; the kill comes once a quarter of
 	// their files exist and the others do not, that is while a batch is
-	// being written and before its checkpoint.
+	// being written and before its checkpoint. The other three quarters
+	// are held back, not raced: a plain file stands where their agent's
+	// directory goes, so their files cannot be made, the batch cannot be
+	// synced, and its checkpoint cannot be written until it is removed.
 	const fresh = 40
-	ms.add("new", fresh, 30)
-	k.PutRecords(t, crashStream, ms.records(270))
-	newDir := filepath.Dir(ms.file(dataDir, len(ms.paths)-1))
-	made := -1
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
-		es, _ := os.ReadDir(newDir)
-		if made = len(es); made >= fresh/4 && made < fresh {
-			d.Kill()
-			break
-		}
-		if made == fresh {
-			t.Fatalf("all %d new files appeared between two looks: no kill in the middle of the batch", fresh)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no new file after 30s:\n%s", d.Log())
-		}
+	firstNew := len(ms.paths)
+	ms.add("new", fresh/4, 30)
+	ms.add("held", fresh-fresh/4, 30)
+	newDir := filepath.Dir(ms.file(dataDir, firstNew))
+	blocker := filepath.Dir(filepath.Dir(ms.file(dataDir, len(ms.paths)-1)))
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("killed with %d of %d new files made", made, fresh)
+	k.PutRecords(t, crashStream, ms.records(270))
+	testwait.For(t, 30*time.Second, "a quarter of the new files made, the rest failing", func() bool {
+		es, _ := os.ReadDir(newDir)
+		_, h := d.Health()
+		return len(es) == fresh/4 && h.Detail.Writer.Errors > 0
+	})
+	d.Kill()
 	checkRRDFiles(t, dataDir)
+	if n := ms.files(dataDir); n != len(ms.paths)-(fresh-fresh/4) {
+		t.Fatalf("killed with %d of the series' RRD files, want %d", n, len(ms.paths)-(fresh-fresh/4))
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
 
 	// Back up; more records arrive; nothing is lost or doubled.
 	d = startDaemon(t, dataDir, cfg)
 	k.PutRecords(t, crashStream, ms.records(300))
-	waitFor(t, 30*time.Second, "every record in RRD after the restart", func() bool { return ms.landed(dataDir) })
+	testwait.For(t, 30*time.Second, "every record in RRD after the restart", func() bool { return ms.landed(dataDir) })
 	_, h := d.Health()
 	t.Logf("after the restart: %d records read, writer skipped %d points already written (the replay)",
 		h.Detail.Kinesis.Stats.Records, h.Detail.Writer.Skipped)
 	d.Stop()
 	ms.check(t, dataDir)
-	if n := checkRRDFiles(t, dataDir); n != len(ms.paths) {
+	checkRRDFiles(t, dataDir)
+	if n := ms.files(dataDir); n != len(ms.paths) {
 		t.Errorf("%d RRD files for %d series", n, len(ms.paths))
 	}
 	// A kill mid-create leaves no broken file: nothing is moved aside.
@@ -223,7 +244,7 @@ func TestCrashUnderLoad(t *testing.T) {
 	for i := range syslogInsts {
 		sysFiles = append(sysFiles, filepath.Join(dataDir, "rrd", "tracelog", "127.0.0.1", "acme", fmt.Sprint("sys-", i, ".rrd")))
 	}
-	waitFor(t, 20*time.Second, "every syslog instance's file", func() bool {
+	testwait.For(t, 20*time.Second, "every syslog instance's file", func() bool {
 		for _, f := range sysFiles {
 			if _, err := os.Stat(f); err != nil {
 				return false
@@ -261,7 +282,7 @@ func TestCrashUnderLoad(t *testing.T) {
 	stopSyslog()
 	stopTail()
 	stopKinesis()
-	waitFor(t, 30*time.Second, "the inputs caught up", func() bool {
+	testwait.For(t, 30*time.Second, "the inputs caught up", func() bool {
 		_, h := d.Health()
 		return ms.landed(dataDir) && h.Detail.Tail != nil && h.Detail.Tail.CaughtUp && h.Detail.Tail.Backlog == 0
 	})

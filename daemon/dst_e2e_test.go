@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"graphmetrics/parser/testwait"
 	"math"
 	"os"
 	"path/filepath"
@@ -131,7 +133,7 @@ func checkGap(t *testing.T, file string, secs []int64) {
 // that none was late or rejected.
 func waitRecords(t *testing.T, d *daemon, input string, n int) inputStatus {
 	t.Helper()
-	waitFor(t, 60*time.Second, fmt.Sprintf("%d %s records", n, input), func() bool {
+	testwait.For(t, 60*time.Second, fmt.Sprintf("%d %s records", n, input), func() bool {
 		_, h := d.Health()
 		return h.Detail.Inputs[input].Aggregator.Records >= uint64(n)
 	})
@@ -225,12 +227,13 @@ func TestDSTTail(t *testing.T) {
 					if restart == "SIGTERM" {
 						d.Stop()
 					} else {
-						// Killed once a checkpoint holds every line so far.
-						_, h := d.Health()
-						n := h.Detail.Tail.Checkpoints
-						waitFor(t, 20*time.Second, "a checkpoint", func() bool {
-							_, h := d.Health()
-							return h.Detail.Tail.Checkpoints > n
+						// Killed once a checkpoint holds every line so far:
+						// the saved state's offset is the file's size. (A
+						// count of checkpoints can miss it: the tailer saves
+						// only when it read something since the last one.)
+						size := fileSize(t, file)
+						testwait.For(t, 20*time.Second, "a checkpoint of every line", func() bool {
+							return tailStateOffset(t, filepath.Join(dataDir, "state", "tail.json"), file) == size
 						})
 						d.Kill()
 					}
@@ -256,7 +259,7 @@ func TestDSTTail(t *testing.T) {
 					d.Stop()
 				} else {
 					rrd := filepath.Join(dataDir, "rrd", "tracelog", "zope1", "acme", "app-8080.rrd")
-					waitFor(t, 60*time.Second, "every line read and written", func() bool {
+					testwait.For(t, 60*time.Second, "every line read and written", func() bool {
 						_, h := d.Health()
 						return rrdLastUpdate(rrd) >= rfcUnix(c.to) && h.Detail.Tail.Lines > 0 &&
 							h.Detail.Inputs["tail"].Aggregator.Records == h.Detail.Tail.Lines
@@ -271,4 +274,38 @@ func TestDSTTail(t *testing.T) {
 			})
 		}
 	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
+
+// tailStateOffset is the offset that the tailer's saved state holds for
+// path; -1 while there is no state or no entry for it.
+func tailStateOffset(t *testing.T, state, path string) int64 {
+	t.Helper()
+	data, err := os.ReadFile(state)
+	if err != nil {
+		return -1
+	}
+	var st struct {
+		Files []struct {
+			Path   string `json:"path"`
+			Offset int64  `json:"offset"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatalf("tail state: %v", err)
+	}
+	for _, f := range st.Files {
+		if f.Path == path {
+			return f.Offset
+		}
+	}
+	return -1
 }

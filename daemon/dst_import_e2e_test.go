@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"graphmetrics/daemon/daemontest"
+	"graphmetrics/parser/testwait"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,11 +20,15 @@ import (
 
 var lateRE = regexp.MustCompile(` late=(\d+) `)
 
-// importConfig writes a configuration in dir whose timezone is zone.
+// importConfig writes a configuration in dir whose timezone is zone. The
+// skipped-time import has three lines up to 30 minutes apart, so max_future
+// (which holds back an import's records that far ahead of the newest one
+// until a later record confirms them) is wider than that.
 func importConfig(t *testing.T, dataDir, dir, zone string) string {
 	t.Helper()
 	cfg := filepath.Join(dir, "gm.toml")
-	text := strings.Replace(testConfig(dataDir, ""), `timezone = "UTC"`, fmt.Sprintf("timezone = %q", zone), 1)
+	text := strings.Replace(daemontest.ConfigKeys(dataDir, "", `max_future = "1h"`, ""),
+		`timezone = "UTC"`, fmt.Sprintf("timezone = %q", zone), 1)
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +103,7 @@ func killImportHalfway(t *testing.T, cfg string, args, lines []string, rrd strin
 	// Import hands lines over 1,024 at a time (about 340 s of this feed),
 	// so it has written at least up to a quarter of an hour before
 	// restartAt, well into the second occurrence.
-	waitFor(t, 30*time.Second, "the import to write into the second occurrence", func() bool {
+	testwait.For(t, 30*time.Second, "the import to write into the second occurrence", func() bool {
 		return rrdLastUpdate(rrd) >= restartAt-15*60
 	})
 	cmd.Process.Kill()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store/sampletest"
 	"math"
 	"net"
@@ -128,7 +129,7 @@ func TestEndToEndSyslogClients(t *testing.T) {
 		s.send("acme " + s.instance + " ")
 	}
 	want := uint64(len(lines) * len(senders))
-	waitFor(t, 10*time.Second, "every line received", func() bool {
+	testwait.For(t, 10*time.Second, "every line received", func() bool {
 		_, h := d.Health()
 		return h.Detail.Inputs["syslog"].Lines >= want
 	})
@@ -186,7 +187,7 @@ func TestHostileInput(t *testing.T) {
 		t.Fatalf("after hostile input: healthz %d %+v", code, h)
 	}
 	sendPython(t, "udp", d.UDP, "acme after ", sampleLines(t))
-	waitFor(t, 10*time.Second, "good lines after the junk", func() bool {
+	testwait.For(t, 10*time.Second, "good lines after the junk", func() bool {
 		_, h := d.Health()
 		return h.Detail.Inputs["syslog"].Aggregator.Records >= 209
 	})
@@ -228,7 +229,7 @@ func TestStartStopLoop(t *testing.T) {
 			done <- Run(ctx, []string{"-config", cfgFile}, strings.NewReader(""), io_discard{}, io_discard{})
 		}()
 		addr := "127.0.0.1:" + ports[0]
-		waitFor(t, 10*time.Second, "web listener (started last)", func() bool {
+		testwait.For(t, 10*time.Second, "web listener (started last)", func() bool {
 			c, err := net.Dial("tcp", "127.0.0.1:"+ports[1])
 			if err == nil {
 				c.Close()
@@ -252,7 +253,7 @@ func TestStartStopLoop(t *testing.T) {
 		}
 		c.Close()
 	}
-	waitFor(t, 5*time.Second, fmt.Sprintf("goroutines back to %d", base), func() bool {
+	testwait.For(t, 5*time.Second, fmt.Sprintf("goroutines back to %d", base), func() bool {
 		return runtime.NumGoroutine() <= base+2
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"graphmetrics/daemon/daemontest"
 	"graphmetrics/store/sampletest"
@@ -76,11 +75,6 @@ func rrdFetch(t testing.TB, file, cf string, res, start, end int64) map[int64]ma
 }
 
 func sampleLines(t testing.TB) []string { return sampletest.Lines(t) }
-
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	daemontest.WaitFor(t, timeout, what, cond)
-}
 
 // sendPython sends lines through Python's SysLogHandler (see
 // daemontest.SendPython).

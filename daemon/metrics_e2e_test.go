@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"graphmetrics/parser/testwait"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -93,7 +94,7 @@ LoadPlugin write_graphite
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 
 	file := filepath.Join(dir, "rrd/metrics/graphite/collectd/gm-test/load/load/shortterm.rrd")
-	waitFor(t, 30*time.Second, "collectd's load in RRD", func() bool {
+	testwait.For(t, 30*time.Second, "collectd's load in RRD", func() bool {
 		if _, err := os.Stat(file); err != nil {
 			return false
 		}
@@ -141,7 +142,7 @@ func searchFinds(t *testing.T, d *daemon, q, want string) {
 	if !strings.HasPrefix(page, "/metrics/u/ann/") {
 		t.Fatalf("not logged in: landed on %s", page)
 	}
-	waitFor(t, 30*time.Second, "search finds "+want, func() bool {
+	testwait.For(t, 30*time.Second, "search finds "+want, func() bool {
 		r, err := c.Get(base + page + "?q=" + url.QueryEscape(q))
 		if err != nil {
 			t.Fatal(err)
@@ -205,7 +206,7 @@ func TestPythonStatsdClient(t *testing.T) {
 		}
 		return s
 	}
-	waitFor(t, 20*time.Second, "the last counter flushed", func() bool { return sum("counters/py/done/count") == 1 })
+	testwait.For(t, 20*time.Second, "the last counter flushed", func() bool { return sum("counters/py/done/count") == 1 })
 	want := map[string]float64{"counters/py/hits/count": 125, "counters/py/sampled/count": 3,
 		"timers/py/view/count": 5, "timers/py/view/sum": 75}
 	for name, v := range want {
@@ -225,7 +226,7 @@ func TestPythonStatsdClient(t *testing.T) {
 	if g := last("gauges/py/depth"); g != 7 {
 		t.Errorf("gauge %v, want 7", g)
 	}
-	waitFor(t, 10*time.Second, "_self statsd counters", func() bool {
+	testwait.For(t, 10*time.Second, "_self statsd counters", func() bool {
 		_, err := os.Stat(filepath.Join(dir, "rrd/metrics/_self/statsd/lines.rrd"))
 		return err == nil
 	})

@@ -12,6 +12,7 @@ import (
 
 	"graphmetrics/daemon/config"
 	"graphmetrics/store"
+	"graphmetrics/store/histstore"
 	"graphmetrics/store/loglimit"
 	"graphmetrics/store/rrdfile"
 )
@@ -23,7 +24,24 @@ type pipeline struct {
 	log    *slog.Logger
 	lock   *os.File
 	writer *rrdfile.Writer
+	hists  *histstore.Store
 	inputs []*lineParser
+}
+
+// teeSink hands final buckets to the RRD writer and the app-time
+// histograms to their store (each refuses seconds it already holds, so a
+// replay after a crash counts nothing twice in either).
+type teeSink struct {
+	w *rrdfile.Writer
+	h *histstore.Store
+}
+
+func (t teeSink) WriteBuckets(k store.Key, bs []store.Bucket) error {
+	return errors.Join(t.w.WriteBuckets(k, bs), t.h.WriteBuckets(k, bs))
+}
+
+func (t teeSink) Sync(ctx context.Context) error {
+	return errors.Join(t.w.Sync(ctx), t.h.Sync(ctx))
 }
 
 // openPipeline locks data_dir and starts the writer.
@@ -52,7 +70,8 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 		unlockDataDir(lock)
 		return nil, err
 	}
-	return &pipeline{cfg: cfg, log: log, lock: lock, writer: w}, nil
+	h := histstore.New(histstore.Options{DataDir: cfg.DataDir, Logger: log})
+	return &pipeline{cfg: cfg, log: log, lock: lock, writer: w, hists: h}, nil
 }
 
 // newLineParser makes an input's aggregator and the parser feeding it.
@@ -68,6 +87,7 @@ func (p *pipeline) newLineParser(name string, replay bool) (*lineParser, error) 
 	agg, err := store.NewAggregator(store.AggOptions{
 		Lateness:              t.Lateness.Duration,
 		IdleTimeout:           t.IdleTimeout.Duration,
+		HungAfter:             t.HungAfter.Duration,
 		FlushInterval:         t.FlushInterval.Duration,
 		MaxFuture:             maxFuture,
 		MaxInstances:          t.MaxInstances,
@@ -80,7 +100,7 @@ func (p *pipeline) newLineParser(name string, replay bool) (*lineParser, error) 
 			return err == nil
 		},
 		Shards: t.Shards,
-		Sink:   p.writer,
+		Sink:   teeSink{p.writer, p.hists},
 		Logger: p.log.With("input", name),
 	})
 	if err != nil {

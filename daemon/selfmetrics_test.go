@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 // The daemon's own counters land in rrd/metrics/_self/ like any metric.
@@ -14,14 +16,21 @@ func TestSelfMetrics(t *testing.T) {
 	d := startDaemon(t, dataDir, testConfig(dataDir, "[self]\ninterval = \"1s\"\n"))
 	start := time.Now().Unix()
 	lines := sampleLines(t)
+	file := filepath.Join(dataDir, "rrd", "metrics", "_self", "input", "syslog", "lines.rrd")
+	// Each send is followed by a tick that writes the file (the first
+	// tick only sets the baseline, so the file appears at the second).
+	last := int64(-1)
 	for i := 0; i < 3; i++ {
 		sendPython(t, "udp", d.UDP, "acme self ", lines)
 		sendPython(t, "udp", d.UDP, "", []string{"garbage without a record"})
-		time.Sleep(1100 * time.Millisecond)
+		testwait.For(t, 10*time.Second, "a self-metrics tick written after the send", func() bool {
+			if u := rrdLastUpdate(file); u > last {
+				last = u
+				return true
+			}
+			return false
+		})
 	}
-	file := filepath.Join(dataDir, "rrd", "metrics", "_self", "input", "syslog", "lines.rrd")
-	waitFor(t, 10*time.Second, file, func() bool { _, err := os.Stat(file); return err == nil })
-	time.Sleep(2 * time.Second)
 	d.Stop()
 	var sum float64
 	for _, row := range rrdFetch(t, file, "AVERAGE", 1, start-1, time.Now().Unix()) {
@@ -63,7 +72,7 @@ step = "60s"
 	t.Setenv("AWS_ACCESS_KEY_ID", "x")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
 	d = startDaemon(t, dataDir, cfg)
-	waitFor(t, 30*time.Second, "healthz 503 with Kinesis down", func() bool {
+	testwait.For(t, 30*time.Second, "healthz 503 with Kinesis down", func() bool {
 		code, h := d.Health()
 		return code == 503 && !h.OK && h.Detail.Kinesis != nil && !h.Detail.Kinesis.Running
 	})

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 // End-to-end tests of the syslog-ng directory input: the graphmetrics
@@ -65,7 +67,7 @@ func TestTailSyslogNGDirectory(t *testing.T) {
 	sendLogger(t, "127.0.0.1:"+ports[0], "viasng : ", lines, "--udp", "--rfc3164")
 	sendLogger(t, d.UDP, "direct : ", lines, "--udp", "--rfc3164")
 
-	waitFor(t, 20*time.Second, "the sample through both paths", func() bool {
+	testwait.For(t, 20*time.Second, "the sample through both paths", func() bool {
 		_, h := d.Health()
 		return h.Detail.Inputs["tail"].Aggregator.Records >= uint64(len(lines)) &&
 			h.Detail.Inputs["syslog"].Aggregator.Records >= uint64(len(lines))
@@ -124,7 +126,7 @@ func TestTailSyslogNGForward(t *testing.T) {
 		sendLogger(t, "127.0.0.1:"+ports[0], instance+" : ", lines, "--udp", "--rfc3164")
 	}
 	sendLogger(t, d.UDP, "direct : ", lines, "--udp", "--rfc3164")
-	waitFor(t, 20*time.Second, "three copies of the sample", func() bool {
+	testwait.For(t, 20*time.Second, "three copies of the sample", func() bool {
 		_, h := d.Health()
 		return h.Detail.Inputs["syslog"].Aggregator.Records >= 3*uint64(len(lines))
 	})
@@ -209,7 +211,7 @@ render_workers = 1
 		return h.Detail.Inputs["tail"].Lines, h.Detail.Tail.Checkpoints, h.Detail.Tail.CaughtUp
 	}
 	finish := func(d *daemon) {
-		waitFor(t, 120*time.Second, "catch-up", func() bool { _, _, ok := tailStats(d); return ok })
+		testwait.For(t, 120*time.Second, "catch-up", func() bool { _, _, ok := tailStats(d); return ok })
 		d.Stop()
 	}
 
@@ -220,7 +222,7 @@ render_workers = 1
 	killed := t.TempDir()
 	d = startDaemon(t, killed, cfg(killed))
 	var at uint64
-	waitFor(t, 60*time.Second, "a checkpoint mid-file", func() bool {
+	testwait.For(t, 60*time.Second, "a checkpoint mid-file", func() bool {
 		lines, ckpts, _ := tailStats(d)
 		at = lines
 		return ckpts >= 2 && lines > n/5
@@ -231,7 +233,7 @@ render_workers = 1
 	}
 	t.Logf("killed after %d of %d lines", at, n)
 	d = startDaemon(t, killed, cfg(killed))
-	waitFor(t, 60*time.Second, "reading again", func() bool { lines, _, _ := tailStats(d); return lines > 0 })
+	testwait.For(t, 60*time.Second, "reading again", func() bool { lines, _, _ := tailStats(d); return lines > 0 })
 	d.Kill()
 	d = startDaemon(t, killed, cfg(killed))
 	finish(d)

@@ -66,7 +66,7 @@ func FuzzFrameRoundTrip(f *testing.F) {
 			// message without terminators that does not itself look like an
 			// octet count, as real newline/NUL senders always start with '<'.
 			mode := (int(framing) + i) % 3
-			plain := bytes.IndexAny(m, "\n\x00") < 0
+			plain := !bytes.ContainsAny(m, "\n\x00")
 			if _, _, isCount := octetCount(m); isCount || !plain || m[0] >= '1' && m[0] <= '9' {
 				mode = 0
 			}

@@ -29,6 +29,9 @@ type AggOptions struct {
 	Lateness      time.Duration // default 5s
 	IdleTimeout   time.Duration // default 5m
 	FlushInterval time.Duration // default 10s
+	// HungAfter: a request running longer is hung (the "hung" level).
+	// Default 60s.
+	HungAfter time.Duration
 	// MaxFuture drops records stamped further ahead of the wall clock
 	// (one bad timestamp would otherwise push an RRD file's last update
 	// into the future and lock out every real record). Default 5m;
@@ -51,6 +54,8 @@ type AggOptions struct {
 	Now            func() time.Time // wall clock; default time.Now
 	Sink           Sink             // required
 	Logger         *slog.Logger     // default slog.Default()
+
+	noHist bool // benchmarks: ingest without app-time histograms
 }
 
 // AggStats are cumulative counters, readable at any time.
@@ -98,7 +103,7 @@ func NewAggregator(o AggOptions) (*Aggregator, error) {
 	if o.Sink == nil {
 		return nil, errors.New("aggregator: no sink")
 	}
-	if o.Lateness < 0 || o.IdleTimeout < 0 || o.FlushInterval < 0 || o.RequestTimeout < 0 {
+	if o.Lateness < 0 || o.IdleTimeout < 0 || o.FlushInterval < 0 || o.RequestTimeout < 0 || o.HungAfter < 0 {
 		return nil, errors.New("aggregator: negative duration")
 	}
 	def := func(d *time.Duration, v time.Duration) {
@@ -111,6 +116,7 @@ func NewAggregator(o AggOptions) (*Aggregator, error) {
 	def(&o.FlushInterval, 10*time.Second)
 	def(&o.MaxFuture, DefaultMaxFuture)
 	def(&o.RequestTimeout, DefaultRequestTimeout)
+	def(&o.HungAfter, time.Minute)
 	defInt := func(n *int, v int) {
 		if *n <= 0 {
 			*n = v
@@ -133,10 +139,12 @@ func NewAggregator(o AggOptions) (*Aggregator, error) {
 		opts: o,
 		tm: timing{
 			lateness:   o.Lateness.Microseconds(),
+			hung:       o.HungAfter.Microseconds(),
 			idle:       o.IdleTimeout.Microseconds(),
 			idleSec:    max(int64((o.IdleTimeout+time.Second-1)/time.Second), 1),
 			maxReq:     o.MaxRequests,
 			reqTimeout: o.RequestTimeout.Microseconds(),
+			noHist:     o.noHist,
 		},
 		adm: admission{
 			maxLive:   int64(o.MaxInstances),
@@ -275,13 +283,16 @@ func (a *Aggregator) tickNow(ctx context.Context) error {
 // control runs a control step on every shard, in order after every batch
 // already submitted; before Start (or for Close without Start) it runs
 // inline.
-func (a *Aggregator) control(ctx context.Context, kind ctlKind) ([]*ctl, error) {
+func (a *Aggregator) control(ctx context.Context, kind ctlKind, fn ...func(i int, s *shard)) ([]*ctl, error) {
 	a.mu.Lock()
 	inline := !a.started
 	a.mu.Unlock()
 	cs := make([]*ctl, len(a.shards))
 	for i, s := range a.shards {
 		cs[i] = &ctl{kind: kind, done: make(chan struct{})}
+		if len(fn) > 0 {
+			cs[i].fn = func(s *shard) { fn[0](i, s) }
+		}
 		if inline {
 			s.handle(cs[i])
 			continue
@@ -318,7 +329,11 @@ func (a *Aggregator) Restore(data []byte) error {
 		si := &snap.Instances[i]
 		enc := encodeKey(si.Key)
 		s := a.shards[maphash.Bytes(a.seed, enc)%uint64(len(a.shards))]
-		s.inst[string(enc)] = si.instance(wall)
+		in, err := si.instance(wall)
+		if err != nil {
+			return err
+		}
+		s.inst[string(enc)] = in
 	}
 	for _, s := range a.shards {
 		s.live.Store(int64(len(s.inst)))

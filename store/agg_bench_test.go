@@ -58,9 +58,24 @@ func BenchmarkAggregate(b *testing.B) {
 	for _, limits := range []bool{false, true} {
 		for _, nInst := range []int{1, 1000} {
 			b.Run(fmt.Sprintf("limits=%s/instances=%d", onOff(limits), nInst), func(b *testing.B) {
-				benchAggregate(b, nInst, limits)
+				benchAggregate(b, benchStream(nInst, 1<<16), limits, false)
 			})
 		}
+	}
+}
+
+// BenchmarkAggregateHist measures the app-time histograms' cost: the same
+// stream (1,000 instances, app times spread over 0–99 ms so that Index does
+// its log) with and without them, in one run. Run with -cpu 1.
+func BenchmarkAggregateHist(b *testing.B) {
+	stream := benchStream(1000, 1<<16)
+	for i := range stream {
+		if stream[i].rec.Code == 'A' {
+			stream[i].rec.Time += int64(i*7919%100) * 1000
+		}
+	}
+	for _, on := range []bool{false, true} {
+		b.Run("histograms="+onOff(on), func(b *testing.B) { benchAggregate(b, stream, true, !on) })
 	}
 }
 
@@ -71,13 +86,12 @@ func onOff(on bool) string {
 	return "off"
 }
 
-func benchAggregate(b *testing.B, nInst int, limits bool) {
-	stream := benchStream(nInst, 1<<16)
+func benchAggregate(b *testing.B, stream []benchRec, limits, noHist bool) {
 	sink := &nullSink{}
 	// The wall clock is a year ahead, so max_future never drops a
 	// record of the stream (whose event time runs on).
 	clk := &fakeClock{now: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
-	o := AggOptions{Sink: sink, Now: clk.Now, FlushInterval: time.Second, Shards: 2}
+	o := AggOptions{Sink: sink, Now: clk.Now, FlushInterval: time.Second, Shards: 2, noHist: noHist}
 	if limits {
 		o.Known = func(Key) bool { return true } // the fleet's files exist
 	} else {

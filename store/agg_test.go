@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"graphmetrics/parser"
@@ -191,39 +192,49 @@ func TestLatenessAndLateDrop(t *testing.T) {
 
 // A live instance (event time near the wall clock) that goes quiet gets zero
 // buckets up to now − lateness, and stops being written after idle_timeout.
-func TestLiveQuietFillAndIdle(t *testing.T) {
-	a, sink, clk := newTestAgg(t, AggOptions{Lateness: 2 * time.Second, IdleTimeout: 10 * time.Second})
-	clk.Set(t0.Add(1500 * time.Millisecond))
-	submit(a, r('I', "1", 0.5, ""), r('A', "2", 1.2, "200 1"))
-	tick(t, a)                       // processed at wall time 1.5
-	clk.Set(t0.Add(3 * time.Second)) // quiet 1.5 s < lateness: nothing final
-	tick(t, a)
+// The aggregator's own flush ticker drives the wall-clock rules, on
+// synctest's fake clock; the looks fall between two ticks.
+func TestLiveQuietFillAndIdle(t *testing.T) { synctest.Test(t, testLiveQuietFillAndIdle) }
+
+func testLiveQuietFillAndIdle(t *testing.T) {
+	start := time.Now() // the bubble's clock: records are relative to it
+	rec := func(code byte, rid string, s float64, data string) parser.Record {
+		return parser.Record{Code: code, RID: []byte(rid), Time: start.UnixMicro() + int64(s*1e6), Data: []byte(data)}
+	}
+	at := func(s float64) int64 { return start.Unix() + int64(s) }
+	until := func(s float64) {
+		time.Sleep(time.Until(start.Add(time.Duration(s * float64(time.Second)))))
+		synctest.Wait()
+	}
+	a, sink, _ := newTestAgg(t, AggOptions{Lateness: 2 * time.Second, IdleTimeout: 10 * time.Second,
+		FlushInterval: 500 * time.Millisecond, Now: time.Now})
+	until(1.5)
+	submit(a, rec('I', "1", 0.5, ""), rec('A', "2", 1.2, "200 1")) // processed at wall time 1.5
+	until(3.2)                                                     // quiet 1.5 s < lateness: nothing final
 	if bs := sink.buckets(t, testKey); len(bs) != 0 {
 		t.Fatalf("final too early: %+v", bs)
 	}
-	clk.Set(t0.Add(6500 * time.Millisecond)) // quiet 5 s: filled up to 1.2+5−2 = 4.2
-	tick(t, a)
+	until(6.6) // the tick at 6.5, quiet 5 s: filled up to 1.2+5−2 = 4.2
 	bs := sink.buckets(t, testKey)
-	if len(bs) != 4 || bs[3].Time != sec(3) || bs[3].Waiting != 1 || bs[3].Requests != 0 {
+	if len(bs) != 4 || bs[3].Time != at(3) || bs[3].Waiting != 1 || bs[3].Requests != 0 {
 		t.Fatalf("quiet fill: %+v", bs)
 	}
 	if a.Stats().Instances != 1 {
 		t.Fatal("instance forgotten too early")
 	}
-	clk.Set(t0.Add(time.Minute)) // quiet > idle + lateness: filled to idle, forgotten
-	tick(t, a)
+	until(60.2) // quiet > idle + lateness: filled to idle, forgotten
 	bs = sink.buckets(t, testKey)
-	if n := len(bs); n != 12 || bs[n-1].Time != sec(11) {
+	if n := len(bs); n != 12 || bs[n-1].Time != at(11) {
 		t.Fatalf("idle: %d buckets, last %+v", n, bs[n-1])
 	}
 	if a.Stats().Instances != 0 {
 		t.Error("idle instance not forgotten")
 	}
 	// It comes back: fresh state, the idle gap is not written.
-	submit(a, r('A', "3", 59.0, "200 1"))
+	submit(a, rec('A', "3", 59.0, "200 1"))
 	closeAgg(t, a)
 	bs = sink.buckets(t, testKey)
-	if n := len(bs); n != 13 || bs[n-1].Time != sec(59) || bs[n-1].Waiting != 0 {
+	if n := len(bs); n != 13 || bs[n-1].Time != at(59) || bs[n-1].Waiting != 0 {
 		t.Errorf("after idle: %+v", bs[n-1])
 	}
 }
@@ -372,17 +383,20 @@ func TestEndedRIDsSwept(t *testing.T) {
 	}
 }
 
-// The FlushInterval ticker hands final buckets over without being asked.
-func TestPeriodicFlush(t *testing.T) {
-	a, sink, _ := newTestAgg(t, AggOptions{FlushInterval: 10 * time.Millisecond, Lateness: time.Second})
+// The FlushInterval ticker hands final buckets over without being asked
+// (on synctest's fake clock: nothing before the first tick, all after it).
+func TestPeriodicFlush(t *testing.T) { synctest.Test(t, testPeriodicFlush) }
+
+func testPeriodicFlush(t *testing.T) {
+	a, sink, _ := newTestAgg(t, AggOptions{FlushInterval: 10 * time.Second, Lateness: time.Second})
 	submit(a, r('A', "1", 0, "200"), r('A', "1", 3, "200"))
-	deadline := time.Now().Add(5 * time.Second)
-	for len(sink.buckets(t, testKey)) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("no flush within 5 s")
-		}
-		time.Sleep(5 * time.Millisecond)
+	time.Sleep(9 * time.Second)
+	synctest.Wait()
+	if bs := sink.buckets(t, testKey); len(bs) != 0 {
+		t.Fatalf("buckets before the first flush: %+v", bs)
 	}
+	time.Sleep(2 * time.Second)
+	synctest.Wait()
 	if bs := sink.buckets(t, testKey); len(bs) != 2 || bs[0].Requests != 1 {
 		t.Errorf("buckets %+v", bs)
 	}

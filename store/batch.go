@@ -35,13 +35,18 @@ type part struct {
 type entry struct {
 	keyOff, keyLen uint32
 	ridOff, ridLen uint32
-	time           int64 // µs; of a repeated wall time, its first occurrence
-	repeat         int32 // s from the first occurrence to the second; 0: one occurrence
+	reqOff, reqLen uint32 // a B record's data ("METHOD URL"), truncated to MaxRequestData
+	time           int64  // µs; of a repeated wall time, its first occurrence
+	repeat         int32  // s from the first occurrence to the second; 0: one occurrence
 	code           byte
 	isErr          bool
 }
 
 const maxField = 0xffff // longer names and RIDs are truncated (they are garbage)
+
+// MaxRequestData bounds the "METHOD URL" kept per in-flight request (the
+// live view); longer data is truncated.
+const MaxRequestData = 2048
 
 // NewBatch returns an empty batch from the aggregator's pool.
 func (a *Aggregator) NewBatch() *Batch {
@@ -66,9 +71,16 @@ func (b *Batch) Add(host, customer, instance []byte, rec parser.Record) {
 	rid := trunc(rec.RID)
 	ridOff := uint32(len(p.arena))
 	p.arena = append(p.arena, rid...)
+	reqOff, reqLen := uint32(len(p.arena)), uint32(0)
+	if rec.Code == 'B' {
+		d := rec.Data[:min(len(rec.Data), MaxRequestData)]
+		p.arena = append(p.arena, d...)
+		reqLen = uint32(len(d))
+	}
 	p.recs = append(p.recs, entry{
 		keyOff: off, keyLen: ln,
 		ridOff: ridOff, ridLen: uint32(len(rid)),
+		reqOff: reqOff, reqLen: reqLen,
 		time:   rec.Time,
 		repeat: int32(rec.Repeat / 1e6),
 		code:   rec.Code,

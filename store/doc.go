@@ -41,6 +41,20 @@
 //     their own hour; a new instance takes the first. The newest record is
 //     in the snapshot, so a restore decides as an uninterrupted run.
 //
+// # Live view and hung requests (issue 12)
+//
+// A B record's data ("METHOD URL", truncated to MaxRequestData) is kept in
+// its RID's slot, in a buffer the slot reuses, so the hot path does not
+// allocate per request. Aggregator.Live reads the requests in flight of
+// given instances through a control step of the owning shard (no lock on
+// the hot path); ages are on the instance's clock (instance.clock).
+// Bucket.Hung is the number of requests that at the end of the second had
+// been running (C seen, no A/E) for AggOptions.HungAfter or longer. It is
+// computed when the second becomes final, from the RIDs: a request that
+// stopped in a pending second keeps its Run/Done times until that second
+// is final (sweep spares it), and one that vanished (S/X, its RID reused)
+// is kept as a ghost until then.
+//
 // Checkpoint/Restore carry the pending state for exactly-once replayable
 // inputs (SPEC §10).
 package store

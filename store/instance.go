@@ -1,5 +1,11 @@
 package store
 
+import (
+	"slices"
+
+	"graphmetrics/store/hist"
+)
+
 // Per-instance state: the RID state machine of SPEC §3 and the pending,
 // not yet final, per-second buckets. An instance is owned by exactly one
 // shard goroutine, so nothing here locks.
@@ -17,7 +23,10 @@ const (
 type ridState struct {
 	Start int64 // µs of the B/I (or lone C) that opened this request
 	C     int64 // µs of the C, 0 when none or already consumed by an A
+	Run   int64 // µs of the C, kept after the A (hung levels)
+	Done  int64 // µs the request stopped running (A, E, reopen); 0 while running
 	Phase uint8
+	Req   []byte // the B's "METHOD URL" (MaxRequestData at most); its buffer is reused
 }
 
 // pbucket is a pending second. Levels are kept as deltas so that records
@@ -27,34 +36,51 @@ type pbucket struct {
 	requests, errors, appN, starts uint32
 	appSum                         float64
 	dWaiting, dBusy                int32
+	app                            []uint16 // hist.Default bucket of each app time
 }
 
 // timing holds the aggregator's time rules in the units the hot path uses.
 type timing struct {
 	lateness   int64 // µs
+	hung       int64 // µs: running longer than this is hung
 	idle       int64 // µs
 	idleSec    int64 // whole seconds, at least 1
 	maxReq     int   // requests an instance holds at most
 	reqTimeout int64 // µs of event time without a record that ends a request
+	noHist     bool  // no app-time histograms (benchmarks measure their cost)
 }
 
 type instance struct {
 	key Key
 	// RIDs index slots: updating a known RID writes the slot, not the map
 	// (a map write with a string(bytes) key allocates the key each time).
-	rids   map[string]int32
-	slots  []ridState
-	free   []int32
-	pend   []pbucket // pend[i] is second final+i
-	out    []Bucket  // final, not yet handed to the Sink
-	final  int64     // every second < final is final (Unix s)
-	newest int64     // newest record time (µs)
-	wall   int64     // wall time of the last record (µs)
+	rids  map[string]int32
+	slots []ridState
+	free  []int32
+	pend  []pbucket // pend[i] is second final+i
+	req   []byte    // the current record's B data (set by the shard before apply)
+	// Newest time a request stopped running: seconds before it may still
+	// have hung requests although none is running now.
+	lastDone int64
+	// Hung requests that vanished (S/X, a reopened RID) while seconds
+	// they were hung in are still pending.
+	ghosts []ghost
+	out    []Bucket // final, not yet handed to the Sink
+	final  int64    // every second < final is final (Unix s)
+	newest int64    // newest record time (µs)
+	wall   int64    // wall time of the last record (µs)
 	// Levels at the end of second final-1.
 	baseWaiting, baseBusy int32
 	// Arrival-order counts of RIDs in phaseWaiting / phaseBusy; they equal
 	// the base levels plus every pending delta.
 	nWaiting, nBusy int32
+	// App times of pending seconds are kept as bucket indexes (a second
+	// holds few requests; a dense histogram per second would cost more to
+	// clear and encode than to fill). appFree recycles their slices; arena
+	// holds the encoded histograms of out (Bucket.App points here until the
+	// next write).
+	appFree [][]uint16
+	arena   []byte
 }
 
 func newInstance(k Key, t, wall int64) *instance {
@@ -83,19 +109,32 @@ func (in *instance) fillEnd(tm *timing) int64 {
 
 // finalize moves every second < upTo to out, creating zero buckets (levels
 // carried) for seconds that saw no record.
-func (in *instance) finalize(upTo int64) {
+func (in *instance) finalize(upTo int64, tm *timing) {
 	n := upTo - in.final
 	if n <= 0 {
 		return
 	}
 	w, b := in.baseWaiting, in.baseBusy
 	for i := int64(0); i < n; i++ {
+		var hung int32
+		if b > 0 || in.lastDone > (in.final+i)*1e6 {
+			hung = in.hungAt((in.final+i+1)*1e6, tm.hung)
+		}
 		var pb pbucket
 		if i < int64(len(in.pend)) {
 			pb = in.pend[i]
 		}
 		w += pb.dWaiting
 		b += pb.dBusy
+		var app []byte
+		if pb.app != nil {
+			if len(pb.app) > 0 {
+				k := len(in.arena)
+				in.arena = hist.AppendEncodeIndexes(in.arena, pb.app)
+				app = in.arena[k:len(in.arena):len(in.arena)]
+			}
+			in.appFree = append(in.appFree, pb.app[:0])
+		}
 		in.out = append(in.out, Bucket{
 			Time:     in.final + i,
 			Requests: pb.requests,
@@ -105,9 +144,12 @@ func (in *instance) finalize(upTo int64) {
 			Waiting:  max(w, 0),
 			Busy:     max(b, 0),
 			Starts:   pb.starts,
+			App:      app,
+			Hung:     hung,
 		})
 	}
 	in.baseWaiting, in.baseBusy = w, b
+	in.ghosts = slices.DeleteFunc(in.ghosts, func(g ghost) bool { return g.done <= upTo*1e6 })
 	if n >= int64(len(in.pend)) {
 		in.pend = in.pend[:0]
 	} else {
@@ -125,7 +167,7 @@ func (in *instance) end() int64 { return in.final + int64(len(in.pend)) }
 // stale. The same happens on the wall-clock path (the instance is forgotten
 // and recreated), so a replay and a live run write the same seconds.
 func (in *instance) restart(t int64, tm *timing) {
-	in.finalize(max(in.end(), in.fillEnd(tm)))
+	in.finalize(max(in.end(), in.fillEnd(tm)), tm)
 	in.clearRIDs()
 	in.pend = in.pend[:0]
 	in.final = floorDiv(t, 1e6)
@@ -165,7 +207,7 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 	if t > in.newest {
 		in.newest = t
 		if cut := floorDiv(t-tm.lateness, 1e6); cut > in.final {
-			in.finalize(cut)
+			in.finalize(cut, tm)
 		}
 	}
 	// A record for a final second is late: its counts are dropped, but its
@@ -192,14 +234,14 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 			if r.Phase == phaseWaiting {
 				in.level(b, -1, 0)
 			}
-			r.Phase, r.C = phaseBusy, t
+			r.Phase, r.C, r.Run, r.Done = phaseBusy, t, t, 0
 			in.level(b, 0, 1)
 		case r != nil && r.Phase == phaseBusy:
 			// duplicate C: keep the first
 		default:
 			// C of a request whose B/I we never saw (log started mid-request).
 			in.level(b, 0, 1)
-			in.setRID(rid, ridState{Start: t, C: t, Phase: phaseBusy}, b, tm, st)
+			in.setRID(rid, ridState{Start: t, C: t, Run: t, Phase: phaseBusy}, b, tm, st)
 		}
 	case 'A':
 		b.requests++
@@ -216,10 +258,15 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 			in.level(b, -1, 0)
 		case phaseBusy:
 			in.level(b, 0, -1)
+			in.stopped(r, t)
 		}
 		if r.C != 0 && (r.Phase == phaseBusy || r.Phase == phaseEnded) {
 			b.appN++
-			b.appSum += float64(max(t-r.C, 0)) / 1e6
+			sec := float64(max(t-r.C, 0)) / 1e6
+			b.appSum += sec
+			if b != &scratch && !tm.noHist {
+				in.addApp(b, sec)
+			}
 			r.C = 0
 		}
 		if r.Phase != phaseEnded {
@@ -234,11 +281,14 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 			st.staleE++ // an older request's E, reordered after the new B/I
 			break
 		}
-		in.abandon(r, b)
+		in.abandon(r, b, t)
 		r.Phase = phaseEnded
 	case 'S', 'X':
 		if code == 'S' {
 			b.starts++
+		}
+		for _, i := range in.rids {
+			in.vanish(&in.slots[i], t, tm)
 		}
 		in.level(b, -in.nWaiting, -in.nBusy)
 		in.clearRIDs()
@@ -252,6 +302,18 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 	}
 }
 
+// addApp notes an app time in a pending second, its slice taken from the
+// free list.
+func (in *instance) addApp(b *pbucket, sec float64) {
+	if b.app == nil {
+		if n := len(in.appFree); n > 0 {
+			b.app = in.appFree[n-1]
+			in.appFree = in.appFree[:n-1]
+		}
+	}
+	b.app = append(b.app, uint16(hist.Default.Index(sec)))
+}
+
 // open handles B and I: a new B or I on an open RID reopens it, abandoning
 // the old request; the I that follows its own B only moves it to waiting.
 func (in *instance) open(code byte, rid []byte, t int64, b *pbucket, tm *timing, st *recStats) {
@@ -262,14 +324,18 @@ func (in *instance) open(code byte, rid []byte, t int64, b *pbucket, tm *timing,
 		return
 	}
 	if r != nil {
-		in.abandon(r, b)
+		in.abandon(r, b, t)
+		in.vanish(r, t, tm)
 	}
 	n := ridState{Start: t, Phase: phaseBegan}
 	if code == 'I' {
 		n.Phase = phaseWaiting
 		in.level(b, 1, 0)
 	}
-	in.setRID(rid, n, b, tm, st)
+	r = in.setRID(rid, n, b, tm, st)
+	if code == 'B' {
+		r.Req = append(r.Req, in.req...)
+	}
 }
 
 // rid returns the RID's slot, nil when unknown. The pointer is valid until
@@ -281,29 +347,39 @@ func (in *instance) rid(id []byte) *ridState {
 	return nil
 }
 
-func (in *instance) setRID(id []byte, r ridState, b *pbucket, tm *timing, st *recStats) {
+// setRID stores r (its Req emptied, keeping the slot's buffer) and returns
+// the slot, valid until the next setRID. A new RID at the instance's cap
+// first makes room (limits.go).
+func (in *instance) setRID(id []byte, r ridState, b *pbucket, tm *timing, st *recStats) *ridState {
 	if i, ok := in.rids[string(id)]; ok {
+		r.Req = in.slots[i].Req[:0]
 		in.slots[i] = r
-		return
+		return &in.slots[i]
 	}
 	if len(in.rids) >= tm.maxReq {
 		in.makeRoom(b, tm, st)
 	}
-	in.putRID(id, r)
+	return in.putRID(id, r)
 }
 
-// putRID adds a RID that is not in the map.
-func (in *instance) putRID(id []byte, r ridState) {
+// putRID adds a RID that is not in the map, reusing a free slot's buffer.
+func (in *instance) putRID(id []byte, r ridState) *ridState {
 	var i int32
-	if n := len(in.free); n > 0 {
-		i = in.free[n-1]
-		in.free = in.free[:n-1]
-		in.slots[i] = r
-	} else {
+	switch {
+	case len(in.free) > 0:
+		i = in.free[len(in.free)-1]
+		in.free = in.free[:len(in.free)-1]
+	case len(in.slots) < cap(in.slots):
 		i = int32(len(in.slots))
-		in.slots = append(in.slots, r)
+		in.slots = in.slots[:i+1]
+	default:
+		i = int32(len(in.slots))
+		in.slots = append(in.slots, ridState{})
 	}
 	in.rids[string(id)] = i
+	r.Req = in.slots[i].Req[:0]
+	in.slots[i] = r
+	return &in.slots[i]
 }
 
 func (in *instance) clearRIDs() {
@@ -312,13 +388,53 @@ func (in *instance) clearRIDs() {
 }
 
 // abandon takes an open request out of the levels.
-func (in *instance) abandon(r *ridState, b *pbucket) {
+func (in *instance) abandon(r *ridState, b *pbucket, t int64) {
 	switch r.Phase {
 	case phaseWaiting:
 		in.level(b, -1, 0)
 	case phaseBusy:
 		in.level(b, 0, -1)
+		in.stopped(r, t)
 	}
+}
+
+// stopped notes that a running request stopped at t.
+func (in *instance) stopped(r *ridState, t int64) {
+	r.Done = max(t, r.Run+1)
+	in.lastDone = max(in.lastDone, r.Done)
+}
+
+// ghost is a request that was hung and vanished before its hung seconds
+// were final.
+type ghost struct{ run, done int64 }
+
+// vanish keeps what the hung levels need of a request whose RID state is
+// about to be dropped (S/X, a new request on its RID).
+func (in *instance) vanish(r *ridState, t int64, tm *timing) {
+	if r.Phase == phaseBusy {
+		in.stopped(r, t)
+	}
+	if r.Run != 0 && r.Run+tm.hung < r.Done && r.Done > (in.final+1)*1e6 {
+		in.ghosts = append(in.ghosts, ghost{r.Run, r.Done})
+	}
+}
+
+// hungAt counts the requests that at time end (µs) had been running for
+// hungAfter or longer.
+func (in *instance) hungAt(end, hungAfter int64) int32 {
+	var n int32
+	for _, i := range in.rids {
+		r := &in.slots[i]
+		if r.Run != 0 && r.Run+hungAfter <= end && (r.Phase == phaseBusy || r.Done > end) {
+			n++
+		}
+	}
+	for _, g := range in.ghosts {
+		if g.run+hungAfter <= end && g.done > end {
+			n++
+		}
+	}
+	return n
 }
 
 func (in *instance) level(b *pbucket, dw, db int32) {
@@ -331,12 +447,15 @@ func (in *instance) level(b *pbucket, dw, db int32) {
 // sweep forgets ended and applied RIDs once they dominate the map. They
 // are kept in between so that reused RIDs do not allocate a map key per
 // request.
-func (in *instance) sweep() {
+func (in *instance) sweep(tm *timing) {
 	if len(in.rids) <= 64 || int32(len(in.rids)) <= 2*(in.nWaiting+in.nBusy) {
 		return
 	}
 	for k, i := range in.rids {
-		if p := in.slots[i].Phase; p == phaseEnded || p == phaseApplied {
+		// A hung request that stopped in a pending second still counts in
+		// that second's hung level.
+		r := &in.slots[i]
+		if (r.Phase == phaseEnded || r.Phase == phaseApplied) && r.Done <= max((in.final+1)*1e6, r.Run+tm.hung) {
 			delete(in.rids, k)
 			in.free = append(in.free, i)
 		}
@@ -352,7 +471,7 @@ func (in *instance) sweep() {
 // restart fills them. Instances with old timestamps are never filled
 // towards now. It reports whether the instance can be forgotten.
 func (in *instance) tick(now int64, tm *timing) (forget bool) {
-	in.sweep()
+	in.sweep(tm)
 	quiet := now - in.wall
 	if quiet < tm.lateness {
 		return false
@@ -367,6 +486,6 @@ func (in *instance) tick(now int64, tm *timing) (forget bool) {
 		}
 		target = max(target, min(fill, in.fillEnd(tm)))
 	}
-	in.finalize(target)
+	in.finalize(target, tm)
 	return forget
 }

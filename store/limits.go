@@ -99,8 +99,8 @@ func (r *ridState) lastSeen() int64 { return max(r.Start, r.C) }
 // forget removes one RID, taking an open request out of the levels
 // through b.
 func (in *instance) forget(k string, i int32, b *pbucket) {
-	in.abandon(&in.slots[i], b)
-	in.slots[i] = ridState{}
+	in.abandon(&in.slots[i], b, in.newest)
+	in.slots[i] = ridState{Req: in.slots[i].Req[:0]}
 	delete(in.rids, k)
 	in.free = append(in.free, i)
 }

@@ -14,16 +14,18 @@ const (
 	ctlTick       ctlKind = iota // wall-clock pass, then flush
 	ctlCheckpoint                // flush, then snapshot
 	ctlClose                     // finalize everything, flush, stop
+	ctlQuery                     // run ctl.fn (reads only)
 )
 
 func (k ctlKind) String() string {
-	return [...]string{"tick", "checkpoint", "close"}[k]
+	return [...]string{"tick", "checkpoint", "close", "query"}[k]
 }
 
 type ctl struct {
 	kind ctlKind
 	done chan struct{}
 	snap []snapInstance
+	fn   func(s *shard) // ctlQuery
 }
 
 // msg is either a part of a batch or a control step; one channel keeps
@@ -84,10 +86,12 @@ func (s *shard) handle(c *ctl) {
 		c.snap = s.snapshot()
 	case ctlClose:
 		for _, in := range s.inst {
-			in.finalize(in.end())
+			in.finalize(in.end(), &s.a.tm)
 		}
 		s.flush()
 		c.snap = s.snapshot()
+	case ctlQuery:
+		c.fn(s)
 	}
 	close(c.done)
 }
@@ -124,6 +128,7 @@ func (s *shard) process(p *part) {
 			}
 		}
 		in.wall = now
+		in.req = p.arena[e.reqOff : e.reqOff+e.reqLen]
 		in.apply(e.code, p.arena[e.ridOff:e.ridOff+e.ridLen], t, e.isErr, tm, &st)
 		st.records++
 		if len(in.out) >= outLimit {
@@ -201,4 +206,5 @@ func (s *shard) write(in *instance) {
 		s.a.buckets.Add(uint64(len(in.out)))
 	}
 	in.out = in.out[:0]
+	in.arena = in.arena[:0]
 }

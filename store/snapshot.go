@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
+	"slices"
+
+	"graphmetrics/store/hist"
 )
 
 // The snapshot is what a replayable input stores with its read position
@@ -32,12 +35,14 @@ type snapBucket struct {
 	Requests, Errors, AppN, Starts uint32
 	AppSum                         float64
 	DWaiting, DBusy                int32
+	App                            []byte // encoded hist.Default histogram
 }
 
 type snapRID struct {
-	ID       string
-	Start, C int64
-	Phase    uint8
+	ID                  string
+	Start, C, Run, Done int64
+	Phase               uint8
+	Req                 []byte
 }
 
 func (s *shard) snapshot() []snapInstance {
@@ -51,11 +56,14 @@ func (s *shard) snapshot() []snapInstance {
 			RIDs: make([]snapRID, 0, len(in.rids)),
 		}
 		for i, p := range in.pend {
-			si.Pend[i] = snapBucket{p.requests, p.errors, p.appN, p.starts, p.appSum, p.dWaiting, p.dBusy}
+			si.Pend[i] = snapBucket{p.requests, p.errors, p.appN, p.starts, p.appSum, p.dWaiting, p.dBusy, nil}
+			if len(p.app) > 0 {
+				si.Pend[i].App = hist.AppendEncodeIndexes(nil, slices.Clone(p.app))
+			}
 		}
 		for id, i := range in.rids {
 			r := in.slots[i]
-			si.RIDs = append(si.RIDs, snapRID{id, r.Start, r.C, r.Phase})
+			si.RIDs = append(si.RIDs, snapRID{id, r.Start, r.C, r.Run, r.Done, r.Phase, r.Req})
 		}
 		out = append(out, si)
 	}
@@ -64,7 +72,7 @@ func (s *shard) snapshot() []snapInstance {
 
 // instance rebuilds the state; wall time does not survive a restart, so the
 // instance counts as having just been heard from.
-func (si *snapInstance) instance(wall int64) *instance {
+func (si *snapInstance) instance(wall int64) (*instance, error) {
 	in := &instance{
 		key: si.Key, final: si.Final, newest: si.Newest, wall: wall,
 		baseWaiting: si.BaseWaiting, baseBusy: si.BaseBusy,
@@ -73,12 +81,28 @@ func (si *snapInstance) instance(wall int64) *instance {
 		pend: make([]pbucket, len(si.Pend)),
 	}
 	for i, p := range si.Pend {
-		in.pend[i] = pbucket{p.Requests, p.Errors, p.AppN, p.Starts, p.AppSum, p.DWaiting, p.DBusy}
+		in.pend[i] = pbucket{p.Requests, p.Errors, p.AppN, p.Starts, p.AppSum, p.DWaiting, p.DBusy, nil}
+		if len(p.App) > 0 {
+			h := hist.New(hist.Default)
+			if _, err := h.Decode(p.App); err != nil {
+				return nil, fmt.Errorf("snapshot of %v: app-time histogram: %w", si.Key, err)
+			}
+			if h.Total() > 1<<24 {
+				return nil, fmt.Errorf("snapshot of %v: app-time histogram of %d values in a second", si.Key, h.Total())
+			}
+			for k := 0; k < h.Scheme().Len(); k++ {
+				for range h.Count(k) {
+					in.pend[i].app = append(in.pend[i].app, uint16(k))
+				}
+			}
+		}
 	}
 	for _, r := range si.RIDs {
-		in.putRID([]byte(r.ID), ridState{Start: r.Start, C: r.C, Phase: r.Phase})
+		n := in.putRID([]byte(r.ID), ridState{Start: r.Start, C: r.C, Run: r.Run, Done: r.Done, Phase: r.Phase})
+		n.Req = append(n.Req, r.Req[:min(len(r.Req), MaxRequestData)]...)
+		in.lastDone = max(in.lastDone, r.Done)
 	}
-	return in
+	return in, nil
 }
 
 func (s *snapshot) encode() ([]byte, error) {

@@ -16,10 +16,15 @@ type Bucket struct {
 	Waiting  int32 // level at the end of the second
 	Busy     int32 // level at the end of the second
 	Starts   uint32
+	// App is the histogram (store/hist, hist.Default, encoded) of the
+	// application times counted in AppSum/AppN; nil when AppN is 0. It
+	// points into the aggregator's memory: a Sink copies what it keeps.
+	App  []byte
+	Hung int32 // level at the end of the second: running longer than hung_after
 }
 
 // DataSources are the tracelog RRD data-source names, in file order.
-var DataSources = [...]string{"requests", "errors", "app_sum", "app_n", "waiting", "busy", "starts"}
+var DataSources = [...]string{"requests", "errors", "app_sum", "app_n", "waiting", "busy", "starts", "hung"}
 
 // Point is one value of a generic metric (SPEC §5).
 type Point struct {

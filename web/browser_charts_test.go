@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"graphmetrics/daemon/daemontest"
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store/sampletest"
 )
 
@@ -29,7 +30,7 @@ func chartDaemon(t *testing.T, ctx context.Context) string {
 	d.Start()
 	daemontest.SendPython(t, "udp", d.UDP, "acme app-8080 ", sampletest.Lines(t))
 	file := filepath.Join(d.DataDir, "rrd", "tracelog", "127.0.0.1", "acme", "app-8080.rrd")
-	daemontest.WaitFor(t, 20*time.Second, "the sample's last second in "+file, func() bool {
+	testwait.For(t, 20*time.Second, "the sample's last second in "+file, func() bool {
 		last, err := rrdLast(file)
 		return err == nil && last == sampleHour+54*60+57
 	})
@@ -116,10 +117,10 @@ func TestBrowserCharts(t *testing.T) {
 		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector("figure.chart table.legend").dataset.t`, chromedp.WithPollingTimeout(5*time.Second)))
 		must(t, err, "the legend follows the cursor")
 		at = eval[string](t, ctx, `document.querySelector("figure.chart table.legend").dataset.t`)
-		shown := eval[[]string](t, ctx, `[...document.querySelectorAll("figure.chart table.legend td.cur")].slice(0, 5).map(td => td.dataset.v)`)
+		shown := eval[[]string](t, ctx, `[...document.querySelectorAll("figure.chart table.legend td.cur")].slice(0, 6).map(td => td.dataset.v)`)
 		export := eval[[]string](t, ctx, `fetch(document.querySelector("figure.chart").dataset.json).then(r => r.json()).then(js =>
 			js.map(s => { const p = s.datapoints.find(p => String(p[1]) == `+at+`); return p && p[0] != null ? String(p[0]) : ""; }))`)
-		if len(shown) != 5 || fmt.Sprint(shown) != fmt.Sprint(export) {
+		if len(shown) != 6 || fmt.Sprint(shown) != fmt.Sprint(export) {
 			t.Fatalf("hover at %s shows %q; the JSON export has %q", at, shown, export)
 		}
 		if shown[0] == "" {

@@ -19,6 +19,7 @@ const (
 
 var viewTitles = map[string]string{
 	viewAll: "all (sums)", viewRPM: "compare rpm", viewMaxRPM: "compare max rpm", viewHeadroom: "max headroom",
+	viewLatency: "app time percentiles", viewHeatmap: "app time heatmap",
 }
 
 // Chart is one tracelog chart as saved on a page and as encoded in a graph
@@ -49,11 +50,14 @@ func parseChart(v url.Values, loc *time.Location) (Chart, error) {
 			return c, fmt.Errorf("gkind must be %q or %q", tree.Pool, tree.Host)
 		}
 		if viewTitles[c.View] == "" {
-			return c, fmt.Errorf("view must be one of all, rpm, maxrpm, headroom")
+			return c, fmt.Errorf("view must be one of all, rpm, maxrpm, headroom, latency, heatmap")
 		}
 		c.Host, c.Instance = "", ""
 	} else {
-		c.GroupKind, c.View = "", ""
+		c.GroupKind = ""
+		if !c.histView() {
+			c.View = ""
+		}
 		if c.Instance == "" || c.Host == "" {
 			return c, errors.New("choose an instance or a group")
 		}
@@ -71,7 +75,11 @@ func (c *Chart) target() url.Values {
 	if c.IsGroup() {
 		return url.Values{"customer": {c.Customer}, "gkind": {c.GroupKind}, "group": {c.Group}, "view": {c.View}}
 	}
-	return url.Values{"customer": {c.Customer}, "host": {c.Host}, "instance": {c.Instance}}
+	v := url.Values{"customer": {c.Customer}, "host": {c.Host}, "instance": {c.Instance}}
+	if c.View != "" {
+		v.Set("view", c.View)
+	}
+	return v
 }
 
 // Query encodes the chart for its graph and export URLs.
@@ -86,5 +94,9 @@ func (c *Chart) Title() string {
 	if c.IsGroup() {
 		return c.Customer + " " + c.Group + ": " + viewTitles[c.View]
 	}
-	return c.Customer + " " + c.Instance + " on " + c.Host
+	t := c.Customer + " " + c.Instance + " on " + c.Host
+	if c.View != "" {
+		t += ": " + viewTitles[c.View]
+	}
+	return t
 }

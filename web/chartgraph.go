@@ -22,6 +22,7 @@ const (
 	colWaiting = "009e73"
 	colMaxRPM  = "cc79a7"
 	colRestart = "e69f00aa"
+	colHung    = "56b4e9"
 )
 
 var palette = []string{"0072b2", "e69f00", "009e73", "d55e00", "cc79a7", "56b4e9", "f0e442",
@@ -127,6 +128,9 @@ func (b *builder) instance(i *tree.Instance) {
 	spr := b.spr(0, i)
 	restart := b.cdef("restart", b.def("st", i, "starts"), "0", "GT")
 	b.lines(rpm, epm, wait, spr, restart)
+	// hung is a level like waiting: on waiting's axis in browser charts.
+	b.line("LINE1", b.def("hung", i, "hung"), colHung, "hung", false)
+	b.g.Draws[len(b.g.Draws)-1].Own = true
 }
 
 func (b *builder) lines(rpm, epm, wait, spr, restart string) {

@@ -7,6 +7,7 @@ import (
 	"graphmetrics/store/sampletest"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"graphmetrics/daemon/kinesis/kinesalitetest"
+	"graphmetrics/parser/testwait"
 )
 
 // TestBrowserEndToEnd drives the built daemon with headless Chromium: the
@@ -45,7 +47,7 @@ step = "60s"
 	// With no header, the host is the sender's address. The last record is
 	// at 15:54:56 UTC: its second is the update at 15:54:57.
 	file := filepath.Join(d.DataDir, "rrd", "tracelog", "127.0.0.1", "acme", "app-8080.rrd")
-	daemontest.WaitFor(t, 20*time.Second, "the sample's last second in "+file, func() bool {
+	testwait.For(t, 20*time.Second, "the sample's last second in "+file, func() bool {
 		last, err := rrdLast(file)
 		return err == nil && last == sampleHour+54*60+57
 	})
@@ -63,7 +65,7 @@ step = "60s"
 	k.PutRecords(t, metricStream, recs)
 	for _, m := range []string{"user", "system"} {
 		f := filepath.Join(d.DataDir, "rrd", "metrics", metricStream, "web1", "cpu", "total", m+".rrd")
-		daemontest.WaitFor(t, 30*time.Second, "the last minute in "+f, func() bool {
+		testwait.For(t, 30*time.Second, "the last minute in "+f, func() bool {
 			last, err := rrdLast(f)
 			return err == nil && last == mbase+metricMinutes*60
 		})
@@ -71,6 +73,65 @@ step = "60s"
 
 	t.Run("tracelog", func(t *testing.T) { browseTracelog(t, ctx, base) })
 	t.Run("metrics", func(t *testing.T) { browseMetrics(t, ctx, base, mbase) })
+	t.Run("latency", func(t *testing.T) { browseLatency(t, ctx, base) })
+}
+
+// browseLatency: alice adds the app-8080 latency and heatmap views to her
+// page (after the chart browseTracelog left there), sets the sample's
+// minutes on each and checks the images and the latency CSV.
+func browseLatency(t *testing.T, ctx context.Context, base string) {
+	login(t, ctx, base, "alice", alicePW, "/u/alice/main")
+	for k, view := range []string{"latency", "heatmap"} {
+		submit(t, ctx, `button[data-`+view+`="127.0.0.1/acme/app-8080"]`)
+		n := k + 2
+		loaded := func() {
+			if view == "latency" {
+				chartsLoaded(t, ctx, n)
+				return
+			}
+			// The heatmap is the server's image (SVG), not a script chart.
+			waitJS(t, ctx, `(() => { const i = document.querySelector("figure.chart:nth-of-type(`+strconv.Itoa(n)+`) img");
+				return !!i && i.complete && i.naturalWidth > 0; })()`, "wait for the heatmap image")
+		}
+		loaded()
+		fig := fmt.Sprintf("figure.chart:nth-of-type(%d) ", n)
+		must(t, chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(fig+`details.edit summary`)),
+			chromedp.Click(chromedp.CSS(fig+`input[name=range][value=fixed]`)),
+			chromedp.SetValue(chromedp.CSS(fig+`input[name=start]`), "2009-07-30T15:47"),
+			chromedp.SetValue(chromedp.CSS(fig+`input[name=end]`), "2009-07-30T15:55"),
+			chromedp.SetValue(chromedp.CSS(fig+`select[name=step]`), "60"),
+		), "fill chart controls")
+		submit(t, ctx, fig+`form.controls button[type=submit]`)
+		loaded()
+		src := eval[string](t, ctx, `document.querySelector("`+fig+`").dataset.img`)
+		if !strings.Contains(src, "view="+view) || !strings.Contains(src, "start=1248968820") {
+			t.Fatalf("%s chart: %s", view, src)
+		}
+		ctype := eval[string](t, ctx, `fetch(document.querySelector("`+fig+`").dataset.img).then(r => r.headers.get("Content-Type"))`)
+		if want := map[string]string{"latency": "image/png", "heatmap": "image/svg+xml"}[view]; ctype != want {
+			t.Errorf("%s image is %s, want %s", view, ctype, want)
+		}
+		if view != "latency" {
+			continue
+		}
+		body := eval[string](t, ctx, `fetch(document.querySelector("`+fig+`a.csv").href).then(r => r.text())`)
+		legends, rows := readCSV(t, body)
+		if strings.Join(legends, ",") != "p50,p95,p99,mean" {
+			t.Fatalf("latency CSV columns %q", legends)
+		}
+		var seen int
+		for _, v := range rows {
+			if len(v) == 4 && v[0] > 0 && v[0] <= v[1] && v[1] <= v[2] {
+				seen++
+			}
+		}
+		if seen == 0 {
+			t.Fatalf("no minute with percentiles in the latency CSV:\n%s", body)
+		}
+	}
+	screenshot(t, ctx, "tracelog-latency")
+	logout(t, ctx)
 }
 
 const (

@@ -90,7 +90,7 @@ func TestGraphOfSampleInstance(t *testing.T) {
 	e := newEnv(t, Options{})
 	c := e.loggedIn("alice", alicePW)
 	rows, legends := graphFor(t, e, c, sampleQuery("host", "h1", "instance", "app-8080"))
-	if strings.Join(legends, ",") != "rpm,epm,waiting,max rpm,restarts" {
+	if strings.Join(legends, ",") != "rpm,epm,waiting,max rpm,restarts,hung" {
 		t.Fatalf("series: %q", legends)
 	}
 	// The row ending at 15:54 is minute 15:53 (SPEC §4).

@@ -33,7 +33,10 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	switch kind {
 	case kindTracelog:
 		var c Chart
-		if c, err = parseChart(r.URL.Query(), s.loc); err == nil {
+		if c, err = parseChart(r.URL.Query(), s.loc); err == nil && c.histView() {
+			s.exportHist(w, r, &c, format)
+			return
+		} else if err == nil {
 			g, err = chartGraph(s.tree, &c, now)
 		}
 		ctl, title = &c.Controls, c.Title()
@@ -50,12 +53,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = g.Validate(s.pool.Root())
 	}
-	switch {
-	case notFound(err):
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return
-	case err != nil:
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if exportRefused(w, err) {
 		return
 	}
 	// A bounded number of exports at a time: each holds its values (8
@@ -66,6 +64,12 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	x, err := export.Run(r.Context(), s.pool, g, s.o.MaxExportPoints)
+	s.writeExport(w, x, err, ctl, title, format)
+}
+
+// writeExport answers with an export or its error.
+func (s *Server) writeExport(w http.ResponseWriter, x *render.Xport, err error, ctl *Controls, title, format string) {
+	now := s.now()
 	if errors.Is(err, export.ErrTooBig) {
 		s.stats.exportsTooBig.Add(1)
 		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
@@ -114,6 +118,40 @@ func (s *Server) exportSlot(w http.ResponseWriter, r *http.Request) (release fun
 			http.StatusServiceUnavailable)
 		return nil, false
 	}
+}
+
+// exportHist answers the export of a latency or heatmap chart, computed
+// from the histogram store in the server (no librrd involved), under the
+// same export slots and size bound.
+func (s *Server) exportHist(w http.ResponseWriter, r *http.Request, c *Chart, format string) {
+	release, ok := s.exportSlot(w, r)
+	if !ok {
+		return
+	}
+	defer release()
+	sr, err := histSeries(s.histRoot, s.tree, c, s.now())
+	if exportRefused(w, err) {
+		return
+	}
+	x := histXport(sr, c.View)
+	if n := x.Rows * len(x.Legends); s.o.MaxExportPoints > 0 && n > s.o.MaxExportPoints {
+		x, err = nil, fmt.Errorf("%w: %d values, at most %d", export.ErrTooBig, n, s.o.MaxExportPoints)
+	}
+	s.writeExport(w, x, err, &c.Controls, c.Title(), format)
+}
+
+// exportRefused answers a chart that cannot be exported: 404 for an
+// unknown name, 400 for bad parameters.
+func exportRefused(w http.ResponseWriter, err error) bool {
+	switch {
+	case notFound(err):
+		http.Error(w, err.Error(), http.StatusNotFound)
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	default:
+		return false
+	}
+	return true
 }
 
 // fileName makes a download name from a chart title.

@@ -17,6 +17,10 @@ const settledAfter = 10 * time.Minute
 // handleGraph draws one tracelog chart from its URL parameters.
 func (s *Server) handleGraph(w http.ResponseWriter, r *http.Request) {
 	c, err := parseChart(r.URL.Query(), s.loc)
+	if err == nil && c.histView() {
+		s.handleHistGraph(w, r, &c)
+		return
+	}
 	var g *render.Graph
 	if err == nil {
 		g, err = chartGraph(s.tree, &c, s.now())
@@ -45,8 +49,15 @@ func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, 
 		s.graphError(w, r, http.StatusBadRequest, c, err.Error())
 		return
 	}
+	s.sendImage(w, r, c, title, &render.Request{Op: render.OpGraph, Graph: g})
+}
+
+// sendImage renders req in the worker pool and answers with the image (an
+// SVG for a heatmap, else PNG), or an error image with 200 when drawing
+// failed.
+func (s *Server) sendImage(w http.ResponseWriter, r *http.Request, c *Controls, title string, req *render.Request) {
 	now := s.now()
-	img, err := s.pool.Do(r.Context(), &render.Request{Op: render.OpGraph, Graph: g})
+	img, err := s.pool.Do(r.Context(), req)
 	if err != nil {
 		msg := s.relative(err.Error())
 		s.graphLog.Log(s.log, title+msg, "graph failed (repeats logged once a minute)", "chart", title, "err", msg)
@@ -59,7 +70,11 @@ func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, 
 	} else {
 		h.Set("Cache-Control", "private, max-age=30")
 	}
-	h.Set("Content-Type", "image/png")
+	ctype := "image/png"
+	if req.Op == render.OpHeatmap {
+		ctype = "image/svg+xml"
+	}
+	h.Set("Content-Type", ctype)
 	h.Set("Content-Length", strconv.Itoa(len(img)))
 	w.Write(img)
 }

@@ -36,10 +36,9 @@ type chartView struct {
 	Target                string // targetValue
 	Title, Img, CSV, JSON string
 	Series                string // drawing styles for the browser chart (chartStyles)
+	Live                  string // the live page of the chart's instance or group
 	Ctl                   controlsView
 }
-
-func pageURL(owner, name string) string { return pageURLIn("/u/", owner, name) }
 
 func pageURLIn(prefix, owner, name string) string {
 	return prefix + url.PathEscape(owner) + "/" + url.PathEscape(name)
@@ -111,8 +110,9 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		c.Page = pt.Range
 		q := c.Query().Encode()
 		b.Charts = append(b.Charts, chartView{Chart: c, Target: targetValue(&c), Title: c.Title(), Img: "/graph/tracelog.png?" + q,
-			Series: chartStyles(chartGraph(s.tree, &c, s.now())),
-			CSV:    "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Ctl: s.controlsView(c.Controls)})
+			Series: s.pageStyles(&c),
+			CSV:    "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Live: chartLiveURL(c),
+			Ctl: s.controlsView(c.Controls)})
 	}
 	s.render(w, r, http.StatusOK, "page", viewData{Title: head.Owner + "/" + head.Name,
 		Flash: s.sessions.PopString(r.Context(), "flash"), Time: pt, Body: b})
@@ -169,3 +169,10 @@ func (s *Server) handleNewPage(w http.ResponseWriter, r *http.Request) {
 
 // Head is the page head, for the "pagehead" template.
 func (h pageHead) Head() pageHead { return h }
+
+func chartLiveURL(c Chart) string {
+	if c.IsGroup() {
+		return livePoolURL(c.Customer, c.Group)
+	}
+	return liveURL(c.Host, c.Customer, c.Instance)
+}

@@ -123,7 +123,7 @@ func TestMetricsSearch(t *testing.T) {
 		t.Fatalf("tracelog series: %q %q", count, names)
 	}
 	count, _ = search("")
-	if want := fmt.Sprintf("%d series in all, showing the first 50.", 2+120+2*7); count != want {
+	if want := fmt.Sprintf("%d series in all, showing the first 50.", 2+120+2*8); count != want {
 		t.Fatalf("empty search: %q, want %q", count, want)
 	}
 	if count, names = search("no such thing"); count != "0 series match." || len(names) != 0 {
@@ -537,7 +537,7 @@ func TestTracelogExport(t *testing.T) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	legends, rows := readCSV(t, r.body)
-	if strings.Join(legends, ",") != "rpm,epm,waiting,max rpm,restarts" {
+	if strings.Join(legends, ",") != "rpm,epm,waiting,max rpm,restarts,hung" {
 		t.Fatalf("CSV columns %q", legends)
 	}
 	if v := rows[sampleHour+54*60]; v[0] != 11 {
@@ -545,7 +545,7 @@ func TestTracelogExport(t *testing.T) {
 	}
 	r = c.get(jsons[0])
 	var gs []graphiteSeries
-	if err := json.Unmarshal([]byte(r.body), &gs); err != nil || len(gs) != 5 || gs[0].Target != "rpm" {
+	if err := json.Unmarshal([]byte(r.body), &gs); err != nil || len(gs) != 6 || gs[0].Target != "rpm" {
 		t.Fatalf("JSON: %v %.200s", err, r.body)
 	}
 	found := false

@@ -57,6 +57,8 @@ func (s *Server) routes() http.Handler {
 			r.Get("/graph/metrics.png", s.handleMetricGraph)
 			r.Get("/export/{kind}.{format}", s.handleExport)
 			r.Get("/graph/tracelog.png", s.handleGraph)
+			r.Get("/live/pool/{customer}/{pool}", s.handleLivePool)
+			r.Get("/live/{host}/{customer}/{instance}", s.handleLive)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "not found", http.StatusNotFound) })

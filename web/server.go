@@ -17,6 +17,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"graphmetrics/store"
+	"graphmetrics/store/histstore"
 	"graphmetrics/store/loglimit"
 	"graphmetrics/web/export"
 	"graphmetrics/web/graphite"
@@ -46,6 +47,12 @@ type Options struct {
 	// ([web] max_render_series); default 1,000.
 	MaxRenderSeries int
 	Location        *time.Location // zone of form times and axis labels; default time.Local
+	// Live is the aggregators' state for the live pages; nil: they say
+	// there is no live data.
+	Live LiveSource
+	// HungAfter marks requests running longer as hung on the live pages
+	// ([tracelog] hung_after); default 60s.
+	HungAfter time.Duration
 
 	// MaxExportPoints bounds the values (rows × series) of one export;
 	// default export.DefaultMaxPoints. MaxExports bounds the exports in
@@ -70,6 +77,7 @@ type Server struct {
 	store    *storage.SessionStore
 	pool     *render.Pool
 	tree     *tree.Tree
+	histRoot string // app-time histograms (store/histstore)
 	series   *series.Index
 	graphite *graphite.API
 	views    *views
@@ -118,6 +126,9 @@ func New(o Options) (*Server, error) {
 	if o.Location == nil {
 		o.Location = time.Local
 	}
+	if o.HungAfter <= 0 {
+		o.HungAfter = time.Minute
+	}
 	if o.MaxExportPoints <= 0 {
 		o.MaxExportPoints = export.DefaultMaxPoints
 	}
@@ -163,6 +174,7 @@ func New(o Options) (*Server, error) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
 
+	s.histRoot = histstore.Root(dataDir)
 	s.tree = tree.New(tree.Options{Root: store.TracelogRoot(dataDir), Logger: log})
 	if s.series, err = series.New(series.Options{DataDir: dataDir, Logger: o.Logger}); err != nil {
 		return nil, fmt.Errorf("web: %w", err)

@@ -111,11 +111,11 @@ func TestChartStyles(t *testing.T) {
 		t.Fatal("no data-series")
 	}
 	var st []seriesStyle
-	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &st); err != nil || len(st) != 5 {
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &st); err != nil || len(st) != 6 {
 		t.Fatalf("data-series %q: %v", m[1], err)
 	}
 	if st[0] != (seriesStyle{Label: "rpm", Color: "#" + colRPM, Type: "LINE2"}) || !st[2].Own || st[2].Label != "waiting" ||
-		!st[3].Dashed || st[4].Type != "TICK" || st[0].Own {
+		!st[3].Dashed || st[4].Type != "TICK" || st[0].Own || st[5].Label != "hung" || !st[5].Own {
 		t.Fatalf("styles %+v", st)
 	}
 }

@@ -18,11 +18,13 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-var viewNames = []string{"login", "page", "metrics", "pages", "error", "confirm"}
+var viewNames = []string{"login", "page", "metrics", "pages", "error", "confirm", "live"}
 
 func newViews() (*views, error) {
 	funcs := template.FuncMap{
-		"when": func(t time.Time) string { return t.Format("2006-01-02 15:04") },
+		"when":        func(t time.Time) string { return t.Format("2006-01-02 15:04") },
+		"liveURL":     liveURL,
+		"livePoolURL": livePoolURL,
 		// edit bundles a chart, its page and a form class for the
 		// "editopen" and "editclose" templates.
 		"edit": func(c any, p any, class string) map[string]any { return map[string]any{"C": c, "P": p, "Class": class} },
@@ -51,7 +53,10 @@ type viewData struct {
 	Me    string
 	Flash string
 	Time  *pageTime // the page's time range and picker, on pages of charts
-	Body  any
+	// Refresh, when set, reloads the page every Refresh seconds (a meta
+	// refresh: it works without JavaScript).
+	Refresh int
+	Body    any
 }
 
 // render executes a template into a buffer first, so a template error is a

@@ -43,6 +43,18 @@ server.on('error', function (err) {
   process.stderr.write('kinesalite: ' + err.message + '\n')
   process.exit(1)
 })
+// kinesalite throws from a request's 'error' listener, so a client that
+// goes away in the middle of a request (a daemon killed with SIGKILL by the
+// crash tests) would take the whole server down. Such an error concerns
+// that one request only: log it and serve on. Anything else still exits.
+process.on('uncaughtException', function (err) {
+  if (err && (err.code === 'ECONNRESET' || err.message === 'aborted')) {
+    process.stderr.write('kinesalite: a client went away mid-request: ' + err.message + '\n')
+    return
+  }
+  process.stderr.write('kinesalite: ' + (err && err.stack || err) + '\n')
+  process.exit(1)
+})
 server.listen(port, host, function () {
   process.stdout.write(server.address().port + '\n')
 })

@@ -50,7 +50,6 @@ type request struct {
 	status uint16 // 0 = "Error: ..." instead of a status
 	length uint32
 	app    int64 // ns
-	ended  bool  // A seen: E may follow
 }
 
 // newRequest takes a request slot and a connection RID for it: a

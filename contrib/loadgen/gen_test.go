@@ -144,6 +144,9 @@ func parse(t *testing.T, msg []byte, in *instance, rfc bool, loc *time.Location)
 // instances, backlog (a request waits for a thread) during slow spells,
 // restarts as S records with RID 0, 5xx answers, and every line parses.
 func TestDemoFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("an hour of a 40-instance fleet: skipped with -short")
+	}
 	start := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC).UnixNano()
 	o := fleetOptions{instances: 40, customers: 3, hosts: 4, hostInHeader: true, demo: true, start: start}
 	fleet, msgs, s := simulate(t, o, headerRFC3164, true, false, time.UTC, start+int64(time.Hour))
@@ -200,16 +203,21 @@ func TestDemoFleet(t *testing.T) {
 	}
 }
 
-// TestUDPBench sends a short bench run at 50,000 lines/s to a bare
+// TestUDPBench sends a short bench run at 10,000 lines/s to a bare
 // receiver on loopback: nothing may be lost and the achieved rate must be
-// within 5% of the requested one.
+// within 5% of the requested one. (The rate is one a starved generator on
+// a shared 2-core machine still keeps: the test is of the pacing, not of
+// the machine.)
 func TestUDPBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load run: skipped with -short")
+	}
 	sk, err := startSink("127.0.0.1:0", "", 32<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sk.close()
-	o, err := parseFlags([]string{"-udp", sk.counts().Addr, "-rate", "50000", "-duration", "3s", "-instances", "500", "-timezone", "UTC"}, nil)
+	o, err := parseFlags([]string{"-udp", sk.counts().Addr, "-rate", "10000", "-duration", "3s", "-instances", "500", "-timezone", "UTC"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,8 +237,8 @@ func TestUDPBench(t *testing.T) {
 	if got.Datagrams != sum.Sent {
 		t.Fatalf("received %d of %d datagrams (recv buffer %d)", got.Datagrams, sum.Sent, got.RecvBuffer)
 	}
-	if sum.Rate < 47500 || sum.Rate > 52500 {
-		t.Fatalf("achieved %.0f lines/s, want 50000 ± 5%%", sum.Rate)
+	if sum.Rate < 9500 || sum.Rate > 10500 {
+		t.Fatalf("achieved %.0f lines/s, want 10000 ± 5%%", sum.Rate)
 	}
 	if sum.Seconds < 2.9 || sum.Seconds > 3.2 || sum.TotalSeconds > 5 {
 		t.Fatalf("ran %.2fs (%.2fs with the drain), want about 3", sum.Seconds, sum.TotalSeconds)

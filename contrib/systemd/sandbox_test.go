@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"graphmetrics/parser/testwait"
 	"graphmetrics/web/render"
 )
 
@@ -33,6 +34,9 @@ var (
 // it.
 func buildDaemon(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end to end (runs the daemon in the sandbox): skipped with -short")
+	}
 	daemonOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "graphmetrics-systemd-")
 		if err == nil {
@@ -226,19 +230,17 @@ func send(t *testing.T, network, addr, msg string) {
 	}
 }
 
+// waitUntil waits for ok, and fails at once when the daemon exits first.
 func waitUntil(t *testing.T, exited <-chan error, what string, ok func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		if ok() {
-			return
-		}
+	testwait.For(t, 30*time.Second, what, func() bool {
 		select {
 		case err := <-exited:
 			t.Fatalf("daemon exited before %s: %v", what, err)
-		case <-time.After(50 * time.Millisecond):
+		default:
 		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
+		return ok()
+	})
 }
 
 // daemonPID finds the daemon: pid itself once a wrapper has exec'd it, or

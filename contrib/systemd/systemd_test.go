@@ -105,9 +105,9 @@ func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
 
 func copyDir(t *testing.T, src, dst string) {
 	t.Helper()
-	if out, err := exec.Command("cp", "-a", src+"/.", dst).CombinedOutput(); err != nil {
+	if err := exec.Command("cp", "-a", src+"/.", dst).Run(); err != nil {
 		os.MkdirAll(dst, 0o755)
-		if out, err = exec.Command("cp", "-a", src+"/.", dst).CombinedOutput(); err != nil {
+		if out, err := exec.Command("cp", "-a", src+"/.", dst).CombinedOutput(); err != nil {
 			t.Fatalf("cp %s: %v: %s", src, err, out)
 		}
 	}

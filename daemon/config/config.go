@@ -62,6 +62,7 @@ type Tracelog struct {
 	Lateness      Duration `toml:"lateness"`
 	FlushInterval Duration `toml:"flush_interval"`
 	IdleTimeout   Duration `toml:"idle_timeout"`
+	HungAfter     Duration `toml:"hung_after"`
 	Shards        int      `toml:"shards"`
 	Archives      Archives `toml:"archives"`
 	// Limits against hostile and runaway senders (issue 11).
@@ -171,6 +172,7 @@ func Default() Config {
 			Lateness:      Duration{5 * time.Second},
 			FlushInterval: Duration{10 * time.Second},
 			IdleTimeout:   Duration{5 * time.Minute},
+			HungAfter:     Duration{time.Minute},
 			Archives:      store.DefaultTracelogArchives(),
 
 			MaxInstances:          10000,

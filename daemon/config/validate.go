@@ -79,6 +79,9 @@ func (c *Config) Validate() error {
 	if t.IdleTimeout.Duration <= t.Lateness.Duration {
 		bad("tracelog.idle_timeout", "%v must be longer than lateness (%v)", t.IdleTimeout, t.Lateness)
 	}
+	if t.HungAfter.Duration < time.Second || t.HungAfter.Duration > 24*time.Hour {
+		bad("tracelog.hung_after", "%v is outside 1s..24h", t.HungAfter)
+	}
 	if t.Shards < 0 || t.Shards > 256 {
 		bad("tracelog.shards", "%d is outside 0..256 (0 = one per core)", t.Shards)
 	}

@@ -35,6 +35,9 @@ var (
 // Bin builds graphmetrics once per test binary.
 func Bin(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end to end (runs the daemon binary): skipped with -short")
+	}
 	binOnce.Do(func() {
 		binDir, binErr = os.MkdirTemp("", "graphmetrics-bin")
 		if binErr != nil {
@@ -342,17 +345,5 @@ h.close()
 	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("python SysLogHandler: %v\n%s", err, out)
-	}
-}
-
-// WaitFor polls cond until it holds or the timeout passes.
-func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"graphmetrics/daemon/listen"
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store"
 	"graphmetrics/store/rrdfile"
 )
@@ -44,18 +45,6 @@ func startInput(t *testing.T, o Options) (*Input, *rrdfile.Writer, string) {
 	}
 	t.Cleanup(func() { in.Close(context.Background()) })
 	return in, w, dir
-}
-
-// waitFor polls cond (no fixed sleeps) for up to 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // fetch reads rows with the rrdtool CLI; unknown values are NaN.
@@ -113,7 +102,7 @@ func TestGraphiteIntoRRD(t *testing.T) {
 	send(t, "tcp", addrs[1], fmt.Sprintf("app.web1.load 1.5 %d\napp.web1.load 2.5 %d\n10.x 7 %d\n", m-120, m-60, m))
 	// UDP: several lines per datagram, -1 and a missing timestamp are now.
 	send(t, "udp", addrs[0], fmt.Sprintf("fast.never.q 1 %d\nfast.never.q 2 %d\nfast.never.q 3 -1\nfast.b 4\n", m-29, m-21))
-	waitFor(t, "6 points", func() bool { return in.Stats().Points == 7 })
+	testwait.For(t, 10*time.Second, "6 points", func() bool { return in.Stats().Points == 7 })
 	if err := in.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +145,7 @@ func TestGraphiteHostile(t *testing.T) {
 	send(t, "udp", addrs[0], "abcd")
 	send(t, "udp", addrs[0], strings.Repeat("n", 60000)+" 1\n")
 	send(t, "udp", addrs[0], "a.nan NaN\na.inf +Inf\na.ninf -inf\n../../../etc/x 1\n..a 1\n/abs 1\nok.one 1\n")
-	waitFor(t, "udp lines", func() bool {
+	testwait.For(t, 10*time.Second, "udp lines", func() bool {
 		r := in.Stats().Rejected
 		return r[BadLine] == 1 && r[BadName] == 4 && r[BadValue] == 3 && in.Stats().Points == 1
 	})
@@ -174,7 +163,7 @@ func TestGraphiteHostile(t *testing.T) {
 	bw.WriteString("ok.two 2\n")
 	bw.Flush()
 	c.Close()
-	waitFor(t, "a million lines", func() bool { return in.Stats().Points+in.Stats().Rejected[MaxSeries] == n+2 })
+	testwait.For(t, 10*time.Second, "a million lines", func() bool { return in.Stats().Points+in.Stats().Rejected[MaxSeries] == n+2 })
 	st := in.Stats()
 	if st.Series != 1000 || st.Rejected[MaxSeries] != n-998 {
 		t.Errorf("stats %+v: want 1000 series, %d refused for max_series", st, n-998)

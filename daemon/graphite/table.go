@@ -143,9 +143,3 @@ func (t *table) final(now int64, force bool) []write {
 	}
 	return out
 }
-
-func (t *table) len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.m)
-}

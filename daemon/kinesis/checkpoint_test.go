@@ -7,7 +7,10 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 // syncSink is a recSink whose Sync can be held, like rrdfile.Writer's while
@@ -48,7 +51,9 @@ func (s *syncSink) Sync(ctx context.Context) error {
 // through, the second did not): the checkpoint stays at the end of the
 // first batch, and a restart resumes there, so the whole second batch is
 // written again and nothing after it is skipped.
-func TestCheckpointAfterWrite(t *testing.T) {
+func TestCheckpointAfterWrite(t *testing.T) { synctest.Test(t, testCheckpointAfterWrite) }
+
+func testCheckpointAfterWrite(t *testing.T) {
 	f := newFake("s", "shardId-0")
 	var seqs []string
 	for i := range 10 { // a and b alternate: each batch of 4 has two series
@@ -64,7 +69,7 @@ func TestCheckpointAfterWrite(t *testing.T) {
 	o := fastOpts(t, f, broken, Stream{Name: "s"})
 	o.RecordsPerGet = 4
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "sink errors", func() bool { return c.Stats().SinkErrors >= 3 })
+	testwait.For(t, 5*time.Second, "sink errors", func() bool { return c.Stats().SinkErrors >= 3 })
 	cp, ok := readCheckpoint(t, o.StateDir, "s", "shardId-0")
 	if !ok || cp.Sequence != seqs[3] {
 		t.Fatalf("checkpoint %+v, want sequence %s (end of batch 1)", cp, seqs[3])
@@ -80,8 +85,9 @@ func TestCheckpointAfterWrite(t *testing.T) {
 	good := newRecSink()
 	o.Sink = good
 	c = startConsumer(t, o)
-	waitFor(t, 5*time.Second, "16 more records", func() bool { return c.Stats().Records == 16 })
-	time.Sleep(50 * time.Millisecond)
+	testwait.For(t, 5*time.Second, "16 more records", func() bool { return c.Stats().Records == 16 })
+	time.Sleep(time.Second) // fake time: nothing more may arrive
+	synctest.Wait()
 	closeConsumer(t, c)
 	if good.total() != 16 {
 		t.Fatalf("restart wrote %d points, want 16", good.total())
@@ -97,13 +103,15 @@ func TestCheckpointAfterWrite(t *testing.T) {
 
 // The checkpoint waits for the sink's Sync (the data on disk), and a Sync
 // still running when Close's deadline passes leaves the checkpoint alone.
-func TestCheckpointWaitsForSync(t *testing.T) {
+func TestCheckpointWaitsForSync(t *testing.T) { synctest.Test(t, testCheckpointWaitsForSync) }
+
+func testCheckpointWaitsForSync(t *testing.T) {
 	f := newFake("s", "shardId-0")
 	seqs := f.put("shardId-0", recs("//a#m", 0, 4)...)
 	sink := &syncSink{recSink: newRecSink(), syncs: make(chan struct{}, 1)}
 	o := fastOpts(t, f, sink, Stream{Name: "s"})
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "first batch", func() bool {
+	testwait.For(t, 5*time.Second, "first batch", func() bool {
 		cp, _ := readCheckpoint(t, o.StateDir, "s", "shardId-0")
 		return cp.Sequence == seqs[3]
 	})
@@ -115,7 +123,7 @@ func TestCheckpointWaitsForSync(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no Sync for the second batch")
 	}
-	time.Sleep(30 * time.Millisecond)
+	synctest.Wait() // the shard is blocked in the held Sync
 	if cp, _ := readCheckpoint(t, o.StateDir, "s", "shardId-0"); cp.Sequence == seqs[3] {
 		t.Fatal("checkpoint written before Sync returned")
 	}
@@ -127,7 +135,7 @@ func TestCheckpointWaitsForSync(t *testing.T) {
 	if err := c.Close(ctx); err == nil {
 		t.Fatal("Close returned nil while Sync was held")
 	}
-	time.Sleep(50 * time.Millisecond) // the held Sync saw the hard stop and gave up
+	synctest.Wait() // the held Sync saw the hard stop and gave up
 	if cp, _ := readCheckpoint(t, o.StateDir, "s", "shardId-0"); cp.Sequence == seqs[3] {
 		t.Fatal("checkpoint written although Sync never succeeded")
 	}
@@ -138,7 +146,9 @@ func TestCheckpointWaitsForSync(t *testing.T) {
 
 // Close during a batch whose Sync is merely slow lets it finish and
 // writes its checkpoint (SIGTERM saves progress).
-func TestCloseFinishesBatch(t *testing.T) {
+func TestCloseFinishesBatch(t *testing.T) { synctest.Test(t, testCloseFinishesBatch) }
+
+func testCloseFinishesBatch(t *testing.T) {
 	f := newFake("s", "shardId-0")
 	seqs := f.put("shardId-0", recs("//a#m", 0, 4)...)
 	sink := &syncSink{recSink: newRecSink(), syncs: make(chan struct{}, 1), hold: make(chan struct{})}
@@ -147,7 +157,7 @@ func TestCloseFinishesBatch(t *testing.T) {
 	<-sink.syncs
 	done := make(chan error)
 	go func() { done <- c.Close(context.Background()) }()
-	time.Sleep(30 * time.Millisecond)
+	synctest.Wait() // Close is waiting for the batch
 	close(sink.hold)
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -160,15 +170,18 @@ func TestCloseFinishesBatch(t *testing.T) {
 // Start "latest": old records and closed shards are skipped; the LATEST
 // position is saved at once, so a restart before any record arrived still
 // gets the records put while the daemon was down.
-func TestStartLatest(t *testing.T) {
+func TestStartLatest(t *testing.T) { synctest.Test(t, testStartLatest) }
+
+func testStartLatest(t *testing.T) {
 	f := newFake("s", "shardId-0")
 	f.put("shardId-0", recs("//old#m", 0, 5)...)
 	f.addChild("shardId-1", "shardId-0", "")
 	f.put("shardId-1", recs("//old#m", 5, 5)...)
+	time.Sleep(time.Millisecond) // fake time: the old records arrived before the start
 	sink := newRecSink()
 	o := fastOpts(t, f, sink, Stream{Name: "s", Start: "latest"})
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "LATEST position saved", func() bool {
+	testwait.For(t, 5*time.Second, "LATEST position saved", func() bool {
 		cp, _ := readCheckpoint(t, o.StateDir, "s", "shardId-1")
 		return !cp.At.IsZero()
 	})
@@ -179,9 +192,9 @@ func TestStartLatest(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	f.put("shardId-1", recs("//new#m", 0, 3)...)
 	c = startConsumer(t, o)
-	waitFor(t, 5*time.Second, "3 records", func() bool { return c.Stats().Records == 3 })
+	testwait.For(t, 5*time.Second, "3 records", func() bool { return c.Stats().Records == 3 })
 	f.put("shardId-1", recs("//new#m", 3, 2)...)
-	waitFor(t, 5*time.Second, "2 more records", func() bool { return c.Stats().Records == 5 })
+	testwait.For(t, 5*time.Second, "2 more records", func() bool { return c.Stats().Records == 5 })
 	closeConsumer(t, c)
 	checkSeries(t, sink, "s/new/m", 0, 5)
 	if n := len(sink.points("s/old/m")); n != 0 {
@@ -194,7 +207,9 @@ func TestStartLatest(t *testing.T) {
 
 // Healthy turns false while listing fails for longer than FailAfter and
 // true again when it works.
-func TestHealthy(t *testing.T) {
+func TestHealthy(t *testing.T) { synctest.Test(t, testHealthy) }
+
+func testHealthy(t *testing.T) {
 	f := newFake("s", "shardId-0")
 	var broken = true
 	f.listHook = func(int) error {
@@ -218,11 +233,11 @@ func TestHealthy(t *testing.T) {
 	if !c.Healthy() {
 		t.Fatal("unhealthy right after Start")
 	}
-	waitFor(t, 5*time.Second, "unhealthy", func() bool { return !c.Healthy() })
+	testwait.For(t, 5*time.Second, "unhealthy", func() bool { return !c.Healthy() })
 	f.mu.Lock()
 	broken = false
 	f.mu.Unlock()
-	waitFor(t, 5*time.Second, "healthy again", c.Healthy)
+	testwait.For(t, 5*time.Second, "healthy again", c.Healthy)
 	closeConsumer(t, c)
 	if c.Healthy() {
 		t.Fatal("healthy after Close")

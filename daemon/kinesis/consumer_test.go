@@ -11,11 +11,13 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store"
 )
 
@@ -77,17 +79,6 @@ func closeConsumer(t testing.TB, c *Consumer) {
 	}
 }
 
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // checkSeries fails unless key holds exactly the values from..from+n-1, in
 // order, at the times recs gave them.
 func checkSeries(t testing.TB, sink *recSink, key string, from, n int) {
@@ -123,7 +114,11 @@ func readCheckpoint(t testing.TB, dir, stream, shard string) (checkpoint, bool) 
 
 // Throttling, expired iterators and network errors on every call are
 // retried; nothing is lost or doubled; GetRecords keeps its rate limit.
-func TestFaults(t *testing.T) {
+// The backoffs and rate limits run on synctest's fake clock (as every test
+// of the fake stream does), so the intervals checked are exact.
+func TestFaults(t *testing.T) { synctest.Test(t, testFaults) }
+
+func testFaults(t *testing.T) {
 	f := newFake("s", "shardId-0", "shardId-1")
 	f.put("shardId-0", recs("//h/a#m", 0, 40)...)
 	f.put("shardId-1", recs("//h/b#m", 0, 40)...)
@@ -158,9 +153,10 @@ func TestFaults(t *testing.T) {
 	o.RecordsPerGet = 7
 	o.MinInterval = 20 * time.Millisecond
 	c := startConsumer(t, o)
-	waitFor(t, 20*time.Second, "80 records", func() bool { return c.Stats().Records == 80 })
+	testwait.For(t, 20*time.Second, "80 records", func() bool { return c.Stats().Records == 80 })
 	// A while longer: nothing more may arrive.
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(time.Second)
+	synctest.Wait()
 	closeConsumer(t, c)
 	checkSeries(t, sink, "s/h/a/m", 0, 40)
 	checkSeries(t, sink, "s/h/b/m", 0, 40)
@@ -171,7 +167,7 @@ func TestFaults(t *testing.T) {
 	for _, shard := range []string{"shardId-0", "shardId-1"} {
 		calls := f.getCalls[shard]
 		for i := 1; i < len(calls); i++ {
-			if d := calls[i].Sub(calls[i-1]); d < o.MinInterval-2*time.Millisecond {
+			if d := calls[i].Sub(calls[i-1]); d < o.MinInterval {
 				t.Errorf("%s: GetRecords %d came %v after the previous one", shard, i, d)
 			}
 		}
@@ -182,8 +178,12 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-// Every wait honours Close: a shard backing off for a minute stops at once.
-func TestCloseDuringBackoff(t *testing.T) {
+// Every wait honours Close: a shard backing off for a minute stops at once
+// (on synctest's fake clock, waiting out the backoff would show as a
+// minute).
+func TestCloseDuringBackoff(t *testing.T) { synctest.Test(t, testCloseDuringBackoff) }
+
+func testCloseDuringBackoff(t *testing.T) {
 	f := newFake("s", "shardId-0")
 	f.getHook = func(string, int) error {
 		return &types.ProvisionedThroughputExceededException{Message: aws.String("no")}
@@ -191,8 +191,8 @@ func TestCloseDuringBackoff(t *testing.T) {
 	o := fastOpts(t, f, newRecSink(), Stream{Name: "s"})
 	o.BackoffBase, o.BackoffMax = time.Minute, time.Minute
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "a throttled call", func() bool { return f.getCount("shardId-0") >= 1 })
-	time.Sleep(20 * time.Millisecond)
+	testwait.For(t, 5*time.Second, "a throttled call", func() bool { return f.getCount("shardId-0") >= 1 })
+	synctest.Wait() // every goroutine blocked: the shard is in its backoff
 	start := time.Now()
 	closeConsumer(t, c)
 	if d := time.Since(start); d > time.Second {
@@ -205,7 +205,9 @@ func TestCloseDuringBackoff(t *testing.T) {
 
 // ListShards pages are fetched with NextToken alone (the fake refuses it
 // with StreamName, as AWS does), and every shard of every page is read.
-func TestListShardsPaging(t *testing.T) {
+func TestListShardsPaging(t *testing.T) { synctest.Test(t, testListShardsPaging) }
+
+func testListShardsPaging(t *testing.T) {
 	ids := []string{"shardId-0", "shardId-1", "shardId-2", "shardId-3", "shardId-4"}
 	f := newFake("s", ids...)
 	f.pageSize = 2
@@ -214,7 +216,7 @@ func TestListShardsPaging(t *testing.T) {
 	}
 	sink := newRecSink()
 	c := startConsumer(t, fastOpts(t, f, sink, Stream{Name: "s"}))
-	waitFor(t, 10*time.Second, "15 records", func() bool { return c.Stats().Records == 15 })
+	testwait.For(t, 10*time.Second, "15 records", func() bool { return c.Stats().Records == 15 })
 	closeConsumer(t, c)
 	for i := range ids {
 		checkSeries(t, sink, fmt.Sprintf("s/h%d/x/m", i), 0, 3)
@@ -227,7 +229,9 @@ func TestListShardsPaging(t *testing.T) {
 // A reshard while records flow: split p0 into c2 and c3, then merge c3 and
 // p1 into c4. Each series moves from a parent to a child; it must arrive
 // whole and in order, so every parent was finished before its child.
-func TestReshardFake(t *testing.T) {
+func TestReshardFake(t *testing.T) { synctest.Test(t, testReshardFake) }
+
+func testReshardFake(t *testing.T) {
 	f := newFake("s", "shardId-0", "shardId-1")
 	o := fastOpts(t, f, nil, Stream{Name: "s"})
 	sink := newRecSink()
@@ -237,17 +241,18 @@ func TestReshardFake(t *testing.T) {
 	f.put("shardId-0", recs("//b#m", 0, 30)...)
 	f.put("shardId-1", recs("//c#m", 0, 30)...)
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "first records", func() bool { return c.Stats().Records > 0 })
+	testwait.For(t, 5*time.Second, "first records", func() bool { return c.Stats().Records > 0 })
 	f.addChild("shardId-2", "shardId-0", "")
 	f.addChild("shardId-3", "shardId-0", "")
 	f.put("shardId-2", recs("//a#m", 30, 20)...)
 	f.put("shardId-3", recs("//b#m", 30, 20)...)
-	waitFor(t, 10*time.Second, "split children read", func() bool { return c.Stats().Records >= 90 })
+	testwait.For(t, 10*time.Second, "split children read", func() bool { return c.Stats().Records >= 90 })
 	f.addChild("shardId-4", "shardId-3", "shardId-1")
 	f.put("shardId-4", recs("//b#m", 50, 10)...)
 	f.put("shardId-4", recs("//c#m", 30, 10)...)
-	waitFor(t, 10*time.Second, "all 150 records", func() bool { return c.Stats().Records == 150 })
-	time.Sleep(100 * time.Millisecond)
+	testwait.For(t, 10*time.Second, "all 150 records", func() bool { return c.Stats().Records == 150 })
+	time.Sleep(time.Second) // fake time: many listings later
+	synctest.Wait()
 	if st := c.Stats().Streams["s"]; st.Finished != 3 || st.Reading != 2 || st.Waiting != 0 {
 		t.Errorf("stream stats %+v", st)
 	}
@@ -270,6 +275,10 @@ func TestReshardFake(t *testing.T) {
 // A child whose parents are still being read waits, even across a
 // restart: the finished state of a parent comes from its checkpoint.
 func TestChildWaitsForParentAcrossRestart(t *testing.T) {
+	synctest.Test(t, testChildWaitsForParentAcrossRestart)
+}
+
+func testChildWaitsForParentAcrossRestart(t *testing.T) {
 	f := newFake("s", "shardId-0")
 	f.put("shardId-0", recs("//a#m", 0, 10)...)
 	f.addChild("shardId-1", "shardId-0", "")
@@ -284,7 +293,7 @@ func TestChildWaitsForParentAcrossRestart(t *testing.T) {
 	}
 	o := fastOpts(t, f, sink, Stream{Name: "s"})
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "sink errors", func() bool { return c.Stats().SinkErrors >= 3 })
+	testwait.For(t, 5*time.Second, "sink errors", func() bool { return c.Stats().SinkErrors >= 3 })
 	if n := f.getCount("shardId-1"); n != 0 {
 		t.Fatalf("child read %d times before its parent finished", n)
 	}
@@ -293,15 +302,16 @@ func TestChildWaitsForParentAcrossRestart(t *testing.T) {
 	fails = false
 	sink.mu.Unlock()
 	c = startConsumer(t, o)
-	waitFor(t, 5*time.Second, "20 records", func() bool { return c.Stats().Records == 20 })
+	testwait.For(t, 5*time.Second, "20 records", func() bool { return c.Stats().Records == 20 })
 	closeConsumer(t, c)
 	checkSeries(t, sink, "s/a/m", 0, 20)
 
 	// Third start: the parent is known finished, nothing is read again.
 	before, p0 := sink.total(), f.getCount("shardId-0")
 	c = startConsumer(t, o)
-	waitFor(t, 5*time.Second, "child reading", func() bool { return c.Stats().Streams["s"].Reading == 1 })
-	time.Sleep(50 * time.Millisecond)
+	testwait.For(t, 5*time.Second, "child reading", func() bool { return c.Stats().Streams["s"].Reading == 1 })
+	time.Sleep(time.Second) // fake time: many polls later
+	synctest.Wait()
 	closeConsumer(t, c)
 	if sink.total() != before || f.getCount("shardId-0") != p0 {
 		t.Fatalf("points %d -> %d, parent reads %d -> %d", before, sink.total(), p0, f.getCount("shardId-0"))
@@ -311,7 +321,9 @@ func TestChildWaitsForParentAcrossRestart(t *testing.T) {
 // Checkpoints of shards that aged out of the stream are deleted, whether
 // the shard was seen in this run or only in an earlier one; a child whose
 // parent aged out is read.
-func TestPruneCheckpoints(t *testing.T) {
+func TestPruneCheckpoints(t *testing.T) { synctest.Test(t, testPruneCheckpoints) }
+
+func testPruneCheckpoints(t *testing.T) {
 	f := newFake("s", "shardId-0", "shardId-9")
 	f.put("shardId-0", recs("//a#m", 0, 3)...)
 	f.put("shardId-9", recs("//z#m", 0, 3)...)
@@ -319,7 +331,7 @@ func TestPruneCheckpoints(t *testing.T) {
 	sink := newRecSink()
 	o := fastOpts(t, f, sink, Stream{Name: "s"})
 	c := startConsumer(t, o)
-	waitFor(t, 5*time.Second, "parent finished", func() bool { return c.Stats().Streams["s"].Finished == 1 })
+	testwait.For(t, 5*time.Second, "parent finished", func() bool { return c.Stats().Streams["s"].Finished == 1 })
 	closeConsumer(t, c)
 	f.trim("shardId-9") // gone while the daemon was down: only on disk
 	for _, id := range []string{"shardId-0", "shardId-9"} {
@@ -330,8 +342,8 @@ func TestPruneCheckpoints(t *testing.T) {
 	c = startConsumer(t, o)
 	f.trim("shardId-0") // gone while running
 	f.put("shardId-1", recs("//a#m", 3, 3)...)
-	waitFor(t, 5*time.Second, "child records", func() bool { return c.Stats().Records == 3 })
-	waitFor(t, 5*time.Second, "old checkpoints removed", func() bool {
+	testwait.For(t, 5*time.Second, "child records", func() bool { return c.Stats().Records == 3 })
+	testwait.For(t, 5*time.Second, "old checkpoints removed", func() bool {
 		_, ok0 := readCheckpoint(t, o.StateDir, "s", "shardId-0")
 		_, ok9 := readCheckpoint(t, o.StateDir, "s", "shardId-9")
 		return !ok0 && !ok9
@@ -363,7 +375,7 @@ func TestStartStopLoop(t *testing.T) {
 			t.Fatal("Start after Close succeeded")
 		}
 	}
-	waitFor(t, 2*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+	testwait.For(t, 2*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
 
 func TestNewValidates(t *testing.T) {

@@ -19,14 +19,13 @@ import (
 
 // fakeAPI is an in-memory Kinesis stream with fault injection: what
 // kinesalite cannot do (throttling, expired iterators, network errors,
-// paged listings). Iterators are "shard|position|generation".
+// paged listings). Iterators are "shard|position".
 type fakeAPI struct {
 	mu       sync.Mutex
 	stream   string
 	shards   []*fakeShard
 	seq      int
 	pageSize int // ListShards page size; 0 = all
-	gen      int // iterators of an older generation are expired
 
 	// hooks return an error to fail a call (before it is served).
 	listHook func(n int) error
@@ -99,12 +98,6 @@ func (f *fakeAPI) trim(id string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.shards = slices.DeleteFunc(f.shards, func(s *fakeShard) bool { return s.id == id })
-}
-
-func (f *fakeAPI) expireIterators() {
-	f.mu.Lock()
-	f.gen++
-	f.mu.Unlock()
 }
 
 func (f *fakeAPI) ListShards(ctx context.Context, in *awskinesis.ListShardsInput, _ ...func(*awskinesis.Options)) (*awskinesis.ListShardsOutput, error) {
@@ -194,33 +187,29 @@ func (f *fakeAPI) GetShardIterator(ctx context.Context, in *awskinesis.GetShardI
 	default:
 		return nil, &types.InvalidArgumentException{Message: aws.String("type")}
 	}
-	return &awskinesis.GetShardIteratorOutput{ShardIterator: aws.String(fmt.Sprintf("%s|%d|%d", id, pos, f.gen))}, nil
+	return &awskinesis.GetShardIteratorOutput{ShardIterator: aws.String(fmt.Sprintf("%s|%d", id, pos))}, nil
 }
 
 func (f *fakeAPI) GetRecords(ctx context.Context, in *awskinesis.GetRecordsInput, _ ...func(*awskinesis.Options)) (*awskinesis.GetRecordsOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	parts := strings.Split(aws.ToString(in.ShardIterator), "|")
-	if len(parts) != 3 {
+	if len(parts) != 2 {
 		return nil, &types.InvalidArgumentException{Message: aws.String("iterator")}
 	}
 	id := parts[0]
 	pos, _ := strconv.Atoi(parts[1])
-	gen, _ := strconv.Atoi(parts[2])
 	f.getCalls[id] = append(f.getCalls[id], time.Now())
 	if f.getHook != nil {
 		if err := f.getHook(id, len(f.getCalls[id])); err != nil {
 			return nil, err
 		}
 	}
-	if gen != f.gen {
-		return nil, &types.ExpiredIteratorException{Message: aws.String("expired")}
-	}
 	s := f.shard(id)
 	end := min(len(s.recs), pos+int(aws.ToInt32(in.Limit)))
 	out := &awskinesis.GetRecordsOutput{Records: slices.Clone(s.recs[pos:end]), MillisBehindLatest: aws.Int64(int64(len(s.recs)-end) * 1000)}
 	if !(s.closed && end == len(s.recs)) {
-		out.NextShardIterator = aws.String(fmt.Sprintf("%s|%d|%d", id, end, f.gen))
+		out.NextShardIterator = aws.String(fmt.Sprintf("%s|%d", id, end))
 	}
 	return out, nil
 }

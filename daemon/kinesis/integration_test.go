@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"graphmetrics/daemon/kinesis/kinesalitetest"
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store"
 )
 
@@ -69,7 +70,7 @@ func TestKinesaliteEndToEnd(t *testing.T) {
 	o := kinesaliteOpts(t, k, w, Stream{Name: "cimaa.metrics"})
 	o.StateDir = filepath.Join(dataDir, "state")
 	c := startConsumer(t, o)
-	waitFor(t, 30*time.Second, "all records", func() bool { return c.Stats().Records == uint64(len(es)) })
+	testwait.For(t, 30*time.Second, "all records", func() bool { return c.Stats().Records == uint64(len(es)) })
 	st := c.Stats()
 	if s := st.Streams["cimaa.metrics"]; s.Reading != 2 || s.Records != uint64(len(es)) {
 		t.Errorf("stream stats %+v", s)
@@ -118,7 +119,7 @@ func TestKinesaliteRestart(t *testing.T) {
 		o := kinesaliteOpts(t, k, sink, Stream{Name: "m"})
 		o.StateDir = filepath.Join(dataDir, "state")
 		c := startConsumer(t, o)
-		waitFor(t, 30*time.Second, fmt.Sprint(want, " records"), func() bool { return c.Stats().Records == want })
+		testwait.For(t, 30*time.Second, fmt.Sprint(want, " records"), func() bool { return c.Stats().Records == want })
 		time.Sleep(300 * time.Millisecond) // time for anything extra to show up
 		closeConsumer(t, c)
 		closeWriter(t, sink.w)
@@ -169,8 +170,11 @@ func TestKinesaliteSplitShard(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // records keep flowing while the consumer works
 		}
 	}
-	waitFor(t, 60*time.Second, "all records", func() bool { return c.Stats().Records == series*n })
-	time.Sleep(300 * time.Millisecond)
+	testwait.For(t, 60*time.Second, "all records", func() bool { return c.Stats().Records == series*n })
+	testwait.For(t, 10*time.Second, "the parent finished, both children read", func() bool {
+		st := c.Stats().Streams["rs"]
+		return st.Finished == 1 && st.Reading == 2
+	})
 	st := c.Stats().Streams["rs"]
 	closeConsumer(t, c)
 	for s := range series {
@@ -217,8 +221,18 @@ func TestKinesaliteBadRecords(t *testing.T) {
 	k.Put(t, "b", es)
 	sink := newRecSink()
 	c := startConsumer(t, kinesaliteOpts(t, k, sink, Stream{Name: "b"}))
-	waitFor(t, 30*time.Second, "good records", func() bool { return c.Stats().Records == 40 })
-	time.Sleep(200 * time.Millisecond)
+	nBad := uint64(0)
+	for _, list := range bad {
+		nBad += uint64(len(list))
+	}
+	testwait.For(t, 30*time.Second, "good and bad records", func() bool {
+		st := c.Stats()
+		var counted uint64
+		for _, n := range st.Bad {
+			counted += n
+		}
+		return st.Records == 40 && counted == nBad
+	})
 	closeConsumer(t, c)
 	checkSeries(t, sink, "b/h/good/m", 0, 40)
 	st := c.Stats()
@@ -244,7 +258,7 @@ func TestKinesaliteFixedMetric(t *testing.T) {
 	k.Put(t, "fixed", es)
 	sink := newRecSink()
 	c := startConsumer(t, kinesaliteOpts(t, k, sink, Stream{Name: "fixed", Metric: "web/load"}))
-	waitFor(t, 30*time.Second, "records", func() bool { return c.Stats().Records == 10 })
+	testwait.For(t, 30*time.Second, "records", func() bool { return c.Stats().Records == 10 })
 	closeConsumer(t, c)
 	checkSeries(t, sink, "fixed/web/load", 0, 10)
 }
@@ -286,7 +300,7 @@ func TestKinesaliteAWSCLI(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%s kinesis put-record: %v: %s", cli, err, out)
 		}
-		waitFor(t, 30*time.Second, "the record of "+strings.TrimSpace(string(version)), func() bool { return c.Stats().Records == uint64(i+1) })
+		testwait.For(t, 30*time.Second, "the record of "+strings.TrimSpace(string(version)), func() bool { return c.Stats().Records == uint64(i+1) })
 	}
 	closeConsumer(t, c)
 	closeWriter(t, w)

@@ -3,6 +3,7 @@ package listen
 import (
 	"bytes"
 	"fmt"
+	"graphmetrics/parser/testwait"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -73,7 +74,7 @@ func TestAttackConnectionHog(t *testing.T) {
 		}
 		hog = append(hog, conn)
 	}
-	waitFor(t, "every hog connection handled", 5*time.Second, func() bool {
+	testwait.For(t, 5*time.Second, "every hog connection handled", func() bool {
 		s := stats(t, l, "tcp")
 		return s.ConnsAccepted+s.ConnsRefusedSource == 100
 	})
@@ -109,7 +110,7 @@ func TestAttackAllow(t *testing.T) {
 	for i := range 50 {
 		fmt.Fprintf(bad, "<14>evil i%d A 1 2009-07-30 15:47:21 200 1", i)
 	}
-	waitFor(t, "50 refused datagrams", 5*time.Second, func() bool { return stats(t, l, "udp").Refused == 50 })
+	testwait.For(t, 5*time.Second, "50 refused datagrams", func() bool { return stats(t, l, "udp").Refused == 50 })
 
 	good, err := net.DialUDP("udp", &net.UDPAddr{IP: friend.IP}, ua)
 	if err != nil {

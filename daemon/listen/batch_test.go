@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"graphmetrics/parser/testwait"
 )
 
 // callLog is a Handle that records each call: when, from whom, what.
@@ -81,7 +83,7 @@ func TestUDPBatchDeadlineFlush(t *testing.T) {
 	l := startListener(t, Options{Handle: c.handle, BatchSize: 1000, BatchDelay: delay}, "udp")
 	want := numbered("deadline", 3)
 	sent := sendUDP(t, l, want)
-	waitFor(t, "the held datagrams", 10*time.Second, func() bool { return c.count() == len(want) })
+	testwait.For(t, 10*time.Second, "the held datagrams", func() bool { return c.count() == len(want) })
 	calls := c.snapshot()
 	if len(calls) != 1 {
 		t.Fatalf("got %d Handle calls, want 1: %+v", len(calls), calls)
@@ -107,7 +109,7 @@ func TestUDPBatchSizeAndCloseFlush(t *testing.T) {
 	}
 	first := numbered("size", 10)
 	sendUDP(t, l, first)
-	waitFor(t, "a full batch", 10*time.Second, func() bool { return c.count() == len(first) })
+	testwait.For(t, 10*time.Second, "a full batch", func() bool { return c.count() == len(first) })
 	if calls := c.snapshot(); len(calls) != 1 {
 		t.Fatalf("got %d Handle calls for one full batch, want 1", len(calls))
 	}
@@ -115,7 +117,7 @@ func TestUDPBatchSizeAndCloseFlush(t *testing.T) {
 	rest := numbered("held", 5)
 	sendUDP(t, l, rest)
 	// Once the socket's queue is empty the reader holds them.
-	waitFor(t, "the reader to take the datagrams", 10*time.Second, func() bool { return rxQueue(t, l) == 0 })
+	testwait.For(t, 10*time.Second, "the reader to take the datagrams", func() bool { return rxQueue(t, l) == 0 })
 	if n := c.count(); n != len(first) {
 		t.Fatalf("%d messages handed over before Close, want %d (BatchDelay is an hour)", n, len(first))
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 // collector is a Handle that keeps copies of everything it is given.
@@ -40,23 +42,11 @@ func (c *collector) snapshot() []string {
 	return append([]string(nil), c.msgs...)
 }
 
-// waitFor polls until cond holds or the deadline passes.
-func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // waitMessages waits until at least n messages arrived, then a little longer
 // so that extra messages (which would be a bug) show up too.
 func (c *collector) waitMessages(t testing.TB, n int) []string {
 	t.Helper()
-	waitFor(t, "messages", 10*time.Second, func() bool { return c.count() >= n })
+	testwait.For(t, 10*time.Second, "messages", func() bool { return c.count() >= n })
 	time.Sleep(50 * time.Millisecond)
 	return c.snapshot()
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 func dial(t testing.TB, network string, a net.Addr) net.Conn {
@@ -100,7 +102,7 @@ func TestTCPHostile(t *testing.T) {
 	write(t, polite, wire2)
 	polite.Close()
 
-	waitFor(t, "good messages", 10*time.Second, func() bool {
+	testwait.For(t, 10*time.Second, "good messages", func() bool {
 		got := c.snapshot()
 		return containsInOrder(got, want) && containsInOrder(got, want2)
 	})
@@ -115,7 +117,7 @@ func TestTCPHostile(t *testing.T) {
 			t.Errorf("delivered a %d-byte message, max %d", len(m), DefaultMaxMessage)
 		}
 	}
-	waitFor(t, "connections to close", 5*time.Second, func() bool { return stats(t, l, "tcp").ConnsOpen == 1 })
+	testwait.For(t, 5*time.Second, "connections to close", func() bool { return stats(t, l, "tcp").ConnsOpen == 1 })
 	s := stats(t, l, "tcp")
 	if s.ConnsAccepted != 1000+50+2 || s.ConnsRejected != 0 || s.Oversize < 1 || s.Panics != 0 {
 		t.Errorf("stats %+v", s)
@@ -204,7 +206,7 @@ func TestTCPMaxConns(t *testing.T) {
 	}
 
 	conns[0].Close()
-	waitFor(t, "a free slot", 5*time.Second, func() bool { return stats(t, l, "tcp").ConnsOpen == 4 })
+	testwait.For(t, 5*time.Second, "a free slot", func() bool { return stats(t, l, "tcp").ConnsOpen == 4 })
 	again := dial(t, "tcp", a)
 	defer again.Close()
 	write(t, again, []byte("<14>again\n"))
@@ -216,11 +218,12 @@ func TestTCPMaxConns(t *testing.T) {
 
 func TestTCPIdleTimeout(t *testing.T) {
 	var c collector
-	l := startListener(t, Options{Handle: c.handle, IdleTimeout: 200 * time.Millisecond}, "tcp")
+	l := startListener(t, Options{Handle: c.handle, IdleTimeout: 500 * time.Millisecond}, "tcp")
 	conn := dial(t, "tcp", addr(t, l, "tcp"))
 	defer conn.Close()
-	// Activity keeps it open past the timeout.
-	for i := range 4 {
+	// Activity keeps it open past the timeout: writes 100 ms apart (the
+	// sender's pace, with 400 ms to spare on a busy machine) for 800 ms.
+	for i := range 8 {
 		write(t, conn, fmt.Appendf(nil, "<14>m%d\n", i))
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -232,10 +235,10 @@ func TestTCPIdleTimeout(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("idle connection closed after %v", d)
 	}
-	if got := c.snapshot(); len(got) != 4 {
+	if got := c.snapshot(); len(got) != 8 {
 		t.Errorf("got %q", got)
 	}
-	waitFor(t, "conn count", 2*time.Second, func() bool { return stats(t, l, "tcp").ConnsOpen == 0 })
+	testwait.For(t, 2*time.Second, "conn count", func() bool { return stats(t, l, "tcp").ConnsOpen == 0 })
 }
 
 // A panicking handler loses its batch, nothing else.
@@ -254,13 +257,13 @@ func TestHandlerPanic(t *testing.T) {
 	u := dial(t, "udp", addr(t, l, "udp"))
 	defer u.Close()
 	write(t, u, []byte("boom"))
-	time.Sleep(20 * time.Millisecond) // a batch of its own
+	testwait.For(t, 5*time.Second, "the UDP handler's panic", func() bool { return stats(t, l, "udp").Panics == 1 })
 	write(t, u, []byte("<14>udp ok"))
 
 	tc := dial(t, "tcp", addr(t, l, "tcp"))
 	defer tc.Close()
 	write(t, tc, []byte("boom\n"))
-	time.Sleep(20 * time.Millisecond)
+	testwait.For(t, 5*time.Second, "the TCP handler's panic", func() bool { return stats(t, l, "tcp").Panics == 1 })
 	write(t, tc, []byte("<14>tcp ok\n"))
 
 	got := c.waitMessages(t, 2)

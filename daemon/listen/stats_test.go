@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 // TestUDPKernelDrops overflows a small receive buffer while the handler is
@@ -34,14 +36,13 @@ func TestUDPKernelDrops(t *testing.T) {
 	for i := range sent {
 		write(t, u, fmt.Appendf(nil, "<14>zc.tracelog: c i A %d 2009-07-30 15:47:21.349080 200 93638", i))
 	}
-	time.Sleep(50 * time.Millisecond)
+	testwait.For(t, 10*time.Second, "kernel drops", func() bool { return stats(t, l, "udp").KernelDrops > 0 })
 	close(release)
 
-	waitFor(t, "delivered + dropped = sent", 10*time.Second, func() bool {
+	testwait.For(t, 10*time.Second, "delivered + dropped = sent, all collected", func() bool {
 		s := stats(t, l, "udp")
-		return s.Messages+s.KernelDrops >= sent
+		return s.Messages+s.KernelDrops >= sent && uint64(c.count()) == s.Messages
 	})
-	time.Sleep(50 * time.Millisecond)
 	s = stats(t, l, "udp")
 	if s.KernelDrops == 0 || s.Messages+s.KernelDrops != sent || uint64(c.count()) != s.Messages {
 		t.Fatalf("sent %d, stats %+v, collected %d", sent, s, c.count())

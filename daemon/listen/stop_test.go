@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 func closeWithin(t testing.TB, l *Listener, d time.Duration) {
@@ -61,7 +63,7 @@ func TestStartStopLoop(t *testing.T) {
 			t.Fatal(err)
 		}
 		u.Write([]byte("<14>udp"))
-		waitFor(t, "both messages", 5*time.Second, func() bool { return c.count() == 2 })
+		testwait.For(t, 5*time.Second, "both messages", func() bool { return c.count() == 2 })
 
 		closeWithin(t, l, time.Second)
 		// The connection was closed by the server, and the half message,
@@ -113,7 +115,7 @@ func TestCloseWithBusyClients(t *testing.T) {
 			}
 		}
 	}()
-	waitFor(t, "traffic", 5*time.Second, func() bool { return c.count() > 1000 })
+	testwait.For(t, 5*time.Second, "traffic", func() bool { return c.count() > 1000 })
 	closeWithin(t, l, time.Second)
 	select {
 	case <-writerDone:

@@ -119,7 +119,6 @@ type snapshot struct {
 	timers   map[string]timer
 	gauges   map[string]float64
 	sets     map[string]int
-	lag      *float64
 }
 
 // take copies what a flush writes and resets counters, timers and sets.

@@ -68,6 +68,22 @@ type file struct {
 
 func (f *file) key() devIno { return devIno{f.Dev, f.Ino} }
 
+// currentSize stats the file again (its descriptor if open, else its
+// path); on failure it keeps the size last seen.
+func (f *file) currentSize() int64 {
+	var fi os.FileInfo
+	var err error
+	if f.f != nil {
+		fi, err = f.f.Stat()
+	} else {
+		fi, err = os.Stat(f.Path)
+	}
+	if err != nil {
+		return f.size
+	}
+	return fi.Size()
+}
+
 func (f *file) closeFD() {
 	if f.f != nil {
 		f.f.Close()
@@ -187,6 +203,12 @@ func (tb *table) releaseTwins(id uint64, offset int64) {
 		g.Twin = 0
 		tb.first(g)
 		g.Offset = max(g.Offset, offset)
+		if !g.GZ && g.size < g.Offset {
+			// The size a scan saw may be that of a copy still being
+			// written: copytruncate finishes the copy before it cuts the
+			// original, so look again now.
+			g.size = g.currentSize()
+		}
 		if !g.GZ && g.size < g.Offset {
 			// A copy shorter than what was read: nothing of it is new.
 			g.Offset = g.size

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 func numbered(prefix string, from, to int) []string {
@@ -97,13 +99,22 @@ func TestGZOfRotatedFile(t *testing.T) {
 		z := gz(t, string(data))
 		gzPath := rotated + ".gz"
 		os.WriteFile(gzPath, z[:len(z)/2], 0o644)
-		time.Sleep(300 * time.Millisecond)
+		waitPasses(t, tl, 2) // the tailer sees the half-written .gz
 		appendFile(t, gzPath, string(z[len(z)/2:]))
 		os.Remove(rotated)
 	}
 	w.lines(100, 0)
-	// The .gz files settle (2s) before they are looked at; wait for that.
-	time.Sleep(gzSettle + 500*time.Millisecond)
+	// The .gz files settle (unchanged for gzSettle) before they are looked
+	// at; waitAll then waits for passes after that.
+	testwait.For(t, 10*time.Second, "the .gz files settled", func() bool {
+		gzs, _ := filepath.Glob(filepath.Join(dir, "*.gz"))
+		for _, p := range gzs {
+			if fi, err := os.Stat(p); err != nil || time.Since(fi.ModTime()) <= gzSettle {
+				return false
+			}
+		}
+		return len(gzs) == 3
+	})
 	waitAll(t, tl, r, w.all)
 
 	// Stopped part-way through a file that is then compressed and removed
@@ -112,7 +123,7 @@ func TestGZOfRotatedFile(t *testing.T) {
 	o.Handle, o.Checkpoint, o.Restore = r2.Handle, r2.Checkpoint, r2.Restore
 	tl = start(t, o)
 	w.lines(40, 0)
-	waitFor(t, "lines", 5*time.Second, func() bool { return r2.count() == len(w.all) })
+	testwait.For(t, 5*time.Second, "lines", func() bool { return r2.count() == len(w.all) })
 	closeTailer(t, tl)
 	w.lines(25, 0) // not read before the compression
 	data, err := os.ReadFile(w.path)

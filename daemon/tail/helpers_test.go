@@ -128,6 +128,14 @@ func (w tWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// skipShort skips an end-to-end test (processes killed and restarted)
+// in the quick tier.
+func skipShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end (kills and restarts processes): skipped with -short")
+	}
+}
+
 func start(t *testing.T, o Options) *Tailer {
 	t.Helper()
 	tl, err := New(o)
@@ -147,18 +155,6 @@ func closeTailer(t *testing.T, tl *Tailer) {
 	defer cancel()
 	if err := tl.Close(ctx); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// waitFor polls cond until it holds or the timeout ends.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	end := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -241,5 +237,18 @@ type lockedWriter struct {
 func (w *lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.b == nil {
+		w.b = &strings.Builder{}
+	}
 	return w.b.Write(p)
+}
+
+// String is what was written so far.
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.b == nil {
+		return ""
+	}
+	return w.b.String()
 }

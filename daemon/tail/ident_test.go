@@ -1,7 +1,9 @@
 package tail
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 func inode(t *testing.T, path string) uint64 {
@@ -90,9 +94,9 @@ func TestPermissionErrors(t *testing.T) {
 
 	r := newRecorder()
 	tl := start(t, testOpts(t, dir, r, filepath.Join(dir, "*.log"), filepath.Join(sub, "*.log")))
-	waitFor(t, "the readable file", 5*time.Second, func() bool { return r.count() == 100 })
-	waitFor(t, "errors counted", 5*time.Second, func() bool { return tl.Stats().Errors >= 2 })
-	time.Sleep(200 * time.Millisecond)
+	testwait.For(t, 5*time.Second, "the readable file", func() bool { return r.count() == 100 })
+	testwait.For(t, 5*time.Second, "errors counted", func() bool { return tl.Stats().Errors >= 2 })
+	waitPasses(t, tl, 3)
 	if r.count() != 100 {
 		t.Fatalf("read %d lines with two sources locked", r.count())
 	}
@@ -153,43 +157,66 @@ func TestDeletedDirectory(t *testing.T) {
 	tl := start(t, testOpts(t, dir, r, filepath.Join(logs, "*.log")))
 	w := newLineWriter(t, filepath.Join(logs, "a.log"), "a")
 	w.lines(100, 0)
-	waitFor(t, "first lines", 5*time.Second, func() bool { return r.count() == 100 })
+	testwait.For(t, 5*time.Second, "first lines", func() bool { return r.count() == 100 })
 	if err := os.RemoveAll(logs); err != nil {
 		t.Fatal(err)
 	}
 	w.lines(50, 0) // still written through the open descriptor
-	waitFor(t, "the directory missing, logged", 5*time.Second, func() bool { return tl.Stats().Errors > 0 })
-	waitFor(t, "the deleted file retired", 5*time.Second, func() bool { return tl.Stats().Files == 0 })
+	testwait.For(t, 5*time.Second, "the directory missing, logged", func() bool { return tl.Stats().Errors > 0 })
+	testwait.For(t, 5*time.Second, "the deleted file retired", func() bool { return tl.Stats().Files == 0 })
 	os.Mkdir(logs, 0o755)
 	w2 := newLineWriter(t, filepath.Join(logs, "b.log"), "b")
 	w2.lines(100, 0)
 	waitAll(t, tl, r, append(w.all, w2.all...))
 }
 
-// Start returns at once with a big backlog: catch-up runs behind it, and
-// its progress is logged.
+// Start returns with a big backlog still unread: catch-up runs behind it,
+// its state shows in Stats, and its progress is logged. The handler is
+// held until the test has looked at the state, so nothing here depends on
+// how fast the machine is.
 func TestStartDoesNotWaitForCatchUp(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "big.log")
-	lines := numbered("big", 1, 200000)
+	lines := numbered("big", 1, 200000) // 6.2 MB: more than the blocks in flight
 	writeFile(t, path, text(lines))
 	r := newRecorder()
 	o := testOpts(t, dir, r, path)
+	release := make(chan struct{})
 	slow := o.Handle
-	o.Handle = func(l [][]byte) { time.Sleep(time.Millisecond); slow(l) }
+	o.Handle = func(l [][]byte) { <-release; slow(l) }
 	o.BatchLines = 500
-	o.ProgressEvery = 100 * time.Millisecond
-	var logged strings.Builder
-	o.Logger = slogTo(&logged)
-	t0 := time.Now()
-	tl := start(t, o)
-	if d := time.Since(t0); d > 100*time.Millisecond {
-		t.Errorf("Start took %s", d)
+	o.ProgressEvery = time.Nanosecond // every block of a long pass logs
+	var logged lockedWriter
+	o.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+	tl, err := New(o)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if tl.Stats().CaughtUp || r.count() == len(lines) {
-		t.Errorf("caught up before Start returned")
+	started := make(chan error, 1)
+	go func() { started <- tl.Start() }()
+	select {
+	case err := <-started:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("Start waits for the catch-up")
 	}
-	waitFor(t, "catch-up", 20*time.Second, func() bool { return tl.Stats().CaughtUp })
+	t.Cleanup(func() { tl.Close(context.Background()) })
+	// The reader fills the blocks in flight and waits for the handler.
+	testwait.For(t, 10*time.Second, "a partly read backlog", func() bool {
+		st := tl.Stats()
+		return st.Lines > 0 && st.Backlog > 0
+	})
+	if st := tl.Stats(); st.CaughtUp || r.count() != 0 {
+		t.Fatalf("with the handler held: caught up %v, %d lines handled", st.CaughtUp, r.count())
+	}
+	close(release)
+	testwait.For(t, 20*time.Second, "catch-up", func() bool { return tl.Stats().CaughtUp })
+	if st := tl.Stats(); st.Backlog != 0 {
+		t.Errorf("caught up with a backlog of %d bytes", st.Backlog)
+	}
 	waitAll(t, tl, r, lines)
 	out := logged.String()
 	if !strings.Contains(out, "msg=catch-up ") || !strings.Contains(out, "lines_per_s=") || !strings.Contains(out, `msg="catch-up done"`) {

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 // Close's last checkpoint goes to FinalCheckpoint, after every line read;
@@ -39,7 +41,7 @@ func TestFinalCheckpoint(t *testing.T) {
 	slow := o.Handle
 	o.Handle = func(l [][]byte) { time.Sleep(2 * time.Millisecond); slow(l) }
 	tl := start(t, o)
-	waitFor(t, "a periodic checkpoint", 5*time.Second, func() bool { return periodic.Load() > 0 })
+	testwait.For(t, 5*time.Second, "a periodic checkpoint", func() bool { return periodic.Load() > 0 })
 	closeTailer(t, tl)
 	if final.Load() != 1 {
 		t.Fatalf("final checkpoints: %d", final.Load())
@@ -102,12 +104,12 @@ func TestStartStopLoop(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i%2 == 0 {
-			time.Sleep(20 * time.Millisecond)
+			waitPasses(t, tl, 1)
 		}
 		closeTailer(t, tl)
 		closeTailer(t, tl)
 	}
-	waitFor(t, "goroutines to end", 5*time.Second, func() bool { return runtime.NumGoroutine() <= before })
+	testwait.For(t, 5*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 	if n := openFDs(t); n > fds {
 		t.Errorf("descriptors: %d before, %d after", fds, n)
 	}

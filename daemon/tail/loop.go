@@ -97,6 +97,7 @@ func (t *Tailer) pass(ctx context.Context, scan bool) {
 		}
 	}
 	t.stats.publish(t.tab)
+	t.stats.passes.Add(1)
 }
 
 func (t *Tailer) passOnce(ctx context.Context, scan bool) {

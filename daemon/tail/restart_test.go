@@ -191,6 +191,7 @@ func (c *child) afterCheckpoints(n int) {
 // right after starting), with the files growing and rotating between the
 // runs: every line is handed over exactly once in the end.
 func TestKillRestartExactlyOnce(t *testing.T) {
+	skipShort(t)
 	dir := t.TempDir()
 	logs := filepath.Join(dir, "logs")
 	os.Mkdir(logs, 0o755)
@@ -234,6 +235,7 @@ func TestKillRestartExactlyOnce(t *testing.T) {
 // The same with the real aggregator and RRD files: every per-second value
 // of every instance equals that of a run that was never killed.
 func TestKillRestartRRDEqual(t *testing.T) {
+	skipShort(t)
 	t0 := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
 	gen := func(dir string) string {
 		logs := filepath.Join(dir, "logs")

@@ -8,23 +8,34 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 // Every rotation test writes lines while the tailer runs, rotates in
 // between, and checks that every line written was handed over exactly
 // once.
 
-// waitAll waits until as many lines arrived as were written, then a few
-// more polls (so a line read twice would show), and closes.
+// waitAll waits until as many lines arrived as were written, then for
+// more passes over the files (so a line read twice would show), and
+// closes. A timeout is reported by check, with the lines missing.
 func waitAll(t *testing.T, tl *Tailer, r *recorder, want []string) {
 	t.Helper()
 	end := time.Now().Add(20 * time.Second)
 	for r.count() < len(want) && time.Now().Before(end) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	time.Sleep(500 * time.Millisecond)
+	waitPasses(t, tl, 3)
 	closeTailer(t, tl)
 	r.check(t, want)
+}
+
+// waitPasses waits until the tailer has completed n more passes over its
+// files; the first may have begun before the call, the others after it.
+func waitPasses(t *testing.T, tl *Tailer, n uint64) {
+	t.Helper()
+	from := tl.Stats().Passes
+	testwait.For(t, 10*time.Second, fmt.Sprintf("%d passes over the files", n), func() bool { return tl.Stats().Passes >= from+n })
 }
 
 // Rename plus create, as logrotate does it: the file is renamed, the
@@ -132,7 +143,7 @@ func TestRotateDatedFiles(t *testing.T) {
 		w.lines(200, 200*time.Microsecond)
 		all = append(all, w.all...)
 	}
-	waitFor(t, "idle descriptors closed", 5*time.Second, func() bool { return tl.Stats().Open < 12 })
+	testwait.For(t, 5*time.Second, "idle descriptors closed", func() bool { return tl.Stats().Open < 12 })
 	waitAll(t, tl, r, all)
 	if st := tl.Stats(); st.Files != 12 {
 		t.Errorf("files followed: %+v", st)
@@ -148,10 +159,11 @@ func TestPartialLine(t *testing.T) {
 	r := newRecorder()
 	o := testOpts(t, dir, r, path)
 	tl := start(t, o)
-	waitFor(t, "first line", 5*time.Second, func() bool { return r.count() == 1 })
-	time.Sleep(300 * time.Millisecond) // several polls and checkpoints
+	testwait.For(t, 5*time.Second, "first line", func() bool { return r.count() == 1 })
+	testwait.For(t, 10*time.Second, "a checkpoint after the first line", func() bool { return tl.Stats().Checkpoints >= 1 })
+	waitPasses(t, tl, 3)
 	appendFile(t, path, " written")
-	time.Sleep(300 * time.Millisecond)
+	waitPasses(t, tl, 3)
 	if r.count() != 1 {
 		t.Fatalf("a partial line was handed over: %v", r.seen)
 	}
@@ -160,13 +172,13 @@ func TestPartialLine(t *testing.T) {
 	r2 := newRecorder()
 	o.Handle, o.Checkpoint, o.Restore = r2.Handle, r2.Checkpoint, r2.Restore
 	tl = start(t, o)
-	time.Sleep(200 * time.Millisecond)
+	waitPasses(t, tl, 3)
 	if r2.count() != 1 {
 		t.Fatalf("after restart, a partial line was handed over: %v", r2.seen)
 	}
 	appendFile(t, path, " and done\np 3 next")
 	appendFile(t, path, "\n")
-	waitFor(t, "the completed lines", 5*time.Second, func() bool { return r2.count() == 3 })
+	testwait.For(t, 5*time.Second, "the completed lines", func() bool { return r2.count() == 3 })
 	waitAll(t, tl, r2, []string{"p 1 full line", "p 2 half written and done", "p 3 next"})
 }
 
@@ -203,14 +215,41 @@ func TestOversizeLines(t *testing.T) {
 	o := testOpts(t, dir, r, path)
 	o.MaxLine, o.BlockSize = 200, 1000 // lines straddle blocks and span several
 	tl := start(t, o)
-	waitFor(t, "lines", 5*time.Second, func() bool { return r.count() >= len(want) })
+	testwait.For(t, 5*time.Second, "lines", func() bool { return r.count() >= len(want) })
 	// A growing oversize line stays skipped once it ends.
 	appendFile(t, path, strings.Repeat("z", 500))
-	time.Sleep(200 * time.Millisecond)
+	waitPasses(t, tl, 2)
 	appendFile(t, path, strings.Repeat("z", 500)+"\no tail ok\n")
 	want = append(want, "o tail ok")
 	waitAll(t, tl, r, want)
 	if st := tl.Stats(); st.Oversize != 300/7+1+1 {
 		t.Errorf("oversize = %d, want %d", st.Oversize, 300/7+2)
 	}
+}
+
+// copytruncate seen mid-copy: a scan finds the copy while it is still being
+// written (shorter than what was read of the original), then the copy is
+// completed and the original cut. The copy holds nothing new, and nothing
+// of it may be handed over again (it once was, for the lines between the
+// copy's size at the scan and the original's offset).
+func TestCopySeenMidCopy(t *testing.T) {
+	dir := t.TempDir()
+	r := newRecorder()
+	tl := start(t, testOpts(t, dir, r, filepath.Join(dir, "trace.log*")))
+	w := newLineWriter(t, filepath.Join(dir, "trace.log"), "m")
+	w.lines(300, 0)
+	testwait.For(t, 5*time.Second, "the first lines", func() bool { return r.count() == 300 })
+	data, err := os.ReadFile(w.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(dir, "trace.log.1")
+	writeFile(t, copyPath, string(data[:len(data)/3]))  // the copy, a third done
+	waitPasses(t, tl, 3)                                // scanned at that size
+	appendFile(t, copyPath, string(data[len(data)/3:])) // the copy is done
+	if err := os.Truncate(w.path, 0); err != nil {      // then the cut
+		t.Fatal(err)
+	}
+	w.lines(50, 0) // O_APPEND: after the cut
+	waitAll(t, tl, r, w.all)
 }

@@ -23,6 +23,9 @@ type Stats struct {
 	// when it started.
 	CaughtUp bool  `json:"caught_up"`
 	Backlog  int64 `json:"backlog"`
+	// Passes counts the completed passes over the files (polls,
+	// notifications); a test waits for more of them instead of sleeping.
+	Passes uint64 `json:"passes"`
 }
 
 type counters struct {
@@ -32,6 +35,7 @@ type counters struct {
 	files, open, retired                                               atomic.Int64
 	backlog                                                            atomic.Int64
 	caughtUp                                                           atomic.Bool
+	passes                                                             atomic.Uint64
 }
 
 func (c *counters) publish(tb *table) {
@@ -54,7 +58,7 @@ func (t *Tailer) Stats() Stats {
 		Bytes: c.bytes.Load(), Lines: c.lines.Load(), Oversize: c.oversize.Load(),
 		Rotations: c.rotations.Load(), Errors: c.errors.Load(),
 		Checkpoints: c.checkpoints.Load(), CheckpointErrors: c.ckptErrors.Load(),
-		CaughtUp: c.caughtUp.Load(), Backlog: c.backlog.Load(),
+		CaughtUp: c.caughtUp.Load(), Backlog: c.backlog.Load(), Passes: c.passes.Load(),
 	}
 	if ns := c.lastCkpt.Load(); ns != 0 {
 		s.LastCheckpoint = time.Unix(0, ns)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"graphmetrics/parser/testwait"
 )
 
 // Tracelog lines through every rotation form at once, into the real
@@ -88,8 +90,8 @@ func TestRotationsThroughStore(t *testing.T) {
 		}
 	}
 	f.Close()
-	waitFor(t, "every line", 20*time.Second, func() bool { return tl.Stats().Lines >= uint64(len(lines)) })
-	time.Sleep(300 * time.Millisecond)
+	testwait.For(t, 20*time.Second, "every line", func() bool { return tl.Stats().Lines >= uint64(len(lines)) })
+	waitPasses(t, tl, 3)
 	closeTailer(t, tl)
 	if err := tf.close(context.Background()); err != nil {
 		t.Fatal(err)

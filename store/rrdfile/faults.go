@@ -26,6 +26,9 @@ import (
 // new, so rows that failed on the old one can go again at once.
 func (wk *worker) open(f *file, first int64) (created bool, err error) {
 	info, err := wk.w.opts.RRD.Info(f.path)
+	if err == nil && !f.metric {
+		info, err = wk.addMissingDS(f.path, info)
+	}
 	if err == nil {
 		err = wk.checkShape(f, info)
 	}
@@ -94,6 +97,45 @@ func (wk *worker) learnHeader(f *file) error {
 	}
 	f.hdrLen, f.ino = n, ino
 	return nil
+}
+
+// dsAdder is the optional part of an RRD that adds data sources to an
+// existing file in place (LibRRD).
+type dsAdder interface {
+	AddDS(path string, dss []string) error
+}
+
+// addMissingDS brings a tracelog file written before data sources were
+// added to store.DataSources (those file's data sources are a prefix of
+// it) up to date, keeping its history, and reads it again.
+func (wk *worker) addMissingDS(path string, info FileInfo) (FileInfo, error) {
+	want := store.DataSources[:]
+	ad, ok := wk.w.opts.RRD.(dsAdder)
+	if !ok || len(info.DS) >= len(want) || !slices.Equal(info.DS, want[:len(info.DS)]) {
+		return info, nil
+	}
+	dss := tracelogArgs(wk.w.opts.TracelogHeartbeat, nil)[len(info.DS):]
+	if err := ad.AddDS(path, dss); err != nil {
+		return info, err
+	}
+	wk.w.tuned.Add(1)
+	wk.logs.LogLevel(wk.w.opts.Logger, slog.LevelInfo, "tune", "rrd file: data sources added", "file", path, "added", strings.Join(dss, " "))
+	return wk.w.opts.RRD.Info(path)
+}
+
+// tune brings an existing tracelog file up to date (a tune job of
+// Writer.Start) unless the worker has it open already (then open did).
+func (wk *worker) tune(path string) {
+	if f := wk.files[path]; wk.w.closing.Load() || f != nil && f.opened {
+		return
+	}
+	info, err := wk.w.opts.RRD.Info(path)
+	if err == nil {
+		_, err = wk.addMissingDS(path, info)
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		wk.logs.LogLevel(wk.w.opts.Logger, slog.LevelWarn, "tune", "rrd file: cannot add data sources", "file", path, "err", err)
+	}
 }
 
 // checkShape rejects a file that librrd reads but that the rows do not

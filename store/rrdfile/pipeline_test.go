@@ -38,7 +38,7 @@ func TestSampleThroughRRD(t *testing.T) {
 	for _, w := range sampletest.Minutes[1:7] {
 		m := at("2009-07-30 " + w.At + ":00")
 		got := rows[m+60]
-		if len(got) != 7 {
+		if len(got) != len(store.DataSources) {
 			t.Fatalf("%s: row %v", w.At, got)
 		}
 		want := []float64{float64(w.Requests), float64(w.Errors), w.AppSum, float64(w.AppN)}

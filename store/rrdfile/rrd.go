@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"graphmetrics/store"
@@ -110,13 +111,15 @@ func appendBucketRow(dst []byte, b *store.Bucket) []byte {
 	dst = append(dst, ':')
 	dst = strconv.AppendInt(dst, int64(b.Busy), 10)
 	dst = append(dst, ':')
-	return strconv.AppendUint(dst, uint64(b.Starts), 10)
+	dst = strconv.AppendUint(dst, uint64(b.Starts), 10)
+	dst = append(dst, ':')
+	return strconv.AppendInt(dst, int64(b.Hung), 10)
 }
 
 // unknownRow marks (previous update, t] unknown: without it a GAUGE would
 // spread the next second's counts over a gap shorter than the heartbeat.
 func zeroRow(t int64) string {
-	return strconv.FormatInt(t, 10) + ":0:0:0:0:0:0:0"
+	return strconv.FormatInt(t, 10) + strings.Repeat(":0", len(store.DataSources))
 }
 
 func unknownRow(t int64) string {

@@ -22,6 +22,7 @@ type job struct {
 	buckets []store.Bucket
 	points  []store.Point
 	reply   chan error // barrier: reply once everything before it is handled
+	tune    bool       // add missing data sources to an existing tracelog file
 	stop    bool       // barrier that also ends the worker
 }
 
@@ -84,6 +85,10 @@ func (wk *worker) run() {
 	for {
 		select {
 		case j := <-wk.in:
+			if j.tune {
+				wk.tune(j.path)
+				continue
+			}
 			if j.reply == nil {
 				wk.add(j)
 				continue

@@ -54,6 +54,7 @@ type WriterStats struct {
 	Queued    int64         `json:"queued"`        // rows waiting for a retry
 	DiskFull  uint64        `json:"disk_full"`     // failed writes that were out of disk space (ENOSPC)
 	Recreated uint64        `json:"recreated"`     // files deleted while in use and created again
+	Tuned     uint64        `json:"tuned"`         // existing files given the data sources they lacked (hung)
 	Corrupt   uint64        `json:"corrupt"`       // corrupt files moved aside as <name>.corrupt-<time> and created again
 	Files     int64         `json:"files"`         // files held in memory (written to within ForgetAfter)
 }
@@ -75,6 +76,8 @@ type Writer struct {
 	padPeriod int64
 
 	rows, skipped, dropped, errs, updates, creates atomic.Uint64
+	tuned                                          atomic.Uint64 // files given missing data sources
+	closing                                        atomic.Bool   // Close called: queued tune jobs are skipped
 	diskFull, recreated, corrupt                   atomic.Uint64
 	writeNs, maxWriteNs, queued, files             atomic.Int64
 }
@@ -149,7 +152,27 @@ func (w *Writer) Start() error {
 			wk.run()
 		}()
 	}
+	if _, ok := w.opts.RRD.(dsAdder); ok {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			w.tuneAll()
+		}()
+	}
 	return nil
+}
+
+// tuneAll queues every existing tracelog file to its worker, which adds
+// the data sources it lacks (a file of an older version: "hung"), so
+// charts of instances that no longer write find them too. It runs in
+// the background: librrd rewrites each file (about 0.1 s for 3 MB).
+func (w *Writer) tuneAll() {
+	root := store.TracelogRoot(w.opts.DataDir)
+	for e := range store.TracelogFiles(root, func(string) bool { return true }, func(string, error) {}) {
+		if w.send(e.File, &job{path: e.File, tune: true}) != nil {
+			return // closed
+		}
+	}
 }
 
 // openJournals applies every worker's journal left by a crash (journals
@@ -292,6 +315,7 @@ func (w *Writer) Close(ctx context.Context) error {
 		return nil
 	}
 	w.closed = true
+	w.closing.Store(true)
 	started := w.started
 	w.mu.Unlock()
 	if !started {
@@ -318,7 +342,7 @@ func (w *Writer) Stats() WriterStats {
 		Errors: w.errs.Load(), Updates: w.updates.Load(), Creates: w.creates.Load(),
 		WriteTime: time.Duration(w.writeNs.Load()), MaxWrite: time.Duration(w.maxWriteNs.Load()),
 		Queued: w.queued.Load(), DiskFull: w.diskFull.Load(), Recreated: w.recreated.Load(),
-		Corrupt: w.corrupt.Load(), Files: w.files.Load(),
+		Corrupt: w.corrupt.Load(), Files: w.files.Load(), Tuned: w.tuned.Load(),
 	}
 }
 

@@ -83,7 +83,7 @@ func fetch(t testing.TB, path, cf string, res, start, end int64) map[int64][]flo
 
 func bucketValues(b store.Bucket) []float64 {
 	return []float64{float64(b.Requests), float64(b.Errors), b.AppSum, float64(b.AppN),
-		float64(b.Waiting), float64(b.Busy), float64(b.Starts)}
+		float64(b.Waiting), float64(b.Busy), float64(b.Starts), float64(b.Hung)}
 }
 
 func near(a, b float64) bool {
@@ -110,7 +110,7 @@ func testBuckets(start int64, n int) []store.Bucket {
 	bs := make([]store.Bucket, n)
 	for i := range bs {
 		bs[i] = store.Bucket{Time: start + int64(i), Requests: uint32(i % 7), Errors: uint32(i % 3 / 2),
-			AppSum: float64(i) * 0.125, AppN: uint32(i % 5), Waiting: int32(i % 11), Busy: int32(i % 4), Starts: uint32(i / 100 % 2)}
+			AppSum: float64(i) * 0.125, AppN: uint32(i % 5), Waiting: int32(i % 11), Busy: int32(i % 4), Starts: uint32(i / 100 % 2), Hung: int32(i % 3)}
 	}
 	return bs
 }

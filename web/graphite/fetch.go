@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"path/filepath"
+	"strings"
 	"time"
+
+	"graphmetrics/store/histstore"
 
 	"github.com/ziutek/rrd"
 )
@@ -35,6 +39,9 @@ func (f *Fetcher) Fetch(ctx context.Context, l *Leaf, from, until int64) (*Serie
 	defer func() { <-f.sem }()
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if q, ok := percentiles[l.Derived]; ok {
+		return fetchPercentile(l, q, from, until)
 	}
 	res, err := rrd.Fetch(l.File, f.CF, time.Unix(from, 0), time.Unix(until, 0), time.Second)
 	if err != nil {
@@ -115,4 +122,46 @@ func safeDiv(x, y float64) float64 {
 		return math.NaN()
 	}
 	return x / y
+}
+
+var percentiles = map[int]float64{derivedP50: 0.50, derivedP95: 0.95, derivedP99: 0.99}
+
+// fetchPercentile reads an instance's app-time histograms (store/histstore,
+// beside its RRD file) at the finest resolution that still holds from, and
+// takes the percentile of each step: exact up to the histogram's bucket
+// error, in seconds. The value at start+i·step is that of the step
+// starting there, as for RRD series.
+func fetchPercentile(l *Leaf, q float64, from, until int64) (*Series, error) {
+	dir, ok := histDir(l.File)
+	if !ok {
+		return nil, fmt.Errorf("fetch %s: not a tracelog file", l.Path)
+	}
+	sr, err := histstore.ReadDir(dir, from, until, 1)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", l.Path, err)
+	}
+	vals := make([]float64, len(sr.H))
+	for i, h := range sr.H {
+		vals[i] = math.NaN()
+		if h != nil {
+			vals[i] = h.Quantile(q)
+		}
+	}
+	return &Series{Name: l.Path, PathExpr: l.Path, Start: sr.Start, End: sr.Start + int64(len(vals))*sr.Step, Step: sr.Step, Values: vals,
+		Consolidate: "average", XFilesFactor: 0, Tags: map[string]string{"name": l.Path}}, nil
+}
+
+// histDir maps data_dir/rrd/tracelog/<h>/<c>/<i>.rrd to the instance's
+// histogram directory, data_dir/hist/tracelog/<h>/<c>/<i>.
+func histDir(file string) (string, bool) {
+	inst, ok := strings.CutSuffix(file, ".rrd")
+	cust, name := filepath.Split(inst)
+	host, c := filepath.Split(filepath.Clean(cust))
+	root, h := filepath.Split(filepath.Clean(host))
+	data, t := filepath.Split(filepath.Clean(root))
+	dd, r := filepath.Split(filepath.Clean(data))
+	if !ok || t != "tracelog" || r != "rrd" {
+		return "", false
+	}
+	return filepath.Join(histstore.Root(dd), h, c, name), true
 }

@@ -231,14 +231,6 @@ func (c *call) nodes(i int) ([]int, error) {
 	return out, nil
 }
 
-// argText is an argument as written, for series names.
-func (c *call) argText(i int) string {
-	if !c.has(i) {
-		return "None"
-	}
-	return c.args[i].Raw
-}
-
 // pathExprs joins the distinct path expressions of list in first-seen
 // order, as graphite-web's formatPathExpressions does for names such as
 // sumSeries(a.*,b).

@@ -49,7 +49,7 @@ func TestFindExpandIndex(t *testing.T) {
 		}
 		names = append(names, n.Text)
 	}
-	if strings.Join(names, " ") != "app_mean app_n app_sum busy epm errors maxrpm requests rpm starts waiting" {
+	if strings.Join(names, " ") != "app_mean app_n app_sum busy epm errors hung maxrpm p50 p95 p99 requests rpm starts waiting" {
 		t.Errorf("instance children: %v", names)
 	}
 	// A dotted host name is one element, escaped.
@@ -73,7 +73,7 @@ func TestFindExpandIndex(t *testing.T) {
 	}
 	code, body = get(t, srv, "/metrics/index.json", nil)
 	var idx []string
-	if code != 200 || json.Unmarshal([]byte(body), &idx) != nil || len(idx) != 4*11+5 || !slices.IsSorted(idx) ||
+	if code != 200 || json.Unmarshal([]byte(body), &idx) != nil || len(idx) != 4*15+5 || !slices.IsSorted(idx) ||
 		!slices.Contains(idx, "tracelog.h2.beta.worker1.maxrpm") || !slices.Contains(idx, "kin.db%2Eexample%2Ecom.load") {
 		t.Errorf("index.json: %d %d names %.300s", code, len(idx), body)
 	}

@@ -14,12 +14,16 @@ const (
 	derivedEPM
 	derivedMaxRPM
 	derivedAppMean
+	derivedP50 // app-time percentiles from the histogram store (issue 13)
+	derivedP95
+	derivedP99
 )
 
 var derivedNames = []struct {
 	name string
 	kind int
-}{{"rpm", derivedRPM}, {"epm", derivedEPM}, {"maxrpm", derivedMaxRPM}, {"app_mean", derivedAppMean}}
+}{{"rpm", derivedRPM}, {"epm", derivedEPM}, {"maxrpm", derivedMaxRPM}, {"app_mean", derivedAppMean},
+	{"p50", derivedP50}, {"p95", derivedP95}, {"p99", derivedP99}}
 
 // EscapeElem writes one path element so that it is a single element of a
 // Graphite name: letters and digits of any script and "-_@+~:#$!&;<>|^`"

@@ -34,6 +34,7 @@ type DataGraph struct {
 // seconds; nil is unknown.
 type DataSeries struct {
 	Name   string
+	Dashed bool
 	Start  int64
 	Step   int64
 	Values []*float64
@@ -93,8 +94,11 @@ func dataGraph(d *DataGraph) ([]byte, error) {
 			return nil, err
 		}
 		v := "s" + strconv.Itoa(i)
-		gr.AddOptions("DEF:"+v+"="+path+":v:AVERAGE",
-			"LINE1:"+v+"#"+palette[i%len(palette)]+":"+escape(clean(s.Name))+`\n`)
+		line := "LINE1:" + v + "#" + palette[i%len(palette)] + ":" + escape(clean(s.Name)) + `\n`
+		if s.Dashed {
+			line += ":dashes"
+		}
+		gr.AddOptions("DEF:"+v+"="+path+":v:AVERAGE", line)
 	}
 	_, img, err := gr.Graph(time.Unix(d.Start, 0), time.Unix(d.End, 0))
 	if err != nil {

@@ -34,6 +34,7 @@ type Request struct {
 	Root    string     `json:"root,omitempty"`
 	Graph   *Graph     `json:"graph,omitempty"`
 	Data    *DataGraph `json:"data,omitempty"`
+	Heatmap *Heatmap   `json:"heatmap,omitempty"`
 	Message string     `json:"message,omitempty"`
 	Width   int        `json:"width,omitempty"`
 	Height  int        `json:"height,omitempty"`

@@ -74,6 +74,11 @@ func serve(req *Request, root *string) ([]byte, error) {
 			return nil, invalid("no data")
 		}
 		return dataGraph(req.Data)
+	case OpHeatmap:
+		if req.Heatmap == nil {
+			return nil, invalid("no heatmap")
+		}
+		return heatmapSVG(req.Heatmap)
 	}
 	return nil, fmt.Errorf("unknown op %q", req.Op)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"graphmetrics/parser/testwait"
 	"graphmetrics/store"
 	"graphmetrics/web/internal/testrrd"
 )
@@ -170,15 +171,15 @@ func TestSearch(t *testing.T) {
 		{"app-8080 app_", 10, []string{"tracelog/web1/acme/app-8080/app_n", "tracelog/web1/acme/app-8080/app_sum"}, 2},
 		{"ÜNÏCODE", 10, []string{"fixed/ünïcode name"}, 1},
 		{"unicode", 10, nil, 0},
-		{"tracelog", 3, []string{"tracelog/web1/acme/app-8080/app_n", "tracelog/web1/acme/app-8080/app_sum", "tracelog/web1/acme/app-8080/busy"}, 7},
-		{"", 2, []string{"_self/input/syslog/errors", "_self/input/syslog/lines"}, 15},
+		{"tracelog", 3, []string{"tracelog/web1/acme/app-8080/app_n", "tracelog/web1/acme/app-8080/app_sum", "tracelog/web1/acme/app-8080/busy"}, 8},
+		{"", 2, []string{"_self/input/syslog/errors", "_self/input/syslog/lines"}, 16},
 	} {
 		got, total := x.Search(c.q, c.limit)
 		if !slices.Equal(names(got), c.want) || total != c.total {
 			t.Errorf("Search(%q, %d) = %q, %d; want %q, %d", c.q, c.limit, names(got), total, c.want, c.total)
 		}
 	}
-	if got, total := x.Search("e", 0); len(got) != 15 || total != 15 {
+	if got, total := x.Search("e", 0); len(got) != 16 || total != 16 {
 		t.Errorf("default limit: %d of %d", len(got), total)
 	}
 	if _, err := x.SelectAll("self", 3); err != nil {
@@ -215,16 +216,10 @@ func TestAppearAndDisappear(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "rrd/metrics/_self/input/syslog/lines.rrd")); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, ok := x.get().lookup("_self/input/syslog/lines"); !ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("removed file still listed after 5 s of 50 ms walks")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, 5*time.Second, "the removed file gone from the list (50 ms walks)", func() bool {
+		_, ok := x.get().lookup("_self/input/syslog/lines")
+		return !ok
+	})
 }
 
 // TestMissesAreRateLimited: lookups of unknown names rescan at most every
@@ -270,7 +265,8 @@ func TestStartClose(t *testing.T) {
 	if err := x.Start(context.Background()); err == nil {
 		t.Fatal("second Start accepted")
 	}
-	time.Sleep(20 * time.Millisecond)
+	first, _ := x.Updated()
+	testwait.For(t, 5*time.Second, "a walk in the background", func() bool { u, _ := x.Updated(); return u.After(first) })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := x.Close(ctx); err != nil {

@@ -39,6 +39,9 @@ type Server struct {
 // in <repo>/.deps/kinesalite.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end to end (kinesalite): skipped with -short")
+	}
 	root, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)

@@ -53,8 +53,8 @@ func Update(path string, bs []store.Bucket) error {
 	for i := 0; i < len(bs); i += batch {
 		args := []string{"update", path}
 		for _, b := range bs[i:min(i+batch, len(bs))] {
-			args = append(args, fmt.Sprintf("%d:%d:%d:%g:%d:%d:%d:%d", b.Time+1,
-				b.Requests, b.Errors, b.AppSum, b.AppN, b.Waiting, b.Busy, b.Starts))
+			args = append(args, fmt.Sprintf("%d:%d:%d:%g:%d:%d:%d:%d:%d", b.Time+1,
+				b.Requests, b.Errors, b.AppSum, b.AppN, b.Waiting, b.Busy, b.Starts, b.Hung))
 		}
 		if err := run(args); err != nil {
 			return err
