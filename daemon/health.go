@@ -181,7 +181,7 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 // pressure is how many instances and files the pipeline holds in memory,
 // and how many records of refused instances it dropped.
 func (a *app) pressure() (held int64, refused uint64) {
-	held = a.pipe.writer.Stats().Files
+	held = a.pipe.writer.Stats().Files + int64(a.pipe.hists.Held())
 	for _, in := range a.pipe.inputs {
 		st := in.agg.Stats()
 		held += st.Instances

@@ -70,7 +70,8 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 		unlockDataDir(lock)
 		return nil, err
 	}
-	h := histstore.New(histstore.Options{DataDir: cfg.DataDir, Logger: log})
+	h := histstore.New(histstore.Options{DataDir: cfg.DataDir, Logger: log,
+		ForgetAfter: 2*cfg.Tracelog.IdleTimeout.Duration + cfg.Tracelog.FlushInterval.Duration})
 	return &pipeline{cfg: cfg, log: log, lock: lock, writer: w, hists: h}, nil
 }
 

@@ -212,6 +212,16 @@ func TestBrowserCharts(t *testing.T) {
 		if n := eval[int](t, nctx, `document.querySelectorAll("canvas").length + (window.graphmetrics ? 100 : 0)`); n != 0 {
 			t.Fatalf("with JS off the page ran its script (%d)", n)
 		}
+		// Each image fills its column, drawn about as wide as that (srcset),
+		// whatever width the chart was saved at.
+		fit := eval[string](t, nctx, `[...document.querySelectorAll("figure.chart img")].map(i => {
+			const col = i.closest(".plot").clientWidth * devicePixelRatio, u = new URL(i.currentSrc);
+			const px = Number(u.searchParams.get("iw")) * (u.searchParams.get("zoom") == "2" ? 2 : 1);
+			return i.clientWidth == i.closest(".plot").clientWidth && px >= Math.min(col, 1800 * devicePixelRatio) && px <= col * 1.45 ? "ok" : col + ":" + px;
+		}).join(" ")`)
+		if fit != "ok ok ok" {
+			t.Fatalf("with JS off the images do not fit their columns (column px:image px): %s", fit)
+		}
 	})
 }
 

@@ -85,10 +85,16 @@ func chartsLoaded(t testing.TB, ctx context.Context, n int) {
 	t.Helper()
 	// Polled by single evaluations, which survive a navigation in progress
 	// (after a drag or Back) where a chromedp.Poll may hang.
+	// Charts are drawn as they come near the window: scroll to each one
+	// not drawn yet, as a reader would, and back.
 	waitJS(t, ctx, `document.readyState == "complete" && (() => {
 		const figs = [...document.querySelectorAll("figure.chart")];
-		return figs.length == `+strconv.Itoa(n)+` && !!window.graphmetrics && graphmetrics.charts.length == figs.length &&
-			graphmetrics.charts.every(c => c.u && c.plot.querySelector("canvas").width > 0);
+		if (!(figs.length == `+strconv.Itoa(n)+` && !!window.graphmetrics && graphmetrics.charts.length == figs.length)) return false;
+		if (window.gmTestY === undefined) window.gmTestY = scrollY;
+		const c = graphmetrics.charts.find(c => !c.u);
+		if (c) { c.fig.scrollIntoView(); return false; }
+		scrollTo(0, window.gmTestY); delete window.gmTestY;
+		return graphmetrics.charts.every(c => c.u && c.plot.querySelector("canvas").width > 0);
 	})()`, "wait for the charts")
 	// The error image is a PNG too; the server marks it in a header.
 	errs := eval[string](t, ctx, `Promise.all(

@@ -145,6 +145,7 @@ func (b *builder) lines(rpm, epm, wait, spr, restart string) {
 func (b *builder) waiting(name string) {
 	b.line("LINE1", name, colWaiting, "waiting", false)
 	b.g.Draws[len(b.g.Draws)-1].Own = true
+	b.g.OwnLabel = "waiting"
 }
 
 // restarts ticks where any instance of the group started.

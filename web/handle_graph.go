@@ -43,6 +43,12 @@ func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, 
 		if q.Get("zoom") == "2" {
 			g.Zoom = 2
 		}
+		var iw int
+		if iw, err = imageWidth(r); err == nil && iw > 0 {
+			g.Width = iw
+		}
+	}
+	if err == nil {
 		err = g.Validate(s.pool.Root())
 	}
 	if err != nil {
@@ -57,7 +63,7 @@ func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, 
 // failed.
 func (s *Server) sendImage(w http.ResponseWriter, r *http.Request, c *Controls, title string, req *render.Request) {
 	now := s.now()
-	img, err := s.pool.Do(r.Context(), req)
+	img, resp, err := s.pool.DoResponse(r.Context(), req)
 	if err != nil {
 		msg := s.relative(err.Error())
 		s.graphLog.Log(s.log, title+msg, "graph failed (repeats logged once a minute)", "chart", title, "err", msg)
@@ -69,6 +75,13 @@ func (s *Server) sendImage(w http.ResponseWriter, r *http.Request, c *Controls, 
 		h.Set("Cache-Control", "private, max-age=31536000, immutable")
 	} else {
 		h.Set("Cache-Control", "private, max-age=30")
+	}
+	if resp.Scale > 0 {
+		// The factor of the own-axis lines (waiting, busy %) and where
+		// their zero lies, for scripts and tests: the right axis reads
+		// (left − shift) ÷ scale.
+		h.Set("X-Graph-Own-Scale", strconv.FormatFloat(resp.Scale, 'g', -1, 64))
+		h.Set("X-Graph-Own-Shift", strconv.FormatFloat(resp.Shift, 'g', -1, 64))
 	}
 	ctype := "image/png"
 	if req.Op == render.OpHeatmap {

@@ -37,6 +37,7 @@ type searchView struct {
 type metricChartView struct {
 	MetricChart
 	Img, CSV, JSON string
+	Sizes          string // the image's column (imgSizes)
 	Series         string // drawing styles for the browser chart (chartStyles)
 	Plots          []plotView
 	Ctl            controlsView
@@ -82,6 +83,11 @@ func (s *Server) handleMetricsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	pt := s.pageTime(r, timerange.Range{})
 	b.Charts = s.metricChartViews(charts, pt.Range)
+	if b.Search != nil {
+		for i := range b.Charts {
+			b.Charts[i].Sizes = imgSizes(22) // aside.builder
+		}
+	}
 	s.render(w, r, http.StatusOK, "metrics", viewData{Title: head.Owner + "/" + head.Name + " · metrics",
 		Flash: s.sessions.PopString(r.Context(), "flash"), Time: pt, Body: b})
 }
@@ -111,7 +117,7 @@ func (s *Server) metricChartViews(charts []MetricChart, page timerange.Range) []
 	for _, c := range charts {
 		c.Page = page
 		q := c.Query().Encode()
-		v := metricChartView{MetricChart: c, Img: "/graph/metrics.png?" + q,
+		v := metricChartView{MetricChart: c, Img: "/graph/metrics.png?" + q, Sizes: imgSizes(0),
 			CSV: "/export/metrics.csv?" + q, JSON: "/export/metrics.json?" + q, Ctl: s.controlsView(c.Controls),
 			Series: chartStyles(metricGraph(s.series, &c, s.now()))}
 		for k := range c.Plots {

@@ -35,6 +35,7 @@ type chartView struct {
 	Chart
 	Target                string // targetValue
 	Title, Img, CSV, JSON string
+	Sizes                 string // the image's column (imgSizes)
 	Series                string // drawing styles for the browser chart (chartStyles)
 	Live                  string // the live page of the chart's instance or group
 	Ctl                   controlsView
@@ -102,10 +103,14 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		b.TreeOpen = len(b.Tree.Instances) <= 30
 	}
 	pt := s.pageTime(r, timerange.Range{})
+	sizes := imgSizes(0)
+	if head.Mine {
+		sizes = imgSizes(18) // aside.tree
+	}
 	for _, c := range charts {
 		c.Page = pt.Range
 		q := c.Query().Encode()
-		b.Charts = append(b.Charts, chartView{Chart: c, Target: targetValue(&c), Title: c.Title(), Img: "/graph/tracelog.png?" + q,
+		b.Charts = append(b.Charts, chartView{Chart: c, Target: targetValue(&c), Title: c.Title(), Img: "/graph/tracelog.png?" + q, Sizes: sizes,
 			Series: s.pageStyles(&c),
 			CSV:    "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Live: chartLiveURL(c),
 			Ctl: s.controlsView(c.Controls)})

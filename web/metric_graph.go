@@ -71,6 +71,7 @@ func metricGraph(idx *series.Index, c *MetricChart, now time.Time) (*render.Grap
 	if len(g.Draws) == 0 {
 		return nil, errors.New("the chart has no plots yet")
 	}
+	g.OwnLabel = ownLabel(g.Draws)
 	return g, nil
 }
 
@@ -108,4 +109,20 @@ func plotProblem(idx *series.Index, p *Plot) string {
 		return err.Error()
 	}
 	return ""
+}
+
+// ownLabel names the right axis of a chart's own-axis plots: the legend
+// of the only one, else a generic name.
+func ownLabel(ds []render.Draw) string {
+	label := ""
+	for _, d := range ds {
+		if !d.Own {
+			continue
+		}
+		if label != "" {
+			return "right axis"
+		}
+		label = cutText(d.Legend, 40)
+	}
+	return label
 }

@@ -28,7 +28,8 @@ func newViews() (*views, error) {
 		"livePoolURL": livePoolURL,
 		// edit bundles a chart, its page and a form class for the
 		// "editopen" and "editclose" templates.
-		"edit": func(c any, p any, class string) map[string]any { return map[string]any{"C": c, "P": p, "Class": class} },
+		"edit":   func(c any, p any, class string) map[string]any { return map[string]any{"C": c, "P": p, "Class": class} },
+		"srcset": srcset,
 		// pageOf is the page of an "…/charts" URL.
 		"pageOf": func(u string) string { return strings.TrimSuffix(u, "/charts") },
 	}

@@ -34,6 +34,8 @@ const (
 	DefaultMaxConns    = 1000
 	DefaultIdleTimeout = 5 * time.Minute
 	DefaultMaxPerSrc   = 64
+	DefaultBatchSize   = 512
+	DefaultBatchDelay  = 2 * time.Millisecond
 )
 
 // Options configures a Listener. Zero values take the defaults above.
@@ -62,6 +64,15 @@ type Options struct {
 	// MaxConnsPerSource caps the open TCP connections of one source
 	// address, so that one sender cannot hold all of MaxConns.
 	MaxConnsPerSource int
+
+	// BatchSize and BatchDelay: a UDP reader holds datagrams until it has
+	// BatchSize of them (or 1 MiB), or until the oldest has waited
+	// BatchDelay, and then calls Handle once per sender. A small recvmmsg
+	// batch per Handle call costs the handler a hand-off per few
+	// datagrams; this costs at most BatchDelay of latency. Negative
+	// BatchDelay: every recvmmsg batch is handed over at once.
+	BatchSize  int
+	BatchDelay time.Duration
 
 	// Split makes the framing of one TCP connection (see
 	// parser.NewFrameSplitterFunc, the default, for what it must do with
@@ -118,6 +129,12 @@ func New(opts Options) *Listener {
 	}
 	if opts.MaxConnsPerSource <= 0 {
 		opts.MaxConnsPerSource = DefaultMaxPerSrc
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.BatchDelay == 0 {
+		opts.BatchDelay = DefaultBatchDelay
 	}
 	log := opts.Logger
 	if log == nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"time"
 
 	"golang.org/x/net/ipv4"
@@ -89,8 +90,9 @@ func setRecvBuffer(fd, n int) (forced bool, granted int, err error) {
 	return forced, got / 2, nil
 }
 
-// readUDP reads datagrams until the socket is closed. Consecutive
-// datagrams from one source go to Handle as one batch.
+// readUDP reads datagrams until the socket is closed and hands them to
+// Handle in batches per sender, held as Options.BatchSize and BatchDelay say
+// (see pending); on close, whatever is held is handed over first.
 func (l *Listener) readUDP(s *udpSocket) {
 	defer l.wg.Done()
 	size := min(l.opts.MaxMessage, maxDatagram)
@@ -99,16 +101,33 @@ func (l *Listener) readUDP(s *udpSocket) {
 	for i := range msgs {
 		msgs[i].Buffers = [][]byte{slab[i*size : (i+1)*size : (i+1)*size]}
 	}
-	batch := make([][]byte, 0, udpBatch)
 	// ipv4.PacketConn only wraps the socket for recvmmsg; it reads IPv6
 	// sockets as well, the source family comes from each sockaddr.
 	pc := ipv4.NewPacketConn(s.conn)
 	backoff := time.Duration(0)
 	var allow allowCache
 
+	var held pending
+	deliver := func(src netip.Addr, msgs [][]byte) { l.deliver(&s.counters, src, msgs) }
+	defer held.flush(deliver)
+	// armed: a read deadline is set for when the oldest held datagram
+	// has waited BatchDelay, so a quiet socket still hands it over.
+	armed := false
+	disarm := func() {
+		if armed {
+			s.conn.SetReadDeadline(time.Time{})
+			armed = false
+		}
+	}
+
 	for {
 		n, err := pc.ReadBatch(msgs, 0)
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				disarm()
+				held.flush(deliver)
+				continue
+			}
 			if errors.Is(err, net.ErrClosed) || l.isClosed() {
 				return
 			}
@@ -123,8 +142,7 @@ func (l *Listener) readUDP(s *udpSocket) {
 		}
 		backoff = 0
 
-		batch = batch[:0]
-		var src netip.Addr
+		now := time.Now()
 		for i := range msgs[:n] {
 			m := &msgs[i]
 			if m.Flags&unix.MSG_TRUNC != 0 {
@@ -143,14 +161,21 @@ func (l *Listener) readUDP(s *udpSocket) {
 					"addr", s.conn.LocalAddr().String(), "src", from)
 				continue
 			}
-			if from != src && len(batch) > 0 {
-				l.deliver(&s.counters, src, batch)
-				batch = batch[:0]
+			if !held.add(from, m.Buffers[0][:m.N], now) {
+				held.flush(deliver)
+				held.add(from, m.Buffers[0][:m.N], now)
 			}
-			src = from
-			batch = append(batch, m.Buffers[0][:m.N])
 		}
-		l.deliver(&s.counters, src, batch)
+		switch {
+		case held.n == 0:
+		case l.opts.BatchDelay < 0 || held.n >= l.opts.BatchSize || len(held.arena) >= maxArena ||
+			now.Sub(held.first) >= l.opts.BatchDelay:
+			disarm()
+			held.flush(deliver)
+		case !armed:
+			s.conn.SetReadDeadline(held.first.Add(l.opts.BatchDelay))
+			armed = true
+		}
 	}
 }
 

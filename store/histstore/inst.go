@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"sync"
+	"time"
 
 	"graphmetrics/store/hist"
 )
@@ -20,6 +21,7 @@ type inst struct {
 	mu     sync.Mutex
 	s      *Store
 	dir    string
+	used   time.Time // last handed out by Store.get (under Store.mu)
 	loaded bool
 	// lastSec is the newest second stored; older ones are refused.
 	lastSec int64

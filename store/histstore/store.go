@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -33,6 +34,11 @@ func Dir(dataDir string, k store.Key) string {
 type Options struct {
 	DataDir string
 	Logger  *slog.Logger // default slog.Default()
+	// ForgetAfter is how long an instance that gets no seconds stays in
+	// memory (issue 11: a flood of instances must not stay resident); it is
+	// read back from its files, as after a restart, when it comes back.
+	// 0: never forgotten.
+	ForgetAfter time.Duration
 }
 
 // Stats are cumulative counters.
@@ -47,11 +53,12 @@ type Stats struct {
 // concurrently for different instances (each aggregator shard owns its
 // instances); reads may run alongside writes.
 type Store struct {
-	opts Options
-	log  *slog.Logger
-	lim  *loglimit.Limiter
-	mu   sync.Mutex
-	inst map[store.Key]*inst
+	opts  Options
+	log   *slog.Logger
+	lim   *loglimit.Limiter
+	mu    sync.Mutex
+	inst  map[store.Key]*inst
+	swept time.Time // last look for idle instances (under mu)
 
 	seconds, refused, repaired, errs atomic.Uint64
 }
@@ -77,12 +84,48 @@ func (s *Store) Stats() Stats {
 func (s *Store) get(k store.Key) *inst {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := time.Now()
+	s.forgetIdle(now)
 	in := s.inst[k]
 	if in == nil {
 		in = &inst{dir: Dir(s.opts.DataDir, k), s: s}
 		s.inst[k] = in
 	}
+	in.used = now
 	return in
+}
+
+// Held forgets the instances idle for ForgetAfter and returns how many
+// stay in memory. The daemon calls it on a timer, so an idle flood is
+// forgotten even when nothing more is written.
+func (s *Store) Held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forgetIdle(time.Now())
+	return len(s.inst)
+}
+
+// forgetIdle drops instances unused for ForgetAfter, at most once a
+// ForgetAfter/4. One that is being written (its lock held) is kept. Each
+// instance is written by one aggregator shard at a time, so a forgotten
+// one still in a caller's hands finishes its write alone; the next write
+// reads the files again.
+func (s *Store) forgetIdle(now time.Time) {
+	if s.opts.ForgetAfter <= 0 || now.Sub(s.swept) < s.opts.ForgetAfter/4 {
+		return
+	}
+	s.swept = now
+	n := len(s.inst)
+	for k, in := range s.inst {
+		if now.Sub(in.used) < s.opts.ForgetAfter || !in.mu.TryLock() {
+			continue
+		}
+		delete(s.inst, k)
+		in.mu.Unlock()
+	}
+	if len(s.inst) < n/2 {
+		s.inst = maps.Clone(s.inst) // a map keeps its peak size
+	}
 }
 
 // WriteBuckets stores the app-time histograms of final buckets, in time

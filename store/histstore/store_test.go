@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"graphmetrics/store"
 	"graphmetrics/store/hist"
@@ -155,4 +156,35 @@ func TestCrashRecovery(t *testing.T) {
 	check(t, d, want, start, end, 60)
 	check(t, d, want, start, end, 3600)
 	check(t, d, want, end-3000, end, 1)
+}
+
+// An idle instance leaves memory (issue 11: a flood of instances must not
+// stay resident), and its next seconds, mid-minute and mid-hour, continue
+// the same rows exactly: it is read back from its files.
+func TestIdleInstanceForgotten(t *testing.T) {
+	dir := t.TempDir()
+	s := New(Options{DataDir: dir, ForgetAfter: 20 * time.Millisecond})
+	r := rand.New(rand.NewPCG(2, 2))
+	start := int64(1_700_000_000 - 1_700_000_000%3600)
+	bs, want := gen(r, start, 200) // ends mid-minute and mid-hour
+	other := store.Key{Host: "h", Customer: "c", Instance: "other"}
+	if err := s.WriteBuckets(key, bs[:130]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Millisecond) // older than ForgetAfter, by the wall clock the store reads
+	if err := s.WriteBuckets(other, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	_, kept := s.inst[key]
+	s.mu.Unlock()
+	if kept {
+		t.Fatal("an instance idle for ForgetAfter is still in memory")
+	}
+	if err := s.WriteBuckets(key, bs[130:]); err != nil {
+		t.Fatal(err)
+	}
+	d := Dir(dir, key)
+	check(t, d, want, start, start+200, 60)
+	check(t, d, want, start, start+200, 3600)
 }

@@ -39,4 +39,14 @@
 //     <data_dir>/state/rrdjournal-<n>.bin (fdatasync) before every update
 //     call; Start writes back the header of a call that did not finish, and
 //     the replay writes its rows again (see journal.go).
+//
+// # History before the live data
+//
+// librrd takes only updates newer than a file's last update. graphmetrics
+// import-legacy (packages store/legacy and store/rrdraw) writes older rows
+// directly into a copy of a tracelog file and renames it into place while
+// it holds the data_dir lock, that is while no Writer runs; CreateTracelog
+// makes a missing file as the Writer would. The Writer reads nothing of a
+// file but its last update, step and data sources, so it continues such a
+// file like any other.
 package rrdfile

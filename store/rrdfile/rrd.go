@@ -129,3 +129,17 @@ func unknownRow(t int64) string {
 	}
 	return s
 }
+
+// CreateTracelog makes an empty tracelog file at path as the Writer would
+// (1 s step, heartbeat, archives rras) with last update start: for
+// graphmetrics import-legacy, which fills its rows before start. A zero
+// heartbeat is the Writer's default.
+func CreateTracelog(r RRD, path string, heartbeat time.Duration, rras []store.Archive, start int64) error {
+	if heartbeat == 0 {
+		heartbeat = 5 * time.Second
+	}
+	if err := validRRAs(rras, time.Second); err != nil {
+		return err
+	}
+	return r.Create(path, time.Second, start, tracelogArgs(heartbeat, rras))
+}

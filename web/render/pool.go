@@ -115,18 +115,24 @@ func (p *Pool) Stats() Stats {
 // its end or to Timeout, because abandoning it would cost the worker
 // (browsers cancel image loads all the time).
 func (p *Pool) Do(ctx context.Context, req *Request) ([]byte, error) {
+	payload, _, err := p.DoResponse(ctx, req)
+	return payload, err
+}
+
+// DoResponse is Do that also returns the worker's response header.
+func (p *Pool) DoResponse(ctx context.Context, req *Request) ([]byte, Response, error) {
 	var w *proc
 	select {
 	case w = <-p.slots:
 	case <-p.done:
-		return nil, ErrClosed
+		return nil, Response{}, ErrClosed
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, Response{}, ctx.Err()
 	}
 	select {
 	case <-p.done:
 		p.slots <- w
-		return nil, ErrClosed
+		return nil, Response{}, ErrClosed
 	default:
 	}
 	p.requests.Add(1)
@@ -135,16 +141,16 @@ func (p *Pool) Do(ctx context.Context, req *Request) ([]byte, error) {
 		if w, err = p.spawn(); err != nil {
 			p.failures.Add(1)
 			p.slots <- nil
-			return nil, err
+			return nil, Response{}, err
 		}
 	}
-	payload, werr, err := w.call(req, p.opts.Timeout)
+	payload, resp, werr, err := w.call(req, p.opts.Timeout)
 	if err != nil {
 		p.failures.Add(1)
 		p.log.Warn("render worker failed; replacing it", "pid", w.cmd.Process.Pid, "err", err)
 		p.stop(w, true)
 		p.slots <- nil
-		return nil, fmt.Errorf("render worker: %w", err)
+		return nil, Response{}, fmt.Errorf("render worker: %w", err)
 	}
 	w.uses++
 	select {
@@ -159,9 +165,9 @@ func (p *Pool) Do(ctx context.Context, req *Request) ([]byte, error) {
 	}
 	p.slots <- w
 	if werr != nil {
-		return nil, werr
+		return nil, resp, werr
 	}
-	return payload, nil
+	return payload, resp, nil
 }
 
 // Close stops every worker, waiting for requests in progress up to ctx.
@@ -232,7 +238,7 @@ func (p *Pool) spawn() (*proc, error) {
 		return nil, fmt.Errorf("start render worker %s: %w", p.opts.Command[0], err)
 	}
 	w := &proc{cmd: cmd, in: in, out: out, r: bufio.NewReaderSize(out, 64<<10)}
-	_, werr, err := w.call(&Request{Op: OpHello, Root: p.opts.Root}, p.opts.Timeout)
+	_, _, werr, err := w.call(&Request{Op: OpHello, Root: p.opts.Root}, p.opts.Timeout)
 	if err == nil && werr != nil {
 		err = werr
 	}
@@ -262,30 +268,29 @@ func (p *Pool) stop(w *proc, kill bool) {
 
 // call sends one request and reads the answer within timeout. err is a
 // transport failure; werr an error reported by the worker.
-func (w *proc) call(req *Request, timeout time.Duration) (payload []byte, werr, err error) {
+func (w *proc) call(req *Request, timeout time.Duration) (payload []byte, resp Response, werr, err error) {
 	deadline := time.Now().Add(timeout)
 	w.in.SetWriteDeadline(deadline)
 	w.out.SetReadDeadline(deadline)
 
 	var buf bytes.Buffer
 	if err := writeJSON(&buf, req); err != nil {
-		return nil, nil, err
+		return nil, resp, nil, err
 	}
 	if _, err := w.in.Write(buf.Bytes()); err != nil {
-		return nil, nil, err
+		return nil, resp, nil, err
 	}
-	var resp Response
 	if err := readJSON(w.r, &resp); err != nil {
-		return nil, nil, err
+		return nil, resp, nil, err
 	}
 	payload, err = readFrame(w.r)
 	if err != nil {
-		return nil, nil, err
+		return nil, resp, nil, err
 	}
 	if resp.Error != "" {
-		return nil, &WorkerError{Msg: resp.Error}, nil
+		return nil, resp, &WorkerError{Msg: resp.Error}, nil
 	}
-	return payload, nil, nil
+	return payload, resp, nil, nil
 }
 
 // logWriter logs what a worker writes on stderr, one record per write.

@@ -43,6 +43,9 @@ type Request struct {
 // Response is the header a worker sends back before the payload.
 type Response struct {
 	Error string `json:"error,omitempty"`
+	// Scale is the factor of a graph's own-axis lines (Graph.OwnScale).
+	Scale float64 `json:"scale,omitempty"`
+	Shift float64 `json:"shift,omitempty"` // and Graph.OwnShift
 }
 
 // Xport is the result of an OpXport request: Values holds the rows one

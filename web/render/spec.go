@@ -45,12 +45,18 @@ type Graph struct {
 	Lower  *float64 `json:"lower,omitempty"` // axis limits; rigid when set
 	Upper  *float64 `json:"upper,omitempty"`
 	// RightAxis repeats the left axis on the right, for wide charts.
-	RightAxis bool   `json:"right_axis,omitempty"`
-	Dark      bool   `json:"dark,omitempty"` // the dark theme
-	Zoom      int    `json:"zoom,omitempty"` // 2: twice the pixels, for HiDPI screens; else 1
-	Defs      []Def  `json:"defs"`
-	CDefs     []CDef `json:"cdefs,omitempty"`
-	Draws     []Draw `json:"draws"`
+	RightAxis bool `json:"right_axis,omitempty"`
+	// OwnScale multiplies the lines marked Own, and the right axis reads
+	// in their units, labelled OwnLabel (ownaxis.go); 0 lets the worker
+	// choose it from the data.
+	OwnScale float64 `json:"own_scale,omitempty"`
+	OwnShift float64 `json:"own_shift,omitempty"` // where own lines' zero lies on the left axis
+	OwnLabel string  `json:"own_label,omitempty"`
+	Dark     bool    `json:"dark,omitempty"` // the dark theme
+	Zoom     int     `json:"zoom,omitempty"` // 2: twice the pixels, for HiDPI screens; else 1
+	Defs     []Def   `json:"defs"`
+	CDefs    []CDef  `json:"cdefs,omitempty"`
+	Draws    []Draw  `json:"draws"`
 }
 
 // Def reads one data source of one RRD file.
@@ -74,8 +80,8 @@ type Draw struct {
 	Color  string `json:"color"` // rrggbb or rrggbbaa
 	Legend string `json:"legend,omitempty"`
 	Dashed bool   `json:"dashed,omitempty"`
-	// Own puts the line on an axis of its own in browser charts (a
-	// backlog beside rates); librrd draws it on the one axis.
+	// Own puts the line on an axis of its own: the right one, in browser
+	// charts and (scaled, ownaxis.go) in librrd's.
 	Own bool `json:"own,omitempty"`
 }
 
@@ -114,6 +120,15 @@ func (g *Graph) Validate(root string) error {
 	}
 	if err := ValidateLimits(g.Lower, g.Upper, g.Log); err != nil {
 		return err
+	}
+	if err := checkText("own_label", g.OwnLabel); err != nil {
+		return err
+	}
+	if g.OwnScale != 0 && !(g.OwnScale >= minOwnScale && g.OwnScale <= maxOwnScale) {
+		return invalid("own_scale %v not in %g..%g", g.OwnScale, minOwnScale, maxOwnScale)
+	}
+	if !(math.Abs(g.OwnShift) <= 1e15) {
+		return invalid("own_shift %v out of bounds", g.OwnShift)
 	}
 	if g.Zoom < 0 || g.Zoom > 2 {
 		return invalid("zoom %d not 1 or 2", g.Zoom)
@@ -238,15 +253,15 @@ func checkFile(root, f string) error {
 func (g *Graph) Elements() []string {
 	out := make([]string, 0, len(g.Defs)+len(g.CDefs)+len(g.Draws))
 	out = append(out, g.dataElements()...)
-	for _, d := range g.Draws {
-		out = append(out, d.element())
+	for i, d := range g.Draws {
+		out = append(out, d.element(g.drawName(i)))
 	}
 	return out
 }
 
-// element is the drawing argument of d.
-func (d Draw) element() string {
-	s := d.Type + ":" + d.Name + "#" + d.Color
+// element is the drawing argument of d, drawing the series name.
+func (d Draw) element(name string) string {
+	s := d.Type + ":" + name + "#" + d.Color
 	if d.Type == "TICK" {
 		s += ":1"
 	}
@@ -275,7 +290,7 @@ func (g *Graph) dataElements() []string {
 	for _, c := range g.CDefs {
 		out = append(out, "CDEF:"+c.Name+"="+strings.Join(c.RPN, ","))
 	}
-	return out
+	return append(out, g.scaleElements()...)
 }
 
 // Options returns the rrd graph options other than start, end, title and
@@ -300,9 +315,7 @@ func (g *Graph) Options() []string {
 	if g.Lower != nil || g.Upper != nil {
 		o = append(o, "--rigid")
 	}
-	if g.RightAxis {
-		o = append(o, "--right-axis", "1:0")
-	}
+	o = append(o, g.rightAxisOptions()...)
 	return append(o, g.themeOptions()...)
 }
 

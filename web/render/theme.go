@@ -50,7 +50,7 @@ func (g *Graph) GraphElements() []string {
 	}
 	out := g.dataElements()
 	for i, d := range g.Draws {
-		out = append(out, d.element())
+		out = append(out, d.element(g.drawName(i)))
 		if d.Type == "TICK" || d.Legend == "" {
 			continue
 		}

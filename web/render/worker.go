@@ -29,6 +29,9 @@ func WorkerMain(in io.Reader, out io.Writer) error {
 		}
 		payload, err := serve(&req, &root)
 		resp := Response{}
+		if req.Graph != nil && req.Graph.scaled() {
+			resp.Scale, resp.Shift = req.Graph.OwnScale, req.Graph.OwnShift
+		}
 		if err != nil {
 			resp.Error = err.Error()
 			payload = nil
@@ -66,7 +69,11 @@ func serve(req *Request, root *string) ([]byte, error) {
 		if req.Op == OpGraph {
 			return graph(req.Graph)
 		}
-		return xport(req.Graph)
+		x, err := xport(req.Graph)
+		if err != nil {
+			return nil, err
+		}
+		return x.MarshalBinary()
 	case OpError:
 		return errorGraph(req.Message, req.Width, req.Height)
 	case OpData:
@@ -84,6 +91,15 @@ func serve(req *Request, root *string) ([]byte, error) {
 }
 
 func graph(g *Graph) ([]byte, error) {
+	if g.OwnScale == 0 && g.ownAxis() {
+		// The own lines' factor comes from the data as drawn: an export
+		// at the image's step of the same series.
+		x, err := xport(g)
+		if err != nil {
+			return nil, err
+		}
+		g.OwnScale, g.OwnShift = g.ScaleFrom(x)
+	}
 	gr := rrd.NewGrapher()
 	gr.SetTitle(g.Title)
 	gr.SetVLabel(g.VLabel)
@@ -96,7 +112,7 @@ func graph(g *Graph) ([]byte, error) {
 	return img, nil
 }
 
-func xport(g *Graph) ([]byte, error) {
+func xport(g *Graph) (*Xport, error) {
 	e := rrd.NewExporter()
 	for _, d := range g.Defs {
 		e.Def(d.Name, escape(d.File), d.DS, d.CF)
@@ -127,7 +143,7 @@ func xport(g *Graph) ([]byte, error) {
 			x.Values = append(x.Values, res.ValueAt(j, i))
 		}
 	}
-	return x.MarshalBinary()
+	return &x, nil
 }
 
 // errorGraph draws msg on an otherwise empty rrd image, so an <img> shows
