@@ -133,7 +133,7 @@ demo: deps build
 # Screenshots of an instance, a pool and a /metrics page, light and dark,
 # 1400 and 800 px wide, for review as pictures (web/testdata/screens).
 screens: deps
-	GM_SCREENS=$(CURDIR)/web/testdata/screens $(GO) test -count 1 -run '^TestScreens$$' ./web/
+	GM_SCREENS=$(CURDIR)/web/testdata/screens $(GO) test -count 1 -run '^(TestScreens|TestOverviewBrowser)$$' ./web/
 
 clean:
 	rm -rf bin

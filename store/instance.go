@@ -71,6 +71,9 @@ type instance struct {
 	wall   int64    // wall time of the last record (µs)
 	// Levels at the end of second final-1.
 	baseWaiting, baseBusy int32
+	// waitSince is the newest record time (µs) when the backlog last rose
+	// from 0; 0 while nothing waits (the overview's "backlog for a minute").
+	waitSince int64
 	// Arrival-order counts of RIDs in phaseWaiting / phaseBusy; they equal
 	// the base levels plus every pending delta.
 	nWaiting, nBusy int32
@@ -173,6 +176,7 @@ func (in *instance) restart(t int64, tm *timing) {
 	in.final = floorDiv(t, 1e6)
 	in.newest = t
 	in.baseWaiting, in.baseBusy, in.nWaiting, in.nBusy = 0, 0, 0, 0
+	in.waitSince = 0
 }
 
 // occurrence chooses between the two instants of a wall time that occurs
@@ -442,6 +446,12 @@ func (in *instance) level(b *pbucket, dw, db int32) {
 	b.dBusy += db
 	in.nWaiting += dw
 	in.nBusy += db
+	switch {
+	case in.nWaiting <= 0:
+		in.waitSince = 0
+	case in.waitSince == 0:
+		in.waitSince = in.newest
+	}
 }
 
 // sweep forgets ended and applied RIDs once they dominate the map. They

@@ -48,11 +48,12 @@ func TestLoggedOutRedirectsToLogin(t *testing.T) {
 	if !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") || strings.Contains(ck, "Secure") {
 		t.Fatalf("session cookie attributes: %s", ck)
 	}
-	// "/" goes to the user's default page.
-	r = c.get("/")
+	// "/" is the overview; /tracelogs goes to the user's default page.
+	wantStatus(t, c.get("/"), http.StatusOK)
+	r = c.get("/tracelogs")
 	wantStatus(t, r, http.StatusFound)
 	if loc := r.Header.Get("Location"); loc != "/u/alice/main" {
-		t.Fatalf("/ redirects to %q", loc)
+		t.Fatalf("/tracelogs redirects to %q", loc)
 	}
 	// Logout ends the session.
 	wantStatus(t, c.post("/logout", nil), http.StatusSeeOther)

@@ -121,11 +121,12 @@ func screenshot(t testing.TB, ctx context.Context, name string) {
 	t.Logf("screenshot: %s", file)
 }
 
-// login logs in through the form and expects to land under landing.
+// login logs in through the form, asked for by /tracelogs (the user's
+// most recently changed page), and expects to land under landing.
 func login(t testing.TB, ctx context.Context, base, user, pw, landing string) {
 	t.Helper()
 	must(t, chromedp.Do(ctx,
-		chromedp.Navigate(base+"/"),
+		chromedp.Navigate(base+"/tracelogs"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=user]`), user),
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),

@@ -41,6 +41,16 @@ func (c *Chart) IsGroup() bool { return c.Group != "" }
 // parseChart reads a chart from form or query values, checking every
 // bound; names are checked against the tree separately (resolve).
 func parseChart(v url.Values, loc *time.Location) (Chart, error) {
+	if t := v.Get("target"); t != "" && v.Get("customer") == "" {
+		// One field, as the overview's "chart" buttons send it.
+		var c Chart
+		if err := setTarget(&c, t, v.Get("view")); err != nil {
+			return c, err
+		}
+		var err error
+		c.Controls, err = parseControls(v, loc)
+		return c, err
+	}
 	c := Chart{
 		Customer: v.Get("customer"), Host: v.Get("host"), Instance: v.Get("instance"),
 		GroupKind: v.Get("gkind"), Group: v.Get("group"), View: v.Get("view"),

@@ -45,10 +45,6 @@ func pageURLIn(prefix, owner, name string) string {
 	return prefix + url.PathEscape(owner) + "/" + url.PathEscape(name)
 }
 
-func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	s.redirectHome(w, r, tracelogKind)
-}
-
 // redirectHome sends the user to their most recently changed page of k.
 func (s *Server) redirectHome(w http.ResponseWriter, r *http.Request, k *pageKind) {
 	me := userFrom(r.Context())

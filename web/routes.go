@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"graphmetrics/web/storage"
 )
@@ -32,7 +33,11 @@ func (s *Server) routes() http.Handler {
 		r.Post("/logout", s.handleLogout)
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser)
-			r.Get("/", s.handleHome)
+			// The overview of a large fleet is a few hundred KB of HTML.
+			gz := middleware.Compress(5, "text/html", "application/json")
+			r.With(gz).Get("/", s.handleOverview)
+			r.With(gz).Get("/overview.json", s.handleOverviewJSON)
+			r.Get("/tracelogs", s.handleTracelogs)
 			r.Get("/pages", s.handlePages)
 			r.Get("/new", s.handleNewPage)
 			r.Get("/u/{owner}/{page}", s.handlePage)

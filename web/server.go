@@ -21,6 +21,7 @@ import (
 	"graphmetrics/store/loglimit"
 	"graphmetrics/web/export"
 	"graphmetrics/web/graphite"
+	"graphmetrics/web/overview"
 	"graphmetrics/web/render"
 	"graphmetrics/web/series"
 	"graphmetrics/web/storage"
@@ -63,6 +64,13 @@ type Options struct {
 	// DefaultMaxPageCharts and DefaultMaxUserPages.
 	MaxPageCharts int
 	MaxUserPages  int
+
+	// Overview is the daemon's in-memory state of its instances (levels
+	// now, last record) for the overview at "/"; nil shows levels as 0.
+	Overview overview.State
+	// OverviewThresholds say when a row is in trouble ([web.overview]);
+	// the zero value is overview.DefaultThresholds.
+	OverviewThresholds overview.Thresholds
 
 	exportWait   time.Duration // for an export slot before a 503; default 30s (tests shorten it)
 	loginSpacing time.Duration // between checks of an account under guessing; default 1s (tests shorten it)
@@ -140,6 +148,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.MaxPageCharts <= 0 {
 		o.MaxPageCharts = DefaultMaxPageCharts
+	}
+	if o.OverviewThresholds == (overview.Thresholds{}) {
+		o.OverviewThresholds = overview.DefaultThresholds()
 	}
 	if o.MaxUserPages <= 0 {
 		o.MaxUserPages = DefaultMaxUserPages

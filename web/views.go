@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -18,7 +19,7 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-var viewNames = []string{"login", "page", "metrics", "pages", "error", "confirm", "live"}
+var viewNames = []string{"login", "page", "metrics", "pages", "error", "confirm", "live", "overview"}
 
 func newViews() (*views, error) {
 	funcs := template.FuncMap{
@@ -29,6 +30,8 @@ func newViews() (*views, error) {
 		// "editopen" and "editclose" templates.
 		"edit":   func(c any, p any, class string) map[string]any { return map[string]any{"C": c, "P": p, "Class": class} },
 		"srcset": srcset,
+		// pageOf is the page of an "…/charts" URL.
+		"pageOf": func(u string) string { return strings.TrimSuffix(u, "/charts") },
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {

@@ -142,6 +142,16 @@ type Web struct {
 	MaxUserPages    int `toml:"max_user_pages"`
 	// MaxRenderSeries bounds the series one Graphite /render request reads.
 	MaxRenderSeries int `toml:"max_render_series"`
+	// Overview: when the first page marks a pool or instance in trouble.
+	Overview Overview `toml:"overview"`
+}
+
+// Overview holds the overview's trouble thresholds (issue 20).
+type Overview struct {
+	BacklogFor  Duration `toml:"backlog_for"`
+	ErrorPct    float64  `toml:"error_pct"`
+	HeadroomPct float64  `toml:"headroom_pct"`
+	SilentAfter Duration `toml:"silent_after"`
 }
 
 // Self configures the daemon's own metrics.
@@ -188,7 +198,8 @@ func Default() Config {
 		Metlog:  Metlog{UDP: []string{}},
 		Zibrato: Zibrato{Levels: []string{"info"}},
 		Web: Web{Listen: "127.0.0.1:8080", MaxRenderSeries: 1000, MaxExportPoints: 1_000_000, MaxExports: 2,
-			MaxPageCharts: 100, MaxUserPages: 1000},
+			MaxPageCharts: 100, MaxUserPages: 1000,
+			Overview: Overview{BacklogFor: Duration{time.Minute}, ErrorPct: 5, HeadroomPct: 20, SilentAfter: Duration{2 * time.Minute}}},
 		Self: Self{Interval: Duration{10 * time.Second}},
 	}
 }

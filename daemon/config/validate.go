@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -161,6 +162,19 @@ func (c *Config) Validate() error {
 	}
 	if c.Web.MaxPageCharts < 1 || c.Web.MaxPageCharts > 10000 {
 		bad("web.max_page_charts", "%d is outside 1..10000", c.Web.MaxPageCharts)
+	}
+	ov := c.Web.Overview
+	if d := ov.BacklogFor.Duration; d < time.Second || d > 24*time.Hour {
+		bad("web.overview.backlog_for", "%v is outside 1s..24h", d)
+	}
+	if ov.ErrorPct <= 0 || ov.ErrorPct > 100 || math.IsNaN(ov.ErrorPct) {
+		bad("web.overview.error_pct", "%v is outside (0, 100]", ov.ErrorPct)
+	}
+	if ov.HeadroomPct < 0 || ov.HeadroomPct > 100 || math.IsNaN(ov.HeadroomPct) {
+		bad("web.overview.headroom_pct", "%v is outside 0..100 (0 = never)", ov.HeadroomPct)
+	}
+	if d := ov.SilentAfter.Duration; d < time.Second || d > 24*time.Hour {
+		bad("web.overview.silent_after", "%v is outside 1s..24h", d)
 	}
 	if c.Web.MaxUserPages < 1 || c.Web.MaxUserPages > 1_000_000 {
 		bad("web.max_user_pages", "%d is outside 1..1000000", c.Web.MaxUserPages)

@@ -320,9 +320,16 @@ func (d *Daemon) HealthInto(v any) int {
 // each line after prefix ("customer instance ").
 func SendPython(t testing.TB, network, addr, prefix string, lines []string) {
 	t.Helper()
+	if err := SendPythonErr(network, addr, prefix, lines); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SendPythonErr is SendPython for goroutines other than the test's.
+func SendPythonErr(network, addr, prefix string, lines []string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	sock := "socket.SOCK_DGRAM"
 	if network == "tcp" {
@@ -344,6 +351,7 @@ h.close()
 	cmd := exec.Command("python3", "-c", script)
 	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("python SysLogHandler: %v\n%s", err, out)
+		return fmt.Errorf("python SysLogHandler: %v\n%s", err, out)
 	}
+	return nil
 }

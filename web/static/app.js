@@ -274,7 +274,64 @@
     });
   }
 
+  // The overview (issue 20): the filter box narrows the rows as one types
+  // (a GET form without JS); a refresh replaces the rows in place, keeping
+  // the pools one opened or closed.
+  var ov = doc.getElementById("overview");
+  var ovBox = doc.querySelector(".ov-filter input[name=q]");
+  var ovToggled = {};
+  function ovFilter() {
+    if (!ov || !ovBox) return;
+    var q = ovBox.value.trim().toLowerCase();
+    ov.querySelectorAll("section.customer").forEach(function (c) {
+      var cAll = !q || c.dataset.match.toLowerCase().indexOf(q) >= 0, any = false;
+      c.querySelectorAll("details.pool").forEach(function (p) {
+        var all = cAll || p.dataset.match.indexOf(q) >= 0, some = false;
+        p.querySelectorAll(".row.inst").forEach(function (r) {
+          var m = all || r.dataset.match.indexOf(q) >= 0;
+          r.hidden = !m;
+          some = some || m;
+        });
+        p.hidden = !some;
+        any = any || some;
+      });
+      c.hidden = !any;
+    });
+  }
+  function ovRestore() {
+    if (!ov) return;
+    ov.querySelectorAll("details.pool").forEach(function (p) {
+      var k = p.parentNode.dataset.match + "\n" + p.dataset.match;
+      if (k in ovToggled) p.open = ovToggled[k];
+      p.addEventListener("toggle", function () { ovToggled[k] = p.open; });
+    });
+    ovFilter();
+  }
+  function refreshOverview() {
+    if (!ov) return;
+    fetch(location.href, { cache: "no-cache", credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.text();
+    }).then(function (html) {
+      var next = new DOMParser().parseFromString(html, "text/html").getElementById("overview");
+      if (!next) return;
+      ov.innerHTML = next.innerHTML;
+      ovRestore();
+      window.graphmetrics.overviewLoads = (window.graphmetrics.overviewLoads || 0) + 1;
+    }).catch(function () {});
+  }
+  if (ov && ovBox) {
+    ovBox.addEventListener("input", function () {
+      ovFilter();
+      var u = new URL(location.href);
+      if (ovBox.value.trim()) u.searchParams.set("q", ovBox.value.trim()); else u.searchParams.delete("q");
+      history.replaceState(null, "", u.pathname + u.search);
+    });
+    ovRestore();
+  }
+
   function refresh() {
+    refreshOverview();
     charts.forEach(function (c) {
       if (!c.data || !c.fig.hasAttribute("data-refresh")) return;
       fetchData(c, true).then(function (d) {
@@ -327,6 +384,6 @@
     doc.querySelectorAll("section.charts").forEach(function (s) { ro.observe(s); });
   }
   if (darkQuery && darkQuery.addEventListener) darkQuery.addEventListener("change", function () { charts.forEach(function (c) { if (c.u) build(c); }); });
-  window.graphmetrics = { charts: charts, refresh: refresh }; // for tests
+  window.graphmetrics = { charts: charts, refresh: refresh, overviewLoads: 0 }; // for tests
   ready();
 })();

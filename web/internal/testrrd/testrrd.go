@@ -26,6 +26,12 @@ import (
 // Create makes an empty tracelog RRD at path (creating directories) that
 // accepts updates after start.
 func Create(path string, start int64) error {
+	return CreateArchives(path, start, store.DefaultTracelogArchives())
+}
+
+// CreateArchives is Create with other archives (benchmarks with thousands
+// of files keep them small).
+func CreateArchives(path string, start int64, archives []store.Archive) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -33,7 +39,7 @@ func Create(path string, start int64) error {
 	for _, ds := range store.DataSources {
 		args = append(args, "DS:"+ds+":GAUGE:5:U:U")
 	}
-	args = append(args, rraArgs(store.DefaultTracelogArchives(), time.Second)...)
+	args = append(args, rraArgs(archives, time.Second)...)
 	return run(args)
 }
 
