@@ -33,12 +33,6 @@ var levels = [3]level{
 	{"h", 3600, 30 * 86400, 400 * 86400},
 }
 
-// row is one entry of a segment: the histogram of [T, T+step).
-type row struct {
-	T int64
-	H *hist.Hist
-}
-
 func floorTo(t, step int64) int64 {
 	r := t % step
 	if r < 0 {

@@ -172,7 +172,6 @@ type appender struct {
 	f   [len(levels)]*os.File
 	seg [len(levels)]int64
 	buf []byte
-	err error
 }
 
 func (w *appender) append(dir string, li int, t int64, h *hist.Hist, onNew func(li int, seg int64)) error {
