@@ -75,11 +75,6 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	if err := a.syslog.agg.Start(); err != nil {
 		return err
 	}
-	allow := make([]netip.Prefix, 0, len(a.cfg.Syslog.Allow))
-	for _, s := range a.cfg.Syslog.Allow {
-		p, _ := config.ParseAllow(s) // validated with the config
-		allow = append(allow, p)
-	}
 	a.listener = listen.New(listen.Options{
 		UDP:         a.cfg.Syslog.UDP,
 		TCP:         a.cfg.Syslog.TCP,
@@ -87,7 +82,7 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 		MaxMessage:  a.cfg.Syslog.MaxMessage,
 		MaxConns:    a.cfg.Syslog.MaxConns,
 		IdleTimeout: a.cfg.Syslog.IdleTimeout.Duration,
-		Allow:       allow,
+		Allow:       a.allow(),
 		Logger:      a.log,
 
 		MaxConnsPerSource: a.cfg.Syslog.MaxConnsPerSource,
@@ -244,4 +239,14 @@ func addrs(l *listen.Listener) []string {
 		return nil
 	}
 	return netAddrs(l.Addrs())
+}
+
+// allow is [syslog] allow as prefixes: who may send to any listener.
+func (a *app) allow() []netip.Prefix {
+	allow := make([]netip.Prefix, 0, len(a.cfg.Syslog.Allow))
+	for _, s := range a.cfg.Syslog.Allow {
+		p, _ := config.ParseAllow(s) // validated with the config
+		allow = append(allow, p)
+	}
+	return allow
 }

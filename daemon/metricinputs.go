@@ -25,11 +25,12 @@ type metricInputs struct {
 }
 
 // listenOpts are the socket options of a metric input: its addresses and
-// [syslog]'s limits.
+// [syslog]'s limits, allow list included (one list of who may send).
 func (a *app) listenOpts(udp, tcp []string) listen.Options {
 	s := a.cfg.Syslog
 	return listen.Options{UDP: udp, TCP: tcp, RecvBuffer: s.RecvBuffer, MaxMessage: s.MaxMessage,
-		MaxConns: s.MaxConns, IdleTimeout: s.IdleTimeout.Duration}
+		MaxConns: s.MaxConns, IdleTimeout: s.IdleTimeout.Duration, Allow: a.allow(),
+		MaxConnsPerSource: s.MaxConnsPerSource}
 }
 
 func (a *app) startMetricInputs() error {
