@@ -33,7 +33,8 @@ func (s *Server) buildOverview(r *http.Request, pt *pageTime) (*overview.Overvie
 	ctx, cancel := context.WithTimeout(r.Context(), overviewTimeout)
 	defer cancel()
 	return overview.Build(ctx, overview.Request{Tree: s.tree.Get(), State: s.o.Overview, Thresholds: s.o.OverviewThresholds,
-		From: time.Unix(from, 0), Until: time.Unix(until, 0), Now: now, Filter: strings.TrimSpace(r.URL.Query().Get("q"))})
+		From: time.Unix(from, 0), Until: time.Unix(until, 0), Now: now, Filter: strings.TrimSpace(r.URL.Query().Get("q")),
+		HistRoot: s.histRoot})
 }
 
 func (s *Server) handleOverviewJSON(w http.ResponseWriter, r *http.Request) {
@@ -115,7 +116,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 			op := ovPool{Open: p.Troubled(), Row: ovRow{Name: p.Pool, Note: p.Kind, Trouble: p.Trouble,
 				Match: strings.ToLower(c.Customer + "\n" + p.Pool), Target: c.Customer + "/" + p.Kind + ":" + p.Pool,
 				RPM: fmtNum(p.RPM), EPM: fmtNum(p.EPM), Waiting: strconv.Itoa(p.Waiting), Busy: strconv.Itoa(p.Busy),
-				Hung: fmtInt(p.Hung), Headroom: fmtPct(p.HeadroomPct), P95: "–",
+				Hung: fmtInt(p.Hung), Headroom: fmtPct(p.HeadroomPct), P95: fmtSeconds(p.P95),
 				Live: livePoolURL(c.Customer, p.Pool), URLs: urlsPoolURL(c.Customer, p.Pool)}}
 			op.RPMSpark, op.Backlog = spark(p.SparkRPM), spark(p.SparkBacklog)
 			for _, i := range p.Instances {
@@ -123,7 +124,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 				op.Instances = append(op.Instances, ovRow{Name: i.Instance, Note: "on " + i.Host, Trouble: i.Trouble,
 					Match: strings.ToLower(i.Host + "\n" + i.Instance), Target: c.Customer + "/" + i.Instance + "@" + i.Host,
 					RPM: fmtNum(i.RPM), EPM: fmtNum(i.EPM), Waiting: strconv.Itoa(i.Waiting), Busy: strconv.Itoa(i.Busy),
-					Hung: fmtInt(i.Hung), Headroom: fmtPct(i.HeadroomPct), P95: "–", LastSeen: s.fmtSeen(i.LastSeen, o.Now),
+					Hung: fmtInt(i.Hung), Headroom: fmtPct(i.HeadroomPct), P95: fmtSeconds(i.P95), LastSeen: s.fmtSeen(i.LastSeen, o.Now),
 					Live: liveURL(i.Host, c.Customer, i.Instance), URLs: urlsURL(i.Host, c.Customer, i.Instance)})
 			}
 			oc.Pools = append(oc.Pools, op)
@@ -154,6 +155,17 @@ func fmtPct(v *float64) string {
 		return "–"
 	}
 	return strconv.FormatFloat(*v, 'f', 0, 64) + "%"
+}
+
+// fmtSeconds shows an app time: milliseconds below 10 s.
+func fmtSeconds(v *float64) string {
+	switch {
+	case v == nil:
+		return "–"
+	case *v < 10:
+		return strconv.FormatFloat(*v*1000, 'f', 0, 64) + " ms"
+	}
+	return strconv.FormatFloat(*v, 'f', 1, 64) + " s"
 }
 
 // fmtInt shows a level; "–" until the data exists (hung: issue 21).

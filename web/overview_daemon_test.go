@@ -50,7 +50,16 @@ func TestOverviewDaemon(t *testing.T) {
 	if w := findInst(p, "app-8081").Waiting; w < 30 {
 		t.Errorf("app-8081 waiting %d, want its growing backlog (≥ 30)", w)
 	}
+	// Every request's app time (C to A) is 18 ms; the histogram's bound
+	// is 9.26%.
+	checkP95 := func(what string, got *float64) {
+		if got == nil || math.Abs(*got-0.018) > 0.018*0.0926 {
+			t.Errorf("%s: p95 %v s, want 0.018 ± 9.26%%", what, got)
+		}
+	}
+	checkP95("pool shop/app-instances", p.P95)
 	for _, n := range []string{"app-8080", "app-8081"} {
+		checkP95("shop/"+n, findInst(p, n).P95)
 		checkRPM(t, "shop/"+n, findInst(p, n).RPM, 600)
 	}
 	aaa := findPool(&o, "aaa", "web-instances")

@@ -4,10 +4,14 @@ import (
 	"cmp"
 	"context"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"graphmetrics/store"
+	"graphmetrics/store/hist"
+	"graphmetrics/store/histstore"
 	"graphmetrics/web/tree"
 )
 
@@ -19,6 +23,7 @@ type Request struct {
 	From, Until time.Time
 	Now         time.Time
 	Filter      string // substring of customer, pool, host or instance; any case
+	HistRoot    string // the app-time histograms (histstore.Root); "": no p95
 }
 
 // Build reads the live state and the files of every instance that passes
@@ -51,9 +56,21 @@ func Build(ctx context.Context, r Request) (*Overview, error) {
 	k := 0
 	for _, g := range groups {
 		p := &Pool{Pool: g.Name, Customer: g.Customer, Kind: g.Kind, Trouble: []string{}}
+		var pool *hist.Hist
 		for _, ti := range g.insts {
-			p.Instances = append(p.Instances, instanceRow(ti, live[[3]string{ti.Host, ti.Customer, ti.Name}], &data[k], r))
+			in := instanceRow(ti, live[[3]string{ti.Host, ti.Customer, ti.Name}], &data[k], r)
+			if h := minuteHist(r.HistRoot, ti, data[k].lastData); h != nil {
+				in.P95 = seconds(h.Quantile(0.95))
+				if pool == nil {
+					pool = hist.New(h.Scheme())
+				}
+				pool.Merge(h)
+			}
+			p.Instances = append(p.Instances, in)
 			k++
+		}
+		if pool != nil {
+			p.P95 = seconds(pool.Quantile(0.95))
 		}
 		poolRow(p, data[k-len(g.insts):k], r)
 		if len(o.Customers) == 0 || o.Customers[len(o.Customers)-1].Customer != g.Customer {
@@ -246,5 +263,29 @@ func num(v float64) *float64 {
 		return nil
 	}
 	v = math.Round(v*10) / 10
+	return &v
+}
+
+// minuteHist is the app-time histogram of an instance's minute that ends
+// at end (its last minute of data, as for rpm); nil when there is none.
+func minuteHist(root string, ti *tree.Instance, end int64) *hist.Hist {
+	if root == "" || end <= 0 {
+		return nil
+	}
+	p := store.SafePath(ti.Host, ti.Customer, ti.Name)
+	sr, err := histstore.ReadDir(filepath.Join(root, p[0], p[1], p[2]), end-60, end, 60)
+	if err != nil || len(sr.H) == 0 {
+		return nil
+	}
+	return sr.H[len(sr.H)-1]
+}
+
+// seconds is an app time for the JSON, to the microsecond (num rounds to
+// a tenth, which suits rates, not seconds).
+func seconds(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	v = math.Round(v*1e6) / 1e6
 	return &v
 }

@@ -77,6 +77,7 @@ type Pool struct {
 	Busy        int         `json:"busy"`
 	Hung        *int        `json:"hung"` // null until the tracelog files have a hung data source
 	HeadroomPct *float64    `json:"headroom_pct"`
+	P95         *float64    `json:"p95_s"` // app time, last minute of data; null without requests
 	Trouble     []string    `json:"trouble"`
 	Instances   []*Instance `json:"instances"`
 
@@ -95,6 +96,7 @@ type Instance struct {
 	Waiting  int      `json:"waiting"`
 	Busy     int      `json:"busy"`
 	Hung     *int     `json:"hung"`
+	P95      *float64 `json:"p95_s"`
 	LastSeen *int64   `json:"last_seen"` // null: no record in the daemon's memory or the range
 	Trouble  []string `json:"trouble"`
 
