@@ -19,19 +19,29 @@ func userFrom(ctx context.Context) string {
 	return u
 }
 
+// serveSessionUser passes r to next with its session's user in the
+// context, or answers a failed look-up with a 500; false when the request
+// has no logged-in user, for the caller to answer.
+func (s *Server) serveSessionUser(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+	ctx := r.Context()
+	name, err := s.sessionUser(ctx)
+	if err != nil {
+		s.internalError(w, r, err)
+		return true
+	}
+	if name == "" {
+		return false
+	}
+	next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxKey{}, name)))
+	return true
+}
+
 // requireUser lets a request through only with a session of the very user
 // who logged in (not a namesake added after a delete), who has not changed
 // password since.
 func (s *Server) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		name, err := s.sessionUser(ctx)
-		if err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-		if name != "" {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxKey{}, name)))
+		if s.serveSessionUser(w, r, next) {
 			return
 		}
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {

@@ -98,14 +98,7 @@ func unauthorized(w http.ResponseWriter, msg string) {
 // requireAPISession is requireUser for API clients: 401, not a redirect.
 func (s *Server) requireAPISession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		name, err := s.sessionUser(ctx)
-		if err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-		if name != "" {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxKey{}, name)))
+		if s.serveSessionUser(w, r, next) {
 			return
 		}
 		unauthorized(w, "log in, or send an API token (graphmetrics user token NAME)")
