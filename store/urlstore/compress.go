@@ -8,8 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
-
-	)
+)
 
 // A segment is appended to as a plain file (.u) while it is the newest of
 // its level; once a newer one is opened it is rewritten compressed (.uz:
