@@ -157,3 +157,7 @@ func isUUID(s string) bool {
 	}
 	return true
 }
+
+// Clean makes a stored pattern safe again (valid UTF-8, no control
+// characters, at most MaxLen bytes), for patterns read back from a file.
+func Clean(p string) string { return cut(clean(p), MaxLen) }
