@@ -51,7 +51,7 @@ type shard struct {
 	// flood of records of refused instances costs a map look-up each, not
 	// an admission (and its file check) each.
 	refusedKeys map[string]struct{}
-	peak        int // most instances held since inst was last made
+	peak        int       // most instances held since inst was last made
 	pats        *patCache // URL patterns (nil: no URL statistics)
 }
 

@@ -28,8 +28,9 @@ type urlHit struct {
 // owns it). It is cleared when full, so a crawler costs Pattern calls, not
 // memory.
 type patCache struct {
-	n *urlpattern.Normalizer
-	m map[string]string
+	n   *urlpattern.Normalizer
+	m   map[string]string
+	buf []byte
 }
 
 const (
@@ -38,30 +39,29 @@ const (
 )
 
 // pattern is the pattern of a B record's "METHOD URL" (UnknownURL when
-// there is none).
+// there is none). The cache is keyed by AppendSegments' result, which ids
+// and queries do not vary.
 func (c *patCache) pattern(req []byte) string {
 	if i := bytes.IndexByte(req, ' '); i >= 0 {
 		req = req[i+1:]
 	}
 	req = bytes.TrimSpace(req)
-	if i := bytes.IndexAny(req, "?#"); i >= 0 {
-		req = req[:i]
-	}
-	if len(req) == 0 {
+	c.buf = urlpattern.AppendSegments(c.buf[:0], req)
+	if len(c.buf) == 0 {
 		return UnknownURL
 	}
-	if p, ok := c.m[string(req)]; ok {
+	if p, ok := c.m[string(c.buf)]; ok {
 		return p
 	}
-	p := c.n.Pattern(string(req))
+	p := c.n.Rewrite(string(c.buf))
 	if p == "" {
 		p = UnknownURL
 	}
-	if len(req) <= patCacheKey {
+	if len(c.buf) <= patCacheKey {
 		if len(c.m) >= patCacheMax {
 			clear(c.m)
 		}
-		c.m[string(req)] = p
+		c.m[string(c.buf)] = p
 	}
 	return p
 }
@@ -112,7 +112,9 @@ func (in *instance) urlStats(hits []urlHit) []URLStat {
 	if len(hits) == 0 {
 		return nil
 	}
-	slices.SortFunc(hits, func(a, b urlHit) int { return strings.Compare(a.pat, b.pat) })
+	if len(hits) > 1 {
+		slices.SortFunc(hits, func(a, b urlHit) int { return strings.Compare(a.pat, b.pat) })
+	}
 	k := len(in.urlOut)
 	for i := 0; i < len(hits); {
 		u := URLStat{Pattern: hits[i].pat}

@@ -1,7 +1,7 @@
 package store
 
 import (
-		"testing"
+	"testing"
 	"time"
 
 	"graphmetrics/store/hist"
