@@ -63,25 +63,34 @@ func feedAgg(t *testing.T, s *Store, k store.Key, start int64, urls func(i int) 
 func TestCrawlerBounded(t *testing.T) {
 	dataDir := t.TempDir()
 	const maxPatterns = 200
-	s := New(Options{DataDir: dataDir, MaxPatterns: maxPatterns})
 	k := store.Key{Host: "h", Customer: "c", Instance: "crawled"}
 	big := "/" + strings.Repeat("x", 64<<10)
 	weird := []string{big, "/bad\xff\xfe/utf8", "/ctl\x00\x1b[31m/x", "/<script>alert(1)</script>", "/é/" + strings.Repeat("€", 30000)}
-	var before runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
 	const n = 100_000
-	feedAgg(t, s, k, 1_700_000_000, func(i int) string {
+	crawl := func(i int) string {
 		if i%1000 == 0 {
 			return weird[i/1000%len(weird)]
 		}
 		return fmt.Sprintf("/crawl/w%s/page?i=%d", strings.Repeat("q", i%7)+fmt.Sprint(i)+"x", i)
-	}, n)
-	var after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	if grow := int64(after.HeapAlloc) - int64(before.HeapAlloc); grow > 8<<20 {
-		t.Errorf("heap grew by %d MB", grow>>20)
+	}
+	// The heap held after the crawl, against the same requests on one URL:
+	// distinct URLs must not add state.
+	held := func(dataDir string, k store.Key, urls func(int) string) (int64, *Store) {
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		s := New(Options{DataDir: dataDir, MaxPatterns: maxPatterns})
+		feedAgg(t, s, k, 1_700_000_000, urls, n)
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		runtime.KeepAlive(s)
+		return int64(m1.HeapAlloc) - int64(m0.HeapAlloc), s
+	}
+	plain, _ := held(t.TempDir(), k, func(int) string { return "/index.html" })
+	crawled, s := held(dataDir, k, crawl)
+	t.Logf("heap held: %d KB after the crawl, %d KB after one URL", crawled>>10, plain>>10)
+	if crawled-plain > 4<<20 {
+		t.Errorf("the crawl holds %d MB more than as many requests of one URL (%d MB)", (crawled-plain)>>20, plain>>20)
 	}
 	rows, err := Table(dataDir, []store.Key{k}, 1_700_000_000-60, 1_700_000_000+3600)
 	if err != nil {
