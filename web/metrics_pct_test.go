@@ -117,12 +117,12 @@ func TestMetricsPercentiles(t *testing.T) {
 	e := newEnvWith(t, Options{}, func(dir string) {
 		minuteHists, minuteRaw = pctData(t, dir, store.Key{Host: "h1", Customer: "acme", Instance: "app-8080"}, from, until, 60,
 			func(s int64) bool { return s-s%60 == emptyMinute })
-		// A day of another instance, every tenth second, hour 5 empty.
+		// A day of another instance, one second in ten, hour 5 empty.
 		if err := testrrd.Make(rrdFile(dir, "h3", "acme", "app-9090"), testrrd.Synthetic(dayFrom, 10, 1)); err != nil {
 			t.Fatal(err)
 		}
 		dayHists, _ = pctData(t, dir, store.Key{Host: "h3", Customer: "acme", Instance: "app-9090"}, dayFrom, dayFrom+86400, 3600,
-			func(s int64) bool { return s%10 != 0 || (s-dayFrom)/3600 == 5 })
+			func(s int64) bool { return s%10 != 3 || (s-dayFrom)/3600 == 5 })
 	})
 	c := e.loggedIn("alice", alicePW)
 
@@ -229,17 +229,57 @@ func TestMetricsPercentiles(t *testing.T) {
 		ch := MetricChart{Title: "day", Plots: []Plot{newPlot("0072b2", aggOne, "", dayInst+"p95")},
 			Controls: Controls{Hours: 24, Step: 3600, Width: 800, Height: 250}}
 		_, rows := exportMetric(t, c, ch, url.Values{"from": {strconv.Itoa(dayFrom)}, "until": {strconv.Itoa(dayFrom + 86400)}})
+		known := 0
 		for i := range int64(24) {
 			h, want := dayHists[dayFrom+i*3600], math.NaN()
 			if h != nil {
 				want = h.Quantile(0.95)
+				known++
 			}
 			if got := rows[dayFrom+(i+1)*3600]; len(got) != 1 || !sameValue(got[0], want) {
 				t.Errorf("hour %d: %v, want %g", i, got, want)
 			}
 		}
-		if h := dayHists[dayFrom+5*3600]; h != nil {
-			t.Fatal("hour 5 has requests")
+		if known != 23 || dayHists[dayFrom+5*3600] != nil {
+			t.Fatalf("%d hours with requests, hour 5 empty: %v", known, dayHists[dayFrom+5*3600] == nil)
+		}
+	})
+
+	t.Run("graphite", func(t *testing.T) {
+		// Listed once per instance, and rendered from the same histograms:
+		// the last ten minutes of the day, at the store's 1-second rows.
+		r := c.get("/metrics/find?query=tracelog.h3.acme.app-9090.p*")
+		wantStatus(t, r, http.StatusOK)
+		var found []struct{ ID string }
+		if err := json.Unmarshal([]byte(r.body), &found); err != nil || len(found) != 3 || found[1].ID != "tracelog.h3.acme.app-9090.p95" {
+			t.Fatalf("find: %v %s", err, r.body)
+		}
+		end := int64(dayFrom + 86400)
+		secs, _ := pctData(t, t.TempDir(), store.Key{Host: "x", Customer: "x", Instance: "x"}, end-600, end, 1,
+			func(s int64) bool { return s%10 != 3 })
+		r = c.get("/render?" + url.Values{"target": {"tracelog.h3.acme.app-9090.p95"}, "format": {"json"},
+			"from": {strconv.FormatInt(end-600, 10)}, "until": {strconv.FormatInt(end, 10)}}.Encode())
+		wantStatus(t, r, http.StatusOK)
+		var gs []graphiteSeries
+		if err := json.Unmarshal([]byte(r.body), &gs); err != nil || len(gs) != 1 || len(gs[0].Datapoints) < 590 {
+			t.Fatalf("render: %v %.300s", err, r.body)
+		}
+		known := 0
+		for _, dp := range gs[0].Datapoints {
+			want, got := math.NaN(), math.NaN()
+			if h := secs[int64(*dp[1])]; h != nil {
+				want = h.Quantile(0.95)
+				known++
+			}
+			if dp[0] != nil {
+				got = *dp[0]
+			}
+			if !sameValue(got, want) {
+				t.Errorf("render at %v: %g, want %g", *dp[1], got, want)
+			}
+		}
+		if known < 50 {
+			t.Fatalf("%d seconds with requests rendered", known)
 		}
 	})
 
