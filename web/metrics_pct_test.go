@@ -142,6 +142,9 @@ func TestMetricsPercentiles(t *testing.T) {
 		if !slices.Equal(names, want) {
 			t.Fatalf("percentile series: %q, want %q", names, want)
 		}
+		if n := strings.Count(r.body, `<label title="app time (A − C) percentile in seconds`); n != len(want) {
+			t.Fatalf("%d percentiles say what they are", n)
+		}
 		// Beside the instance's data sources.
 		r = c.get("/metrics/u/alice/m?q=" + url.QueryEscape("h1 app-8080"))
 		names = names[:0]
