@@ -23,14 +23,7 @@ func TestGraphData(t *testing.T) {
 	g.CDefs = append(g.CDefs, CDef{Name: "x", RPN: []string{"q", "rpm", "*"}})
 	g.Draws = append(g.Draws, Draw{Type: "LINE1", Name: "q", Color: "ff0000", Legend: "q"},
 		Draw{Type: "LINE1", Name: "x", Color: "00ff00", Legend: "q×rpm"})
-	b, err := p.Do(context.Background(), &Request{Op: OpXport, Graph: g})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var x Xport
-	if err := x.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
+	x := xportOf(t, p, g)
 	if x.Step != 60 {
 		t.Fatalf("step %d", x.Step)
 	}
