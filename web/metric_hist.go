@@ -34,6 +34,9 @@ func fillPercentiles(g *render.Graph, ps []pctSource) error {
 	}
 	step := int64(g.XportStep())
 	from, until := g.Start-step, g.End+step
+	// A range reaching past what a level keeps (an import's hours, then
+	// days of nothing) would be more steps than one read returns.
+	step = max(step, (until-from+histstore.MaxPoints-2)/(histstore.MaxPoints-1))
 	ps = slices.Clone(ps)
 	slices.SortFunc(ps, func(a, b pctSource) int { return cmp.Compare(a.dir, b.dir) })
 	var (
