@@ -333,7 +333,8 @@ func (g *Graph) Options() []string {
 }
 
 // GraphArgs is the complete `rrdtool graph -` argument list (after the
-// file name), for tests and for people who want to reproduce a chart.
+// file name), for tests and for people who want to reproduce a chart. Data
+// series have no file until a worker writes one: their DEFs are missing.
 func (g *Graph) GraphArgs() []string {
 	a := []string{"--start", strconv.FormatInt(g.Start, 10), "--end", strconv.FormatInt(g.End, 10),
 		"--title", g.Title, "--vertical-label", g.VLabel}
