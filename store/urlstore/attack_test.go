@@ -76,7 +76,7 @@ func TestCrawlerBounded(t *testing.T) {
 	feedAgg(t, s, k, 1_700_000_000, crawl, n)
 	// What the store holds of the instance: its dictionary and open minute
 	// (the aggregator's pattern cache is bounded in store's TestPatCacheBounded).
-	in := s.inst[k]
+	in := s.inst.Get(k)
 	if len(in.dict.names) != maxPatterns || len(in.dict.ids) != maxPatterns || len(in.open) > maxPatterns+1 {
 		t.Errorf("held: %d names, %d ids, %d open rows", len(in.dict.names), len(in.dict.ids), len(in.open))
 	}

@@ -7,9 +7,9 @@ import (
 	"math"
 	"os"
 	"sync"
-	"time"
 
 	"graphmetrics/store"
+	"graphmetrics/store/segfile"
 )
 
 // inst is one instance's write state. The files are the truth: every
@@ -23,7 +23,6 @@ type inst struct {
 	mu     sync.Mutex
 	s      *Store
 	dir    string
-	used   time.Time
 	loaded bool
 	dict   *dict
 	// lastSec is the newest second stored; older ones are refused.
@@ -285,11 +284,16 @@ func (in *inst) prune(li int, seg int64) {
 	}
 	for _, s := range segs {
 		if s+lv.Span <= newest-lv.Keep {
-			for _, p := range []string{segPath(in.dir, lv, s), segPath(in.dir, lv, s) + "z"} {
-				if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					in.s.lim.Log(in.s.log, "prune", "prune URL segment", "err", err)
-				}
+			if err := segfile.Remove(segPath(in.dir, lv, s)); err != nil {
+				in.s.lim.Log(in.s.log, "prune", "prune URL segment", "err", err)
 			}
 		}
 	}
 }
+
+// TryLock and Unlock let the instance map forget an idle instance only
+// when no write holds it.
+func (in *inst) TryLock() bool { return in.mu.TryLock() }
+
+// Unlock releases TryLock.
+func (in *inst) Unlock() { in.mu.Unlock() }

@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"graphmetrics/store"
+	"graphmetrics/store/instmap"
 	"graphmetrics/store/loglimit"
 )
 
@@ -53,12 +52,10 @@ type Stats struct {
 // for different instances; reads (Table, Over) work on the files and may
 // run alongside.
 type Store struct {
-	opts  Options
-	log   *slog.Logger
-	lim   *loglimit.Limiter
-	mu    sync.Mutex
-	inst  map[store.Key]*inst
-	swept time.Time
+	opts Options
+	log  *slog.Logger
+	lim  *loglimit.Limiter
+	inst *instmap.Map[*inst]
 
 	seconds, refused, other, repaired, errs atomic.Uint64
 }
@@ -71,12 +68,13 @@ func New(opts Options) *Store {
 	if opts.MaxPatterns <= 0 {
 		opts.MaxPatterns = DefaultMaxPatterns
 	}
-	return &Store{
+	s := &Store{
 		opts: opts,
 		log:  opts.Logger.With("component", "urlstore"),
 		lim:  loglimit.New(time.Minute, nil),
-		inst: make(map[store.Key]*inst),
 	}
+	s.inst = instmap.New(opts.ForgetAfter, func(k store.Key) *inst { return &inst{dir: Dir(opts.DataDir, k), s: s} })
+	return s
 }
 
 // Stats returns the counters.
@@ -84,55 +82,17 @@ func (s *Store) Stats() Stats {
 	return Stats{s.seconds.Load(), s.refused.Load(), s.other.Load(), s.repaired.Load(), s.errs.Load()}
 }
 
-func (s *Store) get(k store.Key) *inst {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	s.forgetIdle(now)
-	in := s.inst[k]
-	if in == nil {
-		in = &inst{dir: Dir(s.opts.DataDir, k), s: s}
-		s.inst[k] = in
-	}
-	in.used = now
-	return in
-}
-
 // Held forgets the instances idle for ForgetAfter and returns how many
-// stay in memory.
-func (s *Store) Held() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.forgetIdle(time.Now())
-	return len(s.inst)
-}
-
-// forgetIdle drops instances unused for ForgetAfter (as histstore does):
-// one being written is kept; the next write reads its files again.
-func (s *Store) forgetIdle(now time.Time) {
-	if s.opts.ForgetAfter <= 0 || now.Sub(s.swept) < s.opts.ForgetAfter/4 {
-		return
-	}
-	s.swept = now
-	n := len(s.inst)
-	for k, in := range s.inst {
-		if now.Sub(in.used) < s.opts.ForgetAfter || !in.mu.TryLock() {
-			continue
-		}
-		delete(s.inst, k)
-		in.mu.Unlock()
-	}
-	if len(s.inst) < n/2 {
-		s.inst = maps.Clone(s.inst)
-	}
-}
+// stay in memory. The daemon calls it on a timer, so an idle flood is
+// forgotten even when nothing more is written.
+func (s *Store) Held() int { return s.inst.Held() }
 
 // WriteBuckets stores the URL statistics of final buckets, in time order
 // (the store.Sink contract). A second not newer than the last one stored
 // for the instance is refused, so a replay after a crash never counts
 // twice.
 func (s *Store) WriteBuckets(k store.Key, bs []store.Bucket) error {
-	in := s.get(k)
+	in := s.inst.Get(k)
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	var w appender
