@@ -54,7 +54,7 @@ func TestRunStreamsAndStops(t *testing.T) {
 			close(started)
 			<-ctx.Done()
 			log.Info("done", "files", 2)
-			return ctx.Err()
+			return context.Cause(ctx)
 		},
 		"fail": func(context.Context, []string, *slog.Logger) error { return errors.New("it failed") },
 	}})
@@ -68,7 +68,7 @@ func TestRunStreamsAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-started; cancel() }()
 	err = Run(ctx, Path(dir), "work", []string{"a", "b"}, textLog(&clientLog))
-	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "context canceled") {
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), ErrClientGone.Error()) {
 		t.Errorf("Run after cancel: %v", err)
 	}
 	want := `level=INFO msg=progress files=1099511627776 of=3 ratio=0.5 ok=true err="bad file" args=a,b
@@ -98,7 +98,7 @@ func TestCloseEndsCommands(t *testing.T) {
 		"wait": func(ctx context.Context, _ []string, _ *slog.Logger) error {
 			close(started)
 			<-ctx.Done()
-			return errors.New("daemon shutting down")
+			return context.Cause(ctx)
 		},
 	}})
 	if err != nil {
@@ -112,7 +112,7 @@ func TestCloseEndsCommands(t *testing.T) {
 	if err := s.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-res; err == nil || err.Error() != "daemon shutting down" {
+	if err := <-res; err == nil || err.Error() != ErrShutdown.Error() {
 		t.Errorf("Run: %v", err)
 	}
 	if _, err := os.Stat(Path(dir)); !errors.Is(err, os.ErrNotExist) {

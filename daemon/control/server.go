@@ -16,9 +16,15 @@ import (
 )
 
 // Command runs one request inside the daemon. log goes to the client (and
-// to the daemon's log); ctx ends when the client goes away or stops it,
-// or when the server closes.
+// to the daemon's log); ctx ends when the client goes away or stops it
+// (cause ErrClientGone), or when the server closes (ErrShutdown).
 type Command func(ctx context.Context, args []string, log *slog.Logger) error
+
+// The causes of a command's context's end.
+var (
+	ErrClientGone = errors.New("stopped by the client")
+	ErrShutdown   = errors.New("the daemon is shutting down")
+)
 
 // Options configures a Server.
 type Options struct {
@@ -32,7 +38,7 @@ type Server struct {
 	o      Options
 	ln     *net.UnixListener
 	ctx    context.Context
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
 }
 
@@ -57,7 +63,7 @@ func Listen(o Options) (*Server, error) {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
 	s := &Server{o: o, ln: ln}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -84,7 +90,7 @@ func (s *Server) accept() {
 // Close stops accepting, ends running commands and waits for them, and
 // removes the socket.
 func (s *Server) Close(ctx context.Context) error {
-	s.cancel()
+	s.cancel(ErrShutdown)
 	err := s.ln.Close()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -98,10 +104,10 @@ func (s *Server) Close(ctx context.Context) error {
 
 func (s *Server) serve(c *net.UnixConn) {
 	defer c.Close()
-	ctx, cancel := context.WithCancel(s.ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(s.ctx)
+	defer cancel(nil)
 	bw := bufio.NewWriter(c)
-	out := &recordWriter{w: bw, gone: cancel, flush: func() error {
+	out := &recordWriter{w: bw, gone: func() { cancel(ErrClientGone) }, flush: func() error {
 		c.SetWriteDeadline(time.Now().Add(writeTimeout))
 		return bw.Flush()
 	}}
@@ -140,7 +146,7 @@ func (s *Server) serve(c *net.UnixConn) {
 	// The client's side ending (CloseWrite or gone) stops the command.
 	go func() {
 		io.Copy(io.Discard, c)
-		cancel()
+		cancel(ErrClientGone)
 	}()
 	h := &recordHandler{out: out, level: slog.LevelDebug}
 	log := slog.New(tee{h, s.o.Logger.Handler().WithAttrs([]slog.Attr{slog.String("control", req.Command)})})

@@ -78,6 +78,7 @@ func (wk *worker) grant(path string, reply chan error, l *lease) {
 		f.opened, f.known, f.hdrLen, f.ino = false, false, 0, 0
 	}
 	wk.leased[path] = l
+	wk.w.leases.Add(1)
 	reply <- nil
 }
 

@@ -91,7 +91,7 @@ func TestWriterLease(t *testing.T) {
 			t.Fatalf("second %d: %v, want %v", i, got[b.Time+1], bucketValues(b))
 		}
 	}
-	if s := w.Stats(); s.Skipped != 0 || s.Dropped != 0 || s.Errors != 0 {
+	if s := w.Stats(); s.Skipped != 0 || s.Dropped != 0 || s.Errors != 0 || s.Leases != 2 || s.LeaseHeld != 40 {
 		t.Errorf("stats %+v", s)
 	}
 }

@@ -160,6 +160,8 @@ func (wk *worker) add(j *job) {
 	}
 	if wk.leased[f.path] == nil {
 		wk.write(f)
+	} else {
+		wk.w.leaseHeld.Add(uint64(len(j.buckets) + len(j.points)))
 	}
 	// Rows pile up only while writes fail: beyond the bound, the oldest go.
 	for g := range wk.failed {
