@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,4 +150,35 @@ func FuzzReadRecords(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = readRecords(bytes.NewReader(b), slog.New(slog.DiscardHandler))
 	})
+}
+
+// A client that connects and sends nothing does not hold up Close; one of
+// another uid would be refused (samePeer), which a test run as one user
+// cannot show beyond the check passing for its own.
+func TestCloseWithIdleClient(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Listen(Options{Path: Path(dir), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("unix", Path(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// The server has the connection once it answers a request; this one
+	// sends none, so wait until the accept happened by a second client.
+	if err := Run(context.Background(), Path(dir), "none", nil, slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The shutdown, not the 10 s request deadline, ended it.
+	b, _ := io.ReadAll(c)
+	if !strings.Contains(string(b), ErrShutdown.Error()) {
+		t.Errorf("idle client got %q", b)
+	}
 }

@@ -124,10 +124,16 @@ func (s *Server) serve(c *net.UnixConn) {
 		return
 	}
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	// Close does not wait for a client that sends no request.
+	unblock := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Now()) })
 	br := bufio.NewReaderSize(io.LimitReader(c, MaxRequest+1), 4096)
 	line, err := br.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		line, err = readLong(br, line)
+	}
+	if !unblock() {
+		end(context.Cause(ctx)) // closing
+		return
 	}
 	var req Request
 	if err == nil {
