@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -108,34 +107,24 @@ type ingest struct{ lines, rows, lag float64 }
 
 func measureIngest(b *testing.B, d *daemon, fn func()) ingest {
 	b.Helper()
-	var mu sync.Mutex
-	var age float64
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tk := time.NewTicker(500 * time.Millisecond)
-		defer tk.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-tk.C:
-				for _, k := range []int{0, 33, 66, 99} {
-					lag := float64(time.Now().UnixMilli())/1e3 - float64(lastUpdate(tracelogPath(d.DataDir, fmt.Sprint("sys-", k))))
-					mu.Lock()
-					age = max(age, lag)
-					mu.Unlock()
-				}
-			}
+	var age float64 // the sampler's until stop returns
+	var last time.Time
+	stop := genLoop(func(now time.Time) {
+		if now.Sub(last) < 500*time.Millisecond {
+			return
 		}
-	}()
+		last = now
+		for _, k := range []int{0, 33, 66, 99} {
+			lag := float64(now.UnixMilli())/1e3 - float64(lastUpdate(tracelogPath(d.DataDir, fmt.Sprint("sys-", k))))
+			age = max(age, lag)
+		}
+	})
 	_, h0 := d.Health()
 	t0 := time.Now()
 	fn()
 	_, h1 := d.Health()
 	secs := time.Since(t0).Seconds()
-	close(quit)
-	<-done
+	stop()
 	return ingest{
 		lines: float64(h1.Detail.Inputs["syslog"].Lines-h0.Detail.Inputs["syslog"].Lines) / secs,
 		rows:  float64(h1.Detail.Writer.Rows-h0.Detail.Writer.Rows) / secs,

@@ -167,8 +167,8 @@ func TestImportLegacyRunning(t *testing.T) {
 
 // SIGKILL of the daemon in the middle of an import leaves every file whole;
 // after a restart a second import finishes the job, and a third is a
-// no-op. Stopping the CLI (SIGINT, SIGKILL) stops the daemon's import,
-// which a next run resumes.
+// no-op. Stopping the CLI (SIGINT, SIGKILL) or the daemon (SIGTERM) stops
+// the daemon's import, which a next run resumes.
 func TestImportLegacyRunningKill(t *testing.T) {
 	now := time.Now().Unix()
 	end := now - now%60 - 15*60
@@ -223,8 +223,18 @@ func TestImportLegacyRunningKill(t *testing.T) {
 	testwait.For(t, 60*time.Second, "the daemon ends an import whose CLI was killed", func() bool {
 		return strings.Count(d.Log(), `msg="import-legacy done"`) == 2
 	})
+	// SIGTERM of the daemon ends its import first, and exits 0.
+	rrds, _ = tracelogRRDs(t, dataDir)
+	cmd, out = startImport()
+	testwait.For(t, 60*time.Second, "files imported before the SIGTERM", imported(len(rrds)+5))
+	d.Stop()
+	if err := cmd.Wait(); err == nil || !strings.Contains(out.String(), "the daemon is shutting down") ||
+		!strings.Contains(out.String(), `msg="import-legacy done"`) {
+		t.Errorf("the CLI when the daemon stopped: %v\n%s", err, out)
+	}
 	done, _ := tracelogRRDs(t, dataDir)
 	checkWhole(t, done)
+	d.Start()
 
 	res := runLegacyCmd(t, d.Config, dir)
 	m = regexp.MustCompile(`files=(\d+) imported=(\d+) unchanged=(\d+) skipped=0`).FindStringSubmatch(res)
