@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"graphmetrics/daemon/config"
+	"graphmetrics/daemon/control"
 	"graphmetrics/daemon/kinesis"
 	"graphmetrics/daemon/listen"
 	"graphmetrics/daemon/tail"
@@ -34,6 +35,8 @@ type app struct {
 	tailIn     *lineParser
 	metrics    metricInputs
 	closing    atomic.Bool // shutting down: inputs are no longer running
+	control    *control.Server
+	legacyBusy atomic.Bool // an import-legacy runs (legacycmd.go)
 	db         *storage.DB
 	web        *web.Server
 	webServer  atomic.Pointer[web.Server] // a.web, once made, for collectSelf
@@ -136,7 +139,27 @@ func (a *app) start(ctx context.Context, stdout io.Writer) error {
 	}
 	// The self-metrics goroutine reads the web counters from here.
 	a.webServer.Store(a.web)
-	return a.web.Start()
+	if err := a.web.Start(); err != nil {
+		return err
+	}
+	a.startControl()
+	return nil
+}
+
+// startControl opens <data_dir>/control.sock for the commands of the CLI
+// that run inside the daemon (package control). Without it the daemon
+// runs all the same; those commands then need it stopped.
+func (a *app) startControl() {
+	s, err := control.Listen(control.Options{
+		Path:     control.Path(a.cfg.DataDir),
+		Logger:   a.log,
+		Commands: map[string]control.Command{"import-legacy": a.importLegacy},
+	})
+	if err != nil {
+		a.log.Error("no control socket: import-legacy needs the daemon stopped", "err", err)
+		return
+	}
+	a.control = s
 }
 
 // startTail follows the syslog-ng directory files. The tailer is the only
@@ -207,6 +230,11 @@ func (a *app) startKinesis() error {
 // close stops the parts that were started, inputs first.
 func (a *app) close(ctx context.Context) error {
 	var errs []error
+	if a.control != nil {
+		// First: a running import-legacy gives its files back to the
+		// writer before the writer closes.
+		errs = append(errs, a.control.Close(ctx))
+	}
 	if a.listener != nil {
 		errs = append(errs, a.listener.Close(ctx))
 	}

@@ -161,7 +161,7 @@ type syslogCounts struct {
 // (`<PRI>customer instance RECORD` and a NUL), and counts into c what it
 // sent. The instances send in step, with the same times, so each flush of
 // the daemon has a second to write to every one of their files.
-func startSyslogSender(t *testing.T, addr string, insts int, perSec float64, c *syslogCounts) (stop func()) {
+func startSyslogSender(t testing.TB, addr string, insts int, perSec float64, c *syslogCounts) (stop func()) {
 	conn, err := net.Dial("udp", addr)
 	if err != nil {
 		t.Fatal(err)

@@ -77,18 +77,7 @@ func TestImportLegacyKill(t *testing.T) {
 	if len(rrds) == n {
 		t.Fatalf("the import finished before the kill; nothing tested")
 	}
-	for _, p := range rrds {
-		b, err := os.ReadFile(p)
-		if err == nil {
-			_, err = rrdraw.Parse(b)
-		}
-		if err != nil {
-			t.Fatalf("%s after SIGKILL: %v", p, err)
-		}
-		if out, err := exec.Command("rrdtool", "info", p).CombinedOutput(); err != nil {
-			t.Fatalf("rrdtool info %s after SIGKILL: %v\n%s", p, err, out)
-		}
-	}
+	checkWhole(t, rrds)
 
 	out := runLegacyCmd(t, cfg, dir)
 	m := regexp.MustCompile(`files=(\d+) imported=(\d+) unchanged=(\d+) skipped=0`).FindStringSubmatch(out)
@@ -101,4 +90,21 @@ func TestImportLegacyKill(t *testing.T) {
 	}
 	checkLegacyRows(t, src, rrds[0], end, end)
 	checkLegacyRows(t, src, rrds[n-1], end, end)
+}
+
+// checkWhole fails unless rrdraw and librrd read every file whole.
+func checkWhole(t *testing.T, rrds []string) {
+	t.Helper()
+	for _, p := range rrds {
+		b, err := os.ReadFile(p)
+		if err == nil {
+			_, err = rrdraw.Parse(b)
+		}
+		if err != nil {
+			t.Fatalf("%s after SIGKILL: %v", p, err)
+		}
+		if out, err := exec.Command("rrdtool", "info", p).CombinedOutput(); err != nil {
+			t.Fatalf("rrdtool info %s after SIGKILL: %v\n%s", p, err, out)
+		}
+	}
 }

@@ -18,7 +18,7 @@ const usage = `usage: graphmetrics [-config FILE]             run the daemon
        graphmetrics print-config                 the defaults as TOML
        graphmetrics import [-config FILE] -customer C -instance I [-host H] FILE...
        graphmetrics import [-config FILE] -dir FILE...   (syslog-ng directory files)
-       graphmetrics import-legacy [-config FILE] DIR...  (the original's <host>__<customer>__<instance>.rrd files; daemon stopped)
+       graphmetrics import-legacy [-config FILE] DIR...  (the original's <host>__<customer>__<instance>.rrd files; runs inside a running daemon)
        graphmetrics user add|passwd|list|delete [NAME]  (password on stdin)
        graphmetrics user token NAME [-revoke]     (prints a new Graphite API token, last line)
 

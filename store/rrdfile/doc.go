@@ -44,9 +44,12 @@
 //
 // librrd takes only updates newer than a file's last update. graphmetrics
 // import-legacy (packages store/legacy and store/rrdraw) writes older rows
-// directly into a copy of a tracelog file and renames it into place while
-// it holds the data_dir lock, that is while no Writer runs; CreateTracelog
-// makes a missing file as the Writer would. The Writer reads nothing of a
-// file but its last update, step and data sources, so it continues such a
+// directly into a copy of a tracelog file and renames it into place:
+// either while it holds the data_dir lock, that is while no Writer runs,
+// or inside the daemon under a Lease of the file (lease.go), during which
+// the file's worker does not touch it and keeps the rows that come for it
+// queued. CreateTracelog makes a missing file as the Writer would. The
+// Writer reads nothing of a file but its last update, step and data
+// sources, and reads them again when a lease ends, so it continues such a
 // file like any other.
 package rrdfile

@@ -24,6 +24,8 @@ type job struct {
 	reply   chan error // barrier: reply once everything before it is handled
 	tune    bool       // add missing data sources to an existing tracelog file
 	stop    bool       // barrier that also ends the worker
+	lease   chan error // Writer.Lease: reply once the file is handed over
+	release bool       // the end of a lease
 }
 
 // file is a worker's view of one RRD file. Queued rows stay here while
@@ -67,6 +69,8 @@ type worker struct {
 	peak    int // most files held since the map was last made
 	buf     []byte
 	rows    []string
+	leased  map[string]*lease // files handed out by Lease (lease.go)
+	syncs   []*pendingSync    // Sync barriers waiting for leased rows
 
 	// logs lets one line of a kind through per minute, so a fault that
 	// hits thousands of files (a full disk) logs once, not thousands of
@@ -76,7 +80,7 @@ type worker struct {
 
 func newWorker(w *Writer, id int) *worker {
 	return &worker{w: w, id: id, in: make(chan *job, jobQueue), files: make(map[string]*file), failed: make(map[*file]struct{}),
-		logs: loglimit.New(time.Minute, nil)}
+		leased: make(map[string]*lease), logs: loglimit.New(time.Minute, nil)}
 }
 
 func (wk *worker) run() {
@@ -85,36 +89,50 @@ func (wk *worker) run() {
 	for {
 		select {
 		case j := <-wk.in:
-			if j.tune {
-				wk.tune(j.path)
-				continue
-			}
-			if j.reply == nil {
-				wk.add(j)
-				continue
-			}
-			wk.retry()
 			if j.stop {
-				n := wk.queued
-				for f := range wk.failed {
-					wk.drop(f, f.queued())
-				}
-				if n > 0 {
-					j.reply <- fmt.Errorf("%d rows not written", n)
-				} else {
-					j.reply <- nil
-				}
+				wk.stop(j.reply)
 				return
 			}
-			if wk.queued > 0 {
-				j.reply <- fmt.Errorf("%d rows waiting for a retry", wk.queued)
-			} else {
-				j.reply <- nil
-			}
+			wk.handle(j)
 		case now := <-retry.C:
 			wk.retry()
 			wk.prune(now.UnixNano())
 		}
+	}
+}
+
+func (wk *worker) handle(j *job) {
+	switch {
+	case j.tune:
+		if l := wk.leased[j.path]; l != nil {
+			l.tune = true // not under the lease's holder
+		} else {
+			wk.tune(j.path)
+		}
+	case j.lease != nil:
+		wk.leaseJob(j.path, j.lease)
+	case j.release:
+		wk.releaseJob(j.path)
+	case j.reply != nil:
+		wk.syncJob(j.reply)
+	default:
+		wk.add(j)
+	}
+}
+
+// stop answers the last barrier: one last attempt for rows waiting for a
+// retry, the rest is dropped and counted.
+func (wk *worker) stop(reply chan error) {
+	wk.endLeases()
+	wk.retry()
+	n := wk.queued
+	for f := range wk.failed {
+		wk.drop(f, f.queued())
+	}
+	if n > 0 {
+		reply <- fmt.Errorf("%d rows not written", n)
+	} else {
+		reply <- nil
 	}
 }
 
@@ -140,7 +158,11 @@ func (wk *worker) add(j *job) {
 		f.points = append(f.points, j.points...)
 		wk.lastWins(f)
 	}
-	wk.write(f)
+	if wk.leased[f.path] == nil {
+		wk.write(f)
+	} else {
+		wk.w.leaseHeld.Add(uint64(len(j.buckets) + len(j.points)))
+	}
 	// Rows pile up only while writes fail: beyond the bound, the oldest go.
 	for g := range wk.failed {
 		over := wk.queued - wk.w.opts.MaxQueued

@@ -57,6 +57,8 @@ type WriterStats struct {
 	Tuned     uint64        `json:"tuned"`         // existing files given the data sources they lacked (hung)
 	Corrupt   uint64        `json:"corrupt"`       // corrupt files moved aside as <name>.corrupt-<time> and created again
 	Files     int64         `json:"files"`         // files held in memory (written to within ForgetAfter)
+	Leases    uint64        `json:"leases"`        // files handed out by Lease
+	LeaseHeld uint64        `json:"lease_held"`    // rows that came for a leased file and waited for its release
 }
 
 // Writer writes tracelog buckets and metric points into RRD files. Files
@@ -79,6 +81,7 @@ type Writer struct {
 	tuned                                          atomic.Uint64 // files given missing data sources
 	closing                                        atomic.Bool   // Close called: queued tune jobs are skipped
 	diskFull, recreated, corrupt                   atomic.Uint64
+	leases, leaseHeld                              atomic.Uint64
 	writeNs, maxWriteNs, queued, files             atomic.Int64
 }
 
@@ -343,6 +346,7 @@ func (w *Writer) Stats() WriterStats {
 		WriteTime: time.Duration(w.writeNs.Load()), MaxWrite: time.Duration(w.maxWriteNs.Load()),
 		Queued: w.queued.Load(), DiskFull: w.diskFull.Load(), Recreated: w.recreated.Load(),
 		Corrupt: w.corrupt.Load(), Files: w.files.Load(), Tuned: w.tuned.Load(),
+		Leases: w.leases.Load(), LeaseHeld: w.leaseHeld.Load(),
 	}
 }
 
