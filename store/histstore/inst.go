@@ -1,15 +1,13 @@
 package histstore
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"sync"
-	"time"
 
 	"graphmetrics/store/hist"
+	"graphmetrics/store/segfile"
 )
 
 // inst is one instance's write state. The files are the truth: a minute
@@ -21,7 +19,6 @@ type inst struct {
 	mu     sync.Mutex
 	s      *Store
 	dir    string
-	used   time.Time // last handed out by Store.get (under Store.mu)
 	loaded bool
 	// lastSec is the newest second stored; older ones are refused.
 	lastSec int64
@@ -157,11 +154,16 @@ func (in *inst) prune(li int, seg int64) {
 	}
 	for _, seg := range segs {
 		if seg+lv.Span <= newest-lv.Keep {
-			for _, p := range []string{segPath(in.dir, lv, seg), segPath(in.dir, lv, seg) + "z"} {
-				if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					in.s.lim.Log(in.s.log, "prune", "prune histogram segment", "err", err)
-				}
+			if err := segfile.Remove(segPath(in.dir, lv, seg)); err != nil {
+				in.s.lim.Log(in.s.log, "prune", "prune histogram segment", "err", err)
 			}
 		}
 	}
 }
+
+// TryLock and Unlock let the instance map forget an idle instance only
+// when no write holds it.
+func (in *inst) TryLock() bool { return in.mu.TryLock() }
+
+// Unlock releases TryLock.
+func (in *inst) Unlock() { in.mu.Unlock() }

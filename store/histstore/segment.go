@@ -2,17 +2,10 @@ package histstore
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"slices"
-	"sort"
-	"strconv"
-	"strings"
 
 	"graphmetrics/store/hist"
+	"graphmetrics/store/segfile"
 )
 
 // A level is one resolution: rows of Step seconds stamped with their start,
@@ -33,40 +26,15 @@ var levels = [3]level{
 	{"h", 3600, 30 * 86400, 400 * 86400},
 }
 
-func floorTo(t, step int64) int64 {
-	r := t % step
-	if r < 0 {
-		r += step
-	}
-	return t - r
-}
+func floorTo(t, step int64) int64 { return segfile.FloorTo(t, step) }
 
 // segments lists a level's segment starts in dir, oldest first.
 func segments(dir string, lv level) ([]int64, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	var out []int64
-	for _, e := range ents {
-		s, ok := strings.CutPrefix(e.Name(), lv.Prefix+"-")
-		s, ok2 := strings.CutSuffix(strings.TrimSuffix(s, "z"), ".h")
-		if !ok || !ok2 || !e.Type().IsRegular() {
-			continue
-		}
-		if t, err := strconv.ParseInt(s, 10, 64); err == nil && t == floorTo(t, lv.Span) {
-			out = append(out, t)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return slices.Compact(out), nil
+	return segfile.List(dir, lv.Prefix, ".h", lv.Span)
 }
 
 func segPath(dir string, lv level, start int64) string {
-	return filepath.Join(dir, lv.Prefix+"-"+strconv.FormatInt(start, 10)+".h")
+	return segfile.Path(dir, lv.Prefix, ".h", start)
 }
 
 // appendRow encodes one row: uvarint(offset in steps from the segment
@@ -100,11 +68,7 @@ func decodeRows(data []byte, lv level, seg int64, fn func(t int64, h *hist.Hist)
 // to. It returns the valid bytes and the size of the plain file, or 0, 0
 // for a compressed one.
 func readSeg(dir string, lv level, seg, from, until int64, fn func(t int64, h *hist.Hist)) (int, int64, error) {
-	data, err := readFlate(segPath(dir, lv, seg) + "z")
-	plain := errors.Is(err, fs.ErrNotExist)
-	if plain {
-		data, err = os.ReadFile(segPath(dir, lv, seg))
-	}
+	data, plain, err := segfile.Read(segPath(dir, lv, seg))
 	if err != nil {
 		return 0, 0, err
 	}

@@ -9,15 +9,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"graphmetrics/store"
 	"graphmetrics/store/hist"
+	"graphmetrics/store/instmap"
 	"graphmetrics/store/loglimit"
 )
 
@@ -53,12 +52,10 @@ type Stats struct {
 // concurrently for different instances (each aggregator shard owns its
 // instances); reads may run alongside writes.
 type Store struct {
-	opts  Options
-	log   *slog.Logger
-	lim   *loglimit.Limiter
-	mu    sync.Mutex
-	inst  map[store.Key]*inst
-	swept time.Time // last look for idle instances (under mu)
+	opts Options
+	log  *slog.Logger
+	lim  *loglimit.Limiter
+	inst *instmap.Map[*inst]
 
 	seconds, refused, repaired, errs atomic.Uint64
 }
@@ -68,12 +65,13 @@ func New(opts Options) *Store {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Store{
+	s := &Store{
 		opts: opts,
 		log:  opts.Logger.With("component", "histstore"),
 		lim:  loglimit.New(time.Minute, nil),
-		inst: make(map[store.Key]*inst),
 	}
+	s.inst = instmap.New(opts.ForgetAfter, func(k store.Key) *inst { return &inst{dir: Dir(opts.DataDir, k), s: s} })
+	return s
 }
 
 // Stats returns the counters.
@@ -81,59 +79,17 @@ func (s *Store) Stats() Stats {
 	return Stats{s.seconds.Load(), s.refused.Load(), s.repaired.Load(), s.errs.Load()}
 }
 
-func (s *Store) get(k store.Key) *inst {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	s.forgetIdle(now)
-	in := s.inst[k]
-	if in == nil {
-		in = &inst{dir: Dir(s.opts.DataDir, k), s: s}
-		s.inst[k] = in
-	}
-	in.used = now
-	return in
-}
-
 // Held forgets the instances idle for ForgetAfter and returns how many
 // stay in memory. The daemon calls it on a timer, so an idle flood is
 // forgotten even when nothing more is written.
-func (s *Store) Held() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.forgetIdle(time.Now())
-	return len(s.inst)
-}
-
-// forgetIdle drops instances unused for ForgetAfter, at most once a
-// ForgetAfter/4. One that is being written (its lock held) is kept. Each
-// instance is written by one aggregator shard at a time, so a forgotten
-// one still in a caller's hands finishes its write alone; the next write
-// reads the files again.
-func (s *Store) forgetIdle(now time.Time) {
-	if s.opts.ForgetAfter <= 0 || now.Sub(s.swept) < s.opts.ForgetAfter/4 {
-		return
-	}
-	s.swept = now
-	n := len(s.inst)
-	for k, in := range s.inst {
-		if now.Sub(in.used) < s.opts.ForgetAfter || !in.mu.TryLock() {
-			continue
-		}
-		delete(s.inst, k)
-		in.mu.Unlock()
-	}
-	if len(s.inst) < n/2 {
-		s.inst = maps.Clone(s.inst) // a map keeps its peak size
-	}
-}
+func (s *Store) Held() int { return s.inst.Held() }
 
 // WriteBuckets stores the app-time histograms of final buckets, in time
 // order (the store.Sink contract). A second not newer than the last one
 // stored for the instance is refused, as RRD refuses it, so a replay after
 // a crash never counts twice.
 func (s *Store) WriteBuckets(k store.Key, bs []store.Bucket) error {
-	in := s.get(k)
+	in := s.inst.Get(k)
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if err := in.load(); err != nil {

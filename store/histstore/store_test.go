@@ -175,10 +175,7 @@ func TestIdleInstanceForgotten(t *testing.T) {
 	if err := s.WriteBuckets(other, nil); err != nil {
 		t.Fatal(err)
 	}
-	s.mu.Lock()
-	_, kept := s.inst[key]
-	s.mu.Unlock()
-	if kept {
+	if s.Held() != 1 { // other only
 		t.Fatal("an instance idle for ForgetAfter is still in memory")
 	}
 	if err := s.WriteBuckets(key, bs[130:]); err != nil {
