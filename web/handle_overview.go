@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -183,16 +182,6 @@ func (s *Server) fmtSeen(t *int64, now int64) string {
 	}
 	d := time.Duration(max(now-*t, 0)) * time.Second
 	return "last record " + time.Unix(*t, 0).In(s.loc).Format("15:04:05") + " (" + d.String() + " ago)"
-}
-
-// Links of a row to the URL tables (issue 12, part 3: linked before they
-// exist); liveURL and livePoolURL are in live.go.
-func urlsURL(host, customer, instance string) string {
-	return "/urls/" + url.PathEscape(host) + "/" + url.PathEscape(customer) + "/" + url.PathEscape(instance)
-}
-
-func urlsPoolURL(customer, pool string) string {
-	return "/urls/pool/" + url.PathEscape(customer) + "/" + url.PathEscape(pool)
 }
 
 // handleTracelogs goes to the user's most recently changed tracelog page

@@ -54,6 +54,9 @@ type Options struct {
 	// HungAfter marks requests running longer as hung on the live pages
 	// ([tracelog] hung_after); default 60s.
 	HungAfter time.Duration
+	// URLs reads the URL statistics for the /urls pages; nil: they say
+	// there are none.
+	URLs URLSource
 
 	// MaxExportPoints bounds the values (rows × series) of one export;
 	// default export.DefaultMaxPoints. MaxExports bounds the exports in

@@ -239,6 +239,8 @@
   function build(c) {
     var width = c.plot.clientWidth || 600;
     if (c.u) c.u.destroy();
+    var fallback = c.plot.querySelector("svg.over"); // a server-drawn chart (/urls)
+    if (fallback) fallback.remove();
     c.u = new uPlot(options(c, width), c.data, c.plot);
     showStats(c);
     c.fig.classList.add("drawn");
