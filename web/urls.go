@@ -108,6 +108,7 @@ func (s *Server) urlsRange(r *http.Request) (pt *pageTime, from, until int64, er
 		pt.Error = rerr.Error()
 		pt.Range = timerange.Last(urlsDefault)
 		pt.Label, pt.Trailing = pt.Range.Label(s.loc), true
+		pt.From, pt.Until = pt.Range.From.Format(s.loc), pt.Range.Until.Format(s.loc)
 		from, until, _ = pt.Range.Resolve(s.now())
 	}
 	return pt, from, until, err
