@@ -10,13 +10,14 @@ import (
 	"math"
 	"sort"
 
+	"graphmetrics/store"
 	"graphmetrics/store/hist"
 )
 
 // Scheme is the app-time histogram scheme of the URL statistics: 59 buckets
 // per decade from 1 ms to 346 s, so every percentile is within 1.97% of the
 // exact nearest-rank value above 1 ms (issue 12: ≤ 2%).
-var Scheme = hist.NewScheme(59, 300)
+var Scheme = store.URLScheme
 
 // Other is the URL of the row that sums every pattern beyond an instance's
 // max_patterns, and of the row beyond a table's top N.

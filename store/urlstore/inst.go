@@ -1,0 +1,295 @@
+package urlstore
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"sync"
+	"time"
+
+	"graphmetrics/store"
+)
+
+// inst is one instance's write state. The files are the truth: every
+// second with URL rows is appended to the seconds journal; a minute row is
+// written once a later second is stored, an hour row (summed from the
+// hour's minute file) once a minute row of a later hour is. Only the open
+// minute is held in memory (the patterns seen in it, sparse); after a
+// start it is rebuilt from the journal, and hours a crash left open are
+// summed then, so a crash loses nothing and counts nothing twice.
+type inst struct {
+	mu     sync.Mutex
+	s      *Store
+	dir    string
+	used   time.Time
+	loaded bool
+	dict   *dict
+	// lastSec is the newest second stored; older ones are refused.
+	lastSec int64
+	// last[li] is the start of the newest group written at level li.
+	last [len(levels)]int64
+	// The open minute: its start and its rows by pattern id.
+	openMin int64
+	open    map[uint32]*stat
+	// opened[li] is the segment last opened for appending.
+	opened [len(levels)]int64
+}
+
+const never = math.MinInt64 / 2
+
+// load reads the dictionary and the newest groups of each level once per
+// process, cutting torn tails, then writes what a crash left unwritten.
+func (in *inst) load(w *appender) error {
+	if in.loaded {
+		return nil
+	}
+	d, err := loadDict(in.dir, true)
+	if err != nil {
+		return err
+	}
+	in.dict = d
+	in.openMin = never
+	in.open = map[uint32]*stat{}
+	for li := range levels {
+		in.last[li] = never
+		segs, err := segments(in.dir, levels[li])
+		if err != nil {
+			return err
+		}
+		if len(segs) == 0 {
+			continue
+		}
+		seg := segs[len(segs)-1]
+		if err := in.repair(li, seg); err != nil {
+			return err
+		}
+	}
+	in.lastSec = in.last[lvSec]
+	if in.last[lvMin] != never {
+		in.lastSec = max(in.lastSec, in.last[lvMin]+59)
+	}
+	if in.last[lvHour] != never {
+		in.lastSec = max(in.lastSec, in.last[lvHour]+3599)
+	}
+	in.loaded = true
+	// Hours whose minute file is complete but not summed (a later minute
+	// row exists).
+	msegs, err := segments(in.dir, levels[lvMin])
+	if err != nil {
+		return err
+	}
+	for _, seg := range msegs {
+		if seg > in.last[lvHour] && seg < floorTo(in.last[lvMin], 3600) {
+			if err := in.closeHour(w, seg); err != nil {
+				return err
+			}
+		}
+	}
+	// Seconds after the newest minute row: the open minute.
+	after := int64(never)
+	if in.last[lvMin] != never {
+		after = in.last[lvMin] + 60
+	}
+	ssegs, err := segments(in.dir, levels[lvSec])
+	if err != nil {
+		return err
+	}
+	for _, seg := range ssegs {
+		if seg+levels[lvSec].Span <= after {
+			continue
+		}
+		var replay []int64
+		groups := map[int64]map[uint32]*stat{}
+		_, _, err := readSeg(in.dir, levels[lvSec], seg, func(t int64, rows []byte) error {
+			if t < after {
+				return nil
+			}
+			m, err := decodeGroupStats(rows)
+			replay, groups[t] = append(replay, t), m
+			return err
+		})
+		if err != nil && !errors.Is(err, errCorrupt) {
+			return err
+		}
+		for _, t := range replay {
+			if err := in.toMinute(w, t, groups[t]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// repair finds the newest group of a level's newest segment, cutting a
+// torn or corrupt tail off its plain file.
+func (in *inst) repair(li int, seg int64) error {
+	lv := levels[li]
+	path := segPath(in.dir, lv, seg)
+	valid, size, err := readSeg(in.dir, lv, seg, func(t int64, _ []byte) error {
+		in.last[li] = max(in.last[li], t)
+		return nil
+	})
+	switch {
+	case err != nil && size > 0 && int64(valid) < size:
+		in.s.repaired.Add(1)
+		in.s.lim.Log(in.s.log, "torn", "cut a torn URL group", "file", path, "err", err)
+		if err := os.Truncate(path, int64(valid)); err != nil {
+			return fmt.Errorf("repair %s: %w", path, err)
+		}
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		in.s.lim.Log(in.s.log, "corrupt", "corrupt URL segment", "file", path, "err", err)
+	}
+	return nil
+}
+
+// decodeGroupStats decodes a group's rows.
+func decodeGroupStats(rows []byte) (map[uint32]*stat, error) {
+	m := map[uint32]*stat{}
+	err := eachRow(rows, func(id uint32, b []byte) error {
+		st, err := decodeStat(b, nil)
+		if err != nil {
+			return err
+		}
+		if o := m[id]; o != nil {
+			o.merge(&st)
+		} else {
+			m[id] = &st
+		}
+		return nil
+	})
+	return m, err
+}
+
+// rows maps a second's URLStats to pattern ids (adding new patterns to the
+// dictionary up to max_patterns, the rest to Other).
+func (in *inst) rows(us []store.URLStat) (map[uint32]*stat, error) {
+	m := make(map[uint32]*stat, len(us))
+	for i := range us {
+		id, err := in.dict.id(in.dir, us[i].Pattern, in.s.opts.MaxPatterns)
+		if err != nil {
+			return nil, err
+		}
+		if id == 0 {
+			in.s.other.Add(1)
+		}
+		st := m[id]
+		if st == nil {
+			st = &stat{}
+			m[id] = st
+		}
+		if err := st.addURL(&us[i]); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// addSecond journals second t and feeds it to the open minute.
+func (in *inst) addSecond(w *appender, t int64, rows map[uint32]*stat) error {
+	if err := w.append(in, lvSec, t, rows); err != nil {
+		return err
+	}
+	in.lastSec, in.last[lvSec] = t, t
+	return in.toMinute(w, t, rows)
+}
+
+// toMinute adds second t's rows to the open minute, first writing the open
+// minute when t is past it.
+func (in *inst) toMinute(w *appender, t int64, rows map[uint32]*stat) error {
+	m := floorTo(t, 60)
+	if len(in.open) > 0 && in.openMin != m {
+		if in.openMin > in.last[lvMin] {
+			if err := in.writeMinute(w); err != nil {
+				return err
+			}
+		}
+		clear(in.open)
+	}
+	in.openMin = m
+	for id, st := range rows {
+		if o := in.open[id]; o != nil {
+			o.merge(st)
+		} else {
+			c := *st
+			in.open[id] = &c
+		}
+	}
+	return nil
+}
+
+// writeMinute writes the open minute; the first minute of a new hour
+// closes the hour before.
+func (in *inst) writeMinute(w *appender) error {
+	prevHour := floorTo(in.last[lvMin], 3600)
+	if err := w.append(in, lvMin, in.openMin, in.open); err != nil {
+		return err
+	}
+	if in.last[lvMin] != never && prevHour < floorTo(in.openMin, 3600) && prevHour > in.last[lvHour] {
+		in.last[lvMin] = in.openMin
+		return in.closeHour(w, prevHour)
+	}
+	in.last[lvMin] = in.openMin
+	return nil
+}
+
+// closeHour sums hour h's minute rows (its minute file) into an hour row.
+func (in *inst) closeHour(w *appender, h int64) error {
+	sum := map[uint32]*stat{}
+	var scratch []pair
+	_, _, err := readSeg(in.dir, levels[lvMin], h, func(_ int64, rows []byte) error {
+		return eachRow(rows, func(id uint32, b []byte) error {
+			st, err := decodeStat(b, scratch)
+			if err != nil {
+				return err
+			}
+			if o := sum[id]; o != nil {
+				o.merge(&st)
+			} else {
+				st.h = append([]pair(nil), st.h...)
+				sum[id] = &st
+			}
+			return nil
+		})
+	})
+	if err != nil && !errors.Is(err, errCorrupt) {
+		return err
+	}
+	if len(sum) == 0 {
+		return nil
+	}
+	if err := w.append(in, lvHour, h, sum); err != nil {
+		return err
+	}
+	in.last[lvHour] = h
+	return nil
+}
+
+// prune deletes the level's segments that ended Keep before the newest
+// second and compresses the older minute and hour ones (the journal's are
+// only deleted); it runs when a segment file is opened for appending.
+func (in *inst) prune(li int, seg int64) {
+	if in.opened[li] == seg && seg != 0 {
+		return
+	}
+	in.opened[li] = seg
+	if li != lvSec {
+		in.compressOld(li, seg)
+	}
+	lv := levels[li]
+	newest := max(in.lastSec, in.last[li])
+	segs, err := segments(in.dir, lv)
+	if err != nil {
+		return
+	}
+	for _, s := range segs {
+		if s+lv.Span <= newest-lv.Keep {
+			for _, p := range []string{segPath(in.dir, lv, s), segPath(in.dir, lv, s) + "z"} {
+				if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					in.s.lim.Log(in.s.log, "prune", "prune URL segment", "err", err)
+				}
+			}
+		}
+	}
+}

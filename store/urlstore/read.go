@@ -1,0 +1,189 @@
+package urlstore
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"graphmetrics/store"
+)
+
+// MaxPoints bounds the steps of an Over series (400 days of hours fit).
+const MaxPoints = 10_000
+
+// MaxRange is the longest range Table and Over accept.
+const MaxRange = 401 * 86400
+
+// ErrRange is returned for an empty or too long range.
+var ErrRange = errors.New("urlstore: bad range")
+
+// Table returns every pattern's row over [from, until), merged over the
+// instances of keys (unsorted: Top sorts and cuts). An instance is read at
+// minute resolution when from is within the last 47 hours of its data
+// (minute rows are kept 48 hours), the range then rounded out to whole
+// minutes; otherwise at hour resolution, rounded out to whole hours. Whole
+// hours inside the range are read from hour rows, the rest from minute
+// rows, and the minute still open from the seconds journal, so the newest
+// minute is complete too. Missing instances read as empty.
+func Table(dataDir string, keys []store.Key, from, until int64) ([]*Row, error) {
+	if until <= from || until-from > MaxRange {
+		return nil, fmt.Errorf("%w: %d..%d", ErrRange, from, until)
+	}
+	byURL := map[string]*Row{}
+	var scratch []pair
+	for _, k := range keys {
+		dir := Dir(dataDir, k)
+		d, err := loadDict(dir, false)
+		if err != nil {
+			return nil, err
+		}
+		res := resolution(dir, from)
+		f, u := floorTo(from, res), ceilTo(until, res)
+		err = scan(dir, f, u, 3600, nil, func(_ int64, id uint32, b []byte) error {
+			st, err := decodeStat(b, scratch)
+			if err != nil {
+				return err
+			}
+			scratch = st.h
+			name := d.name(id)
+			r := byURL[name]
+			if r == nil {
+				r = NewRow(name)
+				byURL[name] = r
+			}
+			st.addTo(r)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("urlstore %s: %w", dir, err)
+		}
+	}
+	out := make([]*Row, 0, len(byURL))
+	for _, r := range byURL {
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Over returns one pattern's rows (url as Table names it, Other included)
+// per step over [from, until), merged over the instances of keys. The step
+// is rounded up to a multiple of 60 s, or of 3600 s when it is an hour or
+// more or when from is older than some instance's minute rows, and raised
+// until the series has at most MaxPoints steps; from is rounded down and
+// until up to the step.
+func Over(dataDir string, keys []store.Key, url string, from, until, step int64) (*Series, error) {
+	if until <= from || until-from > MaxRange {
+		return nil, fmt.Errorf("%w: %d..%d", ErrRange, from, until)
+	}
+	res := int64(60)
+	if step >= 3600 {
+		res = 3600
+	}
+	for _, k := range keys {
+		res = max(res, resolution(Dir(dataDir, k), from))
+	}
+	step = max(ceilTo(max(step, 1), res), ceilTo((until-from+MaxPoints-1)/MaxPoints, res))
+	from, until = floorTo(from, step), ceilTo(until, step)
+	sr := &Series{Start: from, Step: step, R: make([]*Row, (until-from)/step)}
+	var scratch []pair
+	for _, k := range keys {
+		dir := Dir(dataDir, k)
+		d, err := loadDict(dir, false)
+		if err != nil {
+			return nil, err
+		}
+		want, ok := uint32(0), url == Other
+		if !ok {
+			want, ok = d.ids[url]
+		}
+		if !ok {
+			continue
+		}
+		err = scan(dir, from, until, step, &want, func(t int64, _ uint32, b []byte) error {
+			st, err := decodeStat(b, scratch)
+			if err != nil {
+				return err
+			}
+			scratch = st.h
+			i := (t - from) / step
+			if sr.R[i] == nil {
+				sr.R[i] = NewRow(url)
+			}
+			st.addTo(sr.R[i])
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("urlstore %s: %w", dir, err)
+		}
+	}
+	return sr, nil
+}
+
+func ceilTo(t, step int64) int64 { return -floorTo(-t, step) }
+
+// resolution is 60 when an instance still holds minute rows for from, else
+// 3600.
+func resolution(dir string, from int64) int64 {
+	newest := int64(never)
+	for _, li := range []int{lvSec, lvMin} {
+		if segs, err := segments(dir, levels[li]); err == nil && len(segs) > 0 {
+			newest = max(newest, segs[len(segs)-1])
+		}
+	}
+	if newest == never || from >= newest-47*3600 {
+		return 60
+	}
+	return 3600
+}
+
+// scan calls fn for the rows (of pattern *want, or all) that make up
+// [from, until), from and until being multiples of the resolution read:
+// hour rows for the whole hours inside, minute rows for the other minutes,
+// journal seconds for minutes not written yet. Rows of a level coarser
+// than gran (a multiple of 60) are not used.
+func scan(dir string, from, until, gran int64, want *uint32, fn func(t int64, id uint32, st []byte) error) error {
+	usedH := map[int64]bool{}
+	usedM := map[int64]bool{}
+	for li := lvHour; li >= lvSec; li-- {
+		lv := levels[li]
+		if gran%lv.Step != 0 {
+			continue
+		}
+		segs, err := segments(dir, lv)
+		if err != nil {
+			return err
+		}
+		for _, seg := range segs {
+			if seg+lv.Span <= from || seg >= until || li != lvHour && usedH[seg] {
+				continue
+			}
+			_, _, err := readSeg(dir, lv, seg, func(t int64, rows []byte) error {
+				if t < from || t+lv.Step > until {
+					return nil
+				}
+				switch li {
+				case lvHour:
+					usedH[t] = true
+				case lvMin:
+					usedM[t] = true
+				case lvSec:
+					if usedM[floorTo(t, 60)] {
+						return nil
+					}
+				}
+				return eachRow(rows, func(id uint32, st []byte) error {
+					if want != nil && id != *want {
+						return nil
+					}
+					return fn(t, id, st)
+				})
+			})
+			// A torn tail of a file being written is not an error for a
+			// reader; a file pruned meanwhile reads as empty.
+			if err != nil && !errors.Is(err, errCorrupt) && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}

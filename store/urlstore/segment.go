@@ -1,0 +1,173 @@
+package urlstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// A level is one resolution: groups of rows of Step seconds stamped with
+// their start, kept Keep seconds behind the instance's newest second, in
+// segment files <Prefix>-<start>.u of Span seconds each.
+type level struct {
+	Prefix string
+	Step   int64
+	Span   int64
+	Keep   int64
+}
+
+// Seconds are the journal of the minute still open (so a crash loses
+// nothing); minutes are kept 48 hours, hours 400 days (issue 12).
+var levels = [3]level{
+	{"s", 1, 3600, 2 * 3600},
+	{"m", 60, 3600, 48 * 3600},
+	{"h", 3600, 30 * 86400, 400 * 86400},
+}
+
+const (
+	lvSec  = 0
+	lvMin  = 1
+	lvHour = 2
+)
+
+func floorTo(t, step int64) int64 {
+	r := t % step
+	if r < 0 {
+		r += step
+	}
+	return t - r
+}
+
+// segments lists a level's segment starts in dir, oldest first.
+func segments(dir string, lv level) ([]int64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []int64
+	for _, e := range ents {
+		s, ok := strings.CutPrefix(e.Name(), lv.Prefix+"-")
+		s, ok2 := strings.CutSuffix(strings.TrimSuffix(s, "z"), ".u")
+		if !ok || !ok2 || !e.Type().IsRegular() {
+			continue
+		}
+		if t, err := strconv.ParseInt(s, 10, 64); err == nil && t == floorTo(t, lv.Span) {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return slices.Compact(out), nil
+}
+
+func segPath(dir string, lv level, start int64) string {
+	return filepath.Join(dir, lv.Prefix+"-"+strconv.FormatInt(start, 10)+".u")
+}
+
+// A group is one step of one instance: every pattern's row in it.
+//
+//	uvarint(offset from the segment start in steps) uvarint(bytes of the rows)
+//	rows: uvarint(pattern id) uvarint(bytes of the stat) stat
+//	stat: uvarint(count) uvarint(errors) uvarint(hangs) uvarint(app µs sum)
+//	      uvarint(app µs max) sparse histogram (store/hist encoding)
+//
+// The lengths let a reader skip groups and rows it does not want.
+
+// appendGroup encodes the rows of step t, in id order.
+func appendGroup(b []byte, lv level, seg, t int64, rows map[uint32]*stat) []byte {
+	ids := make([]uint32, 0, len(rows))
+	for id := range rows {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var body, st []byte
+	for _, id := range ids {
+		st = rows[id].appendEncode(st[:0])
+		body = binary.AppendUvarint(body, uint64(id))
+		body = binary.AppendUvarint(body, uint64(len(st)))
+		body = append(body, st...)
+	}
+	b = binary.AppendUvarint(b, uint64((t-seg)/lv.Step))
+	b = binary.AppendUvarint(b, uint64(len(body)))
+	return append(b, body...)
+}
+
+// maxGroup bounds one group's bytes (a corrupt length is refused).
+const maxGroup = 16 << 20
+
+var errCorrupt = errors.New("urlstore: corrupt segment")
+
+// decodeGroups calls fn for every group of a segment's bytes with its
+// time and rows' bytes, and returns how many bytes were valid: a torn last
+// write or a corrupt group ends the scan.
+func decodeGroups(data []byte, lv level, seg int64, fn func(t int64, rows []byte) error) (valid int, err error) {
+	for valid < len(data) {
+		off, n := binary.Uvarint(data[valid:])
+		if n <= 0 || off >= uint64(lv.Span/lv.Step) {
+			return valid, fmt.Errorf("%w: group at byte %d: bad time", errCorrupt, valid)
+		}
+		size, m := binary.Uvarint(data[valid+n:])
+		if m <= 0 || size > maxGroup || uint64(len(data)-valid-n-m) < size {
+			return valid, fmt.Errorf("%w: group at byte %d: bad length", errCorrupt, valid)
+		}
+		start := valid + n + m
+		rows := data[start : start+int(size)]
+		if err := eachRow(rows, func(uint32, []byte) error { return nil }); err != nil {
+			return valid, fmt.Errorf("group at byte %d: %w", valid, err)
+		}
+		if err := fn(seg+int64(off)*lv.Step, rows); err != nil {
+			return valid, err
+		}
+		valid = start + int(size)
+	}
+	return valid, nil
+}
+
+// eachRow calls fn for every row of a group with its pattern id and stat
+// bytes.
+func eachRow(rows []byte, fn func(id uint32, st []byte) error) error {
+	for i := 0; i < len(rows); {
+		id, n := binary.Uvarint(rows[i:])
+		if n <= 0 || id > 1<<31 {
+			return fmt.Errorf("%w: row id", errCorrupt)
+		}
+		size, m := binary.Uvarint(rows[i+n:])
+		if m <= 0 || uint64(len(rows)-i-n-m) < size {
+			return fmt.Errorf("%w: row length", errCorrupt)
+		}
+		s := i + n + m
+		if err := fn(uint32(id), rows[s:s+int(size)]); err != nil {
+			return err
+		}
+		i = s + int(size)
+	}
+	return nil
+}
+
+// readSeg reads one segment: its compressed file when there is one (a
+// closed segment), else the file being appended to. It returns the valid
+// bytes and the size of the plain file, or 0, 0 for a compressed one.
+func readSeg(dir string, lv level, seg int64, fn func(t int64, rows []byte) error) (int, int64, error) {
+	data, err := readFlate(segPath(dir, lv, seg) + "z")
+	plain := errors.Is(err, fs.ErrNotExist)
+	if plain {
+		data, err = os.ReadFile(segPath(dir, lv, seg))
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	valid, err := decodeGroups(data, lv, seg, fn)
+	if !plain {
+		return 0, 0, err
+	}
+	return valid, int64(len(data)), err
+}

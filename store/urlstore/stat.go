@@ -1,0 +1,154 @@
+package urlstore
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"graphmetrics/store"
+)
+
+// stat is one pattern's counts in one step while it is written: the
+// histogram is sparse (bucket, count) pairs in bucket order, so an open
+// minute costs a few bytes per bucket actually hit, not Scheme's 356
+// buckets.
+type stat struct {
+	n, errs, hangs, sumUS, maxUS uint64
+	h                            []pair
+}
+
+type pair struct {
+	i uint16
+	c uint64
+}
+
+func (s *stat) appendEncode(b []byte) []byte {
+	for _, v := range [...]uint64{s.n, s.errs, s.hangs, s.sumUS, s.maxUS} {
+		b = binary.AppendUvarint(b, v)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.h)))
+	prev := -1
+	for _, p := range s.h {
+		b = binary.AppendUvarint(b, uint64(int(p.i)-prev-1))
+		b = binary.AppendUvarint(b, p.c)
+		prev = int(p.i)
+	}
+	return b
+}
+
+// merge adds o into s.
+func (s *stat) merge(o *stat) {
+	s.n += o.n
+	s.errs += o.errs
+	s.hangs += o.hangs
+	s.sumUS += o.sumUS
+	s.maxUS = max(s.maxUS, o.maxUS)
+	s.h = mergePairs(s.h, o.h)
+}
+
+// addURL adds a second's URLStat of the aggregator.
+func (s *stat) addURL(u *store.URLStat) error {
+	var o stat
+	o.n, o.errs, o.hangs, o.sumUS, o.maxUS = uint64(u.Count), uint64(u.Errors), uint64(u.Hangs), u.AppSumUS, u.AppMaxUS
+	if len(u.App) > 0 {
+		var err error
+		if o.h, _, err = decodePairs(u.App, nil); err != nil {
+			return err
+		}
+	}
+	s.merge(&o)
+	return nil
+}
+
+// decodeStat decodes an encoded stat (the histogram into scratch pairs).
+func decodeStat(b []byte, scratch []pair) (stat, error) {
+	var s stat
+	var v [5]uint64
+	off := 0
+	for i := range v {
+		x, n := binary.Uvarint(b[off:])
+		if n <= 0 {
+			return s, fmt.Errorf("%w: stat", errCorrupt)
+		}
+		v[i], off = x, off+n
+	}
+	s.n, s.errs, s.hangs, s.sumUS, s.maxUS = v[0], v[1], v[2], v[3], v[4]
+	h, m, err := decodePairs(b[off:], scratch)
+	if err != nil {
+		return s, err
+	}
+	if off+m != len(b) {
+		return s, fmt.Errorf("%w: stat length", errCorrupt)
+	}
+	s.h = h
+	return s, nil
+}
+
+// decodePairs decodes a store/hist sparse encoding of URLScheme into
+// pairs (appended to dst[:0]) and returns the bytes it used.
+func decodePairs(b []byte, dst []pair) ([]pair, int, error) {
+	k, off := binary.Uvarint(b)
+	nb := uint64(Scheme.Len())
+	if off <= 0 || k > nb {
+		return nil, 0, fmt.Errorf("%w: histogram", errCorrupt)
+	}
+	dst = dst[:0]
+	prev := -1
+	for j := uint64(0); j < k; j++ {
+		gap, m := binary.Uvarint(b[off:])
+		if m <= 0 || gap >= nb {
+			return nil, 0, fmt.Errorf("%w: histogram bucket", errCorrupt)
+		}
+		off += m
+		i := prev + 1 + int(gap)
+		c, m := binary.Uvarint(b[off:])
+		if m <= 0 || c == 0 || i >= int(nb) {
+			return nil, 0, fmt.Errorf("%w: histogram count", errCorrupt)
+		}
+		off += m
+		dst = append(dst, pair{uint16(i), c})
+		prev = i
+	}
+	return dst, off, nil
+}
+
+// mergePairs adds the sorted pairs b into the sorted pairs a.
+func mergePairs(a, b []pair) []pair {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) == 0 {
+		return append(a, b...)
+	}
+	out := make([]pair, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || i < len(a) && a[i].i < b[j].i:
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j].i < a[i].i:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, pair{a[i].i, a[i].c + b[j].c})
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// addTo adds the stat into a Row (its dense histogram).
+func (s *stat) addTo(r *Row) {
+	r.Count += s.n
+	r.Errors += s.errs
+	r.Hangs += s.hangs
+	r.TotalS += float64(s.sumUS) / 1e6
+	r.MaxS = max(r.MaxS, float64(s.maxUS)/1e6)
+	if r.Hist == nil {
+		r.Hist = newHist()
+	}
+	for _, p := range s.h {
+		r.Hist.AddN(int(p.i), p.c)
+	}
+}

@@ -1,0 +1,210 @@
+package urlstore
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"graphmetrics/store"
+	"graphmetrics/store/loglimit"
+)
+
+// Root is the directory of the URL statistics under dataDir.
+func Root(dataDir string) string { return filepath.Join(dataDir, "urls", "tracelog") }
+
+// Dir is an instance's directory: urls/tracelog/<host>/<customer>/<instance>.
+func Dir(dataDir string, k store.Key) string {
+	p := store.SafePath(k.Host, k.Customer, k.Instance)
+	return filepath.Join(Root(dataDir), p[0], p[1], p[2])
+}
+
+// DefaultMaxPatterns is [tracelog.urls] max_patterns' default.
+const DefaultMaxPatterns = 500
+
+// Options configures a Store.
+type Options struct {
+	DataDir string
+	Logger  *slog.Logger // default slog.Default()
+	// MaxPatterns bounds the distinct patterns of an instance, for good
+	// (the dictionary file keeps them); the rest count under Other.
+	// Default DefaultMaxPatterns.
+	MaxPatterns int
+	// ForgetAfter is how long an instance that gets no seconds stays in
+	// memory; it is read back from its files when it comes back. 0: never.
+	ForgetAfter time.Duration
+}
+
+// Stats are cumulative counters.
+type Stats struct {
+	Seconds  uint64 `json:"seconds"`  // seconds with URL rows written
+	Refused  uint64 `json:"refused"`  // seconds not newer than the instance's last one (replays)
+	Other    uint64 `json:"other"`    // pattern rows counted under "other" (max_patterns reached)
+	Repaired uint64 `json:"repaired"` // files cut back to their last whole group or line
+	Errors   uint64 `json:"errors"`   // failed writes (their seconds are lost)
+}
+
+// Store writes the URL statistics. WriteBuckets may be called concurrently
+// for different instances; reads (Table, Over) work on the files and may
+// run alongside.
+type Store struct {
+	opts  Options
+	log   *slog.Logger
+	lim   *loglimit.Limiter
+	mu    sync.Mutex
+	inst  map[store.Key]*inst
+	swept time.Time
+
+	seconds, refused, other, repaired, errs atomic.Uint64
+}
+
+// New returns a Store writing under opts.DataDir.
+func New(opts Options) *Store {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxPatterns <= 0 {
+		opts.MaxPatterns = DefaultMaxPatterns
+	}
+	return &Store{
+		opts: opts,
+		log:  opts.Logger.With("component", "urlstore"),
+		lim:  loglimit.New(time.Minute, nil),
+		inst: make(map[store.Key]*inst),
+	}
+}
+
+// Stats returns the counters.
+func (s *Store) Stats() Stats {
+	return Stats{s.seconds.Load(), s.refused.Load(), s.other.Load(), s.repaired.Load(), s.errs.Load()}
+}
+
+func (s *Store) get(k store.Key) *inst {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	s.forgetIdle(now)
+	in := s.inst[k]
+	if in == nil {
+		in = &inst{dir: Dir(s.opts.DataDir, k), s: s}
+		s.inst[k] = in
+	}
+	in.used = now
+	return in
+}
+
+// Held forgets the instances idle for ForgetAfter and returns how many
+// stay in memory.
+func (s *Store) Held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forgetIdle(time.Now())
+	return len(s.inst)
+}
+
+// forgetIdle drops instances unused for ForgetAfter (as histstore does):
+// one being written is kept; the next write reads its files again.
+func (s *Store) forgetIdle(now time.Time) {
+	if s.opts.ForgetAfter <= 0 || now.Sub(s.swept) < s.opts.ForgetAfter/4 {
+		return
+	}
+	s.swept = now
+	n := len(s.inst)
+	for k, in := range s.inst {
+		if now.Sub(in.used) < s.opts.ForgetAfter || !in.mu.TryLock() {
+			continue
+		}
+		delete(s.inst, k)
+		in.mu.Unlock()
+	}
+	if len(s.inst) < n/2 {
+		s.inst = maps.Clone(s.inst)
+	}
+}
+
+// WriteBuckets stores the URL statistics of final buckets, in time order
+// (the store.Sink contract). A second not newer than the last one stored
+// for the instance is refused, so a replay after a crash never counts
+// twice.
+func (s *Store) WriteBuckets(k store.Key, bs []store.Bucket) error {
+	in := s.get(k)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	var w appender
+	defer w.close()
+	if err := in.load(&w); err != nil {
+		s.errs.Add(1)
+		return fmt.Errorf("urlstore %s: %w", in.dir, err)
+	}
+	for _, b := range bs {
+		if len(b.URLs) == 0 {
+			continue
+		}
+		if b.Time <= in.lastSec {
+			s.refused.Add(1)
+			continue
+		}
+		rows, err := in.rows(b.URLs)
+		if err == nil {
+			err = in.addSecond(&w, b.Time, rows)
+		}
+		if err != nil {
+			s.errs.Add(1)
+			return fmt.Errorf("urlstore %s: second %d: %w", in.dir, b.Time, err)
+		}
+		s.seconds.Add(1)
+	}
+	return w.close()
+}
+
+// Sync returns at once: WriteBuckets writes before it returns.
+func (s *Store) Sync(context.Context) error { return nil }
+
+// appender appends groups to one open segment file per level.
+type appender struct {
+	f   [len(levels)]*os.File
+	seg [len(levels)]int64
+	buf []byte
+}
+
+func (w *appender) append(in *inst, li int, t int64, rows map[uint32]*stat) error {
+	lv := levels[li]
+	seg := floorTo(t, lv.Span)
+	if w.f[li] == nil || w.seg[li] != seg {
+		if w.f[li] != nil {
+			if err := w.f[li].Close(); err != nil {
+				return err
+			}
+		}
+		if err := os.MkdirAll(in.dir, 0o755); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(segPath(in.dir, lv, seg), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return err
+		}
+		w.f[li], w.seg[li] = f, seg
+		in.prune(li, seg)
+	}
+	w.buf = appendGroup(w.buf[:0], lv, seg, t, rows)
+	_, err := w.f[li].Write(w.buf)
+	return err
+}
+
+func (w *appender) close() error {
+	var first error
+	for i, f := range w.f {
+		if f != nil {
+			if err := f.Close(); err != nil && first == nil {
+				first = err
+			}
+			w.f[i] = nil
+		}
+	}
+	return first
+}
