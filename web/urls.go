@@ -66,6 +66,17 @@ type urlsJSONRow struct {
 	Hangs  uint64   `json:"hangs"`
 }
 
+// urlFiles reads the files of store/urlstore under a data directory.
+type urlFiles string
+
+func (d urlFiles) Table(keys []store.Key, from, until int64) ([]*urlstore.Row, error) {
+	return urlstore.Table(string(d), keys, from, until)
+}
+
+func (d urlFiles) Over(keys []store.Key, url string, from, until, step int64) (*urlstore.Series, error) {
+	return urlstore.Over(string(d), keys, url, from, until, step)
+}
+
 // orNull is v, or nil (JSON null) when it is not a number.
 func orNull(v float64) *float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -115,10 +126,6 @@ func (s *Server) urlsRange(r *http.Request) (pt *pageTime, from, until int64, er
 }
 
 func (s *Server) serveURLs(w http.ResponseWriter, r *http.Request, t target) {
-	if s.o.URLs == nil {
-		s.fail(w, r, http.StatusServiceUnavailable, "No URL statistics on this server.")
-		return
-	}
 	pt, from, until, rerr := s.urlsRange(r)
 	if t.asJSON && rerr != nil {
 		http.Error(w, rerr.Error(), http.StatusBadRequest)
@@ -156,13 +163,13 @@ func maxS(r *urlstore.Row) float64 {
 }
 
 // boundBytes makes s valid UTF-8 of at most n bytes (an ellipsis marks a
-// cut, on a rune boundary).
+// cut, on a rune boundary; n below its 3 bytes gives the ellipsis alone).
 func boundBytes(s string, n int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
 	}
-	cut := n - len("…")
+	cut := max(n-len("…"), 0)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

@@ -21,14 +21,11 @@ import (
 var urlsSteps = []int64{60, 120, 300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400}
 
 // urlsStep is the finest step that draws [from, until) in at most
-// urlsPoints steps, whole hours beyond the store's minutes.
-func urlsStep(from, until, now int64) int64 {
-	least := int64(urlsMinute)
-	if from < now-urlsFine {
-		least = urlsHour
-	}
+// urlsPoints steps; the store raises it to whole hours where it keeps
+// only hours (urlstore.Over), and the chart says the step it got.
+func urlsStep(from, until int64) int64 {
 	for _, st := range urlsSteps {
-		if st >= least && (until-from+st-1)/st <= urlsPoints {
+		if (until-from+st-1)/st <= urlsPoints {
 			return st
 		}
 	}
@@ -44,12 +41,7 @@ type urlsOverView struct {
 
 // overSeries reads pattern u's rows per step over the aligned range.
 func (s *Server) overSeries(t target, u string, from, until int64) (*urlstore.Series, error) {
-	step := urlsStep(from, until, s.now().Unix())
-	from -= from % step
-	if until%step != 0 {
-		until += step - until%step
-	}
-	return s.o.URLs.Over(t.keys(), u, from, until, step)
+	return s.o.URLs.Over(t.keys(), u, from, until, urlsStep(from, until))
 }
 
 func (s *Server) urlsOver(r *http.Request, t target, pt *pageTime, u string, from, until int64) *urlsOverView {
@@ -85,10 +77,6 @@ func (s *Server) handleURLsOver(pool bool) http.HandlerFunc {
 		t, ok := find(r)
 		if !ok || t.asJSON {
 			http.Error(w, "not found", http.StatusNotFound)
-			return
-		}
-		if s.o.URLs == nil {
-			http.Error(w, "no URL statistics on this server", http.StatusServiceUnavailable)
 			return
 		}
 		_, from, until, err := s.urlsRange(r)

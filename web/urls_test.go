@@ -7,90 +7,64 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"graphmetrics/store"
+	"graphmetrics/store/hist"
+	"graphmetrics/store/urlpattern"
 	"graphmetrics/store/urlstore"
 )
 
-// rowSource is a URLSource over rows held in memory per instance, merged
-// as the store merges them (Row.Merge), for the handler tests of what the
-// pages make of rows; the browser test reads the real store.
-type rowSource struct {
-	mu    sync.Mutex
-	rows  map[store.Key][]*urlstore.Row
-	calls []string // "table|over keys from until [step]"
+// urlStat is n requests of pattern u, each of sec seconds of app time.
+func urlStat(u string, n int, sec float64) store.URLStat {
+	h := hist.New(urlstore.Scheme)
+	h.AddN(urlstore.Scheme.Index(sec), uint64(n))
+	us := uint64(math.Round(sec * 1e6))
+	return store.URLStat{Pattern: u, Count: uint32(n), AppSumUS: uint64(n) * us, AppMaxUS: us, App: h.AppendEncode(nil)}
 }
 
-func (s *rowSource) Table(keys []store.Key, from, until int64) ([]*urlstore.Row, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, fmt.Sprintf("table %d %d %d", len(keys), from, until))
-	by := map[string]*urlstore.Row{}
-	var out []*urlstore.Row
-	for _, k := range keys {
-		for _, r := range s.rows[k] {
-			m := by[r.URL]
-			if m == nil {
-				m = urlstore.NewRow(r.URL)
-				by[r.URL] = m
-				out = append(out, m)
-			}
-			m.Merge(r)
-		}
-	}
-	return out, nil
-}
-
-func (s *rowSource) Over(keys []store.Key, u string, from, until, step int64) (*urlstore.Series, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, fmt.Sprintf("over %d %d %d %d", len(keys), from, until, step))
-	// Everything in the second step.
-	ser := &urlstore.Series{Start: from, Step: step, R: make([]*urlstore.Row, (until-from)/step)}
-	ser.R[1] = urlstore.NewRow(u)
-	for _, k := range keys {
-		for _, r := range s.rows[k] {
-			if r.URL == u {
-				ser.R[1].Merge(r)
-			}
-		}
-	}
-	return ser, nil
-}
-
-// timedRow is a pattern with n requests of app time sec each.
-func timedRow(u string, n int, sec float64) *urlstore.Row {
-	r := urlstore.NewRow(u)
-	for range n {
-		r.Hist.Add(sec)
-		r.TotalS += sec
-	}
-	r.Count, r.MaxS = uint64(n), sec
-	return r
+// writeURLs stores one second of URL statistics of an instance through
+// the store's writer.
+func writeURLs(t *testing.T, dir, host string, sec int64, stats ...store.URLStat) {
+	t.Helper()
+	w := urlstore.New(urlstore.Options{DataDir: dir})
+	k := store.Key{Host: host, Customer: "acme", Instance: "app-8080"}
+	must(t, w.WriteBuckets(k, []store.Bucket{{Time: sec, URLs: stats}}), "write URL statistics")
 }
 
 const hostileURL = "/x\xff\xfe\x01\x1b[31m<script>alert(1)</script>\"'&"
 
-// urlsEnv serves 60 patterns on h1 and h2: /p{i} with i+1 requests of
-// (i+1) ms, a hostile one of 64 KiB, one with no app time and errors.
-func urlsEnv(t *testing.T) (*env, *rowSource) {
-	src := &rowSource{rows: map[store.Key][]*urlstore.Row{}}
-	for _, h := range []string{"h1", "h2"} {
-		k := store.Key{Host: h, Customer: "acme", Instance: "app-8080"}
-		for i := range 60 {
-			src.rows[k] = append(src.rows[k], timedRow(fmt.Sprintf("/p%d", i), i+1, float64(i+1)/1000))
+// hostilePattern is the pattern the aggregator makes of a 64 KiB hostile
+// URL (store/urlpattern).
+func hostilePattern(t *testing.T) string {
+	n, err := urlpattern.New(nil)
+	must(t, err, "normalizer")
+	return n.Pattern(hostileURL + strings.Repeat("y", 64<<10))
+}
+
+// urlsEnv serves, on h1 and h2 at second at (30 minutes ago): 60 patterns
+// /p{i} with i+1 requests of (i+1) ms, the hostile pattern with 2 of 30 s,
+// 1 error and 3 hangs, and /untimed with 5 errors and no app time; 150
+// minutes ago /timed and /untimed alone.
+func urlsEnv(t *testing.T) (e *env, at, alone int64) {
+	now := time.Now().Unix()
+	at, alone = now-now%60-1800+7, now-now%60-9000+7
+	e = newEnvWith(t, Options{}, func(dir string) {
+		for i, h := range []string{"h1", "h2"} {
+			var stats []store.URLStat
+			for i := range 60 {
+				stats = append(stats, urlStat(fmt.Sprintf("/p%d", i), i+1, float64(i+1)/1000))
+			}
+			big := urlStat(hostilePattern(t), 2, 30)
+			big.Errors, big.Hangs = 1, 3
+			stats = append(stats, big, store.URLStat{Pattern: "/untimed", Count: 5, Errors: 5})
+			writeURLs(t, dir, h, alone, urlStat("/timed", 1, 0.1), store.URLStat{Pattern: "/untimed", Count: uint32(1 + 4*i), Errors: uint32(5 * i)})
+			writeURLs(t, dir, h, at, stats...)
 		}
-		big := timedRow(hostileURL+strings.Repeat("y", 64<<10), 2, 30)
-		big.Errors, big.Hangs = 1, 3
-		untimed := urlstore.NewRow("/untimed")
-		untimed.Count, untimed.Errors = 5, 5
-		src.rows[k] = append(src.rows[k], big, untimed)
-	}
-	e := newEnv(t, Options{URLs: src})
-	return e, src
+	})
+	return e, at, alone
 }
 
 type urlsDoc struct {
@@ -99,14 +73,15 @@ type urlsDoc struct {
 }
 
 func TestURLsJSON(t *testing.T) {
-	e, src := urlsEnv(t)
+	e, at, alone := urlsEnv(t)
 	c := e.loggedIn("alice", alicePW)
-	r := c.get("/urls/h1/acme/app-8080.json?from=1700000000&until=1700003600")
+	q := fmt.Sprintf("from=%d&until=%d", at-60, at+60)
+	r := c.get("/urls/h1/acme/app-8080.json?" + q)
 	wantStatus(t, r, http.StatusOK)
 	var doc urlsDoc
 	must(t, json.Unmarshal([]byte(r.body), &doc), "json")
-	if doc.From != 1700000000 || doc.Until != 1700003600 || src.calls[0] != "table 1 1700000000 1700003600" {
-		t.Errorf("range %d..%d, calls %q", doc.From, doc.Until, src.calls)
+	if doc.From != at-60 || doc.Until != at+60 {
+		t.Errorf("range %d..%d", doc.From, doc.Until)
 	}
 	if len(doc.Rows) != 51 {
 		t.Fatalf("%d rows, want 50 + other", len(doc.Rows))
@@ -125,7 +100,7 @@ func TestURLsJSON(t *testing.T) {
 		}
 	}
 	big := doc.Rows[0] // 2 × 30 s
-	if u := big["url"].(string); !utf8.ValidString(u) || len(u) > urlsMaxJSON || !strings.HasPrefix(u, "/x\uFFFD\x01\x1b[31m<script>") {
+	if u := big["url"].(string); u != hostilePattern(t) || !utf8.ValidString(u) || !strings.Contains(u, "<script>") {
 		t.Errorf("hostile url in JSON: %d bytes %.40q", len(u), u)
 	}
 	if big["count"] != 2.0 || big["errors"] != 1.0 || big["hangs"] != 3.0 || big["max_s"] != 30.0 || big["total_s"] != 60.0 {
@@ -136,8 +111,11 @@ func TestURLsJSON(t *testing.T) {
 	}
 	// /p59 .. /p11: 49 timed patterns after the big one; /p10 .. /p0 and
 	// /untimed (no app time) are "other".
-	if doc.Rows[1]["url"] != "/p59" || doc.Rows[49]["url"] != "/p11" {
-		t.Errorf("rows 1, 49: %v, %v", doc.Rows[1]["url"], doc.Rows[49]["url"])
+	if doc.Rows[1]["url"] != "/p59" || doc.Rows[49]["url"] != "/p11" || doc.Rows[1]["count"] != 60.0 {
+		t.Errorf("rows 1, 49: %v, %v", doc.Rows[1], doc.Rows[49]["url"])
+	}
+	if m := doc.Rows[1]["mean_s"].(float64); math.Abs(m-0.06) > 1e-9 {
+		t.Errorf("/p59's mean %v, want 0.06", m)
 	}
 	other := doc.Rows[50]
 	wantCount, wantTotal := 5.0, 0.0
@@ -155,29 +133,29 @@ func TestURLsJSON(t *testing.T) {
 
 	// The pool merges both instances; a pattern without app times has
 	// null percentiles.
-	for i, h := range []string{"h1", "h2"} {
-		r := urlstore.NewRow("/untimed")
-		r.Count, r.Errors = uint64(1+4*i), uint64(5*i)
-		src.rows[store.Key{Host: h, Customer: "acme", Instance: "app-8080"}] = []*urlstore.Row{r, timedRow("/timed", 1, 0.1)}
-	}
-	r = c.get("/urls/pool/acme/app-instances.json?from=-2h")
+	r = c.get(fmt.Sprintf("/urls/pool/acme/app-instances.json?from=%d&until=%d", alone-5, alone+5))
 	wantStatus(t, r, http.StatusOK)
-	if !strings.Contains(r.body, `{"url":"/untimed","count":6,"errors":5,"mean_s":null,"p50_s":null,"p95_s":null,"p99_s":null,"max_s":null,"total_s":0,"hangs":0}`) {
-		t.Errorf("pool JSON: %.600s", r.body)
+	if want := `"rows":[{"url":"/timed","count":2,"errors":0,"mean_s":0.1,`; !strings.Contains(r.body, want) {
+		t.Errorf("pool JSON lacks %s: %.600s", want, r.body)
 	}
-	if last := src.calls[len(src.calls)-1]; !strings.HasPrefix(last, "table 2 ") {
-		t.Errorf("pool asked %q", last)
+	if want := `{"url":"/untimed","count":6,"errors":5,"mean_s":null,"p50_s":null,"p95_s":null,"p99_s":null,"max_s":null,"total_s":0,"hangs":0}]}`; !strings.HasSuffix(strings.TrimSpace(r.body), want) {
+		t.Errorf("pool JSON does not end in %s: %.600s", want, r.body)
 	}
 
 	// Ranges: over 400 days is refused, as is nonsense.
 	for _, q := range []string{"from=-401d", "from=yesterday", "from=-1h&until=-2h"} {
 		wantStatus(t, c.get("/urls/h1/acme/app-8080.json?"+q), http.StatusBadRequest)
 	}
-	wantStatus(t, c.get("/urls/h1/acme/app-8080.json?from=-400d"), http.StatusOK)
+	r = c.get("/urls/h1/acme/app-8080.json?from=-400d")
+	wantStatus(t, r, http.StatusOK)
+	must(t, json.Unmarshal([]byte(r.body), &doc), "json")
+	if len(doc.Rows) != 51 || doc.Rows[50]["count"] != wantCount+2 {
+		t.Errorf("400 days: %d rows, other %v", len(doc.Rows), doc.Rows[50])
+	}
 }
 
 func TestURLsPage(t *testing.T) {
-	e, src := urlsEnv(t)
+	e, at, _ := urlsEnv(t)
 	c := e.loggedIn("alice", alicePW)
 	r := c.get("/urls/h1/acme/app-8080")
 	wantStatus(t, r, http.StatusOK)
@@ -191,11 +169,11 @@ func TestURLsPage(t *testing.T) {
 	if strings.Contains(r.body, "<script>alert") || strings.Contains(r.body, "\x1b") || !utf8.ValidString(r.body) {
 		t.Error("the hostile URL came through unescaped")
 	}
-	if !strings.Contains(r.body, "/x\uFFFD\uFFFD\uFFFD[31m&lt;script&gt;alert(1)&lt;/script&gt;&#34;&#39;&amp;yyy") {
+	if !strings.Contains(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&#39;&amp;yyy") {
 		t.Errorf("hostile URL not shown escaped: %.2000s", r.body)
 	}
 	if len(r.body) > 64<<10 {
-		t.Errorf("page of %d bytes: the 64 KiB URL was not bounded", len(r.body))
+		t.Errorf("page of %d bytes", len(r.body))
 	}
 
 	// A click on a URL: the chart under the table, its SVG and its data.
@@ -203,7 +181,7 @@ func TestURLsPage(t *testing.T) {
 	wantStatus(t, r, http.StatusOK)
 	for _, want := range []string{`<tr class="selected"><td class="url" title="/p59"><a href="/urls/pool/acme/app-instances?from=-3h&amp;url=%2Fp59#over">`,
 		`<figure class="chart over" id="over" data-json="/urls/pool/acme/app-instances/over.json?from=-3h&amp;url=%2Fp59"`,
-		`<svg class="over"`, `<rect class="count"`, `<path class="p95" d="M`, `requests per minute`} {
+		`<svg class="over"`, `<rect class="count"`, `<path class="p95" d="M`, `requests per minute`, `<text class="count" x="52" y="22" text-anchor="end">120</text>`} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("chart page lacks %q", want)
 		}
@@ -215,30 +193,29 @@ func TestURLsPage(t *testing.T) {
 		Datapoints [][2]*float64
 	}
 	must(t, json.Unmarshal([]byte(r.body), &series), "over.json")
-	last := src.calls[len(src.calls)-1]
-	var keys, from, until, step int64
-	fmt.Sscanf(last, "over %d %d %d %d", &keys, &from, &until, &step)
-	if len(series) != 2 || series[0].Target != "count" || series[1].Target != "p95_s" || keys != 2 || step != 60 ||
-		from%60 != 0 || until%60 != 0 || len(series[0].Datapoints) != int((until-from)/60) {
-		t.Fatalf("over.json %.300s after %q", r.body, last)
+	if len(series) != 2 || series[0].Target != "count" || series[1].Target != "p95_s" || len(series[0].Datapoints) < 180 {
+		t.Fatalf("over.json %.300s", r.body)
 	}
-	d0, d1 := series[0].Datapoints, series[1].Datapoints
-	if *d0[0][0] != 0 || d1[0][0] != nil || *d0[1][0] != 120 || *d0[1][1] != float64(from+120) ||
-		!urlstore.Scheme.Within(*d1[1][0], 0.06) {
-		t.Errorf("points %v %v, %v %v", *d0[0][0], d1[0][0], *d0[1][0], *d1[1][0])
+	found := 0
+	for i, p := range series[0].Datapoints {
+		end, c, p95 := int64(*p[1]), *p[0], series[1].Datapoints[i][0]
+		if end%60 != 0 || (i > 0 && end-int64(*series[0].Datapoints[i-1][1]) != 60) {
+			t.Fatalf("point %d at %d", i, end)
+		}
+		if end-60 <= at && at < end {
+			found++
+			if c != 120 || p95 == nil || !urlstore.Scheme.Within(*p95, 0.06) {
+				t.Errorf("the minute of the requests: count %v p95 %v", c, p95)
+			}
+		} else if c != 0 || p95 != nil {
+			t.Errorf("point %d at %d: count %v p95 %v", i, end, c, p95)
+		}
+	}
+	if found != 1 {
+		t.Errorf("the requests' minute found %d times", found)
 	}
 	wantStatus(t, c.get("/urls/pool/acme/app-instances/over.json?from=-3h"), http.StatusBadRequest)
 	wantStatus(t, c.get("/urls/h1/acme/app-8080/over.json?url="+strings.Repeat("a", urlsMaxLink+1)), http.StatusBadRequest)
-	// At most 360 steps, whole hours beyond 48 hours.
-	for _, c2 := range []struct {
-		from string
-		step int64
-	}{{"-5min", 60}, {"-6h", 60}, {"-24h", 300}, {"-47h", 600}, {"-49h", 3600}, {"-30d", 7200}, {"-1y", 2 * 86400}} {
-		wantStatus(t, c.get("/urls/h1/acme/app-8080/over.json?from="+c2.from+"&url=/p1"), http.StatusOK)
-		if last := src.calls[len(src.calls)-1]; !strings.HasSuffix(last, fmt.Sprintf(" %d", c2.step)) {
-			t.Errorf("from %s: %q, want a step of %d", c2.from, last, c2.step)
-		}
-	}
 	// A range too long is said on the page, which shows the last hour.
 	r = c.get("/urls/h1/acme/app-8080?from=-500d")
 	wantStatus(t, r, http.StatusOK)
@@ -247,8 +224,33 @@ func TestURLsPage(t *testing.T) {
 	}
 }
 
+// At most urlsPoints steps of whole minutes; the store makes them hours
+// where it has no minutes any more.
+func TestURLsStep(t *testing.T) {
+	for _, c := range []struct{ span, step int64 }{{300, 60}, {6 * 3600, 60}, {86400, 300}, {49 * 3600, 600}, {30 * 86400, 7200}, {365 * 86400, 2 * 86400}} {
+		if got := urlsStep(0, c.span); got != c.step {
+			t.Errorf("span %d: step %d, want %d", c.span, got, c.step)
+		}
+	}
+}
+
+// boundBytes and shown keep what the store gave valid, short and plain,
+// whatever it is.
+func TestURLsBound(t *testing.T) {
+	u := hostileURL + strings.Repeat("é", 40<<10)
+	for _, n := range []int{1, 2, 3, 100, urlsMaxJSON} {
+		b := boundBytes(u, n)
+		if !utf8.ValidString(b) || len(b) > max(n, len("…")) || !strings.HasSuffix(b, "…") {
+			t.Errorf("boundBytes(%d) = %d bytes %.30q", n, len(b), b)
+		}
+	}
+	if s := shown(u, urlsShown); utf8.RuneCountInString(s) != urlsShown+1 || strings.ContainsAny(s, "\x01\x1b") {
+		t.Errorf("shown %q", s)
+	}
+}
+
 func TestURLsHostilePaths(t *testing.T) {
-	e, src := urlsEnv(t)
+	e, _, _ := urlsEnv(t)
 	anon := e.client()
 	if r := anon.get("/urls/h1/acme/app-8080"); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("without a session: %d", r.StatusCode)
@@ -259,19 +261,11 @@ func TestURLsHostilePaths(t *testing.T) {
 		"/urls/h1%2Facme/app-8080/x", "/urls/pool/acme/..", "/urls/pool/..%2Facme/app-instances",
 		"/urls/h1/acme/" + strings.Repeat("x", 8000), "/urls/pool/acme/" + strings.Repeat("%2F", 3000) + ".json",
 		"/urls/h1/acme/app-8080.json.json", "/urls/h1/acme/app-8080.json/over.json?url=/p1", "/urls/h3/acme/app-8080",
-		"/urls/h1/acme/app-8080/../../../etc", "/urls/pool/acme/app-8080.json%00",
+		"/urls/h1/acme/app-8080/../../../etc", "/urls/pool/acme/app-8080.json%00", "/urls/pool/acme/app-instances/x.json",
 	} {
 		r := c.get(p)
-		if r.StatusCode != http.StatusNotFound && r.StatusCode != http.StatusBadRequest && r.StatusCode != http.StatusMovedPermanently {
+		if r.StatusCode != http.StatusNotFound && r.StatusCode != http.StatusBadRequest {
 			t.Errorf("%.80s: %d", p, r.StatusCode)
 		}
-		if r.StatusCode == http.StatusMovedPermanently {
-			if loc := r.Header.Get("Location"); strings.HasPrefix(loc, "/urls/h1/acme/app-8080") {
-				t.Errorf("%s redirects to %s", p, loc)
-			}
-		}
-	}
-	for _, call := range src.calls {
-		t.Errorf("a hostile path reached the store: %s", call)
 	}
 }
