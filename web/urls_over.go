@@ -158,21 +158,30 @@ func overSVG(ser *urlstore.Series, loc *time.Location) template.HTML {
 		}
 	}
 	if n > 0 && maxP > 0 {
+		p95 := func(i int) float64 {
+			if i < 0 || i >= n || ser.R[i] == nil {
+				return math.NaN()
+			}
+			return ser.R[i].Quantile(.95)
+		}
+		var dots strings.Builder // lone values, which a line would not show
 		b.WriteString(`<path class="p95" d="`)
 		pen := "M"
-		for i, row := range ser.R {
-			p := math.NaN()
-			if row != nil {
-				p = row.Quantile(.95)
-			}
+		for i := range ser.R {
+			p := p95(i)
 			if math.IsNaN(p) {
 				pen = "M"
 				continue
 			}
-			fmt.Fprintf(&b, "%s%.1f %.1f ", pen, left+(float64(i)+0.5)*pw/float64(n), top+ph-ph*p/maxP)
+			x, y := left+(float64(i)+0.5)*pw/float64(n), top+ph-ph*p/maxP
+			fmt.Fprintf(&b, "%s%.1f %.1f ", pen, x, y)
 			pen = "L"
+			if math.IsNaN(p95(i-1)) && math.IsNaN(p95(i+1)) {
+				fmt.Fprintf(&dots, `<circle class="p95" cx="%.1f" cy="%.1f" r="3"/>`, x, y)
+			}
 		}
 		b.WriteString(`"/>`)
+		b.WriteString(dots.String())
 	}
 	end := ser.Start + int64(n)*ser.Step
 	label := func(class string, x, y float64, anchor, text string) {

@@ -1,0 +1,128 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// The /urls page in Chromium over the URL statistics written by the
+// store's writer: the table, escaping, a click on a URL drawing its count
+// and p95 (uPlot from over.json), and the SVG a browser without JS shows.
+// With GM_SCREENS (make screens) it photographs the page, light and dark.
+func TestBrowserURLs(t *testing.T) {
+	ctx := browser(t)
+	e, _, _ := urlsEnv(t)
+	login(t, ctx, e.base, "alice", alicePW, "/")
+	page := "/urls/pool/acme/app-instances?from=-1h"
+	navigate(t, ctx, e.base+page)
+	checkURLsTable(t, ctx, 51, "/p59", "120")
+	if n := eval[int](t, ctx, `document.querySelectorAll("table.urls script, table.urls img").length`); n != 0 {
+		t.Errorf("markup from a URL became %d elements", n)
+	}
+	if got := eval[string](t, ctx, `document.querySelector("table.urls tbody tr td.url").textContent`); !strings.HasPrefix(got, "/x\uFFFD\uFFFD\uFFFD[31m<script>alert(1)</script>") ||
+		!strings.HasSuffix(got, "…") {
+		t.Errorf("hostile URL shown as %.80q", got)
+	}
+	clickURL(t, ctx, "/p59", 120, 0.06)
+	screens(t, ctx, "urls", e.base+page+"&url=%2Fp59")
+}
+
+// checkURLsTable checks the page's table: rows, its first URL after the
+// most costly, and that URL's count.
+func checkURLsTable(t *testing.T, ctx context.Context, rows int, second, count string) {
+	t.Helper()
+	got := eval[[]string](t, ctx, `[...document.querySelectorAll("table.urls tbody tr")].map(r => r.cells[0].textContent + " " + r.cells[1].textContent)`)
+	if len(got) != rows || got[1] != second+" "+count || (rows > 50 && got[len(got)-1][:6] != "other ") {
+		t.Errorf("table rows %d: %.400q", len(got), got)
+	}
+}
+
+// clickURL clicks the URL's link and waits for its chart: the browser
+// chart drawn over the server's SVG, with the count and p95 expected in
+// one step and nothing else.
+func clickURL(t *testing.T, ctx context.Context, u string, count, p95 float64) {
+	t.Helper()
+	sel := fmt.Sprintf(`[...document.querySelectorAll("table.urls td.url a")].find(a => a.textContent == %s)`, jsString(u))
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](sel+`.click() === undefined`))
+	must(t, err, "click "+u)
+	waitJS(t, ctx, `location.search.includes("url=") && document.readyState == "complete" && !!window.graphmetrics &&
+		graphmetrics.charts.length == 1 && !!graphmetrics.charts[0].u && graphmetrics.charts[0].plot.querySelector("canvas").width > 0`, "the URL's chart")
+	if got := eval[string](t, ctx, `document.querySelector("table.urls tr.selected td.url").textContent`); got != u {
+		t.Errorf("selected row %q, want %q", got, u)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("figure#over svg.over").length`); n != 0 {
+		t.Errorf("the server's SVG is still there beside the browser chart")
+	}
+	d := eval[[][]any](t, ctx, `graphmetrics.charts[0].u.data`)
+	found := 0
+	for i := range d[1] {
+		c, _ := d[1][i].(float64)
+		p, ok := d[2][i].(float64)
+		if c == 0 && !ok {
+			continue
+		}
+		found++
+		if c != count || !ok || p < p95*0.98 || p > p95*1.02 {
+			t.Errorf("step %d: count %v p95 %v, want %v and %v", i, d[1][i], d[2][i], count, p95)
+		}
+	}
+	if found != 1 {
+		t.Errorf("%d steps with requests, want 1: %v", found, d)
+	}
+	legend := eval[string](t, ctx, `graphmetrics.charts[0].legend.textContent`)
+	if !strings.Contains(legend, "requests per minute") || !strings.Contains(legend, "p95 app time (s)") {
+		t.Errorf("legend %q", legend)
+	}
+}
+
+// screens photographs page light and dark, 1400 and 800 px wide, and
+// without JS, into GM_SCREENS (make screens); without it, only the no-JS
+// SVG is checked.
+func screens(t *testing.T, ctx context.Context, name, page string) {
+	t.Helper()
+	dir := os.Getenv("GM_SCREENS")
+	for _, scheme := range []string{"light", "dark"} {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+		must(t, err, "emulate "+scheme)
+		for _, width := range []int64{1400, 800} {
+			if dir == "" {
+				break
+			}
+			must(t, chromedp.Do(ctx, chromedp.EmulateViewport(width, 900)), "viewport")
+			navigate(t, ctx, page)
+			// Charts are drawn when they come near the window.
+			waitJS(t, ctx, `!!window.graphmetrics && graphmetrics.charts.length == 1 &&
+				(graphmetrics.charts[0].fig.scrollIntoView(), !!graphmetrics.charts[0].u)`, "the chart")
+			_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`scrollTo(0, 0) === undefined`))
+			must(t, err, "scroll up")
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			must(t, err, "screenshot")
+			must(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%s-%d.png", name, scheme, width)), png, 0o644), "save screenshot")
+		}
+		nctx, cancel := chromedp.NewContext(ctx)
+		_, err = chromedp.Call(nctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		must(t, err, "disable JS")
+		_, err = chromedp.Call(nctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+		must(t, err, "emulate "+scheme)
+		must(t, chromedp.Do(nctx, chromedp.EmulateViewport(1400, 900)), "viewport")
+		navigate(t, nctx, page)
+		if n := eval[int](t, nctx, `document.querySelectorAll("figure#over svg.over rect.count").length`); n == 0 {
+			t.Errorf("no bars in the SVG without JS")
+		}
+		if dir != "" {
+			png, err := chromedp.Run(nctx, chromedp.FullScreenshot(100))
+			must(t, err, "screenshot")
+			must(t, os.WriteFile(filepath.Join(dir, name+"-nojs-"+scheme+"-1400.png"), png, 0o644), "save screenshot")
+		}
+		cancel()
+	}
+}
