@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -266,6 +267,41 @@ func TestURLsHostilePaths(t *testing.T) {
 		r := c.get(p)
 		if r.StatusCode != http.StatusNotFound && r.StatusCode != http.StatusBadRequest {
 			t.Errorf("%.80s: %d", p, r.StatusCode)
+		}
+	}
+}
+
+// Every instance and group of the tree, every chart's link row and the
+// overview link to /urls, and the links lead to pages.
+func TestURLsLinks(t *testing.T) {
+	e, _, _ := urlsEnv(t)
+	c := e.loggedIn("alice", alicePW)
+	wantStatus(t, c.post("/u/alice/main/charts", instanceForm), http.StatusSeeOther)
+	wantStatus(t, c.post("/u/alice/main/charts", url.Values{"customer": {"acme"}, "gkind": {"pool"}, "group": {"app-instances"}, "view": {"all"}}), http.StatusSeeOther)
+	r := c.get("/u/alice/main?from=-3h")
+	wantStatus(t, r, http.StatusOK)
+	links := []string{
+		`<a href="/urls/pool/acme/app-instances" class="urls">urls</a></summary>`,
+		`<a href="/urls/h1/acme/app-8080" class="urls">urls</a>`, `<a href="/urls/h2/acme/app-8080" class="urls">urls</a>`,
+		`<a href="/urls/h1/acme/app-8080?from=-3h" class="urls">URLs</a></figcaption>`,
+		`<a href="/urls/pool/acme/app-instances?from=-3h" class="urls">URLs</a></figcaption>`,
+	}
+	for _, l := range links {
+		if !strings.Contains(r.body, l) {
+			t.Errorf("page lacks %s", l)
+		}
+	}
+	r = c.get("/")
+	wantStatus(t, r, http.StatusOK)
+	for _, l := range []string{`href="/urls/pool/acme/app-instances"`, `href="/urls/h1/acme/app-8080"`} {
+		if !strings.Contains(r.body, l) {
+			t.Errorf("overview lacks %s", l)
+		}
+	}
+	for _, l := range links {
+		href := strings.ReplaceAll(strings.Split(l, `"`)[1], "&amp;", "&")
+		if r := c.get(href); r.StatusCode != http.StatusOK || !strings.Contains(r.body, `<table class="urls">`) {
+			t.Errorf("%s: %d", href, r.StatusCode)
 		}
 	}
 }
