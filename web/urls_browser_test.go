@@ -2,14 +2,23 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"graphmetrics/daemon/daemontest"
+	"graphmetrics/parser/testwait"
+	"graphmetrics/store/urlstore"
 )
 
 // The /urls page in Chromium over the URL statistics written by the
@@ -125,4 +134,79 @@ func screens(t *testing.T, ctx context.Context, name, page string) {
 		}
 		cancel()
 	}
+}
+
+// The /urls page through the real daemon fed over syslog: requests of
+// known app times become the table (patterns, counts, errors, p95 within
+// the histogram's error, a hostile URL escaped), a click on a URL draws
+// its count and p95, and /live and /urls link each other.
+func TestBrowserURLsDaemon(t *testing.T) {
+	ctx := browser(t)
+	dataDir := t.TempDir()
+	d := daemontest.New(t, dataDir, daemontest.Config(dataDir, ""))
+	d.AddUser("alice", alicePW)
+	d.Start()
+	base := "http://" + d.Web
+	// Every request in one second a little in the past, so its minute is
+	// whole; app times from C to A.
+	t0 := time.Now().Add(-3 * time.Second).Truncate(time.Second)
+	ts := func(ms int) string {
+		return t0.Add(time.Duration(ms) * time.Millisecond).UTC().Format("2006-01-02 15:04:05.000000")
+	}
+	var lines []string
+	req := func(rid, url string, appMS, status int) {
+		lines = append(lines, "B "+rid+" "+ts(0)+" GET "+url, "I "+rid+" "+ts(0)+" 0", "C "+rid+" "+ts(1),
+			"A "+rid+" "+ts(1+appMS)+" "+strconv.Itoa(status)+" 10", "E "+rid+" "+ts(2+appMS))
+	}
+	for i := range 30 {
+		req(fmt.Sprintf("s%d", i), fmt.Sprintf("/shop/%d?q=%d", 100+i, i), 200, 200)
+	}
+	for i := range 10 {
+		status := 200
+		if i < 2 {
+			status = 500
+		}
+		req(fmt.Sprintf("a%d", i), fmt.Sprintf("/api/%032x/get", i+1), 50, status)
+	}
+	daemontest.SendPython(t, "udp", d.UDP, "acme app-8080 ", lines)
+	// A hostile URL sent raw: 60 KiB, invalid UTF-8, control characters, markup.
+	conn, err := net.Dial("udp", d.UDP)
+	must(t, err, "dial")
+	_, err = conn.Write([]byte("<134>acme app-8080 B bad " + ts(0) + " POST /x\xff\xfe\x01\x1b[31m<img src=x onerror=alert(2)>" + strings.Repeat("y", 60<<10)))
+	must(t, err, "send hostile line")
+	conn.Close()
+	daemontest.SendPython(t, "udp", d.UDP, "acme app-8080 ", []string{"C bad " + ts(1), "A bad " + ts(11) + " 200 1", "E bad " + ts(12)})
+
+	login(t, ctx, base, "alice", alicePW, "/")
+	page := "/urls/127.0.0.1/acme/app-8080"
+	want := `/shop/{n}","count":30,"errors":0,`
+	testwait.For(t, 30*time.Second, "the URL statistics in "+page+".json", func() bool {
+		return strings.Contains(eval[string](t, ctx, `fetch(`+jsString(page+".json?from=-15min")+`).then(r => r.text())`), want)
+	})
+	var doc urlsDoc
+	must(t, json.Unmarshal([]byte(eval[string](t, ctx, `fetch(`+jsString(page+".json?from=-15min")+`).then(r => r.text())`)), &doc), "json")
+	if len(doc.Rows) != 3 || doc.Rows[0]["url"] != "/shop/{n}" || doc.Rows[1]["url"] != "/api/{id}/get" ||
+		doc.Rows[1]["count"] != 10.0 || doc.Rows[1]["errors"] != 2.0 {
+		t.Fatalf("rows %v", doc.Rows)
+	}
+	if p := doc.Rows[0]["p95_s"].(float64); !urlstore.Scheme.Within(p, 0.2) {
+		t.Errorf("/shop/{n} p95 %v, want 0.2 within %.2f%%", p, 100*urlstore.Scheme.RelErr())
+	}
+	if u := doc.Rows[2]["url"].(string); !utf8.ValidString(u) || len(u) > 512 || !strings.Contains(u, "<img src=x onerror=alert(2)>") {
+		t.Errorf("hostile pattern %d bytes %.60q", len(u), u)
+	}
+
+	navigate(t, ctx, base+page+"?from=-15min")
+	checkURLsTable(t, ctx, 3, "/api/{id}/get", "10")
+	if n := eval[int](t, ctx, `document.querySelectorAll("table.urls img, table.urls script").length`); n != 0 {
+		t.Errorf("markup from a URL became %d elements", n)
+	}
+	clickURL(t, ctx, "/shop/{n}", 30, 0.2)
+
+	// /live and /urls link each other.
+	navigate(t, ctx, base+"/live/127.0.0.1/acme/app-8080")
+	must(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a.urls`))), "follow /live's link")
+	waitJS(t, ctx, `location.pathname == `+jsString(page)+` && !!document.querySelector("table.urls")`, "/urls from /live")
+	must(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.urls-links a.live`))), "follow /urls' link")
+	waitJS(t, ctx, `location.pathname == "/live/127.0.0.1/acme/app-8080" && !!document.querySelector("table.live")`, "/live from /urls")
 }
