@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"graphmetrics/store/urlpattern"
 	"hash/maphash"
 	"log/slog"
 	"sync"
@@ -50,10 +51,13 @@ type AggOptions struct {
 	// event time) drops a request that had no record for that long.
 	MaxRequests    int
 	RequestTimeout time.Duration
-	Shards         int              // default 2
-	Now            func() time.Time // wall clock; default time.Now
-	Sink           Sink             // required
-	Logger         *slog.Logger     // default slog.Default()
+	// URLs makes the URL patterns of the per-URL statistics in
+	// Bucket.URLs (issue 12); nil: no URL statistics.
+	URLs   *urlpattern.Normalizer
+	Shards int              // default 2
+	Now    func() time.Time // wall clock; default time.Now
+	Sink   Sink             // required
+	Logger *slog.Logger     // default slog.Default()
 
 	noHist bool // benchmarks: ingest without app-time histograms
 }
@@ -156,11 +160,15 @@ func NewAggregator(o AggOptions) (*Aggregator, error) {
 	}
 	a.sinkLog = loglimit.New(time.Minute, nil)
 	for range o.Shards {
-		a.shards = append(a.shards, &shard{
+		s := &shard{
 			a:    a,
 			in:   make(chan msg, 64),
 			inst: make(map[string]*instance),
-		})
+		}
+		if o.URLs != nil {
+			s.pats = &patCache{n: o.URLs, m: map[string]string{}}
+		}
+		a.shards = append(a.shards, s)
 	}
 	return a, nil
 }
@@ -333,6 +341,7 @@ func (a *Aggregator) Restore(data []byte) error {
 		if err != nil {
 			return err
 		}
+		in.pats = s.pats
 		s.inst[string(enc)] = in
 	}
 	for _, s := range a.shards {

@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
+	"math/rand"
 	"testing"
 	"time"
 
 	"graphmetrics/parser"
+	"graphmetrics/store/urlpattern"
 )
 
 // nullSink discards buckets but counts them.
@@ -58,7 +60,7 @@ func BenchmarkAggregate(b *testing.B) {
 	for _, limits := range []bool{false, true} {
 		for _, nInst := range []int{1, 1000} {
 			b.Run(fmt.Sprintf("limits=%s/instances=%d", onOff(limits), nInst), func(b *testing.B) {
-				benchAggregate(b, benchStream(nInst, 1<<16), limits, false)
+				benchAggregate(b, benchStream(nInst, 1<<16), limits, false, nil)
 			})
 		}
 	}
@@ -75,7 +77,38 @@ func BenchmarkAggregateHist(b *testing.B) {
 		}
 	}
 	for _, on := range []bool{false, true} {
-		b.Run("histograms="+onOff(on), func(b *testing.B) { benchAggregate(b, stream, true, !on) })
+		b.Run("histograms="+onOff(on), func(b *testing.B) { benchAggregate(b, stream, true, !on, nil) })
+	}
+}
+
+// BenchmarkAggregateURLs measures the URL statistics' cost (issue 12
+// budget: ≤ 15% extra CPU): the histograms' stream with B records of 200
+// URL patterns (paths with numeric ids and queries, so the first sight of
+// each path runs the normalizer), their popularity Zipf-distributed
+// (s = 1.1), with and without URL statistics, in one run. Run with -cpu 1.
+func BenchmarkAggregateURLs(b *testing.B) {
+	stream := benchStream(1000, 1<<16)
+	z := rand.NewZipf(rand.New(rand.NewSource(1)), 1.1, 1, 199)
+	for i := range stream {
+		switch stream[i].rec.Code {
+		case 'A':
+			stream[i].rec.Time += int64(i*7919%100) * 1000
+		case 'B':
+			stream[i].rec.Data = []byte(fmt.Sprintf("GET /site/section%d/item/%d?page=%d", z.Uint64(), i%5000, i%7))
+		}
+	}
+	norm, err := urlpattern.New(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, on := range []bool{false, true} {
+		b.Run("urls="+onOff(on), func(b *testing.B) {
+			var n *urlpattern.Normalizer
+			if on {
+				n = norm
+			}
+			benchAggregate(b, stream, true, false, n)
+		})
 	}
 }
 
@@ -86,12 +119,12 @@ func onOff(on bool) string {
 	return "off"
 }
 
-func benchAggregate(b *testing.B, stream []benchRec, limits, noHist bool) {
+func benchAggregate(b *testing.B, stream []benchRec, limits, noHist bool, urls *urlpattern.Normalizer) {
 	sink := &nullSink{}
 	// The wall clock is a year ahead, so max_future never drops a
 	// record of the stream (whose event time runs on).
 	clk := &fakeClock{now: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
-	o := AggOptions{Sink: sink, Now: clk.Now, FlushInterval: time.Second, Shards: 2, noHist: noHist}
+	o := AggOptions{Sink: sink, Now: clk.Now, FlushInterval: time.Second, Shards: 2, noHist: noHist, URLs: urls}
 	if limits {
 		o.Known = func(Key) bool { return true } // the fleet's files exist
 	} else {

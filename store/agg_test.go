@@ -412,6 +412,9 @@ func TestCloseCheckpointResume(t *testing.T) {
 	feed(t, a, 3, lines...)
 	closeAgg(t, a)
 	wantBs := want.buckets(t, testKey)
+	if len(urlSums(t, wantBs)) < 10 { // and every second's URL rows sum to its requests
+		t.Fatal("too few URL patterns in the sample")
+	}
 	ctx := context.Background()
 	splits := 0
 	for split := 1; split < len(lines); split++ {
@@ -447,7 +450,7 @@ func resumeRun(t *testing.T, lines []string, split, shards2 int, snapshot func(*
 	t.Helper()
 	sink := newMemSink()
 	clk := &fakeClock{now: t0}
-	o := AggOptions{Shards: 2, Sink: sink, Now: clk.Now, FlushInterval: time.Hour}
+	o := AggOptions{Shards: 2, Sink: sink, Now: clk.Now, FlushInterval: time.Hour, URLs: testNorm}
 	a1, _ := NewAggregator(o)
 	a1.Start()
 	feed(t, a1, 3, lines[:split]...)

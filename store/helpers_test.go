@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"graphmetrics/store/urlpattern"
 	"slices"
 	"sync"
 	"testing"
@@ -68,6 +69,11 @@ func (m *memSink) WriteBuckets(k Key, bs []Bucket) error {
 		if n := len(prev); n > 0 && b.Time <= prev[n-1].Time {
 			m.errs = append(m.errs, fmt.Errorf("%v: bucket %d after %d", k, b.Time, prev[n-1].Time))
 		}
+		b.App = slices.Clone(b.App) // the aggregator's memory is reused
+		b.URLs = slices.Clone(b.URLs)
+		for i := range b.URLs {
+			b.URLs[i].App = slices.Clone(b.URLs[i].App)
+		}
 		prev = append(prev, b)
 	}
 	m.got[k] = prev
@@ -104,6 +110,8 @@ func (c *fakeClock) Set(t time.Time) {
 	c.mu.Unlock()
 }
 
+var testNorm, _ = urlpattern.New(nil)
+
 var testKey = Key{Host: "h1", Customer: "cust", Instance: "app-8080"}
 
 // newTestAgg returns a started aggregator with a long flush interval (tests
@@ -116,6 +124,9 @@ func newTestAgg(t testing.TB, o AggOptions) (*Aggregator, *memSink, *fakeClock) 
 		o.Now = clk.Now
 	}
 	o.Sink = sink
+	if o.URLs == nil {
+		o.URLs = testNorm // URL statistics on, as in the daemon
+	}
 	if o.FlushInterval == 0 {
 		o.FlushInterval = time.Hour
 	}

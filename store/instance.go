@@ -37,6 +37,7 @@ type pbucket struct {
 	appSum                         float64
 	dWaiting, dBusy                int32
 	app                            []uint16 // hist.Default bucket of each app time
+	urls                           []urlHit // requests finished or hung (URL statistics; urls.go)
 }
 
 // timing holds the aggregator's time rules in the units the hot path uses.
@@ -84,6 +85,11 @@ type instance struct {
 	// next write).
 	appFree [][]uint16
 	arena   []byte
+	// URL statistics (urls.go): nil pats turns them off.
+	pats    *patCache
+	urlFree [][]urlHit
+	urlOut  []URLStat // Bucket.URLs of out point here until the next write
+	idx     []uint16  // scratch
 }
 
 func newInstance(k Key, t, wall int64) *instance {
@@ -138,6 +144,7 @@ func (in *instance) finalize(upTo int64, tm *timing) {
 			}
 			in.appFree = append(in.appFree, pb.app[:0])
 		}
+		urls := in.urlStats(pb.urls)
 		in.out = append(in.out, Bucket{
 			Time:     in.final + i,
 			Requests: pb.requests,
@@ -149,6 +156,7 @@ func (in *instance) finalize(upTo int64, tm *timing) {
 			Starts:   pb.starts,
 			App:      app,
 			Hung:     hung,
+			URLs:     urls,
 		})
 	}
 	in.baseWaiting, in.baseBusy = w, b
@@ -254,8 +262,12 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 		}
 		r := in.rid(rid)
 		if r == nil {
+			if in.pats != nil && b != &scratch {
+				in.urlHit(b, nil, -1, isErr, false)
+			}
 			break
 		}
+		us := int64(-1)
 		switch r.Phase {
 		case phaseBegan:
 		case phaseWaiting: // Zope 2 has no C: A leaves waiting directly
@@ -266,12 +278,16 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 		}
 		if r.C != 0 && (r.Phase == phaseBusy || r.Phase == phaseEnded) {
 			b.appN++
-			sec := float64(max(t-r.C, 0)) / 1e6
+			us = max(t-r.C, 0)
+			sec := float64(us) / 1e6
 			b.appSum += sec
 			if b != &scratch && !tm.noHist {
 				in.addApp(b, sec)
 			}
 			r.C = 0
+		}
+		if in.pats != nil && b != &scratch {
+			in.urlHit(b, r, us, isErr, false)
 		}
 		if r.Phase != phaseEnded {
 			r.Phase = phaseApplied
@@ -292,6 +308,9 @@ func (in *instance) apply(code byte, rid []byte, t int64, isErr bool, tm *timing
 			b.starts++
 		}
 		for _, i := range in.rids {
+			if b != &scratch {
+				in.hung(b, &in.slots[i])
+			}
 			in.vanish(&in.slots[i], t, tm)
 		}
 		in.level(b, -in.nWaiting, -in.nBusy)

@@ -148,6 +148,7 @@ func (in *instance) expire(tm *timing) (n uint64) {
 		}
 		if r.Phase != phaseEnded && r.Phase != phaseApplied {
 			n++
+			in.hungAtNewest(r)
 		}
 		in.forget(k, i, &scratch)
 	}

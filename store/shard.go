@@ -51,7 +51,8 @@ type shard struct {
 	// flood of records of refused instances costs a map look-up each, not
 	// an admission (and its file check) each.
 	refusedKeys map[string]struct{}
-	peak        int // most instances held since inst was last made
+	peak        int       // most instances held since inst was last made
+	pats        *patCache // URL patterns (nil: no URL statistics)
 }
 
 const maxRefusedKeys = 1 << 16
@@ -163,6 +164,7 @@ func (s *shard) create(key []byte, t, now int64) *instance {
 		return nil
 	}
 	in := newInstance(k, t, now)
+	in.pats = s.pats
 	s.inst[string(key)] = in
 	s.peak = max(s.peak, len(s.inst))
 	s.a.adm.live.Add(1)
@@ -207,4 +209,6 @@ func (s *shard) write(in *instance) {
 	}
 	in.out = in.out[:0]
 	in.arena = in.arena[:0]
+	clear(in.urlOut) // drop the pattern strings
+	in.urlOut = in.urlOut[:0]
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
+	"graphmetrics/store/urlpattern"
 	"slices"
 
 	"graphmetrics/store/hist"
@@ -36,6 +37,14 @@ type snapBucket struct {
 	AppSum                         float64
 	DWaiting, DBusy                int32
 	App                            []byte // encoded hist.Default histogram
+	URLs                           []snapHit
+}
+
+// snapHit is a urlHit (URL statistics) of a pending second.
+type snapHit struct {
+	Pat       string
+	US        int64
+	Err, Hang bool
 }
 
 type snapRID struct {
@@ -56,7 +65,10 @@ func (s *shard) snapshot() []snapInstance {
 			RIDs: make([]snapRID, 0, len(in.rids)),
 		}
 		for i, p := range in.pend {
-			si.Pend[i] = snapBucket{p.requests, p.errors, p.appN, p.starts, p.appSum, p.dWaiting, p.dBusy, nil}
+			si.Pend[i] = snapBucket{p.requests, p.errors, p.appN, p.starts, p.appSum, p.dWaiting, p.dBusy, nil, nil}
+			for _, h := range p.urls {
+				si.Pend[i].URLs = append(si.Pend[i].URLs, snapHit{h.pat, h.us, h.err, h.hang})
+			}
 			if len(p.app) > 0 {
 				si.Pend[i].App = hist.AppendEncodeIndexes(nil, slices.Clone(p.app))
 			}
@@ -81,7 +93,14 @@ func (si *snapInstance) instance(wall int64) (*instance, error) {
 		pend: make([]pbucket, len(si.Pend)),
 	}
 	for i, p := range si.Pend {
-		in.pend[i] = pbucket{p.Requests, p.Errors, p.AppN, p.Starts, p.AppSum, p.DWaiting, p.DBusy, nil}
+		in.pend[i] = pbucket{p.Requests, p.Errors, p.AppN, p.Starts, p.AppSum, p.DWaiting, p.DBusy, nil, nil}
+		if len(p.URLs) > 1<<24 {
+			return nil, fmt.Errorf("snapshot of %v: %d URL hits in a second", si.Key, len(p.URLs))
+		}
+		for _, h := range p.URLs {
+			pat := urlpattern.Clean(h.Pat)
+			in.pend[i].urls = append(in.pend[i].urls, urlHit{pat, h.US, h.Err, h.Hang})
+		}
 		if len(p.App) > 0 {
 			h := hist.New(hist.Default)
 			if _, err := h.Decode(p.App); err != nil {

@@ -71,6 +71,24 @@ type Tracelog struct {
 	MaxRequests           int      `toml:"max_requests"`
 	RequestTimeout        Duration `toml:"request_timeout"`
 	MaxFuture             Duration `toml:"max_future"`
+	// URL statistics (issue 12).
+	URLs URLs `toml:"urls"`
+}
+
+// URLs configures the per-URL-pattern statistics: Rewrite rules apply in
+// order to each path after the built-in steps (query dropped, numbers
+// {n}, hex ids and UUIDs {id}); at most MaxPatterns patterns per instance
+// are kept, the rest count under "other".
+type URLs struct {
+	Rewrite     []URLRule `toml:"rewrite"`
+	MaxPatterns int       `toml:"max_patterns"`
+}
+
+// URLRule is one rewrite rule: matches of Regex (Go syntax) become
+// Replacement ($1, ${name} refer to groups).
+type URLRule struct {
+	Regex       string `toml:"regex"`
+	Replacement string `toml:"replacement"`
 }
 
 // Kinesis configures the metrics stream readers.
@@ -189,6 +207,7 @@ func Default() Config {
 			NewInstancesPerMinute: 600,
 			MaxRequests:           10000,
 			RequestTimeout:        Duration{time.Hour},
+			URLs:                  URLs{Rewrite: []URLRule{}, MaxPatterns: 500},
 			MaxFuture:             Duration{5 * time.Minute},
 		},
 		Kinesis:  Kinesis{Region: "us-east-1", FailAfter: Duration{2 * time.Minute}, MaxFuture: Duration{time.Hour}, Streams: []Stream{}},

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"graphmetrics/store/urlpattern"
 )
 
 // Error is a validation error that names the key.
@@ -104,6 +106,15 @@ func (c *Config) Validate() error {
 	}
 	if t.MaxFuture.Duration < time.Second || t.MaxFuture.Duration > 48*time.Hour {
 		bad("tracelog.max_future", "%v is outside 1s..48h", t.MaxFuture)
+	}
+
+	if t.URLs.MaxPatterns < 1 || t.URLs.MaxPatterns > 100_000 {
+		bad("tracelog.urls.max_patterns", "%d is outside 1..100000", t.URLs.MaxPatterns)
+	}
+	for i, r := range t.URLs.Rewrite {
+		if _, err := urlpattern.New([]urlpattern.Rule{{Regex: r.Regex, Replacement: r.Replacement}}); err != nil {
+			bad("tracelog.urls.rewrite", "rule %d (%q): %v", i+1, r.Regex, errors.Unwrap(err))
+		}
 	}
 
 	k := c.Kinesis

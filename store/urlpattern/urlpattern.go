@@ -49,25 +49,48 @@ func New(rules []Rule) (*Normalizer, error) {
 // Pattern returns the pattern of url (the path of a B record's data, as
 // sent: "/a/123?x=1").
 func (n *Normalizer) Pattern(url string) string {
-	if i := strings.IndexAny(url, "?#"); i >= 0 {
-		url = url[:i]
-	}
-	url = clean(url)
-	var b strings.Builder
-	for i, seg := range strings.Split(url, "/") {
-		if i > 0 {
-			b.WriteByte('/')
+	return n.Rewrite(string(AppendSegments(nil, []byte(url))))
+}
+
+// AppendSegments appends to dst the first step of Pattern: url without its
+// query and fragment, its number segments replaced by {n}, hex ids and
+// UUIDs by {id}. It does not allocate beyond dst, so a hot path can look
+// its result up in a cache of Rewrite's (it has far fewer distinct values
+// than URLs have).
+func AppendSegments(dst, url []byte) []byte {
+	for i, c := range url {
+		if c == '?' || c == '#' {
+			url = url[:i]
+			break
 		}
+	}
+	start := 0
+	for i := 0; i <= len(url); i++ {
+		if i < len(url) && url[i] != '/' {
+			continue
+		}
+		seg := url[start:i]
 		switch {
 		case isNumber(seg):
-			b.WriteString("{n}")
+			dst = append(dst, "{n}"...)
 		case isUUID(seg) || isHexID(seg):
-			b.WriteString("{id}")
+			dst = append(dst, "{id}"...)
 		default:
-			b.WriteString(seg)
+			dst = append(dst, seg...)
 		}
+		if i < len(url) {
+			dst = append(dst, '/')
+		}
+		start = i + 1
 	}
-	p := b.String()
+	return dst
+}
+
+// Rewrite is the second step of Pattern: it makes AppendSegments' result
+// safe (valid UTF-8, no control characters), applies the rules in order
+// and cuts the result to MaxLen bytes.
+func (n *Normalizer) Rewrite(p string) string {
+	p = clean(p)
 	for _, r := range n.rules {
 		p = r.re.ReplaceAllString(p, r.repl)
 	}
@@ -106,8 +129,8 @@ func cut(s string, n int) string {
 	return s[:n]
 }
 
-func isNumber(s string) bool {
-	if s == "" {
+func isNumber[S ~string | ~[]byte](s S) bool {
+	if len(s) == 0 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -124,7 +147,7 @@ func isHex(c byte) bool {
 
 // isHexID: at least 8 hex digits, one of them a decimal digit (so words
 // like "deadbeef" or "facade" stay).
-func isHexID(s string) bool {
+func isHexID[S ~string | ~[]byte](s S) bool {
 	if len(s) < 8 {
 		return false
 	}
@@ -139,7 +162,7 @@ func isHexID(s string) bool {
 }
 
 // isUUID: 8-4-4-4-12 hex digits.
-func isUUID(s string) bool {
+func isUUID[S ~string | ~[]byte](s S) bool {
 	if len(s) != 36 {
 		return false
 	}
@@ -157,3 +180,7 @@ func isUUID(s string) bool {
 	}
 	return true
 }
+
+// Clean makes a stored pattern safe again (valid UTF-8, no control
+// characters, at most MaxLen bytes), for patterns read back from a file.
+func Clean(p string) string { return cut(clean(p), MaxLen) }
