@@ -54,27 +54,8 @@ type liveBody struct {
 	Requests                []liveRequest
 }
 
-// handleLive serves /live/{host}/{customer}/{instance}[.json].
-func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.findInstance(r)
-	if !ok {
-		s.fail(w, r, http.StatusNotFound, "No such instance.")
-		return
-	}
-	s.serveLive(w, r, t)
-}
-
-// handleLivePool serves /live/pool/{customer}/{pool}[.json]: a pool, or
-// else a host's group of instances.
-func (s *Server) handleLivePool(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.findPool(r)
-	if !ok {
-		s.fail(w, r, http.StatusNotFound, "No such pool.")
-		return
-	}
-	s.serveLive(w, r, t)
-}
-
+// serveLive serves /live/{host}/{customer}/{instance}[.json] and
+// /live/pool/{customer}/{pool}[.json] (onTarget).
 func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, t target) {
 	if s.o.Live == nil {
 		s.fail(w, r, http.StatusServiceUnavailable, "No live data: this server has no tracelog input.")

@@ -24,6 +24,23 @@ type target struct {
 	path   string // the page's path after /live or /urls, escaped
 }
 
+// onTarget serves the page of an instance or, with pool, of a pool;
+// 404 when the tree has no such.
+func (s *Server) onTarget(pool bool, serve func(http.ResponseWriter, *http.Request, target)) http.HandlerFunc {
+	find, what := s.findInstance, "No such instance."
+	if pool {
+		find, what = s.findPool, "No such pool."
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		t, ok := find(r)
+		if !ok {
+			s.fail(w, r, http.StatusNotFound, what)
+			return
+		}
+		serve(w, r, t)
+	}
+}
+
 // findInstance resolves {host}/{customer}/{instance}[.json].
 func (s *Server) findInstance(r *http.Request) (target, bool) {
 	host, cust, name := chi.URLParam(r, "host"), chi.URLParam(r, "customer"), chi.URLParam(r, "instance")

@@ -85,24 +85,6 @@ func orNull(v float64) *float64 {
 	return &v
 }
 
-func (s *Server) handleURLs(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.findInstance(r)
-	if !ok {
-		s.fail(w, r, http.StatusNotFound, "No such instance.")
-		return
-	}
-	s.serveURLs(w, r, t)
-}
-
-func (s *Server) handleURLsPool(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.findPool(r)
-	if !ok {
-		s.fail(w, r, http.StatusNotFound, "No such pool.")
-		return
-	}
-	s.serveURLs(w, r, t)
-}
-
 // urlsRange resolves the page's range; a JSON request with a bad one is
 // refused, a page shows the error in its picker and the default range.
 func (s *Server) urlsRange(r *http.Request) (pt *pageTime, from, until int64, err error) {
@@ -125,6 +107,8 @@ func (s *Server) urlsRange(r *http.Request) (pt *pageTime, from, until int64, er
 	return pt, from, until, err
 }
 
+// serveURLs serves /urls/{host}/{customer}/{instance}[.json] and
+// /urls/pool/{customer}/{pool}[.json] (onTarget).
 func (s *Server) serveURLs(w http.ResponseWriter, r *http.Request, t target) {
 	pt, from, until, rerr := s.urlsRange(r)
 	if t.asJSON && rerr != nil {

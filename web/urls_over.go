@@ -65,51 +65,44 @@ func (s *Server) urlsOver(r *http.Request, t target, pt *pageTime, u string, fro
 	return v
 }
 
-// handleURLsOver serves …/over.json?url=&from=&until=: Graphite-shaped
+// serveURLsOver serves …/over.json?url=&from=&until=: Graphite-shaped
 // JSON (as the charts' exports) of a pattern's count and p95 per step,
 // each point at the end of its step, null where nothing was timed.
-func (s *Server) handleURLsOver(pool bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		find := s.findInstance
-		if pool {
-			find = s.findPool
-		}
-		t, ok := find(r)
-		if !ok || t.asJSON {
-			http.Error(w, "not found", http.StatusNotFound)
-			return
-		}
-		_, from, until, err := s.urlsRange(r)
-		u := r.URL.Query().Get("url")
-		if err == nil && (u == "" || len(u) > urlsMaxLink) {
-			err = fmt.Errorf("url must be a pattern of 1 to %d bytes", urlsMaxLink)
-		}
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		ser, err := s.overSeries(t, u, from, until)
-		if err != nil {
-			s.log.Error("URL chart", "path", r.URL.Path, "err", err)
-			http.Error(w, "internal error", http.StatusInternalServerError)
-			return
-		}
-		type series struct {
-			Target     string        `json:"target"`
-			Datapoints [][2]*float64 `json:"datapoints"`
-		}
-		count, p95 := series{Target: "count"}, series{Target: "p95_s"}
-		for i, row := range ser.R {
-			end := float64(ser.Start + int64(i+1)*ser.Step)
-			c, p := 0.0, math.NaN()
-			if row != nil {
-				c, p = float64(row.Count), row.Quantile(.95)
-			}
-			count.Datapoints = append(count.Datapoints, [2]*float64{orNull(c), orNull(end)})
-			p95.Datapoints = append(p95.Datapoints, [2]*float64{orNull(p), orNull(end)})
-		}
-		writeJSON(w, []series{count, p95})
+func (s *Server) serveURLsOver(w http.ResponseWriter, r *http.Request, t target) {
+	if t.asJSON {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
 	}
+	_, from, until, err := s.urlsRange(r)
+	u := r.URL.Query().Get("url")
+	if err == nil && (u == "" || len(u) > urlsMaxLink) {
+		err = fmt.Errorf("url must be a pattern of 1 to %d bytes", urlsMaxLink)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ser, err := s.overSeries(t, u, from, until)
+	if err != nil {
+		s.log.Error("URL chart", "path", r.URL.Path, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	type series struct {
+		Target     string        `json:"target"`
+		Datapoints [][2]*float64 `json:"datapoints"`
+	}
+	count, p95 := series{Target: "count"}, series{Target: "p95_s"}
+	for i, row := range ser.R {
+		end := float64(ser.Start + int64(i+1)*ser.Step)
+		c, p := 0.0, math.NaN()
+		if row != nil {
+			c, p = float64(row.Count), row.Quantile(.95)
+		}
+		count.Datapoints = append(count.Datapoints, [2]*float64{orNull(c), orNull(end)})
+		p95.Datapoints = append(p95.Datapoints, [2]*float64{orNull(p), orNull(end)})
+	}
+	writeJSON(w, []series{count, p95})
 }
 
 // stepText names a step: "minute", "5 minutes", "hour", "6 hours", "day".
