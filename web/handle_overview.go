@@ -91,6 +91,11 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	// The URL tables over the overview's range, when one was picked.
+	rng := ""
+	if q := r.URL.Query(); q.Get("from") != "" || q.Get("until") != "" {
+		rng = "?" + s.rangeQuery(pt).Encode()
+	}
 	me := userFrom(r.Context())
 	b := overviewBody{Filter: r.URL.Query().Get("q"), Trailing: pt.Trailing}
 	if b.AddTo, err = s.db.DefaultPage(r.Context(), me, kindTracelog); err != nil {
@@ -116,7 +121,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 				Match: strings.ToLower(c.Customer + "\n" + p.Pool), Target: c.Customer + "/" + p.Kind + ":" + p.Pool,
 				RPM: fmtNum(p.RPM), EPM: fmtNum(p.EPM), Waiting: strconv.Itoa(p.Waiting), Busy: strconv.Itoa(p.Busy),
 				Hung: fmtInt(p.Hung), Headroom: fmtPct(p.HeadroomPct), P95: fmtSeconds(p.P95),
-				Live: livePoolURL(c.Customer, p.Pool), URLs: urlsPoolURL(c.Customer, p.Pool)}}
+				Live: livePoolURL(c.Customer, p.Pool), URLs: urlsPoolURL(c.Customer, p.Pool) + rng}}
 			op.RPMSpark, op.Backlog = spark(p.SparkRPM), spark(p.SparkBacklog)
 			for _, i := range p.Instances {
 				b.Instances++
@@ -124,7 +129,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 					Match: strings.ToLower(i.Host + "\n" + i.Instance), Target: c.Customer + "/" + i.Instance + "@" + i.Host,
 					RPM: fmtNum(i.RPM), EPM: fmtNum(i.EPM), Waiting: strconv.Itoa(i.Waiting), Busy: strconv.Itoa(i.Busy),
 					Hung: fmtInt(i.Hung), Headroom: fmtPct(i.HeadroomPct), P95: fmtSeconds(i.P95), LastSeen: s.fmtSeen(i.LastSeen, o.Now),
-					Live: liveURL(i.Host, c.Customer, i.Instance), URLs: urlsURL(i.Host, c.Customer, i.Instance)})
+					Live: liveURL(i.Host, c.Customer, i.Instance), URLs: urlsURL(i.Host, c.Customer, i.Instance) + rng})
 			}
 			oc.Pools = append(oc.Pools, op)
 		}

@@ -298,6 +298,13 @@ func TestURLsLinks(t *testing.T) {
 			t.Errorf("overview lacks %s", l)
 		}
 	}
+	r = c.get("/?from=-7d")
+	wantStatus(t, r, http.StatusOK)
+	for _, l := range []string{`href="/urls/pool/acme/app-instances?from=-7d"`, `href="/urls/h1/acme/app-8080?from=-7d"`} {
+		if !strings.Contains(r.body, l) {
+			t.Errorf("overview lacks %s", l)
+		}
+	}
 	for _, l := range links {
 		href := strings.ReplaceAll(strings.Split(l, `"`)[1], "&amp;", "&")
 		if r := c.get(href); r.StatusCode != http.StatusOK || !strings.Contains(r.body, `<table class="urls">`) {
