@@ -35,12 +35,8 @@ const (
 	urlsTitle   = 1024          // runes of the whole pattern in the cell's title
 	urlsMaxJSON = 4096          // bytes of a URL in the JSON
 	urlsMaxLink = 2048          // bytes: a longer pattern gets no chart link
-	urlsMinute  = 60            // the finest resolution of the store
-	urlsFine    = 48 * 3600     // how far back minutes are kept
 	urlsPoints  = 360           // at most this many steps on a chart
-	urlsHour    = 3600          // the resolution beyond urlsFine
 	urlsDefault = 1 * time.Hour // a page without a range
-	urlsTimeout = 10 * time.Second
 )
 
 // errURLRange is a range the URL statistics cannot answer.
