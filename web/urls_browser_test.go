@@ -166,7 +166,7 @@ func TestBrowserURLsDaemon(t *testing.T) {
 		if i < 2 {
 			status = 500
 		}
-		req(fmt.Sprintf("a%d", i), fmt.Sprintf("/api/%032x/get", i+1), 50, status)
+		req(fmt.Sprintf("a%d", i), fmt.Sprintf("/api/deadbeef%08x/get", i), 50, status)
 	}
 	daemontest.SendPython(t, "udp", d.UDP, "acme app-8080 ", lines)
 	// A hostile URL sent raw: 60 KiB, invalid UTF-8, control characters, markup.
