@@ -8,6 +8,7 @@ import (
 	"graphmetrics/daemon/tail"
 	"graphmetrics/store"
 	"graphmetrics/store/rrdfile"
+	"graphmetrics/store/urlstore"
 	"graphmetrics/web"
 )
 
@@ -45,6 +46,7 @@ type healthStatus struct {
 	Kinesis         *kinesisStatus               `json:"kinesis,omitempty"`
 	Tail            *tail.Stats                  `json:"tail,omitempty"`
 	Writer          rrdfile.WriterStats          `json:"writer"`
+	URLs            *urlstore.Stats              `json:"urls,omitempty"`
 	FlushAgeSeconds float64                      `json:"flush_age_seconds"`
 	FlushStuck      bool                         `json:"flush_stuck"`
 }
@@ -83,6 +85,7 @@ func (a *app) health() web.Health {
 	}
 	if a.pipe != nil {
 		st.Writer = a.pipe.writer.Stats()
+		st.URLs = ptr(a.pipe.urls.Stats())
 	}
 	if a.self != nil {
 		// Stuck: nothing fully written for three checks and three flushes.
@@ -176,12 +179,18 @@ func (a *app) collectSelf(emit func(float64, ...string), rate func(uint64, ...st
 		emit((ws.WriteTime-a.selfPrev.writeTime).Seconds()*1000/float64(d), "writer", "update_ms_mean")
 	}
 	a.selfPrev.updates, a.selfPrev.writeTime = ws.Updates, ws.WriteTime
+	us := a.pipe.urls.Stats()
+	rate(us.Seconds, "urls", "seconds")
+	rate(us.Refused, "urls", "refused")
+	rate(us.Other, "urls", "other")
+	rate(us.Repaired, "urls", "repaired")
+	rate(us.Errors, "urls", "errors")
 }
 
 // pressure is how many instances and files the pipeline holds in memory,
 // and how many records of refused instances it dropped.
 func (a *app) pressure() (held int64, refused uint64) {
-	held = a.pipe.writer.Stats().Files + int64(a.pipe.hists.Held())
+	held = a.pipe.writer.Stats().Files + int64(a.pipe.hists.Held()) + int64(a.pipe.urls.Held())
 	for _, in := range a.pipe.inputs {
 		st := in.agg.Stats()
 		held += st.Instances

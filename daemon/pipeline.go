@@ -15,6 +15,8 @@ import (
 	"graphmetrics/store/histstore"
 	"graphmetrics/store/loglimit"
 	"graphmetrics/store/rrdfile"
+	"graphmetrics/store/urlpattern"
+	"graphmetrics/store/urlstore"
 )
 
 // pipeline is the RRD writer shared by every input, and one aggregator per
@@ -25,29 +27,40 @@ type pipeline struct {
 	lock   *os.File
 	writer *rrdfile.Writer
 	hists  *histstore.Store
+	urls   *urlstore.Store
+	norm   *urlpattern.Normalizer
 	inputs []*lineParser
 }
 
-// teeSink hands final buckets to the RRD writer and the app-time
-// histograms to their store (each refuses seconds it already holds, so a
-// replay after a crash counts nothing twice in either).
+// teeSink hands final buckets to the RRD writer, the app-time histograms
+// and the URL statistics to their stores (each refuses seconds it already
+// holds, so a replay after a crash counts nothing twice in any).
 type teeSink struct {
 	w *rrdfile.Writer
 	h *histstore.Store
+	u *urlstore.Store
 }
 
 func (t teeSink) WriteBuckets(k store.Key, bs []store.Bucket) error {
-	return errors.Join(t.w.WriteBuckets(k, bs), t.h.WriteBuckets(k, bs))
+	return errors.Join(t.w.WriteBuckets(k, bs), t.h.WriteBuckets(k, bs), t.u.WriteBuckets(k, bs))
 }
 
 func (t teeSink) Sync(ctx context.Context) error {
-	return errors.Join(t.w.Sync(ctx), t.h.Sync(ctx))
+	return errors.Join(t.w.Sync(ctx), t.h.Sync(ctx), t.u.Sync(ctx))
 }
 
 // openPipeline locks data_dir and starts the writer.
 func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 	if err := ownerOnly(cfg.DataDir, log); err != nil {
 		return nil, err
+	}
+	var rules []urlpattern.Rule
+	for _, r := range cfg.Tracelog.URLs.Rewrite {
+		rules = append(rules, urlpattern.Rule{Regex: r.Regex, Replacement: r.Replacement})
+	}
+	norm, err := urlpattern.New(rules)
+	if err != nil { // Validate checked them
+		return nil, fmt.Errorf("tracelog.urls.rewrite: %w", err)
 	}
 	rrdfile.FixCHeap()
 	lock, err := lockDataDir(cfg.DataDir)
@@ -70,9 +83,11 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 		unlockDataDir(lock)
 		return nil, err
 	}
-	h := histstore.New(histstore.Options{DataDir: cfg.DataDir, Logger: log,
-		ForgetAfter: 2*cfg.Tracelog.IdleTimeout.Duration + cfg.Tracelog.FlushInterval.Duration})
-	return &pipeline{cfg: cfg, log: log, lock: lock, writer: w, hists: h}, nil
+	forget := 2*cfg.Tracelog.IdleTimeout.Duration + cfg.Tracelog.FlushInterval.Duration
+	h := histstore.New(histstore.Options{DataDir: cfg.DataDir, Logger: log, ForgetAfter: forget})
+	u := urlstore.New(urlstore.Options{DataDir: cfg.DataDir, Logger: log, ForgetAfter: forget,
+		MaxPatterns: cfg.Tracelog.URLs.MaxPatterns})
+	return &pipeline{cfg: cfg, log: log, lock: lock, writer: w, hists: h, urls: u, norm: norm}, nil
 }
 
 // newLineParser makes an input's aggregator and the parser feeding it.
@@ -101,7 +116,8 @@ func (p *pipeline) newLineParser(name string, replay bool) (*lineParser, error) 
 			return err == nil
 		},
 		Shards: t.Shards,
-		Sink:   teeSink{p.writer, p.hists},
+		URLs:   p.norm,
+		Sink:   teeSink{p.writer, p.hists, p.urls},
 		Logger: p.log.With("input", name),
 	})
 	if err != nil {
