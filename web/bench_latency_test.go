@@ -70,17 +70,60 @@ func BenchmarkLatencyCharts(b *testing.B) {
 		}{{"heatmap-day", "heatmap", 1}, {"latency-year", "latency", 365}, {"latency-day", "latency", 1}} {
 			url := e.base + "/graph/tracelog.png?customer=bench&host=hb&instance=b1&view=" + ch.view +
 				"&start=" + strconv.FormatInt(benchEnd-ch.days*86400, 10) + "&end=" + strconv.FormatInt(benchEnd, 10) + "&w=800&h=250"
-			fetch(b, c.c, url)
-			var ds []time.Duration
-			for range 30 {
-				t := time.Now()
-				fetch(b, c.c, url)
-				ds = append(ds, time.Since(t))
-			}
-			meds[ch.name] = median(ds)
+			meds[ch.name] = median30(b, c, url)
 		}
 	}
 	for name, m := range meds {
 		b.ReportMetric(m, name+"-ms-median")
 	}
+}
+
+// BenchmarkMetricPercentiles: /metrics charts of b1's p95 (images and a
+// CSV export, through HTTP and the render workers), each beside the same
+// chart of its RRD data source requests as the baseline: a day at the
+// image's step, a year, three hours at 1 s, and p99 − p50 over a day.
+func BenchmarkMetricPercentiles(b *testing.B) {
+	e, c := latencyEnv(b)
+	const inst = "tracelog/hb/bench/b1/"
+	chart := func(days int64, step int, agg, expr string, names ...string) MetricChart {
+		return MetricChart{Title: "bench", Plots: []Plot{{Series: names, Agg: agg, Expr: expr, Color: "0072b2", Line: "LINE1"}},
+			Controls: Controls{Start: benchEnd - days*86400, End: benchEnd, Step: step, Width: 800, Height: 250}}
+	}
+	cases := []struct {
+		name, path string
+		c          MetricChart
+	}{
+		{"p95-day-png", "/graph/metrics.png", chart(1, 0, aggOne, "", inst+"p95")},
+		{"requests-day-png", "/graph/metrics.png", chart(1, 0, aggOne, "", inst+"requests")},
+		{"p95-year-png", "/graph/metrics.png", chart(365, 0, aggOne, "", inst+"p95")},
+		{"p99-p50-day-png", "/graph/metrics.png", chart(1, 0, aggExpr, "a,b,-", inst+"p99", inst+"p50")},
+		{"p95-3h-1s-csv", "/export/metrics.csv", chart(0, 1, aggOne, "", inst+"p95")},
+		{"requests-3h-1s-csv", "/export/metrics.csv", chart(0, 1, aggOne, "", inst+"requests")},
+	}
+	for i := range cases {
+		if cases[i].c.Start == benchEnd {
+			cases[i].c.Start = benchEnd - 3*3600
+		}
+	}
+	meds := map[string]float64{}
+	for b.Loop() {
+		for _, k := range cases {
+			meds[k.name] = median30(b, c, e.base+k.path+"?"+k.c.Query().Encode())
+		}
+	}
+	for name, m := range meds {
+		b.ReportMetric(m, name+"-ms-median")
+	}
+}
+
+// median30 fetches url once, then 30 times: the median in milliseconds.
+func median30(b *testing.B, c *client, url string) float64 {
+	fetch(b, c.c, url)
+	var ds []time.Duration
+	for range 30 {
+		t := time.Now()
+		fetch(b, c.c, url)
+		ds = append(ds, time.Since(t))
+	}
+	return median(ds)
 }

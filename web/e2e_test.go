@@ -73,6 +73,7 @@ step = "60s"
 
 	t.Run("tracelog", func(t *testing.T) { browseTracelog(t, ctx, base) })
 	t.Run("metrics", func(t *testing.T) { browseMetrics(t, ctx, base, mbase) })
+	t.Run("percentiles", func(t *testing.T) { browsePercentiles(t, ctx, base, d.DataDir) })
 	t.Run("latency", func(t *testing.T) { browseLatency(t, ctx, base) })
 }
 

@@ -23,6 +23,17 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "format must be csv or json", http.StatusNotFound)
 		return
 	}
+	if kind != kindTracelog && kind != kindMetrics {
+		http.Error(w, "no such export", http.StatusNotFound)
+		return
+	}
+	// A bounded number of exports at a time: each holds its values (8
+	// bytes each) until written, and the workers are shared with images.
+	release, ok := s.exportSlot(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	var (
 		g     *render.Graph
 		ctl   *Controls
@@ -34,7 +45,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	case kindTracelog:
 		var c Chart
 		if c, err = parseChart(r.URL.Query(), s.loc); err == nil && c.histView() {
-			s.exportHist(w, r, &c, format)
+			s.exportHist(w, &c, format)
 			return
 		} else if err == nil {
 			g, err = chartGraph(s.tree, &c, now)
@@ -43,26 +54,26 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	case kindMetrics:
 		var c MetricChart
 		if c, err = parseMetricQuery(r.URL.Query(), s.loc); err == nil {
-			g, err = metricGraph(s.series, &c, now)
+			var ps []pctSource
+			// Refused as too big before any histogram is read.
+			if g, ps, err = buildMetricGraph(s.series, &c, now); err == nil && len(ps) > 0 {
+				if err = export.CheckSize(g, s.o.MaxExportPoints); err == nil {
+					err = fillPercentiles(g, ps)
+				}
+			}
 		}
 		ctl, title = &c.Controls, c.Title
-	default:
-		http.Error(w, "no such export", http.StatusNotFound)
-		return
 	}
 	if err == nil {
 		err = g.Validate(s.pool.Root())
 	}
+	if errors.Is(err, export.ErrTooBig) {
+		s.writeExport(w, nil, err, ctl, title, format)
+		return
+	}
 	if exportRefused(w, err) {
 		return
 	}
-	// A bounded number of exports at a time: each holds its values (8
-	// bytes each) until written, and the workers are shared with images.
-	release, ok := s.exportSlot(w, r)
-	if !ok {
-		return
-	}
-	defer release()
 	x, err := export.Run(r.Context(), s.pool, g, s.o.MaxExportPoints)
 	s.writeExport(w, x, err, ctl, title, format)
 }
@@ -121,15 +132,10 @@ func (s *Server) exportSlot(w http.ResponseWriter, r *http.Request) (release fun
 }
 
 // exportHist answers the export of a latency or heatmap chart, computed
-// from the histogram store in the server (no librrd involved), under the
-// same export slots and size bound.
-func (s *Server) exportHist(w http.ResponseWriter, r *http.Request, c *Chart, format string) {
-	release, ok := s.exportSlot(w, r)
-	if !ok {
-		return
-	}
-	defer release()
-	sr, err := histSeries(s.histRoot, s.tree, c, s.now())
+// from the histogram store in the server (no librrd involved), in the
+// caller's export slot and under the same size bound.
+func (s *Server) exportHist(w http.ResponseWriter, c *Chart, format string) {
+	sr, err := histSeries(s.tree, c, s.now())
 	if exportRefused(w, err) {
 		return
 	}

@@ -38,15 +38,7 @@ func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, 
 		return
 	}
 	if err == nil {
-		q := r.URL.Query()
-		g.Dark, g.Zoom = q.Get("theme") == "dark", 1
-		if q.Get("zoom") == "2" {
-			g.Zoom = 2
-		}
-		var iw int
-		if iw, err = imageWidth(r); err == nil && iw > 0 {
-			g.Width = iw
-		}
+		err = imageOptions(r, g)
 	}
 	if err == nil {
 		err = g.Validate(s.pool.Root())
@@ -56,6 +48,21 @@ func (s *Server) drawGraph(w http.ResponseWriter, r *http.Request, c *Controls, 
 		return
 	}
 	s.sendImage(w, r, c, title, &render.Request{Op: render.OpGraph, Graph: g})
+}
+
+// imageOptions sets what the image's URL asks of g besides the chart:
+// theme, zoom and width (iw).
+func imageOptions(r *http.Request, g *render.Graph) error {
+	q := r.URL.Query()
+	g.Dark, g.Zoom = q.Get("theme") == "dark", 1
+	if q.Get("zoom") == "2" {
+		g.Zoom = 2
+	}
+	iw, err := imageWidth(r)
+	if err == nil && iw > 0 {
+		g.Width = iw
+	}
+	return err
 }
 
 // sendImage renders req in the worker pool and answers with the image (an
@@ -135,7 +142,14 @@ func (s *Server) handleMetricGraph(w http.ResponseWriter, r *http.Request) {
 	c, err := parseMetricQuery(r.URL.Query(), s.loc)
 	var g *render.Graph
 	if err == nil {
-		g, err = metricGraph(s.series, &c, s.now())
+		var ps []pctSource
+		g, ps, err = buildMetricGraph(s.series, &c, s.now())
+		// Percentiles come at the image's step: its width first.
+		if err == nil && len(ps) > 0 {
+			if err = imageOptions(r, g); err == nil {
+				err = fillPercentiles(g, ps)
+			}
+		}
 	}
 	s.drawGraph(w, r, &c.Controls, c.Title, g, err)
 }

@@ -23,7 +23,7 @@ type metricsBody struct {
 
 type searchView struct {
 	Query   string
-	Matches []string
+	Matches []seriesMatch
 	Total   int
 	Shown   int
 	Charts  []MetricChart // to add a plot to
@@ -33,6 +33,10 @@ type searchView struct {
 	Regexp  bool   // the query is a regular expression (series.RegexpPrefix)
 	Problem string // why a regular expression does not compile
 }
+
+// seriesMatch is a series in the search list; Note (a tooltip) says what
+// a series not stored in an RRD file is.
+type seriesMatch struct{ Name, Note string }
 
 type metricChartView struct {
 	MetricChart
@@ -95,9 +99,12 @@ func (s *Server) handleMetricsPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) search(q string, charts []MetricChart) *searchView {
 	q = strings.TrimSpace(q)
 	found, total := s.series.Search(q, searchShown)
-	names := make([]string, len(found))
+	names := make([]seriesMatch, len(found))
 	for i, se := range found {
-		names[i] = se.Name
+		names[i].Name = se.Name
+		if se.Quantile > 0 {
+			names[i].Note = "app time (A − C) percentile in seconds, from the instance's histograms"
+		}
 	}
 	v := &searchView{Query: q, Matches: names, Total: total, Shown: len(names), Charts: charts,
 		Lines: lineTypes, MaxAll: maxPlotSeries, Regexp: strings.HasPrefix(q, series.RegexpPrefix)}

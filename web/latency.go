@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"graphmetrics/store/hist"
 	"graphmetrics/store/histstore"
 	"graphmetrics/web/render"
+	"graphmetrics/web/series"
 	"graphmetrics/web/tree"
 )
 
@@ -24,16 +24,10 @@ const (
 // histView reports whether the chart's view is drawn from histograms.
 func (c *Chart) histView() bool { return c.View == viewLatency || c.View == viewHeatmap }
 
-// latencyQuantiles are the lines of the latency view, in series order.
-var latencyQuantiles = [...]struct {
-	name string
-	q    float64
-}{{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}}
-
 // histSeries merges the histograms of the chart's instances over its time
 // range and step: a pool's percentile is the percentile of the merged
 // distribution, exact up to the bucket error.
-func histSeries(root string, t *tree.Tree, c *Chart, now time.Time) (*histstore.Series, error) {
+func histSeries(t *tree.Tree, c *Chart, now time.Time) (*histstore.Series, error) {
 	grp, err := resolve(t, c)
 	if err != nil {
 		return nil, err
@@ -48,7 +42,11 @@ func histSeries(root string, t *tree.Tree, c *Chart, now time.Time) (*histstore.
 	}
 	var out *histstore.Series
 	for _, i := range grp.Instances {
-		sr, err := histstore.ReadDir(filepath.Join(root, i.Host, i.Customer, i.Name), start, end, step)
+		dir, ok := histstore.DirOfTracelogFile(i.File)
+		if !ok {
+			return nil, fmt.Errorf("app-time histograms of %s: %s is not a tracelog file", i.Name, i.File)
+		}
+		sr, err := histstore.ReadDir(dir, start, end, step)
 		if err != nil {
 			return nil, fmt.Errorf("app-time histograms of %s: %w", i.Name, err)
 		}
@@ -94,8 +92,8 @@ func histXport(sr *histstore.Series, view string) *render.Xport {
 	x.End = x.Start + int64(len(sr.H)-1)*sr.Step
 	s := hist.Default
 	if view == viewLatency {
-		for _, q := range latencyQuantiles {
-			x.Legends = append(x.Legends, q.name)
+		for _, p := range series.Percentiles {
+			x.Legends = append(x.Legends, p.Name)
 		}
 		x.Legends = append(x.Legends, "mean")
 	} else {
@@ -113,8 +111,8 @@ func histXport(sr *histstore.Series, view string) *render.Xport {
 				row[i] = math.NaN()
 			}
 		case view == viewLatency:
-			for k, q := range latencyQuantiles {
-				row[k] = h.Quantile(q.q)
+			for k, p := range series.Percentiles {
+				row[k] = h.Quantile(p.Q)
 			}
 			row[len(row)-1] = histMean(h)
 		default:
@@ -189,7 +187,7 @@ func histRequest(sr *histstore.Series, c *Chart, now time.Time) *render.Request 
 // handleHistGraph draws a latency or heatmap chart.
 func (s *Server) handleHistGraph(w http.ResponseWriter, r *http.Request, c *Chart) {
 	now := s.now()
-	sr, err := histSeries(s.histRoot, s.tree, c, now)
+	sr, err := histSeries(s.tree, c, now)
 	if err != nil {
 		status := http.StatusBadRequest
 		if notFound(err) {

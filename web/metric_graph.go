@@ -34,8 +34,18 @@ func quoteName(name string) string {
 // metricGraph builds the librrd drawing of a /metrics chart: one DEF per
 // distinct series (found by the index), then per plot the series itself,
 // rpn's average or total, or the user's expression compiled by rpn with
-// a, b, c… bound to the plot's series.
+// a, b, c… bound to the plot's series. App-time percentiles are in
+// g.Data without values: enough for the chart's styles; drawing and export
+// use percentileGraph, which fills them in.
 func metricGraph(idx *series.Index, c *MetricChart, now time.Time) (*render.Graph, error) {
+	g, _, err := buildMetricGraph(idx, c, now)
+	return g, err
+}
+
+// buildMetricGraph is metricGraph, also returning where each of g.Data's
+// percentiles comes from.
+func buildMetricGraph(idx *series.Index, c *MetricChart, now time.Time) (*render.Graph, []pctSource, error) {
+	var pcts []pctSource
 	title := c.Title
 	if title == "" {
 		title = " " // librrd leaves no room for a missing title; keep the layout even
@@ -51,17 +61,22 @@ func metricGraph(idx *series.Index, c *MetricChart, now time.Time) (*render.Grap
 			if !ok {
 				se, err := resolveSeries(idx, name)
 				if err != nil {
-					return nil, fmt.Errorf("plot %d: %w", k+1, err)
+					return nil, nil, fmt.Errorf("plot %d: %w", k+1, err)
 				}
 				v = "s" + strconv.Itoa(len(defs))
 				defs[name] = v
-				g.Defs = append(g.Defs, render.Def{Name: v, File: se.File, DS: se.DS, CF: "AVERAGE"})
+				if se.Quantile > 0 {
+					pcts = append(pcts, pctSource{data: len(g.Data), dir: se.Hist, q: se.Quantile})
+					g.Data = append(g.Data, render.DataSeries{Name: v})
+				} else {
+					g.Defs = append(g.Defs, render.Def{Name: v, File: se.File, DS: se.DS, CF: "AVERAGE"})
+				}
 			}
 			vnames[j] = v
 		}
 		rpnToks, err := plotRPN(p, vnames)
 		if err != nil {
-			return nil, fmt.Errorf("plot %d: %w", k+1, err)
+			return nil, nil, fmt.Errorf("plot %d: %w", k+1, err)
 		}
 		name := "p" + strconv.Itoa(k)
 		g.CDefs = append(g.CDefs, render.CDef{Name: name, RPN: rpnToks})
@@ -69,10 +84,10 @@ func metricGraph(idx *series.Index, c *MetricChart, now time.Time) (*render.Grap
 			Legend: p.legend(), Dashed: p.Dashed && p.Line != "TICK", Own: p.Own})
 	}
 	if len(g.Draws) == 0 {
-		return nil, errors.New("the chart has no plots yet")
+		return nil, nil, errors.New("the chart has no plots yet")
 	}
 	g.OwnLabel = ownLabel(g.Draws)
-	return g, nil
+	return g, pcts, nil
 }
 
 // plotRPN is the CDEF of a plot over the vnames of its series.

@@ -123,7 +123,7 @@ func TestMetricsSearch(t *testing.T) {
 		t.Fatalf("tracelog series: %q %q", count, names)
 	}
 	count, _ = search("")
-	if want := fmt.Sprintf("%d series in all, showing the first 50.", 2+120+2*8); count != want {
+	if want := fmt.Sprintf("%d series in all, showing the first 50.", 2+120+2*(8+3)); count != want {
 		t.Fatalf("empty search: %q, want %q", count, want)
 	}
 	if count, names = search("no such thing"); count != "0 series match." || len(names) != 0 {

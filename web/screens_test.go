@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +39,14 @@ func TestScreens(t *testing.T) {
 		"agg", "each", "line", "LINE2", "color", "#0072b2", "chart", "new", "title", "writer rows and goroutines")
 	postForm(t, ctx, "/metrics/u/alice/main/plots", "series", "_self/process/rss_bytes", "agg", "expr", "expr", "a,1048576,/",
 		"legend", "RSS MB", "line", "LINE2", "color", "#e69f00", "chart", "new", "title", "RSS (MB)")
+	// The sample instance's app-time percentiles, pinned to its minutes.
+	const pct = "tracelog/127.0.0.1/acme/app-8080/"
+	postForm(t, ctx, "/metrics/u/alice/main/plots", "series", pct+"p50", "series", pct+"p95", "series", pct+"p99",
+		"agg", "each", "line", "LINE2", "color", "#0072b2", "chart", "new", "title", "app-8080 app time (s)")
+	navigate(t, ctx, base+"/metrics/u/alice/main")
+	id := strings.TrimPrefix(eval[string](t, ctx, `[...document.querySelectorAll("figure.chart")].at(-1).id`), "chart-")
+	postForm(t, ctx, "/metrics/u/alice/main/charts/"+id, "title", "app-8080 app time (s)", "range", "fixed",
+		"start", "2009-07-30T15:47", "end", "2009-07-30T15:55", "step", "60")
 
 	pages := []struct{ name, url string }{
 		{"instance", "/u/alice/instance?" + sampleRange},

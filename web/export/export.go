@@ -37,11 +37,8 @@ func Run(ctx context.Context, r Runner, g *render.Graph, maxPoints int) (*render
 	if len(g.Draws) == 0 {
 		return nil, errors.New("export: the chart draws nothing")
 	}
-	step := int64(g.XportStep())
-	rows := (g.End-g.Start)/step + 1
-	if n := rows * int64(len(g.Draws)); n > int64(maxPoints) || rows > render.MaxXportRows-2 {
-		return nil, fmt.Errorf("%w: %d values (%d rows × %d series) is more than the limit of %d values an export ([web] max_export_points); choose a larger step or a shorter range",
-			ErrTooBig, n, rows, len(g.Draws), maxPoints)
+	if err := CheckSize(g, maxPoints); err != nil {
+		return nil, err
 	}
 	payload, err := r.Do(ctx, &render.Request{Op: render.OpXport, Graph: finite(g)})
 	if err != nil {
@@ -64,6 +61,18 @@ func Run(ctx context.Context, r Runner, g *render.Graph, maxPoints int) (*render
 	return &x, nil
 }
 
+// CheckSize refuses (ErrTooBig) an export of g of more than maxPoints
+// values, as Run does, for callers with work to do before Run.
+func CheckSize(g *render.Graph, maxPoints int) error {
+	step := int64(g.XportStep())
+	rows := (g.End-g.Start)/step + 1
+	if n := rows * int64(len(g.Draws)); n > int64(maxPoints) || rows > render.MaxXportRows-2 {
+		return fmt.Errorf("%w: %d values (%d rows × %d series) is more than the limit of %d values an export ([web] max_export_points); choose a larger step or a shorter range",
+			ErrTooBig, n, rows, len(g.Draws), maxPoints)
+	}
+	return nil
+}
+
 // finite returns a copy of g whose draws go through a CDEF that turns
 // ±infinity into unknown: the worker sends rows as JSON, which has no
 // infinity, and a single one would fail the whole export.
@@ -71,6 +80,9 @@ func finite(g *render.Graph) *render.Graph {
 	c := *g
 	taken := map[string]bool{}
 	for _, d := range g.Defs {
+		taken[d.Name] = true
+	}
+	for _, d := range g.Data {
 		taken[d.Name] = true
 	}
 	for _, d := range g.CDefs {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"graphmetrics/store/histstore"
@@ -132,7 +130,7 @@ var percentiles = map[int]float64{derivedP50: 0.50, derivedP95: 0.95, derivedP99
 // error, in seconds. The value at start+i·step is that of the step
 // starting there, as for RRD series.
 func fetchPercentile(l *Leaf, q float64, from, until int64) (*Series, error) {
-	dir, ok := histDir(l.File)
+	dir, ok := histstore.DirOfTracelogFile(l.File)
 	if !ok {
 		return nil, fmt.Errorf("fetch %s: not a tracelog file", l.Path)
 	}
@@ -140,28 +138,7 @@ func fetchPercentile(l *Leaf, q float64, from, until int64) (*Series, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", l.Path, err)
 	}
-	vals := make([]float64, len(sr.H))
-	for i, h := range sr.H {
-		vals[i] = math.NaN()
-		if h != nil {
-			vals[i] = h.Quantile(q)
-		}
-	}
+	vals := sr.Quantile(q)
 	return &Series{Name: l.Path, PathExpr: l.Path, Start: sr.Start, End: sr.Start + int64(len(vals))*sr.Step, Step: sr.Step, Values: vals,
 		Consolidate: "average", XFilesFactor: 0, Tags: map[string]string{"name": l.Path}}, nil
-}
-
-// histDir maps data_dir/rrd/tracelog/<h>/<c>/<i>.rrd to the instance's
-// histogram directory, data_dir/hist/tracelog/<h>/<c>/<i>.
-func histDir(file string) (string, bool) {
-	inst, ok := strings.CutSuffix(file, ".rrd")
-	cust, name := filepath.Split(inst)
-	host, c := filepath.Split(filepath.Clean(cust))
-	root, h := filepath.Split(filepath.Clean(host))
-	data, t := filepath.Split(filepath.Clean(root))
-	dd, r := filepath.Split(filepath.Clean(data))
-	if !ok || t != "tracelog" || r != "rrd" {
-		return "", false
-	}
-	return filepath.Join(histstore.Root(dd), h, c, name), true
 }

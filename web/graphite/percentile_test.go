@@ -29,8 +29,8 @@ func TestFetchPercentile(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(store.TracelogRoot(data), "zope1", "acme", "app-8080.rrd")
-	if d, ok := histDir(file); !ok || d != histstore.Dir(data, k) {
-		t.Fatalf("histDir(%s) = %s, %v", file, d, ok)
+	if d, ok := histstore.DirOfTracelogFile(file); !ok || d != histstore.Dir(data, k) {
+		t.Fatalf("histstore.DirOfTracelogFile(%s) = %s, %v", file, d, ok)
 	}
 	for name, q := range map[string]float64{"p50": 0.5, "p99": 0.99} {
 		l := &Leaf{Path: "tracelog.zope1.acme.app-8080." + name, File: file, Derived: map[string]int{"p50": derivedP50, "p99": derivedP99}[name]}
@@ -48,7 +48,7 @@ func TestFetchPercentile(t *testing.T) {
 			}
 		}
 	}
-	if _, ok := histDir("/x/rrd/metrics/a/b/c.rrd"); ok {
+	if _, ok := histstore.DirOfTracelogFile("/x/rrd/metrics/a/b/c.rrd"); ok {
 		t.Error("a metric file maps to histograms")
 	}
 }

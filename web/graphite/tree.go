@@ -100,6 +100,9 @@ func buildTree(all []series.Series) *Tree {
 		}
 	}
 	for _, s := range all {
+		if s.Quantile > 0 {
+			continue // p50, p95, p99: derived below, beside the other derived series
+		}
 		path := graphiteName(s.Name)
 		add(path, &Leaf{Path: path, File: s.File, DS: s.DS})
 		if strings.HasPrefix(s.Name, series.TracelogPrefix) && s.DS == "requests" {

@@ -56,14 +56,22 @@ func (d *DataGraph) Validate() error {
 	if len(d.Series) > MaxDataSeries {
 		return invalid("more than %d series", MaxDataSeries)
 	}
-	n := 0
 	for _, s := range d.Series {
+		if len(s.Name) > maxText {
+			return invalid("series name longer than %d bytes", maxText)
+		}
+	}
+	return validateData(d.Series)
+}
+
+// validateData checks series whose values travel in a request: steps,
+// starts and the points of all together.
+func validateData(ss []DataSeries) error {
+	n := 0
+	for _, s := range ss {
 		n += len(s.Values)
 		if s.Step <= 0 || s.Step > MaxStep || s.Start < MinTime || s.Start > MaxTime {
 			return invalid("series step %d or start %d out of bounds", s.Step, s.Start)
-		}
-		if len(s.Name) > maxText {
-			return invalid("series name longer than %d bytes", maxText)
 		}
 	}
 	if n > MaxDataPoints {
@@ -108,29 +116,33 @@ func dataGraph(d *DataGraph) ([]byte, error) {
 }
 
 // writeData stores s so that the row ending at Start+(i+1)·Step holds
-// Values[i].
+// Values[i], and a nil value is unknown. The file's last update is Start,
+// every step is updated (a nil one with "U") and the heartbeat is one
+// step, so a gap never spreads a neighbour's value over itself, nor
+// makes the step after it unknown. Updates go to librrd in batches.
 func writeData(path string, s DataSeries) error {
-	c := rrd.NewCreator(path, time.Unix(s.Start-1, 0), uint(s.Step))
-	c.DS("v", "GAUGE", 2*s.Step, "U", "U")
+	c := rrd.NewCreator(path, time.Unix(s.Start, 0), uint(s.Step))
+	c.DS("v", "GAUGE", s.Step, "U", "U")
 	c.RRA("AVERAGE", 0.5, 1, max(len(s.Values)+2, 2))
 	if err := c.Create(true); err != nil {
-		return fmt.Errorf("data graph: create: %w", err)
+		return fmt.Errorf("data series: create: %w", err)
 	}
 	u := rrd.NewUpdater(path)
-	n := 0
 	for i, v := range s.Values {
+		t := time.Unix(s.Start+int64(i+1)*s.Step, 0)
 		if v == nil {
-			continue
+			u.Cache(t, "U")
+		} else {
+			u.Cache(t, *v)
 		}
-		u.Cache(time.Unix(s.Start+int64(i+1)*s.Step, 0), *v)
-		if n++; n%500 == 0 {
+		if (i+1)%500 == 0 {
 			if err := u.Update(); err != nil {
-				return fmt.Errorf("data graph: update: %w", err)
+				return fmt.Errorf("data series: update: %w", err)
 			}
 		}
 	}
 	if err := u.Update(); err != nil {
-		return fmt.Errorf("data graph: update: %w", err)
+		return fmt.Errorf("data series: update: %w", err)
 	}
 	return nil
 }

@@ -90,14 +90,7 @@ func TestPoolGraphAndXport(t *testing.T) {
 		t.Fatalf("image %dx%d, want 640x240", cfg.Width, cfg.Height)
 	}
 
-	b, err := p.Do(context.Background(), &Request{Op: OpXport, Graph: g})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var x Xport
-	if err := x.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
+	x := xportOf(t, p, g)
 	// Minute 15:53 is the row ending at 15:54.
 	i := (sampleStart + 54*60 - x.Start) / int64(x.Step)
 	if x.Step != 60 || i < 0 || int(i) >= x.Rows || x.Row(int(i))[0] != 11 {
@@ -205,4 +198,18 @@ func TestPoolCloseStopsWorkers(t *testing.T) {
 			t.Fatalf("worker %d still running after Close: %v", w.cmd.Process.Pid, w.cmd.ProcessState)
 		}
 	}
+}
+
+// xportOf exports g through the pool.
+func xportOf(t *testing.T, p *Pool, g *Graph) Xport {
+	t.Helper()
+	b, err := p.Do(context.Background(), &Request{Op: OpXport, Graph: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x Xport
+	if err := x.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	return x
 }

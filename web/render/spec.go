@@ -55,8 +55,13 @@ type Graph struct {
 	Dark     bool    `json:"dark,omitempty"` // the dark theme
 	Zoom     int     `json:"zoom,omitempty"` // 2: twice the pixels, for HiDPI screens; else 1
 	Defs     []Def   `json:"defs"`
-	CDefs    []CDef  `json:"cdefs,omitempty"`
-	Draws    []Draw  `json:"draws"`
+	// Data are DEFs whose values travel in the request (the /metrics
+	// app-time percentiles, computed by the server from histograms): Name
+	// is the vname; the worker writes each into an RRD file of its own
+	// (datadef.go), so CDEFs, drawing and export treat them like Defs.
+	Data  []DataSeries `json:"data,omitempty"`
+	CDefs []CDef       `json:"cdefs,omitempty"`
+	Draws []Draw       `json:"draws"`
 }
 
 // Def reads one data source of one RRD file.
@@ -133,10 +138,10 @@ func (g *Graph) Validate(root string) error {
 	if g.Zoom < 0 || g.Zoom > 2 {
 		return invalid("zoom %d not 1 or 2", g.Zoom)
 	}
-	if len(g.Defs) == 0 || len(g.Draws) == 0 {
+	if len(g.Defs)+len(g.Data) == 0 || len(g.Draws) == 0 {
 		return invalid("no data to draw")
 	}
-	if len(g.Defs)+len(g.CDefs)+len(g.Draws) > maxElements {
+	if len(g.Defs)+len(g.Data)+len(g.CDefs)+len(g.Draws) > maxElements {
 		return invalid("more than %d elements", maxElements)
 	}
 	names := map[string]bool{}
@@ -162,6 +167,14 @@ func (g *Graph) Validate(root string) error {
 		}
 		if !cfs[d.CF] {
 			return invalid("bad consolidation %q", d.CF)
+		}
+	}
+	if err := validateData(g.Data); err != nil {
+		return err
+	}
+	for _, d := range g.Data {
+		if err := define(d.Name); err != nil {
+			return err
 		}
 	}
 	for _, c := range g.CDefs {
@@ -320,7 +333,8 @@ func (g *Graph) Options() []string {
 }
 
 // GraphArgs is the complete `rrdtool graph -` argument list (after the
-// file name), for tests and for people who want to reproduce a chart.
+// file name), for tests and for people who want to reproduce a chart. Data
+// series have no file until a worker writes one: their DEFs are missing.
 func (g *Graph) GraphArgs() []string {
 	a := []string{"--start", strconv.FormatInt(g.Start, 10), "--end", strconv.FormatInt(g.End, 10),
 		"--title", g.Title, "--vertical-label", g.VLabel}

@@ -66,6 +66,11 @@ func serve(req *Request, root *string) ([]byte, error) {
 		if err := req.Graph.Validate(*root); err != nil {
 			return nil, err
 		}
+		cleanup, err := withData(req.Graph)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
 		if req.Op == OpGraph {
 			return graph(req.Graph)
 		}

@@ -1,8 +1,11 @@
 // Package series is the list of every series the /metrics pages can plot
 // (SPEC §6): each metric RRD under <data_dir>/rrd/metrics, named by its path
 // without ".rrd" (cimaa.metrics/host.example.com/disk/root/free,
-// _self/input/syslog/lines), and the seven data sources of each tracelog
-// RRD, named tracelog/<host>/<customer>/<instance>/<ds>.
+// _self/input/syslog/lines), the data sources of each tracelog RRD, named
+// tracelog/<host>/<customer>/<instance>/<ds>, and beside them the
+// instance's app-time percentiles p50, p95 and p99 (issue 13), which are
+// not stored in the RRD file but computed from its histograms
+// (store/histstore) when drawn.
 //
 // The list comes from a directory walk, kept as an immutable snapshot that
 // readers use without locks and that is rebuilt on a timer and, at most
@@ -43,12 +46,24 @@ const (
 // ErrTooMany is returned by SelectAll when more series match than allowed.
 var ErrTooMany = errors.New("too many matching series")
 
-// Series is one data source of one RRD file.
+// Series is one data source of one RRD file, or an app-time percentile of
+// a tracelog instance.
 type Series struct {
 	Name string // as users see and type it
-	File string // absolute path, found by the walk
-	DS   string // RRD data source name
+	File string // absolute path, found by the walk (a percentile's: its instance's RRD file)
+	DS   string // RRD data source name; "" for a percentile
+	// Quantile (0.5, 0.95, 0.99) marks a percentile in seconds of the
+	// histograms in Hist, the instance's directory in the histogram store.
+	Quantile float64
+	Hist     string
 }
+
+// Percentiles are the app-time series of every tracelog instance, in
+// seconds, named tracelog/<host>/<customer>/<instance>/<name>.
+var Percentiles = [...]struct {
+	Name string
+	Q    float64
+}{{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}}
 
 // Options configures an Index.
 type Options struct {

@@ -113,6 +113,9 @@ func TestIndexLists(t *testing.T) {
 	for _, ds := range store.DataSources {
 		want = append(want, "tracelog/web1/acme/app-8080/"+ds)
 	}
+	for _, p := range []string{"p50", "p95", "p99"} {
+		want = append(want, "tracelog/web1/acme/app-8080/"+p)
+	}
 	got := names(all)
 	slices.Sort(got)
 	slices.Sort(want)
@@ -126,6 +129,11 @@ func TestIndexLists(t *testing.T) {
 	s, ok = x.Resolve("tracelog/web1/acme/app-8080/app_sum")
 	if !ok || s.File != filepath.Join(dir, "rrd/tracelog/web1/acme/app-8080.rrd") || s.DS != "app_sum" {
 		t.Errorf("Resolve tracelog = %+v, %v", s, ok)
+	}
+	// The app-time percentiles: the instance's histogram directory.
+	s, ok = x.Resolve("tracelog/web1/acme/app-8080/p95")
+	if !ok || s.Quantile != 0.95 || s.DS != "" || s.Hist != filepath.Join(dir, "hist/tracelog/web1/acme/app-8080") {
+		t.Errorf("Resolve p95 = %+v, %v", s, ok)
 	}
 }
 
@@ -171,15 +179,15 @@ func TestSearch(t *testing.T) {
 		{"app-8080 app_", 10, []string{"tracelog/web1/acme/app-8080/app_n", "tracelog/web1/acme/app-8080/app_sum"}, 2},
 		{"ÜNÏCODE", 10, []string{"fixed/ünïcode name"}, 1},
 		{"unicode", 10, nil, 0},
-		{"tracelog", 3, []string{"tracelog/web1/acme/app-8080/app_n", "tracelog/web1/acme/app-8080/app_sum", "tracelog/web1/acme/app-8080/busy"}, 8},
-		{"", 2, []string{"_self/input/syslog/errors", "_self/input/syslog/lines"}, 16},
+		{"tracelog", 3, []string{"tracelog/web1/acme/app-8080/app_n", "tracelog/web1/acme/app-8080/app_sum", "tracelog/web1/acme/app-8080/busy"}, 11},
+		{"", 2, []string{"_self/input/syslog/errors", "_self/input/syslog/lines"}, 19},
 	} {
 		got, total := x.Search(c.q, c.limit)
 		if !slices.Equal(names(got), c.want) || total != c.total {
 			t.Errorf("Search(%q, %d) = %q, %d; want %q, %d", c.q, c.limit, names(got), total, c.want, c.total)
 		}
 	}
-	if got, total := x.Search("e", 0); len(got) != 16 || total != 16 {
+	if got, total := x.Search("e", 0); len(got) != 19 || total != 19 {
 		t.Errorf("default limit: %d of %d", len(got), total)
 	}
 	if _, err := x.SelectAll("self", 3); err != nil {

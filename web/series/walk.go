@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"graphmetrics/store"
+	"graphmetrics/store/histstore"
 	"graphmetrics/web/tree"
 )
 
@@ -48,12 +49,24 @@ func (w *walker) add(s Series) bool {
 }
 
 // tracelogs lists the tracelog files (store.TracelogFiles), with the same
-// name rules as the instance tree of /.
+// name rules as the instance tree of /: each data source, and the
+// percentiles of the instance's histograms (listed whether or not it has
+// any yet: without, they are unknown).
 func (w *walker) tracelogs(root string) {
 	logErr := func(dir string, err error) { w.x.o.Logger.Warn("read tracelog directory", "dir", dir, "err", err) }
 	for e := range store.TracelogFiles(root, tree.ValidName, logErr) {
+		base := TracelogPrefix + e.Host + "/" + e.Customer + "/" + e.Instance + "/"
 		for _, ds := range store.DataSources {
-			if !w.add(Series{Name: TracelogPrefix + e.Host + "/" + e.Customer + "/" + e.Instance + "/" + ds, File: e.File, DS: ds}) {
+			if !w.add(Series{Name: base + ds, File: e.File, DS: ds}) {
+				return
+			}
+		}
+		dir, ok := histstore.DirOfTracelogFile(e.File)
+		if !ok {
+			continue
+		}
+		for _, p := range Percentiles {
+			if !w.add(Series{Name: base + p.Name, File: e.File, Quantile: p.Q, Hist: dir}) {
 				return
 			}
 		}
