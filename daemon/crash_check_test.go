@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"graphmetrics/store"
 	"graphmetrics/store/histstore"
+	"graphmetrics/store/urlstore"
 )
 
 // Checks of the crash tests: the kill itself, and what is on disk after.
@@ -151,7 +153,31 @@ func checkTailAgainstImport(t *testing.T, dataDir, file string, insts int) {
 				t.Errorf("%s: app-time histograms at %d s differ from the import's (or are empty):\n  import: %.300s\n  daemon: %.300s", hrel, step, ha, hb)
 			}
 		}
+		// And the URL statistics, minute by minute.
+		el := strings.Split(filepath.ToSlash(hrel), "/")
+		k := store.Key{Host: el[0], Customer: el[1], Instance: el[2]}
+		ua, ub := urlText(t, ref, k, from, to), urlText(t, dataDir, k, from, to)
+		if !strings.Contains(ua, "/site/page") || ua != ub {
+			t.Errorf("%s: URL statistics differ from the import's (or are empty):\n  import: %.300s\n  daemon: %.300s", hrel, ua, ub)
+		}
 	}
+}
+
+// urlText prints an instance's URL statistics, minute by minute.
+func urlText(t *testing.T, dataDir string, k store.Key, from, to int64) string {
+	t.Helper()
+	var b strings.Builder
+	for m := from - from%60; m < to; m += 60 {
+		rows, err := urlstore.Table(dataDir, []store.Key{k}, m, m+60)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(rows, func(x, y *urlstore.Row) int { return strings.Compare(x.URL, y.URL) })
+		for _, r := range rows {
+			fmt.Fprintf(&b, "%d %s %d/%d/%d %d %.6f %x\n", m, r.URL, r.Count, r.Errors, r.Hangs, int64(math.Round(r.TotalS*1e6)), r.MaxS, r.Hist.AppendEncode(nil))
+		}
+	}
+	return b.String()
 }
 
 // histText prints an instance's app-time histograms, row by row.

@@ -211,4 +211,7 @@ func (s *shard) write(in *instance) {
 	in.arena = in.arena[:0]
 	clear(in.urlOut) // drop the pattern strings
 	in.urlOut = in.urlOut[:0]
+	if cap(in.urlOut) > maxKeptURLs {
+		in.urlOut = nil // a burst's capacity is not kept
+	}
 }

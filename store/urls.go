@@ -33,6 +33,10 @@ type patCache struct {
 	buf []byte
 }
 
+// maxKeptURLs bounds the capacity of the hit and URLStat slices an
+// instance keeps for reuse: a burst's are let go.
+const maxKeptURLs = 1024
+
 const (
 	patCacheMax = 4096
 	patCacheKey = 256 // longer paths are not cached
@@ -146,6 +150,8 @@ func (in *instance) urlStats(hits []urlHit) []URLStat {
 		i = j
 	}
 	clear(hits) // drop the pattern strings
-	in.urlFree = append(in.urlFree, hits[:0])
+	if cap(hits) <= maxKeptURLs && len(in.urlFree) < 64 {
+		in.urlFree = append(in.urlFree, hits[:0])
+	}
 	return in.urlOut[k:len(in.urlOut):len(in.urlOut)]
 }

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,6 +102,27 @@ func TestURLStats(t *testing.T) {
 		g.Pattern = ""
 		if g.Count != w.Count || g.Errors != w.Errors || g.Hangs != w.Hangs || g.AppSumUS != w.AppSumUS || g.AppMaxUS != w.AppMaxUS {
 			t.Errorf("%s: %+v, want %+v", p, *g, w)
+		}
+	}
+}
+
+// A crawler's distinct URLs cost Pattern calls, not memory: the pattern
+// cache stays within patCacheMax entries of at most patCacheKey bytes.
+func TestPatCacheBounded(t *testing.T) {
+	c := &patCache{n: testNorm, m: map[string]string{}}
+	long := strings.Repeat("y", 4000)
+	for i := range 100_000 {
+		p := c.pattern([]byte(fmt.Sprintf("GET /crawl/w%dx/%s?i=%d", i, long[:i%3000], i)))
+		if len(p) > urlpattern.MaxLen {
+			t.Fatalf("pattern of %d bytes", len(p))
+		}
+		if len(c.m) > patCacheMax {
+			t.Fatalf("%d cached patterns", len(c.m))
+		}
+	}
+	for k := range c.m {
+		if len(k) > patCacheKey {
+			t.Fatalf("cached a key of %d bytes", len(k))
 		}
 	}
 }

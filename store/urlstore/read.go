@@ -154,7 +154,7 @@ func scan(dir string, from, until, gran int64, want *uint32, fn func(t int64, id
 			return err
 		}
 		for _, seg := range segs {
-			if seg+lv.Span <= from || seg >= until || li != lvHour && usedH[seg] {
+			if seg+lv.Span <= from || seg >= until || li == lvMin && usedH[seg] {
 				continue
 			}
 			_, _, err := readSeg(dir, lv, seg, func(t int64, rows []byte) error {
@@ -167,7 +167,7 @@ func scan(dir string, from, until, gran int64, want *uint32, fn func(t int64, id
 				case lvMin:
 					usedM[t] = true
 				case lvSec:
-					if usedM[floorTo(t, 60)] {
+					if usedM[floorTo(t, 60)] || usedH[floorTo(t, 3600)] {
 						return nil
 					}
 				}

@@ -24,11 +24,13 @@ type level struct {
 }
 
 // Seconds are the journal of the minute still open (so a crash loses
-// nothing); minutes are kept 48 hours, hours 400 days (issue 12).
+// nothing), in 10-minute files kept 20 minutes; minutes are kept 48 hours
+// in hour files, hours 400 days in week files (issue 12; closed files are
+// DEFLATE-compressed, so the shorter the files, the less stays plain).
 var levels = [3]level{
-	{"s", 1, 3600, 2 * 3600},
+	{"s", 1, 600, 1200},
 	{"m", 60, 3600, 48 * 3600},
-	{"h", 3600, 30 * 86400, 400 * 86400},
+	{"h", 3600, 7 * 86400, 400 * 86400},
 }
 
 const (

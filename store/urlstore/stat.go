@@ -1,8 +1,10 @@
 package urlstore
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"graphmetrics/store"
 )
@@ -111,13 +113,25 @@ func decodePairs(b []byte, dst []pair) ([]pair, int, error) {
 	return dst, off, nil
 }
 
-// mergePairs adds the sorted pairs b into the sorted pairs a.
+// mergePairs adds the sorted pairs b into the sorted pairs a (in place
+// when b is short: a second adds a few buckets to an open minute).
 func mergePairs(a, b []pair) []pair {
 	if len(b) == 0 {
 		return a
 	}
 	if len(a) == 0 {
 		return append(a, b...)
+	}
+	if len(b) <= 4 {
+		for _, p := range b {
+			i, ok := slices.BinarySearchFunc(a, p.i, func(x pair, i uint16) int { return cmp.Compare(x.i, i) })
+			if ok {
+				a[i].c += p.c
+				continue
+			}
+			a = slices.Insert(a, i, p)
+		}
+		return a
 	}
 	out := make([]pair, 0, len(a)+len(b))
 	i, j := 0, 0

@@ -155,21 +155,40 @@ func (s *Store) WriteBuckets(k store.Key, bs []store.Bucket) error {
 		}
 		if err != nil {
 			s.errs.Add(1)
+			in.loaded = false // read the files again: they are the truth
 			return fmt.Errorf("urlstore %s: second %d: %w", in.dir, b.Time, err)
 		}
 		s.seconds.Add(1)
 	}
-	return w.close()
+	if err := w.close(); err != nil {
+		s.errs.Add(1)
+		in.loaded = false
+		return fmt.Errorf("urlstore %s: %w", in.dir, err)
+	}
+	return nil
 }
 
 // Sync returns at once: WriteBuckets writes before it returns.
 func (s *Store) Sync(context.Context) error { return nil }
 
-// appender appends groups to one open segment file per level.
+// appender appends groups to one open segment file per level, buffered:
+// a level's groups go out in one write when its segment changes or at
+// close (the end of WriteBuckets), so a flush costs a write per level, not
+// per second. A crash between writes loses only groups a replay brings
+// back (their seconds are not counted as stored until written).
 type appender struct {
 	f   [len(levels)]*os.File
 	seg [len(levels)]int64
-	buf []byte
+	buf [len(levels)][]byte
+}
+
+func (w *appender) flush(li int) error {
+	if len(w.buf[li]) == 0 || w.f[li] == nil {
+		return nil
+	}
+	_, err := w.f[li].Write(w.buf[li])
+	w.buf[li] = w.buf[li][:0]
+	return err
 }
 
 func (w *appender) append(in *inst, li int, t int64, rows map[uint32]*stat) error {
@@ -177,6 +196,9 @@ func (w *appender) append(in *inst, li int, t int64, rows map[uint32]*stat) erro
 	seg := floorTo(t, lv.Span)
 	if w.f[li] == nil || w.seg[li] != seg {
 		if w.f[li] != nil {
+			if err := w.flush(li); err != nil {
+				return err
+			}
 			if err := w.f[li].Close(); err != nil {
 				return err
 			}
@@ -191,15 +213,17 @@ func (w *appender) append(in *inst, li int, t int64, rows map[uint32]*stat) erro
 		w.f[li], w.seg[li] = f, seg
 		in.prune(li, seg)
 	}
-	w.buf = appendGroup(w.buf[:0], lv, seg, t, rows)
-	_, err := w.f[li].Write(w.buf)
-	return err
+	w.buf[li] = appendGroup(w.buf[li], lv, seg, t, rows)
+	return nil
 }
 
 func (w *appender) close() error {
 	var first error
 	for i, f := range w.f {
 		if f != nil {
+			if err := w.flush(i); err != nil && first == nil {
+				first = err
+			}
 			if err := f.Close(); err != nil && first == nil {
 				first = err
 			}
