@@ -203,6 +203,22 @@ func TestBrowserURLsDaemon(t *testing.T) {
 	}
 	clickURL(t, ctx, "/shop/{n}", 30, 0.2)
 
+	// A refresh (the picker's, on a trailing range) brings new requests
+	// into the table and the chart in place.
+	t0 = time.Now().Add(-2 * time.Second).Truncate(time.Second)
+	lines = nil
+	for i := range 10 {
+		req(fmt.Sprintf("n%d", i), fmt.Sprintf("/shop/%d", i), 200, 200)
+	}
+	daemontest.SendPython(t, "udp", d.UDP, "acme app-8080 ", lines)
+	testwait.For(t, 30*time.Second, "the new requests in "+page+".json", func() bool {
+		return strings.Contains(eval[string](t, ctx, `fetch(`+jsString(page+".json?from=-15min")+`).then(r => r.text())`), `/shop/{n}","count":40,`)
+	})
+	eval[bool](t, ctx, `graphmetrics.refresh() === undefined`)
+	waitJS(t, ctx, `graphmetrics.reloads > 0 && graphmetrics.charts[0].loads > 0 &&
+		document.querySelector("table.urls tr.selected").cells[1].textContent == "40" &&
+		graphmetrics.charts[0].u.data[1].reduce((a, b) => a + b, 0) == 40 && location.search.includes("url=")`, "the refreshed table and chart")
+
 	// /live and /urls link each other.
 	navigate(t, ctx, base+"/live/127.0.0.1/acme/app-8080")
 	must(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a.urls`))), "follow /live's link")
