@@ -55,6 +55,15 @@
 // is final (sweep spares it), and one that vanished (S/X, its RID reused)
 // is kept as a ghost until then.
 //
+// # URL statistics (issue 12)
+//
+// With AggOptions.URLs, each pending second also keeps a hit per request
+// finished (A) or hung (vanished at S/X or request_timeout after its B):
+// its URL pattern (store/urlpattern, cached per shard), app time and error
+// flag; an A with no B counts under UnknownURL ("?"). When the second is
+// final the hits are grouped by pattern into Bucket.URLs (urls.go), which
+// store/urlstore keeps.
+//
 // Checkpoint/Restore carry the pending state for exactly-once replayable
 // inputs (SPEC §10).
 package store

@@ -66,7 +66,7 @@ func compressSeg(plain string, lv level, seg int64) error {
 	}
 	valid, _ := decodeGroups(data, lv, seg, func(int64, []byte) error { return nil })
 	var buf bytes.Buffer
-	zw, _ := flate.NewWriter(&buf, flate.BestCompression)
+	zw, _ := flate.NewWriter(&buf, flate.DefaultCompression)
 	zw.Write(data[:valid])
 	if err := zw.Close(); err != nil {
 		return err
