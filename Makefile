@@ -130,10 +130,11 @@ bench-filehop: deps build
 demo: deps build
 	$(GO) run ./contrib/bench -bin $(BIN) -scenario demo
 
-# Screenshots of an instance, a pool and a /metrics page, light and dark,
+# Screenshots of an instance, a pool, a /metrics page, the overview and a
+# /urls page, light and dark,
 # 1400 and 800 px wide, for review as pictures (web/testdata/screens).
 screens: deps
-	GM_SCREENS=$(CURDIR)/web/testdata/screens $(GO) test -count 1 -run '^(TestScreens|TestOverviewBrowser)$$' ./web/
+	GM_SCREENS=$(CURDIR)/web/testdata/screens $(GO) test -count 1 -run '^(TestScreens|TestOverviewBrowser|TestBrowserURLs)$$' ./web/
 
 clean:
 	rm -rf bin

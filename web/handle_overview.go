@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,6 +91,11 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	// The URL tables over the overview's range, when one was picked.
+	rng := ""
+	if q := r.URL.Query(); q.Get("from") != "" || q.Get("until") != "" {
+		rng = "?" + s.rangeQuery(pt).Encode()
+	}
 	me := userFrom(r.Context())
 	b := overviewBody{Filter: r.URL.Query().Get("q"), Trailing: pt.Trailing}
 	if b.AddTo, err = s.db.DefaultPage(r.Context(), me, kindTracelog); err != nil {
@@ -117,7 +121,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 				Match: strings.ToLower(c.Customer + "\n" + p.Pool), Target: c.Customer + "/" + p.Kind + ":" + p.Pool,
 				RPM: fmtNum(p.RPM), EPM: fmtNum(p.EPM), Waiting: strconv.Itoa(p.Waiting), Busy: strconv.Itoa(p.Busy),
 				Hung: fmtInt(p.Hung), Headroom: fmtPct(p.HeadroomPct), P95: fmtSeconds(p.P95),
-				Live: livePoolURL(c.Customer, p.Pool), URLs: urlsPoolURL(c.Customer, p.Pool)}}
+				Live: livePoolURL(c.Customer, p.Pool), URLs: urlsPoolURL(c.Customer, p.Pool) + rng}}
 			op.RPMSpark, op.Backlog = spark(p.SparkRPM), spark(p.SparkBacklog)
 			for _, i := range p.Instances {
 				b.Instances++
@@ -125,7 +129,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 					Match: strings.ToLower(i.Host + "\n" + i.Instance), Target: c.Customer + "/" + i.Instance + "@" + i.Host,
 					RPM: fmtNum(i.RPM), EPM: fmtNum(i.EPM), Waiting: strconv.Itoa(i.Waiting), Busy: strconv.Itoa(i.Busy),
 					Hung: fmtInt(i.Hung), Headroom: fmtPct(i.HeadroomPct), P95: fmtSeconds(i.P95), LastSeen: s.fmtSeen(i.LastSeen, o.Now),
-					Live: liveURL(i.Host, c.Customer, i.Instance), URLs: urlsURL(i.Host, c.Customer, i.Instance)})
+					Live: liveURL(i.Host, c.Customer, i.Instance), URLs: urlsURL(i.Host, c.Customer, i.Instance) + rng})
 			}
 			oc.Pools = append(oc.Pools, op)
 		}
@@ -183,16 +187,6 @@ func (s *Server) fmtSeen(t *int64, now int64) string {
 	}
 	d := time.Duration(max(now-*t, 0)) * time.Second
 	return "last record " + time.Unix(*t, 0).In(s.loc).Format("15:04:05") + " (" + d.String() + " ago)"
-}
-
-// Links of a row to the URL tables (issue 12, part 3: linked before they
-// exist); liveURL and livePoolURL are in live.go.
-func urlsURL(host, customer, instance string) string {
-	return "/urls/" + url.PathEscape(host) + "/" + url.PathEscape(customer) + "/" + url.PathEscape(instance)
-}
-
-func urlsPoolURL(customer, pool string) string {
-	return "/urls/pool/" + url.PathEscape(customer) + "/" + url.PathEscape(pool)
 }
 
 // handleTracelogs goes to the user's most recently changed tracelog page

@@ -38,6 +38,7 @@ type chartView struct {
 	Sizes                 string // the image's column (imgSizes)
 	Series                string // drawing styles for the browser chart (chartStyles)
 	Live                  string // the live page of the chart's instance or group
+	URLs                  string // its URL statistics over the page's range
 	Ctl                   controlsView
 }
 
@@ -113,7 +114,7 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		b.Charts = append(b.Charts, chartView{Chart: c, Target: targetValue(&c), Title: c.Title(), Img: "/graph/tracelog.png?" + q, Sizes: sizes,
 			Series: s.pageStyles(&c),
 			CSV:    "/export/tracelog.csv?" + q, JSON: "/export/tracelog.json?" + q, Live: chartLiveURL(c),
-			Ctl: s.controlsView(c.Controls)})
+			URLs: chartURLsURL(c, s.rangeQuery(pt)), Ctl: s.controlsView(c.Controls)})
 	}
 	s.render(w, r, http.StatusOK, "page", viewData{Title: head.Owner + "/" + head.Name,
 		Flash: s.sessions.PopString(r.Context(), "flash"), Time: pt, Body: b})
@@ -170,6 +171,19 @@ func (s *Server) handleNewPage(w http.ResponseWriter, r *http.Request) {
 
 // Head is the page head, for the "pagehead" template.
 func (h pageHead) Head() pageHead { return h }
+
+// chartURLsURL is the URL statistics of the chart's instance or group
+// over the page's range (24 hours when it has none, as its charts).
+func chartURLsURL(c Chart, q url.Values) string {
+	u := urlsURL(c.Host, c.Customer, c.Instance)
+	if c.IsGroup() {
+		u = urlsPoolURL(c.Customer, c.Group)
+	}
+	if len(q) == 0 {
+		q = url.Values{"from": {"-24h"}}
+	}
+	return u + "?" + q.Encode()
+}
 
 func chartLiveURL(c Chart) string {
 	if c.IsGroup() {

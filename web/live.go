@@ -5,16 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
 
-	"github.com/go-chi/chi/v5"
-
 	"graphmetrics/store"
-	"graphmetrics/web/tree"
 )
 
 // The live pages (issue 12): the requests in flight of an instance or a
@@ -51,73 +47,24 @@ type liveRequest struct {
 }
 
 type liveBody struct {
-	Title, Self, JSON, Graph string
-	Pool                     bool
-	HungAfter                time.Duration
-	Now                      time.Time
-	Requests                 []liveRequest
+	Title, Self, JSON, URLs string
+	Pool                    bool
+	HungAfter               time.Duration
+	Now                     time.Time
+	Requests                []liveRequest
 }
 
-func liveURL(host, customer, instance string) string {
-	return "/live/" + url.PathEscape(host) + "/" + url.PathEscape(customer) + "/" + url.PathEscape(instance)
-}
-
-func livePoolURL(customer, group string) string {
-	return "/live/pool/" + url.PathEscape(customer) + "/" + url.PathEscape(group)
-}
-
-// handleLive serves /live/{host}/{customer}/{instance}[.json].
-func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
-	host, cust, name := chi.URLParam(r, "host"), chi.URLParam(r, "customer"), chi.URLParam(r, "instance")
-	asJSON := false
-	in := s.tree.Instance(host, cust, name)
-	if base, ok := strings.CutSuffix(name, ".json"); in == nil && ok {
-		in, asJSON = s.tree.Instance(host, cust, base), true
-	}
-	if in == nil {
-		s.fail(w, r, http.StatusNotFound, "No such instance.")
-		return
-	}
-	g := &tree.Group{Customer: in.Customer, Kind: tree.Host, Name: in.Host, Instances: []*tree.Instance{in}}
-	s.serveLive(w, r, g, false, asJSON, in.Host+"/"+in.Customer+"/"+in.Name, liveURL(in.Host, in.Customer, in.Name))
-}
-
-// handleLivePool serves /live/pool/{customer}/{pool}[.json]: a pool, or
-// else a host's group of instances.
-func (s *Server) handleLivePool(w http.ResponseWriter, r *http.Request) {
-	cust, name := chi.URLParam(r, "customer"), chi.URLParam(r, "pool")
-	find := func(name string) *tree.Group {
-		snap := s.tree.Get()
-		if g := cmp.Or(snap.Group(cust, tree.Pool, name), snap.Group(cust, tree.Host, name)); g != nil {
-			return g
-		}
-		snap = s.tree.Refresh()
-		return cmp.Or(snap.Group(cust, tree.Pool, name), snap.Group(cust, tree.Host, name))
-	}
-	asJSON := false
-	g := find(name)
-	if base, ok := strings.CutSuffix(name, ".json"); g == nil && ok {
-		g, asJSON = find(base), true
-	}
-	if g == nil {
-		s.fail(w, r, http.StatusNotFound, "No such pool.")
-		return
-	}
-	s.serveLive(w, r, g, true, asJSON, "pool/"+g.Customer+"/"+g.Name, livePoolURL(g.Customer, g.Name))
-}
-
-func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, g *tree.Group, pool, asJSON bool, title, self string) {
+// serveLive serves /live/{host}/{customer}/{instance}[.json] and
+// /live/pool/{customer}/{pool}[.json] (onTarget).
+func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, t target) {
 	if s.o.Live == nil {
 		s.fail(w, r, http.StatusServiceUnavailable, "No live data: this server has no tracelog input.")
 		return
 	}
-	keys := make([]store.Key, len(g.Instances))
-	for i, in := range g.Instances {
-		keys[i] = store.Key{Host: in.Host, Customer: in.Customer, Instance: in.Name}
-	}
+	g, pool, title, self := t.g, t.pool, t.title, "/live"+t.path
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	lives, err := s.o.Live.Live(ctx, keys)
+	lives, err := s.o.Live.Live(ctx, t.keys())
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -139,7 +86,7 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, g *tree.Group
 		}
 	}
 	slices.SortStableFunc(out.Requests, func(a, b liveRequest) int { return cmp.Compare(b.AgeS, a.AgeS) })
-	if asJSON {
+	if t.asJSON {
 		b, err := json.Marshal(out)
 		if err != nil {
 			s.internalError(w, r, err)
@@ -150,7 +97,7 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, g *tree.Group
 		w.Write(append(b, '\n'))
 		return
 	}
-	body := liveBody{Title: title, Self: self, JSON: self + ".json", Pool: pool, HungAfter: s.o.HungAfter,
+	body := liveBody{Title: title, Self: self, JSON: self + ".json", URLs: "/urls" + t.path, Pool: pool, HungAfter: s.o.HungAfter,
 		Now: time.UnixMicro(int64(out.Now * 1e6)).In(s.loc), Requests: out.Requests}
 	for i := range body.Requests {
 		q := &body.Requests[i]

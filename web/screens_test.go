@@ -1,7 +1,9 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,5 +94,13 @@ func TestScreens(t *testing.T) {
 		must(t, os.WriteFile(filepath.Join(dir, "pool-nojs-"+scheme+"-1400.png"), png, 0o644), "save screenshot")
 		cancel()
 	}
+	// The URL statistics of the sample's pool, its costliest URL's chart
+	// open (screens sets GM_SCREENS' files itself).
+	var doc urlsDoc
+	must(t, json.Unmarshal([]byte(eval[string](t, ctx, `fetch("/urls/pool/acme/app-instances.json?`+sampleRange+`").then(r => r.text())`)), &doc), "urls json")
+	if len(doc.Rows) < 10 {
+		t.Fatalf("the sample's URL table: %v", doc.Rows)
+	}
+	screens(t, ctx, "urls-sample", base+"/urls/pool/acme/app-instances?"+sampleRange+"&url="+url.QueryEscape(doc.Rows[0]["url"].(string)))
 	t.Logf("screens in %s (%s)", dir, time.Now().Format(time.TimeOnly))
 }

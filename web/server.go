@@ -54,6 +54,9 @@ type Options struct {
 	// HungAfter marks requests running longer as hung on the live pages
 	// ([tracelog] hung_after); default 60s.
 	HungAfter time.Duration
+	// URLs reads the URL statistics for the /urls pages; default: the
+	// files of store/urlstore under DataDir.
+	URLs URLSource
 
 	// MaxExportPoints bounds the values (rows × series) of one export;
 	// default export.DefaultMaxPoints. MaxExports bounds the exports in
@@ -154,6 +157,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.MaxUserPages <= 0 {
 		o.MaxUserPages = DefaultMaxUserPages
+	}
+	if o.URLs == nil {
+		o.URLs = urlFiles(dataDir)
 	}
 	log := o.Logger.With("component", "web")
 	s := &Server{o: o, log: log, db: o.DB, now: time.Now, loc: o.Location, exports: make(chan struct{}, o.MaxExports)}

@@ -19,13 +19,15 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-var viewNames = []string{"login", "page", "metrics", "pages", "error", "confirm", "live", "overview"}
+var viewNames = []string{"login", "page", "metrics", "pages", "error", "confirm", "live", "overview", "urls"}
 
 func newViews() (*views, error) {
 	funcs := template.FuncMap{
 		"when":        func(t time.Time) string { return t.Format("2006-01-02 15:04") },
 		"liveURL":     liveURL,
 		"livePoolURL": livePoolURL,
+		"urlsURL":     urlsURL,
+		"urlsPoolURL": urlsPoolURL,
 		// edit bundles a chart, its page and a form class for the
 		// "editopen" and "editclose" templates.
 		"edit":   func(c any, p any, class string) map[string]any { return map[string]any{"C": c, "P": p, "Class": class} },

@@ -239,6 +239,8 @@
   function build(c) {
     var width = c.plot.clientWidth || 600;
     if (c.u) c.u.destroy();
+    var fallback = c.plot.querySelector("svg.over"); // a server-drawn chart (/urls)
+    if (fallback) fallback.remove();
     c.u = new uPlot(options(c, width), c.data, c.plot);
     showStats(c);
     c.fig.classList.add("drawn");
@@ -307,17 +309,22 @@
     });
     ovFilter();
   }
-  function refreshOverview() {
-    if (!ov) return;
+  // A refresh replaces the parts of the page marked data-reload (the
+  // overview, the /urls table) with those of the page fetched again.
+  function reloadParts() {
+    var parts = doc.querySelectorAll("[data-reload][id]");
+    if (!parts.length) return;
     fetch(location.href, { cache: "no-cache", credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error(r.status);
       return r.text();
     }).then(function (html) {
-      var next = new DOMParser().parseFromString(html, "text/html").getElementById("overview");
-      if (!next) return;
-      ov.innerHTML = next.innerHTML;
-      ovRestore();
-      window.graphmetrics.overviewLoads = (window.graphmetrics.overviewLoads || 0) + 1;
+      var next = new DOMParser().parseFromString(html, "text/html");
+      parts.forEach(function (p) {
+        var n = next.getElementById(p.id);
+        if (n) p.innerHTML = n.innerHTML;
+      });
+      if (ov) { ovRestore(); window.graphmetrics.overviewLoads++; }
+      window.graphmetrics.reloads++;
     }).catch(function () {});
   }
   if (ov && ovBox) {
@@ -331,7 +338,7 @@
   }
 
   function refresh() {
-    refreshOverview();
+    reloadParts();
     charts.forEach(function (c) {
       if (!c.data || !c.fig.hasAttribute("data-refresh")) return;
       fetchData(c, true).then(function (d) {
@@ -384,6 +391,6 @@
     doc.querySelectorAll("section.charts").forEach(function (s) { ro.observe(s); });
   }
   if (darkQuery && darkQuery.addEventListener) darkQuery.addEventListener("change", function () { charts.forEach(function (c) { if (c.u) build(c); }); });
-  window.graphmetrics = { charts: charts, refresh: refresh, overviewLoads: 0 }; // for tests
+  window.graphmetrics = { charts: charts, refresh: refresh, overviewLoads: 0, reloads: 0 }; // for tests
   ready();
 })();
