@@ -42,15 +42,18 @@ type admission struct {
 // admit reports whether the instance k, not tracked by any shard, may be
 // created now (wall, µs). Instances that already have files ("known") are
 // always admitted: the limits hold across a restart without touching them.
+// An admitted instance is counted in live at once, under the lock, so shards
+// admitting at the same time cannot pass max_instances together.
 func (ad *admission) admit(k Key, wall int64) (ok bool, reason string) {
 	if ad.known != nil && ad.known(k) {
+		ad.live.Add(1)
 		return true, ""
-	}
-	if ad.live.Load() >= ad.maxLive {
-		return false, "max_instances"
 	}
 	ad.mu.Lock()
 	defer ad.mu.Unlock()
+	if ad.live.Load() >= ad.maxLive {
+		return false, "max_instances"
+	}
 	if m := floorDiv(wall, 60e6); m != ad.minute {
 		ad.minute, ad.created = m, 0
 	}
@@ -58,6 +61,7 @@ func (ad *admission) admit(k Key, wall int64) (ok bool, reason string) {
 		return false, "new_instances_per_minute"
 	}
 	ad.created++
+	ad.live.Add(1)
 	return true, ""
 }
 

@@ -167,7 +167,6 @@ func (s *shard) create(key []byte, t, now int64) *instance {
 	in.pats = s.pats
 	s.inst[string(key)] = in
 	s.peak = max(s.peak, len(s.inst))
-	s.a.adm.live.Add(1)
 	return in
 }
 
