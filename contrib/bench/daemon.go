@@ -30,6 +30,7 @@ type daemonOptions struct {
 	dir      string // holds the config, data/ and daemon.log
 	udp, tcp bool
 	config   string // whole config text instead of the generated one (demo)
+	urlsOff  bool   // [tracelog.urls] max_patterns = 0: no URL statistics
 }
 
 // daemon is a running graphmetrics process.
@@ -91,6 +92,9 @@ func startDaemon(ctx context.Context, o daemonOptions) (*daemon, error) {
 	cfg := o.config
 	if cfg == "" {
 		cfg = benchConfig(filepath.Join(o.dir, "data"), o.udp, o.tcp)
+		if o.urlsOff {
+			cfg += "\n[tracelog.urls]\nmax_patterns = 0\n"
+		}
 	}
 	cfgPath := filepath.Join(o.dir, "graphmetrics.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
