@@ -66,7 +66,10 @@ func (e *env) urls(ctx context.Context) (*urlsResult, error) {
 				name = "base, " + name
 			}
 			dir := filepath.Join(e.tmp, fmt.Sprintf("urls%d", len(recv)))
-			d, err := startDaemon(ctx, daemonOptions{bin: bin, dir: dir, udp: true, urlsOff: off})
+			// The whole fleet is admitted at once (the default admits
+			// 600 new instances a minute, the rest dropped cheaply).
+			d, err := startDaemon(ctx, daemonOptions{bin: bin, dir: dir, udp: true, urlsOff: off,
+				tracelog: "new_instances_per_minute = 10000\n"})
 			if err != nil {
 				return nil, err
 			}
