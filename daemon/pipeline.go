@@ -42,11 +42,19 @@ type teeSink struct {
 }
 
 func (t teeSink) WriteBuckets(k store.Key, bs []store.Bucket) error {
-	return errors.Join(t.w.WriteBuckets(k, bs), t.h.WriteBuckets(k, bs), t.u.WriteBuckets(k, bs))
+	err := errors.Join(t.w.WriteBuckets(k, bs), t.h.WriteBuckets(k, bs))
+	if t.u != nil {
+		err = errors.Join(err, t.u.WriteBuckets(k, bs))
+	}
+	return err
 }
 
 func (t teeSink) Sync(ctx context.Context) error {
-	return errors.Join(t.w.Sync(ctx), t.h.Sync(ctx), t.u.Sync(ctx))
+	err := errors.Join(t.w.Sync(ctx), t.h.Sync(ctx))
+	if t.u != nil {
+		err = errors.Join(err, t.u.Sync(ctx))
+	}
+	return err
 }
 
 // openPipeline locks data_dir and starts the writer.
@@ -54,13 +62,9 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 	if err := ownerOnly(cfg.DataDir, log); err != nil {
 		return nil, err
 	}
-	var rules []urlpattern.Rule
-	for _, r := range cfg.Tracelog.URLs.Rewrite {
-		rules = append(rules, urlpattern.Rule{Regex: r.Regex, Replacement: r.Replacement})
-	}
-	norm, err := urlpattern.New(rules)
-	if err != nil { // Validate checked them
-		return nil, fmt.Errorf("tracelog.urls.rewrite: %w", err)
+	norm, err := urlNormalizer(cfg.Tracelog.URLs)
+	if err != nil {
+		return nil, err
 	}
 	rrdfile.FixCHeap()
 	lock, err := lockDataDir(cfg.DataDir)
@@ -90,6 +94,23 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 	return &pipeline{cfg: cfg, log: log, lock: lock, writer: w, hists: h, urls: u, norm: norm}, nil
 }
 
+// urlNormalizer makes the URL patterns of [tracelog.urls]; nil when
+// max_patterns = 0 turns URL statistics off.
+func urlNormalizer(c config.URLs) (*urlpattern.Normalizer, error) {
+	if c.MaxPatterns == 0 {
+		return nil, nil
+	}
+	var rules []urlpattern.Rule
+	for _, r := range c.Rewrite {
+		rules = append(rules, urlpattern.Rule{Regex: r.Regex, Replacement: r.Replacement})
+	}
+	n, err := urlpattern.New(rules)
+	if err != nil { // Validate checked them
+		return nil, fmt.Errorf("tracelog.urls.rewrite: %w", err)
+	}
+	return n, nil
+}
+
 // newLineParser makes an input's aggregator and the parser feeding it.
 // Live inputs drop records more than max_future ahead of the wall clock;
 // an import (replay) refuses those that far ahead of its own newest record.
@@ -117,7 +138,7 @@ func (p *pipeline) newLineParser(name string, replay bool) (*lineParser, error) 
 		},
 		Shards: t.Shards,
 		URLs:   p.norm,
-		Sink:   teeSink{p.writer, p.hists, p.urls},
+		Sink:   p.sink(),
 		Logger: p.log.With("input", name),
 	})
 	if err != nil {
@@ -139,6 +160,16 @@ func (p *pipeline) newLineParser(name string, replay bool) (*lineParser, error) 
 	}
 	p.inputs = append(p.inputs, lp)
 	return lp, nil
+}
+
+// sink is where final buckets go: the RRD writer, the app-time
+// histograms and, with URL statistics on, the URL store.
+func (p *pipeline) sink() teeSink {
+	t := teeSink{w: p.writer, h: p.hists}
+	if p.norm != nil {
+		t.u = p.urls
+	}
+	return t
 }
 
 // Close drains every aggregator into the writer, then closes the writer.

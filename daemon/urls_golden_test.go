@@ -99,3 +99,21 @@ func TestImportURLsGolden(t *testing.T) {
 		t.Errorf("only %d patterns", len(seen))
 	}
 }
+
+// TestImportURLsOff: with max_patterns = 0 the import writes the tracelog
+// RRD file but no URL statistics at all.
+func TestImportURLsOff(t *testing.T) {
+	dataDir := t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "gm.toml")
+	if err := os.WriteFile(cfg, []byte(testConfig(dataDir, "[tracelog.urls]\nmax_patterns = 0\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runImportCmd(t, cfg, "-customer", "acme", "-instance", "imported", "-host", "zope1", sampletest.Path(t))
+	k := store.Key{Host: "zope1", Customer: "acme", Instance: "imported"}
+	if _, err := os.Stat(store.TracelogFile(dataDir, k)); err != nil {
+		t.Fatalf("import wrote no tracelog file: %v", err)
+	}
+	if _, err := os.Stat(urlstore.Root(dataDir)); !os.IsNotExist(err) {
+		t.Fatalf("URL statistics off, yet %s: %v", urlstore.Root(dataDir), err)
+	}
+}

@@ -30,6 +30,8 @@ type daemonOptions struct {
 	dir      string // holds the config, data/ and daemon.log
 	udp, tcp bool
 	config   string // whole config text instead of the generated one (demo)
+	urlsOff  bool   // [tracelog.urls] max_patterns = 0: no URL statistics
+	tracelog string // more [tracelog] keys, one a line
 }
 
 // daemon is a running graphmetrics process.
@@ -48,7 +50,7 @@ type daemon struct {
 
 const probeUser, probePassword = "bench-probe", "bench-probe-password"
 
-func benchConfig(dataDir string, udp, tcp bool) string {
+func benchConfig(dataDir string, udp, tcp bool, tracelog string) string {
 	list := func(on bool) string {
 		if on {
 			return `["127.0.0.1:0"]`
@@ -71,11 +73,11 @@ recv_buffer = %d
 
 [tracelog]
 archives = [%s]
-
+%s
 [web]
 listen = "127.0.0.1:0"
 render_workers = 1
-`, dataDir, list(udp), list(tcp), recvBuffer, strings.Join(q, ", "))
+`, dataDir, list(udp), list(tcp), recvBuffer, strings.Join(q, ", "), tracelog)
 }
 
 // runningRE reads the addresses from the ready line; slog quotes the
@@ -90,7 +92,10 @@ func startDaemon(ctx context.Context, o daemonOptions) (*daemon, error) {
 	}
 	cfg := o.config
 	if cfg == "" {
-		cfg = benchConfig(filepath.Join(o.dir, "data"), o.udp, o.tcp)
+		cfg = benchConfig(filepath.Join(o.dir, "data"), o.udp, o.tcp, o.tracelog)
+		if o.urlsOff {
+			cfg += "\n[tracelog.urls]\nmax_patterns = 0\n"
+		}
 	}
 	cfgPath := filepath.Join(o.dir, "graphmetrics.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -132,6 +133,55 @@ func TestSyslogNGHop(t *testing.T) {
 		f.Close()
 		if uint64(lines) != sum.Sent {
 			t.Fatalf("%s: parsed %d lines of %d", tr, lines, sum.Sent)
+		}
+	}
+}
+
+// TestURLsOnOff: the urls scenario's two daemons, a short step of
+// loadgen -patterns into each: with URL statistics on, the instances'
+// dictionaries hold "/app/section-K/items/{n}" patterns; with
+// max_patterns = 0 there is no urls/ directory at all.
+func TestURLsOnOff(t *testing.T) {
+	e := testEnv(t)
+	ctx := context.Background()
+	for _, off := range []bool{false, true} {
+		dir := filepath.Join(e.tmp, fmt.Sprint("urls-off-", off))
+		d, err := startDaemon(ctx, daemonOptions{bin: e.bin, dir: dir, udp: true, urlsOff: off,
+			tracelog: "new_instances_per_minute = 10000\n"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.kill()
+		s, err := e.runStep(ctx, gmReceiver{d}, load{transport: "udp", rate: 5000, duration: 2 * time.Second,
+			instances: 20, extra: []string{"-patterns", "30"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.Lossless || s.Sent == 0 {
+			t.Fatalf("off=%v: %+v", off, s)
+		}
+		if _, err := d.stop(time.Minute); err != nil { // the final flush writes every second
+			t.Fatal(err)
+		}
+		dicts, _ := filepath.Glob(filepath.Join(dir, "data", "urls", "tracelog", "*", "*", "*", "patterns"))
+		_, statErr := os.Stat(filepath.Join(dir, "data", "urls"))
+		if off {
+			if !os.IsNotExist(statErr) {
+				t.Fatalf("URL statistics off, yet data/urls: %v", statErr)
+			}
+			continue
+		}
+		if len(dicts) != 20 {
+			t.Fatalf("%d dictionaries, want one per instance (20)", len(dicts))
+		}
+		b, err := os.ReadFile(dicts[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if !strings.HasPrefix(p, "/app/section-") || !strings.HasSuffix(p, "/items/{n}") {
+				t.Fatalf("pattern %q in %s", p, dicts[0])
+			}
 		}
 	}
 }

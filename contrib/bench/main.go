@@ -6,6 +6,7 @@
 //	go run ./contrib/bench -bin bin/graphmetrics -scenario all -out bench-e2e.json
 //	go run ./contrib/bench -bin bin/graphmetrics -scenario filehop -out bench-filehop.json
 //	go run ./contrib/bench -bin bin/graphmetrics -scenario relay -out bench-relay.json
+//	go run ./contrib/bench -bin bin/graphmetrics -scenario urls -out bench-urls.json
 //	go run ./contrib/bench -bin bin/graphmetrics -scenario demo
 //
 // See README.md for what each scenario measures.
@@ -44,7 +45,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	bin := fs.String("bin", "bin/graphmetrics", "graphmetrics binary")
-	scenario := fs.String("scenario", "all", "udp, tcp, instances, relay, filehop, all (= udp,tcp,instances,relay) or demo; a comma list is fine")
+	scenario := fs.String("scenario", "all", "udp, tcp, instances, relay, urls, filehop, all (= udp,tcp,instances,relay,urls) or demo; a comma list is fine")
+	urlRate := fs.Float64("url-rate", urlReqRate, "urls: requests/s of the fleet (5 lines each)")
+	urlBase := fs.String("urls-base", "", "urls: also measure this graphmetrics binary (a baseline), in turn with -bin")
 	out := fs.String("out", "", "write the results as JSON to this file")
 	loadgen := fs.String("loadgen", "", "loadgen binary (default: built from contrib/loadgen)")
 	sng := fs.String("syslog-ng", "/usr/sbin/syslog-ng", "syslog-ng binary (filehop)")
@@ -84,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(tmp)
 	}
 	e := &env{bin: *bin, loadgen: *loadgen, syslogNG: *sng, tmp: tmp, step: *stepDur, budget: *budget,
-		runs: *runs, tries: *tries, quick: *quick, log: log}
+		runs: *runs, tries: *tries, quick: *quick, urlRate: *urlRate, urlBase: *urlBase, log: log}
 	if e.loadgen == "" {
 		if e.loadgen, err = buildLoadgen(ctx, tmp); err != nil {
 			return err
@@ -113,6 +116,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		res.Relay, err = e.relay(ctx)
 		errs = append(errs, wrap("relay", err))
 	}
+	if want["urls"] && ctx.Err() == nil {
+		res.URLs, err = e.urls(ctx)
+		errs = append(errs, wrap("urls", err))
+	}
 	if want["filehop"] && ctx.Err() == nil {
 		res.Filehop, err = e.filehop(ctx)
 		errs = append(errs, wrap("filehop", err))
@@ -134,11 +141,11 @@ func scenarios(s string) (map[string]bool, error) {
 	for _, n := range strings.Split(s, ",") {
 		switch n = strings.TrimSpace(n); n {
 		case "all":
-			want["udp"], want["tcp"], want["instances"], want["relay"] = true, true, true, true
-		case "udp", "tcp", "instances", "relay", "filehop", "demo":
+			want["udp"], want["tcp"], want["instances"], want["relay"], want["urls"] = true, true, true, true, true
+		case "udp", "tcp", "instances", "relay", "urls", "filehop", "demo":
 			want[n] = true
 		default:
-			return nil, fmt.Errorf("-scenario %q: want udp, tcp, instances, relay, filehop, all or demo", n)
+			return nil, fmt.Errorf("-scenario %q: want udp, tcp, instances, relay, urls, filehop, all or demo", n)
 		}
 	}
 	if want["demo"] && len(want) > 1 {

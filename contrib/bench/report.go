@@ -23,6 +23,7 @@ type results struct {
 	TCP       *tcpResult       `json:"tcp,omitempty"`
 	Instances *instancesResult `json:"instances,omitempty"`
 	Relay     *relayResult     `json:"relay,omitempty"`
+	URLs      *urlsResult      `json:"urls,omitempty"`
 	Filehop   *filehopResult   `json:"filehop,omitempty"`
 }
 
@@ -125,6 +126,9 @@ func (r *results) markdown(w io.Writer) {
 	if r.Relay != nil {
 		r.Relay.rows(row)
 	}
+	if r.URLs != nil {
+		r.URLs.rows(row)
+	}
 	if f := r.Filehop; f != nil {
 		for _, h := range []hopResult{f.UDP, f.TCP} {
 			sc := "file hop " + strings.ToUpper(h.Transport)
@@ -162,6 +166,11 @@ func (r *results) steps() []step {
 	if rl := r.Relay; rl != nil {
 		for _, s := range rl.Shapes {
 			out = append(out, s.Search.Steps...) // starts with the reference runs
+		}
+	}
+	if u := r.URLs; u != nil {
+		for _, s := range u.Sides {
+			out = append(out, s.Steps...)
 		}
 	}
 	if f := r.Filehop; f != nil {

@@ -33,6 +33,8 @@ type env struct {
 	runs     int
 	tries    int // tries of a rate that loses lines
 	quick    bool
+	urlRate  float64 // urls: requests/s
+	urlBase  string  // urls: baseline binary measured beside bin
 	log      *slog.Logger
 }
 

@@ -68,6 +68,9 @@ func generate(ctx context.Context, o options, log *slog.Logger) (Summary, error)
 	}
 	f := newFormatter(o.loc, o.header, o.nul && o.udp != "")
 	s := newSim(fleet, f, snd, rng, start)
+	if o.patterns > 0 {
+		s.urls = newURLPatterns(o.patterns, rng)
+	}
 	if o.duration > 0 {
 		s.end = start + int64(o.duration)
 	}

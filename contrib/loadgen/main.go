@@ -54,6 +54,7 @@ type options struct {
 	slow       time.Duration
 	recvBuffer int
 	status     time.Duration
+	patterns   int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -78,6 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.restart, "restart-every", time.Hour, "demo: mean time between restarts of one instance (0 = never)")
 	fs.DurationVar(&o.slow, "slow-every", 20*time.Minute, "demo: mean time between slow spells of one instance (0 = never)")
 	fs.IntVar(&o.recvBuffer, "recv-buffer", 8<<20, "sink: UDP receive buffer, bytes")
+	fs.IntVar(&o.patterns, "patterns", 0, "URL patterns /app/section-K/items/{n} with Zipf popularity (s = 1.1) instead of the 16 built-in paths (0)")
 	fs.DurationVar(&o.status, "status", 30*time.Second, "demo: log progress this often (0 = never)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -118,6 +120,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case o.instances < 1 || o.customers < 1 || o.hosts < 1:
 		return o, errors.New("-instances, -customers and -hosts must be positive")
+	case o.patterns < 0 || o.patterns > 65536:
+		return o, errors.New("-patterns must be within 0..65536")
 	case o.rate < 0 || o.duration < 0:
 		return o, errors.New("-rate and -duration must not be negative")
 	case o.header != headerNone && o.header != headerRFC3164 && o.header != headerRFC5424:

@@ -89,6 +89,9 @@ type sim struct {
 	cur    int64 // time of the event being handled (ns)
 	day    time.Duration
 	events demoEvents
+	// urls, when set (-patterns), replace paths: URL patterns picked with
+	// Zipf popularity, each followed by a random numeric id.
+	urls *urlPatterns
 
 	lines, requests, errors, restarts, slowSpells uint64
 	arrivals                                      int // arrival chains still scheduled
@@ -244,7 +247,11 @@ func (s *sim) arrive(e event, in *instance) error {
 
 	idx := in.newRequest(s.rng)
 	r := &in.reqs[idx]
-	r.path = uint16(s.rng.IntN(len(paths)))
+	if s.urls == nil {
+		r.path = uint16(s.rng.IntN(len(paths)))
+	} else {
+		r.path = uint16(s.urls.zipf.Uint64())
+	}
 	r.post = s.rng.Float64() < in.prof.post
 	r.status, r.length = 200, uint32(500+s.rng.IntN(120000))
 	errRate := in.prof.errRate
@@ -266,7 +273,12 @@ func (s *sim) arrive(e event, in *instance) error {
 	} else {
 		data = append(data, "GET "...)
 	}
-	data = append(data, paths[r.path]...)
+	if s.urls == nil {
+		data = append(data, paths[r.path]...)
+	} else {
+		data = append(data, s.urls.prefix[r.path]...)
+		data = strconv.AppendUint(data, s.rng.Uint64N(1e6), 10)
+	}
 	if err := s.emit(e, in, 'B', r.rid, data); err != nil {
 		return err
 	}
@@ -281,6 +293,21 @@ func (s *sim) arrive(e event, in *instance) error {
 func (s *sim) emit(e event, in *instance, code byte, rid uint64, data []byte) error {
 	s.lines++
 	return s.out.add(int(e.inst), s.fmt.message(in, code, rid, e.at, data))
+}
+
+// urlPatterns are -patterns URL patterns "/app/section-K/items/{n}" with
+// Zipf popularity (s = 1.1: the first about 17% of the requests with 200).
+type urlPatterns struct {
+	prefix []string
+	zipf   *rand.Zipf
+}
+
+func newURLPatterns(n int, rng *rand.Rand) *urlPatterns {
+	u := &urlPatterns{zipf: rand.NewZipf(rng, 1.1, 1, uint64(n-1))}
+	for i := range n {
+		u.prefix = append(u.prefix, "/app/section-"+strconv.Itoa(i)+"/items/")
+	}
+	return u
 }
 
 // paths are what the simulated clients ask for.

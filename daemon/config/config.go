@@ -78,7 +78,8 @@ type Tracelog struct {
 // URLs configures the per-URL-pattern statistics: Rewrite rules apply in
 // order to each path after the built-in steps (query dropped, numbers
 // {n}, hex ids and UUIDs {id}); at most MaxPatterns patterns per instance
-// are kept, the rest count under "other".
+// are kept, the rest count under "other"; MaxPatterns 0 turns URL
+// statistics off.
 type URLs struct {
 	Rewrite     []URLRule `toml:"rewrite"`
 	MaxPatterns int       `toml:"max_patterns"`

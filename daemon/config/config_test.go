@@ -124,3 +124,14 @@ func TestPrintConfigRoundTrip(t *testing.T) {
 		t.Errorf("round trip changed config:\n got %+v\nwant %+v", back, c)
 	}
 }
+
+// TestURLsOff: max_patterns = 0 is valid and turns URL statistics off.
+func TestURLsOff(t *testing.T) {
+	c, err := Parse("off.toml", []byte("[tracelog.urls]\nmax_patterns = 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Tracelog.URLs.MaxPatterns != 0 {
+		t.Fatalf("max_patterns = %d, want 0", c.Tracelog.URLs.MaxPatterns)
+	}
+}

@@ -108,8 +108,8 @@ func (c *Config) Validate() error {
 		bad("tracelog.max_future", "%v is outside 1s..48h", t.MaxFuture)
 	}
 
-	if t.URLs.MaxPatterns < 1 || t.URLs.MaxPatterns > 100_000 {
-		bad("tracelog.urls.max_patterns", "%d is outside 1..100000", t.URLs.MaxPatterns)
+	if t.URLs.MaxPatterns < 0 || t.URLs.MaxPatterns > 100_000 {
+		bad("tracelog.urls.max_patterns", "%d is outside 0..100000 (0 turns URL statistics off)", t.URLs.MaxPatterns)
 	}
 	for i, r := range t.URLs.Rewrite {
 		if _, err := urlpattern.New([]urlpattern.Rule{{Regex: r.Regex, Replacement: r.Replacement}}); err != nil {

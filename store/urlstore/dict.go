@@ -18,13 +18,15 @@ import (
 // Id 0 is Other. The file only grows, and at most max_patterns lines are
 // ever written, so the bound holds across restarts; a torn last line (no
 // newline) is cut off on load. Lines are appended before the rows that use
-// them.
+// them: new patterns of a write are held in pending and go out in one
+// write before the first group of that write (appender.before).
 
 const dictFile = "patterns"
 
 type dict struct {
-	names []string // names[id-1]
-	ids   map[string]uint32
+	names   []string // names[id-1]
+	ids     map[string]uint32
+	pending []byte // lines of new patterns not yet in the file
 }
 
 func newHist() *hist.Hist { return hist.New(Scheme) }
@@ -73,7 +75,7 @@ func (d *dict) name(id uint32) string {
 
 // id returns the id of a pattern, adding it to the file while the
 // dictionary holds fewer than max patterns (else 0, Other).
-func (d *dict) id(dir, name string, maxPatterns int) (uint32, error) {
+func (d *dict) id(name string, maxPatterns int) (uint32, error) {
 	if id, ok := d.ids[name]; ok {
 		return id, nil
 	}
@@ -81,22 +83,26 @@ func (d *dict) id(dir, name string, maxPatterns int) (uint32, error) {
 		bytes.ContainsAny([]byte(name), "\n\r") {
 		return 0, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, err
-	}
-	f, err := os.OpenFile(filepath.Join(dir, dictFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return 0, err
-	}
-	_, err = f.WriteString(name + "\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return 0, err
-	}
+	d.pending = append(append(d.pending, name...), '\n')
 	d.names = append(d.names, name)
 	id := uint32(len(d.names))
 	d.ids[name] = id
 	return id, nil
+}
+
+// flush appends the pending lines to the file in dir (which exists).
+func (d *dict) flush(dir string) error {
+	if len(d.pending) == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(dir, dictFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(d.pending)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	d.pending = d.pending[:0]
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"slices"
 	"sync"
 
 	"graphmetrics/store"
@@ -24,6 +25,7 @@ type inst struct {
 	s      *Store
 	dir    string
 	loaded bool
+	made   bool // dir exists (checked once per load)
 	dict   *dict
 	// lastSec is the newest second stored; older ones are refused.
 	lastSec int64
@@ -32,6 +34,11 @@ type inst struct {
 	// The open minute: its start and its rows by pattern id.
 	openMin int64
 	open    map[uint32]*stat
+	// The second being written (rows), its spare stats and histogram
+	// scratch, reused from second to second.
+	sec   map[uint32]*stat
+	free  []*stat
+	pairs []pair
 	// opened[li] is the segment last opened for appending.
 	opened [len(levels)]int64
 }
@@ -48,7 +55,7 @@ func (in *inst) load(w *appender) error {
 	if err != nil {
 		return err
 	}
-	in.dict = d
+	in.dict, in.made = d, false
 	in.openMin = never
 	in.open = map[uint32]*stat{}
 	for li := range levels {
@@ -162,27 +169,39 @@ func decodeGroupStats(rows []byte) (map[uint32]*stat, error) {
 }
 
 // rows maps a second's URLStats to pattern ids (adding new patterns to the
-// dictionary up to max_patterns, the rest to Other).
+// dictionary up to max_patterns, the rest to Other). The map and its stats
+// are reused for the next second: toMinute copies what it keeps.
 func (in *inst) rows(us []store.URLStat) (map[uint32]*stat, error) {
-	m := make(map[uint32]*stat, len(us))
+	if in.sec == nil {
+		in.sec = map[uint32]*stat{}
+	}
+	for _, st := range in.sec {
+		st.reset()
+		in.free = append(in.free, st)
+	}
+	clear(in.sec)
 	for i := range us {
-		id, err := in.dict.id(in.dir, us[i].Pattern, in.s.opts.MaxPatterns)
+		id, err := in.dict.id(us[i].Pattern, in.s.opts.MaxPatterns)
 		if err != nil {
 			return nil, err
 		}
 		if id == 0 {
 			in.s.other.Add(1)
 		}
-		st := m[id]
+		st := in.sec[id]
 		if st == nil {
-			st = &stat{}
-			m[id] = st
+			if n := len(in.free); n > 0 {
+				st, in.free = in.free[n-1], in.free[:n-1]
+			} else {
+				st = &stat{}
+			}
+			in.sec[id] = st
 		}
-		if err := st.addURL(&us[i]); err != nil {
+		if in.pairs, err = st.addURL(&us[i], in.pairs); err != nil {
 			return nil, err
 		}
 	}
-	return m, nil
+	return in.sec, nil
 }
 
 // addSecond journals second t and feeds it to the open minute.
@@ -212,6 +231,7 @@ func (in *inst) toMinute(w *appender, t int64, rows map[uint32]*stat) error {
 			o.merge(st)
 		} else {
 			c := *st
+			c.h = slices.Clone(st.h) // st is reused for the next second
 			in.open[id] = &c
 		}
 	}

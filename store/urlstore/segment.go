@@ -57,18 +57,31 @@ func segPath(dir string, lv level, start int64) string {
 
 // appendGroup encodes the rows of step t, in id order.
 func appendGroup(b []byte, lv level, seg, t int64, rows map[uint32]*stat) []byte {
-	ids := make([]uint32, 0, len(rows))
+	var sc groupScratch
+	return sc.appendGroup(b, lv, seg, t, rows)
+}
+
+// groupScratch holds appendGroup's buffers between groups (an appender
+// encodes many per write).
+type groupScratch struct {
+	ids      []uint32
+	body, st []byte
+}
+
+func (sc *groupScratch) appendGroup(b []byte, lv level, seg, t int64, rows map[uint32]*stat) []byte {
+	ids := sc.ids[:0]
 	for id := range rows {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	var body, st []byte
+	body := sc.body[:0]
 	for _, id := range ids {
-		st = rows[id].appendEncode(st[:0])
+		sc.st = rows[id].appendEncode(sc.st[:0])
 		body = binary.AppendUvarint(body, uint64(id))
-		body = binary.AppendUvarint(body, uint64(len(st)))
-		body = append(body, st...)
+		body = binary.AppendUvarint(body, uint64(len(sc.st)))
+		body = append(body, sc.st...)
 	}
+	sc.ids, sc.body = ids, body
 	b = binary.AppendUvarint(b, uint64((t-seg)/lv.Step))
 	b = binary.AppendUvarint(b, uint64(len(body)))
 	return append(b, body...)

@@ -47,19 +47,24 @@ func (s *stat) merge(o *stat) {
 	s.h = mergePairs(s.h, o.h)
 }
 
-// addURL adds a second's URLStat of the aggregator.
-func (s *stat) addURL(u *store.URLStat) error {
+// addURL adds a second's URLStat of the aggregator, decoding its
+// histogram into scratch, which it returns for the next call.
+func (s *stat) addURL(u *store.URLStat, scratch []pair) ([]pair, error) {
 	var o stat
 	o.n, o.errs, o.hangs, o.sumUS, o.maxUS = uint64(u.Count), uint64(u.Errors), uint64(u.Hangs), u.AppSumUS, u.AppMaxUS
 	if len(u.App) > 0 {
-		var err error
-		if o.h, _, err = decodePairs(u.App, nil); err != nil {
-			return err
+		h, _, err := decodePairs(u.App, scratch)
+		if err != nil {
+			return scratch, err
 		}
+		o.h, scratch = h, h
 	}
 	s.merge(&o)
-	return nil
+	return scratch, nil
 }
+
+// reset empties s, keeping its histogram's capacity.
+func (s *stat) reset() { *s = stat{h: s.h[:0]} }
 
 // decodeStat decodes an encoded stat (the histogram into scratch pairs).
 func decodeStat(b []byte, scratch []pair) (stat, error) {

@@ -95,7 +95,8 @@ func (s *Store) WriteBuckets(k store.Key, bs []store.Bucket) error {
 	in := s.inst.Get(k)
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	var w appender
+	// New patterns' dictionary lines go out before any group uses them.
+	w := appender{before: func() error { return in.dict.flush(in.dir) }}
 	defer w.close()
 	if err := in.load(&w); err != nil {
 		s.errs.Add(1)
@@ -137,14 +138,22 @@ func (s *Store) Sync(context.Context) error { return nil }
 // per second. A crash between writes loses only groups a replay brings
 // back (their seconds are not counted as stored until written).
 type appender struct {
-	f   [len(levels)]*os.File
-	seg [len(levels)]int64
-	buf [len(levels)][]byte
+	f      [len(levels)]*os.File
+	seg    [len(levels)]int64
+	buf    [len(levels)][]byte
+	before func() error // runs before each write of groups
+	sc     groupScratch
 }
 
 func (w *appender) flush(li int) error {
 	if len(w.buf[li]) == 0 || w.f[li] == nil {
 		return nil
+	}
+	if w.before != nil {
+		if err := w.before(); err != nil {
+			w.buf[li] = w.buf[li][:0]
+			return err
+		}
 	}
 	_, err := w.f[li].Write(w.buf[li])
 	w.buf[li] = w.buf[li][:0]
@@ -163,8 +172,11 @@ func (w *appender) append(in *inst, li int, t int64, rows map[uint32]*stat) erro
 				return err
 			}
 		}
-		if err := os.MkdirAll(in.dir, 0o755); err != nil {
-			return err
+		if !in.made {
+			if err := os.MkdirAll(in.dir, 0o755); err != nil {
+				return err
+			}
+			in.made = true
 		}
 		f, err := os.OpenFile(segPath(in.dir, lv, seg), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
@@ -173,7 +185,7 @@ func (w *appender) append(in *inst, li int, t int64, rows map[uint32]*stat) erro
 		w.f[li], w.seg[li] = f, seg
 		in.prune(li, seg)
 	}
-	w.buf[li] = appendGroup(w.buf[li], lv, seg, t, rows)
+	w.buf[li] = w.sc.appendGroup(w.buf[li], lv, seg, t, rows)
 	return nil
 }
 
