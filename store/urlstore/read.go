@@ -29,40 +29,27 @@ func Table(dataDir string, keys []store.Key, from, until int64) ([]*Row, error) 
 	if until <= from || until-from > MaxRange {
 		return nil, fmt.Errorf("%w: %d..%d", ErrRange, from, until)
 	}
-	byURL := map[string]*Row{}
-	var scratch []pair
-	for _, k := range keys {
+	accs, err := eachKeyPar(keys, newAcc, func(a *acc, k store.Key) error {
 		dir := Dir(dataDir, k)
 		d, err := loadDict(dir, false)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		a.use(d)
 		res := resolution(dir, from)
 		f, u := floorTo(from, res), ceilTo(until, res)
 		err = scan(dir, f, u, 3600, nil, func(_ int64, id uint32, b []byte) error {
-			st, err := decodeStat(b, scratch)
-			if err != nil {
-				return err
-			}
-			scratch = st.h
-			name := d.name(id)
-			r := byURL[name]
-			if r == nil {
-				r = NewRow(name)
-				byURL[name] = r
-			}
-			st.addTo(r)
-			return nil
+			return a.add(a.row(id), b)
 		})
 		if err != nil {
-			return nil, fmt.Errorf("urlstore %s: %w", dir, err)
+			return fmt.Errorf("urlstore %s: %w", dir, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	out := make([]*Row, 0, len(byURL))
-	for _, r := range byURL {
-		out = append(out, r)
-	}
-	return out, nil
+	return rows(accs), nil
 }
 
 // Over returns one pattern's rows (url as Table names it, Other included)
@@ -84,39 +71,68 @@ func Over(dataDir string, keys []store.Key, url string, from, until, step int64)
 	}
 	step = max(ceilTo(max(step, 1), res), ceilTo((until-from+MaxPoints-1)/MaxPoints, res))
 	from, until = floorTo(from, step), ceilTo(until, step)
-	sr := &Series{Start: from, Step: step, R: make([]*Row, (until-from)/step)}
-	var scratch []pair
-	for _, k := range keys {
+	n := (until - from) / step
+	srs, err := eachKeyPar(keys, func() *overAcc { return &overAcc{R: make([]*Row, n), sumUS: make([]uint64, n)} }, func(o *overAcc, k store.Key) error {
 		dir := Dir(dataDir, k)
 		d, err := loadDict(dir, false)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		want, ok := uint32(0), url == Other
 		if !ok {
 			want, ok = d.ids[url]
 		}
 		if !ok {
-			continue
+			return nil
 		}
 		err = scan(dir, from, until, step, &want, func(t int64, _ uint32, b []byte) error {
-			st, err := decodeStat(b, scratch)
+			st, err := decodeStat(b, o.h)
 			if err != nil {
 				return err
 			}
-			scratch = st.h
+			o.h = st.h
 			i := (t - from) / step
-			if sr.R[i] == nil {
-				sr.R[i] = NewRow(url)
+			if o.R[i] == nil {
+				o.R[i] = NewRow(url)
 			}
-			st.addTo(sr.R[i])
+			st.addTo(o.R[i])
+			o.sumUS[i] += st.sumUS
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("urlstore %s: %w", dir, err)
+			return fmt.Errorf("urlstore %s: %w", dir, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sr := &Series{Start: from, Step: step, R: srs[0].R}
+	for _, o := range srs[1:] {
+		for i, r := range o.R {
+			switch {
+			case r == nil:
+			case sr.R[i] == nil:
+				sr.R[i] = r
+			default:
+				sr.R[i].Merge(r)
+			}
+			srs[0].sumUS[i] += o.sumUS[i]
+		}
+	}
+	for i, r := range sr.R {
+		if r != nil {
+			r.TotalS = float64(srs[0].sumUS[i]) / 1e6
 		}
 	}
 	return sr, nil
+}
+
+// overAcc is one worker's part of an Over series.
+type overAcc struct {
+	R     []*Row
+	sumUS []uint64 // app µs per step (see acc)
+	h     []pair
 }
 
 func ceilTo(t, step int64) int64 { return -floorTo(-t, step) }

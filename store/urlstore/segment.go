@@ -109,11 +109,11 @@ func decodeGroups(data []byte, lv level, seg int64, fn func(t int64, rows []byte
 // bytes.
 func eachRow(rows []byte, fn func(id uint32, st []byte) error) error {
 	for i := 0; i < len(rows); {
-		id, n := binary.Uvarint(rows[i:])
+		id, n := uvarint(rows, i)
 		if n <= 0 || id > 1<<31 {
 			return fmt.Errorf("%w: row id", errCorrupt)
 		}
-		size, m := binary.Uvarint(rows[i+n:])
+		size, m := uvarint(rows, i+n)
 		if m <= 0 || uint64(len(rows)-i-n-m) < size {
 			return fmt.Errorf("%w: row length", errCorrupt)
 		}

@@ -67,7 +67,7 @@ func decodeStat(b []byte, scratch []pair) (stat, error) {
 	var v [5]uint64
 	off := 0
 	for i := range v {
-		x, n := binary.Uvarint(b[off:])
+		x, n := uvarint(b, off)
 		if n <= 0 {
 			return s, fmt.Errorf("%w: stat", errCorrupt)
 		}
@@ -88,7 +88,7 @@ func decodeStat(b []byte, scratch []pair) (stat, error) {
 // decodePairs decodes a store/hist sparse encoding of URLScheme into
 // pairs (appended to dst[:0]) and returns the bytes it used.
 func decodePairs(b []byte, dst []pair) ([]pair, int, error) {
-	k, off := binary.Uvarint(b)
+	k, off := uvarint(b, 0)
 	nb := uint64(Scheme.Len())
 	if off <= 0 || k > nb {
 		return nil, 0, fmt.Errorf("%w: histogram", errCorrupt)
@@ -96,17 +96,36 @@ func decodePairs(b []byte, dst []pair) ([]pair, int, error) {
 	dst = dst[:0]
 	prev := -1
 	for j := uint64(0); j < k; j++ {
-		gap, m := binary.Uvarint(b[off:])
-		if m <= 0 || gap >= nb {
+		// One-byte gaps and counts are decoded inline (the common case:
+		// this loop is most of a table's time).
+		var gap, c uint64
+		if off < len(b) && b[off] < 0x80 {
+			gap = uint64(b[off])
+			off++
+		} else {
+			g, m := binary.Uvarint(b[off:])
+			if m <= 0 {
+				return nil, 0, fmt.Errorf("%w: histogram bucket", errCorrupt)
+			}
+			gap, off = g, off+m
+		}
+		if gap >= nb {
 			return nil, 0, fmt.Errorf("%w: histogram bucket", errCorrupt)
 		}
-		off += m
 		i := prev + 1 + int(gap)
-		c, m := binary.Uvarint(b[off:])
-		if m <= 0 || c == 0 || i >= int(nb) {
+		if off < len(b) && b[off] < 0x80 {
+			c = uint64(b[off])
+			off++
+		} else {
+			x, m := binary.Uvarint(b[off:])
+			if m <= 0 {
+				return nil, 0, fmt.Errorf("%w: histogram count", errCorrupt)
+			}
+			c, off = x, off+m
+		}
+		if c == 0 || i >= int(nb) {
 			return nil, 0, fmt.Errorf("%w: histogram count", errCorrupt)
 		}
-		off += m
 		dst = append(dst, pair{uint16(i), c})
 		prev = i
 	}
