@@ -36,9 +36,13 @@ func Table(dataDir string, keys []store.Key, from, until int64) ([]*Row, error) 
 			return err
 		}
 		a.use(d)
-		res := resolution(dir, from)
+		l, err := listSegs(dir)
+		if err != nil {
+			return err
+		}
+		res := resolution(l, from)
 		f, u := floorTo(from, res), ceilTo(until, res)
-		err = scan(dir, f, u, 3600, nil, func(_ int64, id uint32, b []byte) error {
+		err = scan(dir, l, f, u, 3600, nil, a.mg, func(_ int64, id uint32, b []byte) error {
 			return a.add(a.row(id), b)
 		})
 		if err != nil {
@@ -67,7 +71,11 @@ func Over(dataDir string, keys []store.Key, url string, from, until, step int64)
 		res = 3600
 	}
 	for _, k := range keys {
-		res = max(res, resolution(Dir(dataDir, k), from))
+		l, err := listSegs(Dir(dataDir, k))
+		if err != nil {
+			return nil, err
+		}
+		res = max(res, resolution(l, from))
 	}
 	step = max(ceilTo(max(step, 1), res), ceilTo((until-from+MaxPoints-1)/MaxPoints, res))
 	from, until = floorTo(from, step), ceilTo(until, step)
@@ -85,7 +93,11 @@ func Over(dataDir string, keys []store.Key, url string, from, until, step int64)
 		if !ok {
 			return nil
 		}
-		err = scan(dir, from, until, step, &want, func(t int64, _ uint32, b []byte) error {
+		l, err := listSegs(dir)
+		if err != nil {
+			return err
+		}
+		err = scan(dir, l, from, until, step, &want, nil, func(t int64, _ uint32, b []byte) error {
 			st, err := decodeStat(b, o.h)
 			if err != nil {
 				return err
@@ -139,10 +151,10 @@ func ceilTo(t, step int64) int64 { return -floorTo(-t, step) }
 
 // resolution is 60 when an instance still holds minute rows for from, else
 // 3600.
-func resolution(dir string, from int64) int64 {
+func resolution(l segLists, from int64) int64 {
 	newest := int64(never)
 	for _, li := range []int{lvSec, lvMin} {
-		if segs, err := segments(dir, levels[li]); err == nil && len(segs) > 0 {
+		if segs := l[li]; len(segs) > 0 {
 			newest = max(newest, segs[len(segs)-1])
 		}
 	}
@@ -157,7 +169,11 @@ func resolution(dir string, from int64) int64 {
 // hour rows for the whole hours inside, minute rows for the other minutes,
 // journal seconds for minutes not written yet. Rows of a level coarser
 // than gran (a multiple of 60) are not used.
-func scan(dir string, from, until, gran int64, want *uint32, fn func(t int64, id uint32, st []byte) error) error {
+//
+// With mg (Table: want nil, gran 3600), a minute or hour segment is read
+// merged (readcache.go) and fn is called once per pattern with the
+// segment's start.
+func scan(dir string, l segLists, from, until, gran int64, want *uint32, mg *merger, fn func(t int64, id uint32, st []byte) error) error {
 	usedH := map[int64]bool{}
 	usedM := map[int64]bool{}
 	for li := lvHour; li >= lvSec; li-- {
@@ -165,27 +181,37 @@ func scan(dir string, from, until, gran int64, want *uint32, fn func(t int64, id
 		if gran%lv.Step != 0 {
 			continue
 		}
-		segs, err := segments(dir, lv)
-		if err != nil {
-			return err
-		}
-		for _, seg := range segs {
+		for _, seg := range l[li] {
 			if seg+lv.Span <= from || seg >= until || li == lvMin && usedH[seg] {
 				continue
 			}
-			_, _, err := readSeg(dir, lv, seg, func(t int64, rows []byte) error {
-				if t < from || t+lv.Step > until {
-					return nil
+			if mg != nil && li != lvSec {
+				m, err := mg.merged(dir, li, seg, from, until)
+				if err != nil {
+					return err
 				}
+				for _, t := range m.times {
+					if li == lvHour {
+						usedH[t] = true
+					} else {
+						usedM[t] = true
+					}
+				}
+				if err := eachRow(m.rows, func(id uint32, st []byte) error { return fn(seg, id, st) }); err != nil {
+					return err
+				}
+				continue
+			}
+			keep := func(t int64) bool {
+				return t >= from && t+lv.Step <= until &&
+					(li != lvSec || !usedM[floorTo(t, 60)] && !usedH[floorTo(t, 3600)])
+			}
+			_, _, err := readSegIf(dir, lv, seg, keep, func(t int64, rows []byte) error {
 				switch li {
 				case lvHour:
 					usedH[t] = true
 				case lvMin:
 					usedM[t] = true
-				case lvSec:
-					if usedM[floorTo(t, 60)] || usedH[floorTo(t, 3600)] {
-						return nil
-					}
 				}
 				return eachRow(rows, func(id uint32, st []byte) error {
 					if want != nil && id != *want {

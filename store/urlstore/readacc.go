@@ -22,6 +22,7 @@ type acc struct {
 	byID  []*accRow
 	d     *dict
 	h     []pair // scratch histogram
+	mg    *merger
 }
 
 type accRow struct {
@@ -29,7 +30,7 @@ type accRow struct {
 	sumUS uint64
 }
 
-func newAcc() *acc { return &acc{byURL: map[string]*accRow{}} }
+func newAcc() *acc { return &acc{byURL: map[string]*accRow{}, mg: newMerger()} }
 
 // use makes d the dictionary of the ids added next.
 func (a *acc) use(d *dict) {
