@@ -49,6 +49,10 @@ func newSegLRU(maxBytes int) *segLRU {
 	return &segLRU{max: maxBytes, order: list.New(), byKey: map[string]*list.Element{}}
 }
 
+// DropCache empties the cache of merged segments (for benchmarks of a
+// first load).
+func DropCache() { segCache.reset() }
+
 // reset empties the cache.
 func (c *segLRU) reset() {
 	c.mu.Lock()
