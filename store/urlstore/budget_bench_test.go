@@ -308,3 +308,41 @@ func BenchmarkMemory2000(b *testing.B) {
 		runtime.KeepAlive(s)
 	}
 }
+
+// BenchmarkOver24hPool50: one pattern's series over the last 24 hours of
+// the pool at the web's step for 24 hours (5 minutes: minute rows), as a
+// click on a URL of the table asks (one op = one series), read again (the
+// page's chart, then its over.json; a refresh). Cold: the cache emptied
+// before every op (the first read of a pattern).
+func BenchmarkOver24hPool50(b *testing.B)     { benchOver24h(b, false) }
+func BenchmarkOver24hPool50Cold(b *testing.B) { benchOver24h(b, true) }
+
+func benchOver24h(b *testing.B, cold bool) {
+	dir := poolData(b)
+	var keys []store.Key
+	for i := range 50 {
+		keys = append(keys, store.Key{Host: "h", Customer: "c", Instance: fmt.Sprint("i", i)})
+	}
+	until := int64(budgetStart + 25*3600)
+	b.ResetTimer()
+	var sr *Series
+	for range b.N {
+		if cold {
+			segCache.reset()
+		}
+		var err error
+		if sr, err = Over(dir, keys, "/site/section3/view", until-86400, until, 300); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/series")
+	var n uint64
+	for _, r := range sr.R {
+		if r != nil {
+			n += r.Count
+		}
+	}
+	if n == 0 || len(sr.R) != 288 {
+		b.Fatalf("%d requests in %d steps", n, len(sr.R))
+	}
+}

@@ -172,7 +172,7 @@ func resolution(l segLists, from int64) int64 {
 //
 // With mg (Table: want nil, gran 3600), a minute or hour segment is read
 // merged (readcache.go) and fn is called once per pattern with the
-// segment's start.
+// segment's start; with want (Over), as its pattern's rows (readover.go).
 func scan(dir string, l segLists, from, until, gran int64, want *uint32, mg *merger, fn func(t int64, id uint32, st []byte) error) error {
 	usedH := map[int64]bool{}
 	usedM := map[int64]bool{}
@@ -198,6 +198,27 @@ func scan(dir string, l segLists, from, until, gran int64, want *uint32, mg *mer
 					}
 				}
 				if err := eachRow(m.rows, func(id uint32, st []byte) error { return fn(seg, id, st) }); err != nil {
+					return err
+				}
+				continue
+			}
+			if want != nil && li != lvSec {
+				m, err := patternRows(dir, li, seg, *want)
+				if err != nil {
+					return err
+				}
+				err = m.each(func(t int64, st []byte) error {
+					if t < from || t+lv.Step > until {
+						return nil
+					}
+					if li == lvHour {
+						usedH[t] = true
+					} else {
+						usedM[t] = true
+					}
+					return fn(t, *want, st)
+				})
+				if err != nil {
 					return err
 				}
 				continue

@@ -109,21 +109,11 @@ func (mg *merger) merged(dir string, li int, seg, from, until int64) (*mergedSeg
 	lv := levels[li]
 	lo := max(from, seg)
 	hi := min(until, seg+lv.Span)
-	path := segPath(dir, lv, seg)
-	fi, err := os.Stat(path + "z")
-	if errors.Is(err, fs.ErrNotExist) {
-		fi, err = os.Stat(path)
-	} else {
-		path += "z"
+	key, ok, err := fileKey(dir, lv, seg)
+	if !ok {
+		return &mergedSeg{}, err
 	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return &mergedSeg{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	key := path + "\x00" + strconv.FormatInt(fi.ModTime().UnixNano(), 36) + "," +
-		strconv.FormatInt(fi.Size(), 36) + "," + strconv.FormatInt(lo, 36) + "," + strconv.FormatInt(hi, 36)
+	key += "," + strconv.FormatInt(lo, 36) + "," + strconv.FormatInt(hi, 36)
 	if m := segCache.get(key); m != nil {
 		return m, nil
 	}
@@ -142,6 +132,26 @@ func (mg *merger) merged(dir string, li int, seg, from, until int64) (*mergedSeg
 	m.rows = mg.encode()
 	segCache.put(key, m)
 	return m, nil
+}
+
+// fileKey names the file a segment is read from (its compressed file when
+// there is one) with its modification time and size; ok is false when
+// there is none or it cannot be read (err).
+func fileKey(dir string, lv level, seg int64) (key string, ok bool, err error) {
+	path := segPath(dir, lv, seg)
+	fi, err := os.Stat(path + "z")
+	if errors.Is(err, fs.ErrNotExist) {
+		fi, err = os.Stat(path)
+	} else {
+		path += "z"
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return path + "\x00" + strconv.FormatInt(fi.ModTime().UnixNano(), 36) + "," + strconv.FormatInt(fi.Size(), 36), true, nil
 }
 
 // add sums one row into the scratch (a corrupt stat adds nothing).

@@ -1,13 +1,14 @@
 package urlstore
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"graphmetrics/store"
 )
 
-// TestTableCacheFollowsWrites reads tables again (from the merged-segment
+// TestTableCacheFollowsWrites reads tables and series again (from the merged-segment
 // cache) while the instance is written: appended and newly compressed
 // segments are read anew, and every table still equals the requests.
 func TestTableCacheFollowsWrites(t *testing.T) {
@@ -35,6 +36,18 @@ func TestTableCacheFollowsWrites(t *testing.T) {
 		for _, rg := range ranges {
 			for range 2 { // the second read comes from the cache
 				checkTable(t, dataDir, keys, got, rg[0], rg[1])
+				for _, u := range []string{"/u3", "/u5"} {
+					for _, step := range []int64{300, 3600} {
+						sr, err := Over(dataDir, keys, u, rg[0], rg[1], step)
+						if err != nil {
+							t.Fatal(err)
+						}
+						for i, row := range sr.R {
+							f := sr.Start + int64(i)*sr.Step
+							sameRow(t, fmt.Sprintf("over %d step %d", f, sr.Step), row, expect(got, f, f+sr.Step)[u])
+						}
+					}
+				}
 			}
 		}
 	}
