@@ -32,7 +32,9 @@ func TestForgetIdle(t *testing.T) {
 	if m.Get(a) == sa || made != 3 {
 		t.Fatal("a forgotten state came back instead of a new one")
 	}
-	if never := New(0, func(store.Key) *state { return &state{} }); never.Get(a) != never.Get(a) || never.Held() != 1 {
+	never := New(0, func(store.Key) *state { return &state{} })
+	first := never.Get(a)
+	if never.Get(a) != first || never.Held() != 1 {
 		t.Fatal("forget 0 must keep states")
 	}
 }

@@ -14,12 +14,11 @@ var keyB = store.Key{Host: "../h2", Customer: "c", Instance: "app\x00/8081"}
 
 // req is one generated request of the tests.
 type req struct {
-	t       int64
-	url     string
-	us      int64 // app µs, -1: none
-	err     bool
-	hang    bool
-	unknown bool
+	t    int64
+	url  string
+	us   int64 // app µs, -1: none
+	err  bool
+	hang bool
 }
 
 // genReqs makes random requests over [start, start+n) on nURL patterns.
