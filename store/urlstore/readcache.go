@@ -156,13 +156,9 @@ func fileKey(dir string, lv level, seg int64) (key string, ok bool, err error) {
 
 // add sums one row into the scratch (a corrupt stat adds nothing).
 func (mg *merger) add(id uint32, b []byte) error {
-	st, err := decodeStat(b, mg.h)
-	if err != nil {
-		return err
-	}
-	mg.h = st.h
 	s := mg.slots[id]
-	if s == nil {
+	fresh := s == nil
+	if fresh {
 		s = &stat{}
 		mg.slots[id] = s
 		if n := len(mg.free); n > 0 {
@@ -171,15 +167,20 @@ func (mg *merger) add(id uint32, b []byte) error {
 			mg.dense[id] = make([]uint64, Scheme.Len())
 		}
 	}
+	st, err := decodeStatInto(b, mg.dense[id])
+	if err != nil {
+		if fresh { // nothing of the pattern yet: no row
+			mg.free = append(mg.free, mg.dense[id])
+			delete(mg.dense, id)
+			delete(mg.slots, id)
+		}
+		return err
+	}
 	s.n += st.n
 	s.errs += st.errs
 	s.hangs += st.hangs
 	s.sumUS += st.sumUS
 	s.maxUS = max(s.maxUS, st.maxUS)
-	d := mg.dense[id]
-	for _, p := range st.h {
-		d[p.i] += p.c
-	}
 	return nil
 }
 

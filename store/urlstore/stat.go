@@ -185,3 +185,73 @@ func (s *stat) addTo(r *Row) {
 		r.Hist.AddN(int(p.i), p.c)
 	}
 }
+
+// decodeStatInto is decodeStat adding the histogram straight into the
+// dense counts d (Scheme.Len() of them) instead of pairs: one pass, the
+// cost of a cold table. A corrupt stat adds nothing (the pairs added
+// before the fault are taken back).
+func decodeStatInto(b []byte, d []uint64) (stat, error) {
+	var s stat
+	var v [5]uint64
+	off := 0
+	for i := range v {
+		x, n := uvarint(b, off)
+		if n <= 0 {
+			return s, fmt.Errorf("%w: stat", errCorrupt)
+		}
+		v[i], off = x, off+n
+	}
+	s.n, s.errs, s.hangs, s.sumUS, s.maxUS = v[0], v[1], v[2], v[3], v[4]
+	k, n := uvarint(b, off)
+	nb := len(d)
+	if n <= 0 || k > uint64(nb) {
+		return s, fmt.Errorf("%w: histogram", errCorrupt)
+	}
+	off += n
+	start, prev, added := off, -1, uint64(0)
+	var err error
+	for ; added < k; added++ {
+		var gap, c uint64
+		if off < len(b) && b[off] < 0x80 {
+			gap = uint64(b[off])
+			off++
+		} else if gap, n = binary.Uvarint(b[off:]); n > 0 {
+			off += n
+		} else {
+			err = fmt.Errorf("%w: histogram bucket", errCorrupt)
+			break
+		}
+		if off < len(b) && b[off] < 0x80 {
+			c = uint64(b[off])
+			off++
+		} else if c, n = binary.Uvarint(b[off:]); n > 0 {
+			off += n
+		} else {
+			err = fmt.Errorf("%w: histogram count", errCorrupt)
+			break
+		}
+		if gap >= uint64(nb) || c == 0 || prev+1+int(gap) >= nb {
+			err = fmt.Errorf("%w: histogram count", errCorrupt)
+			break
+		}
+		prev += 1 + int(gap)
+		d[prev] += c
+	}
+	if err == nil && off != len(b) {
+		err = fmt.Errorf("%w: stat length", errCorrupt)
+	}
+	if err != nil {
+		// Take back the pairs added: they decoded before the fault.
+		off, prev = start, -1
+		for range added {
+			gap, n := binary.Uvarint(b[off:])
+			off += n
+			c, m := binary.Uvarint(b[off:])
+			off += m
+			prev += 1 + int(gap)
+			d[prev] -= c
+		}
+		return s, err
+	}
+	return s, nil
+}
