@@ -118,6 +118,15 @@ var (
 	poolErr  error
 )
 
+// poolKeys are the instances poolData writes.
+func poolKeys() []store.Key {
+	var keys []store.Key
+	for i := range 50 {
+		keys = append(keys, store.Key{Host: "h", Customer: "c", Instance: fmt.Sprint("i", i)})
+	}
+	return keys
+}
+
 // poolData writes 25 hours of one instance and copies its directory to 50
 // instances (the same bytes a fleet of 50 would have), once per process.
 func poolData(b *testing.B) string {
@@ -164,11 +173,7 @@ func BenchmarkTable24hPool50(b *testing.B) { benchTable24h(b, false) }
 func BenchmarkTable24hPool50Cold(b *testing.B) { benchTable24h(b, true) }
 
 func benchTable24h(b *testing.B, cold bool) {
-	dir := poolData(b)
-	var keys []store.Key
-	for i := range 50 {
-		keys = append(keys, store.Key{Host: "h", Customer: "c", Instance: fmt.Sprint("i", i)})
-	}
+	dir, keys := poolData(b), poolKeys()
 	until := int64(budgetStart + 25*3600)
 	b.ResetTimer()
 	var rows []*Row
@@ -318,11 +323,7 @@ func BenchmarkOver24hPool50(b *testing.B)     { benchOver24h(b, false) }
 func BenchmarkOver24hPool50Cold(b *testing.B) { benchOver24h(b, true) }
 
 func benchOver24h(b *testing.B, cold bool) {
-	dir := poolData(b)
-	var keys []store.Key
-	for i := range 50 {
-		keys = append(keys, store.Key{Host: "h", Customer: "c", Instance: fmt.Sprint("i", i)})
-	}
+	dir, keys := poolData(b), poolKeys()
 	until := int64(budgetStart + 25*3600)
 	b.ResetTimer()
 	var sr *Series

@@ -61,19 +61,27 @@ func (s *stat) addURL(u *store.URLStat) error {
 	return nil
 }
 
-// decodeStat decodes an encoded stat (the histogram into scratch pairs).
-func decodeStat(b []byte, scratch []pair) (stat, error) {
-	var s stat
+// decodeHead decodes a stat's counts and returns the offset of its
+// histogram.
+func decodeHead(b []byte) (s stat, off int, err error) {
 	var v [5]uint64
-	off := 0
 	for i := range v {
 		x, n := uvarint(b, off)
 		if n <= 0 {
-			return s, fmt.Errorf("%w: stat", errCorrupt)
+			return s, 0, fmt.Errorf("%w: stat", errCorrupt)
 		}
 		v[i], off = x, off+n
 	}
 	s.n, s.errs, s.hangs, s.sumUS, s.maxUS = v[0], v[1], v[2], v[3], v[4]
+	return s, off, nil
+}
+
+// decodeStat decodes an encoded stat (the histogram into scratch pairs).
+func decodeStat(b []byte, scratch []pair) (stat, error) {
+	s, off, err := decodeHead(b)
+	if err != nil {
+		return s, err
+	}
 	h, m, err := decodePairs(b[off:], scratch)
 	if err != nil {
 		return s, err
@@ -191,17 +199,10 @@ func (s *stat) addTo(r *Row) {
 // cost of a cold table. A corrupt stat adds nothing (the pairs added
 // before the fault are taken back).
 func decodeStatInto(b []byte, d []uint64) (stat, error) {
-	var s stat
-	var v [5]uint64
-	off := 0
-	for i := range v {
-		x, n := uvarint(b, off)
-		if n <= 0 {
-			return s, fmt.Errorf("%w: stat", errCorrupt)
-		}
-		v[i], off = x, off+n
+	s, off, err := decodeHead(b)
+	if err != nil {
+		return s, err
 	}
-	s.n, s.errs, s.hangs, s.sumUS, s.maxUS = v[0], v[1], v[2], v[3], v[4]
 	k, n := uvarint(b, off)
 	nb := len(d)
 	if n <= 0 || k > uint64(nb) {
@@ -209,7 +210,6 @@ func decodeStatInto(b []byte, d []uint64) (stat, error) {
 	}
 	off += n
 	start, prev, added := off, -1, uint64(0)
-	var err error
 	for ; added < k; added++ {
 		var gap, c uint64
 		if off < len(b) && b[off] < 0x80 {
