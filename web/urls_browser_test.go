@@ -40,6 +40,18 @@ func TestBrowserURLs(t *testing.T) {
 		t.Errorf("hostile URL shown as %.80q", got)
 	}
 	clickURL(t, ctx, "/p59", 120, 0.06)
+	// Back: the chart goes, still without a navigation; Forward brings it.
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`history.back() === undefined`))
+	must(t, err, "back")
+	waitJS(t, ctx, `!location.search.includes("url=") && !document.getElementById("over") && graphmetrics.charts.length == 0 &&
+		!document.querySelector("table.urls tr.selected")`, "the page without the chart after Back")
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`history.forward() === undefined`))
+	must(t, err, "forward")
+	waitJS(t, ctx, `location.search.includes("url=%2Fp59") && graphmetrics.charts.length == 1 && !!graphmetrics.charts[0].u &&
+		document.querySelector("table.urls tr.selected td.url").textContent == "/p59"`, "the chart again after Forward")
+	if !eval[bool](t, ctx, `window.gmMarker === 1`) {
+		t.Error("Back or Forward loaded the whole page")
+	}
 	screens(t, ctx, "urls", e.base+page+"&url=%2Fp59")
 }
 
@@ -54,15 +66,19 @@ func checkURLsTable(t *testing.T, ctx context.Context, rows int, second, count s
 }
 
 // clickURL clicks the URL's link and waits for its chart: the browser
-// chart drawn over the server's SVG, with the count and p95 expected in
-// one step and nothing else.
+// chart drawn over the server's SVG in place (a marker set on the window
+// before the click survives: no navigation; the address says the URL),
+// with the count and p95 expected in one step and nothing else.
 func clickURL(t *testing.T, ctx context.Context, u string, count, p95 float64) {
 	t.Helper()
 	sel := fmt.Sprintf(`[...document.querySelectorAll("table.urls td.url a")].find(a => a.textContent == %s)`, jsString(u))
-	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](sel+`.click() === undefined`))
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(window.gmMarker = 1) && (window.gmLoads = graphmetrics.overLoads) >= 0 && `+sel+`.click() === undefined`))
 	must(t, err, "click "+u)
-	waitJS(t, ctx, `location.search.includes("url=") && document.readyState == "complete" && !!window.graphmetrics &&
+	waitJS(t, ctx, `new URLSearchParams(location.search).get("url") == `+jsString(u)+` && location.hash == "#over" &&
 		graphmetrics.charts.length == 1 && !!graphmetrics.charts[0].u && graphmetrics.charts[0].plot.querySelector("canvas").width > 0`, "the URL's chart")
+	if !eval[bool](t, ctx, `window.gmMarker === 1 && graphmetrics.overLoads == gmLoads + 1`) {
+		t.Error("the click loaded the whole page, not the chart in place")
+	}
 	if got := eval[string](t, ctx, `document.querySelector("table.urls tr.selected td.url").textContent`); got != u {
 		t.Errorf("selected row %q, want %q", got, u)
 	}

@@ -45,6 +45,12 @@ func List(dir, prefix, ext string, span int64) ([]int64, error) {
 		}
 		return nil, err
 	}
+	return ListEntries(ents, prefix, ext, span), nil
+}
+
+// ListEntries is List of a directory read already (one read for several
+// levels).
+func ListEntries(ents []os.DirEntry, prefix, ext string, span int64) []int64 {
 	var out []int64
 	for _, e := range ents {
 		s, ok := strings.CutPrefix(e.Name(), prefix+"-")
@@ -57,7 +63,7 @@ func List(dir, prefix, ext string, span int64) ([]int64, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return slices.Compact(out), nil
+	return slices.Compact(out)
 }
 
 // MaxSegment bounds a segment's decompressed bytes.

@@ -118,6 +118,15 @@ var (
 	poolErr  error
 )
 
+// poolKeys are the instances poolData writes.
+func poolKeys() []store.Key {
+	var keys []store.Key
+	for i := range 50 {
+		keys = append(keys, store.Key{Host: "h", Customer: "c", Instance: fmt.Sprint("i", i)})
+	}
+	return keys
+}
+
 // poolData writes 25 hours of one instance and copies its directory to 50
 // instances (the same bytes a fleet of 50 would have), once per process.
 func poolData(b *testing.B) string {
@@ -155,17 +164,23 @@ func poolData(b *testing.B) string {
 }
 
 // BenchmarkTable24hPool50: Table over the last 24 hours of a pool of 50
-// instances (one op = one table; target ≤ 200 ms).
-func BenchmarkTable24hPool50(b *testing.B) {
-	dir := poolData(b)
-	var keys []store.Key
-	for i := range 50 {
-		keys = append(keys, store.Key{Host: "h", Customer: "c", Instance: fmt.Sprint("i", i)})
-	}
+// instances (one op = one table; target ≤ 200 ms), loaded again (merged
+// segments from the cache, as a page loaded again in the same hour).
+func BenchmarkTable24hPool50(b *testing.B) { benchTable24h(b, false) }
+
+// BenchmarkTable24hPool50Cold is the same table with the cache emptied
+// before every op (the first load).
+func BenchmarkTable24hPool50Cold(b *testing.B) { benchTable24h(b, true) }
+
+func benchTable24h(b *testing.B, cold bool) {
+	dir, keys := poolData(b), poolKeys()
 	until := int64(budgetStart + 25*3600)
 	b.ResetTimer()
 	var rows []*Row
 	for range b.N {
+		if cold {
+			segCache.reset()
+		}
 		var err error
 		if rows, err = Table(dir, keys, until-86400, until); err != nil {
 			b.Fatal(err)
@@ -296,5 +311,39 @@ func BenchmarkMemory2000(b *testing.B) {
 		}
 		b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc))/1e6, "MB-heap")
 		runtime.KeepAlive(s)
+	}
+}
+
+// BenchmarkOver24hPool50: one pattern's series over the last 24 hours of
+// the pool at the web's step for 24 hours (5 minutes: minute rows), as a
+// click on a URL of the table asks (one op = one series), read again (the
+// page's chart, then its over.json; a refresh). Cold: the cache emptied
+// before every op (the first read of a pattern).
+func BenchmarkOver24hPool50(b *testing.B)     { benchOver24h(b, false) }
+func BenchmarkOver24hPool50Cold(b *testing.B) { benchOver24h(b, true) }
+
+func benchOver24h(b *testing.B, cold bool) {
+	dir, keys := poolData(b), poolKeys()
+	until := int64(budgetStart + 25*3600)
+	b.ResetTimer()
+	var sr *Series
+	for range b.N {
+		if cold {
+			segCache.reset()
+		}
+		var err error
+		if sr, err = Over(dir, keys, "/site/section3/view", until-86400, until, 300); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/series")
+	var n uint64
+	for _, r := range sr.R {
+		if r != nil {
+			n += r.Count
+		}
+	}
+	if n == 0 || len(sr.R) != 288 {
+		b.Fatalf("%d requests in %d steps", n, len(sr.R))
 	}
 }

@@ -1,6 +1,7 @@
 package urlstore
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -19,6 +20,22 @@ func FuzzDecodeGroups(f *testing.F) {
 				s, err := decodeStat(b, nil)
 				if err == nil {
 					s.addTo(NewRow("x"))
+				}
+				// The one-pass decoder agrees, and adds nothing when
+				// the stat is corrupt.
+				d := make([]uint64, Scheme.Len())
+				if _, err2 := decodeStatInto(b, d); (err == nil) != (err2 == nil) {
+					t.Fatalf("decodeStat %v, decodeStatInto %v", err, err2)
+				}
+				var sum uint64
+				for i, c := range d {
+					sum += c
+					if err == nil && c != 0 && !slices.ContainsFunc(s.h, func(p pair) bool { return int(p.i) == i && p.c == c }) {
+						t.Fatalf("bucket %d: %d", i, c)
+					}
+				}
+				if err != nil && sum != 0 {
+					t.Fatalf("a corrupt stat added %d", sum)
 				}
 				return nil
 			})

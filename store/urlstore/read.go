@@ -29,40 +29,31 @@ func Table(dataDir string, keys []store.Key, from, until int64) ([]*Row, error) 
 	if until <= from || until-from > MaxRange {
 		return nil, fmt.Errorf("%w: %d..%d", ErrRange, from, until)
 	}
-	byURL := map[string]*Row{}
-	var scratch []pair
-	for _, k := range keys {
+	accs, err := eachKeyPar(keys, newAcc, func(a *acc, k store.Key) error {
 		dir := Dir(dataDir, k)
 		d, err := loadDict(dir, false)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		res := resolution(dir, from)
+		a.use(d)
+		l, err := listSegs(dir)
+		if err != nil {
+			return err
+		}
+		res := resolution(l, from)
 		f, u := floorTo(from, res), ceilTo(until, res)
-		err = scan(dir, f, u, 3600, nil, func(_ int64, id uint32, b []byte) error {
-			st, err := decodeStat(b, scratch)
-			if err != nil {
-				return err
-			}
-			scratch = st.h
-			name := d.name(id)
-			r := byURL[name]
-			if r == nil {
-				r = NewRow(name)
-				byURL[name] = r
-			}
-			st.addTo(r)
-			return nil
+		err = scan(dir, l, f, u, 3600, nil, a.mg, func(_ int64, id uint32, b []byte) error {
+			return a.add(a.row(id), b)
 		})
 		if err != nil {
-			return nil, fmt.Errorf("urlstore %s: %w", dir, err)
+			return fmt.Errorf("urlstore %s: %w", dir, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	out := make([]*Row, 0, len(byURL))
-	for _, r := range byURL {
-		out = append(out, r)
-	}
-	return out, nil
+	return rows(accs), nil
 }
 
 // Over returns one pattern's rows (url as Table names it, Other included)
@@ -80,53 +71,90 @@ func Over(dataDir string, keys []store.Key, url string, from, until, step int64)
 		res = 3600
 	}
 	for _, k := range keys {
-		res = max(res, resolution(Dir(dataDir, k), from))
+		l, err := listSegs(Dir(dataDir, k))
+		if err != nil {
+			return nil, err
+		}
+		res = max(res, resolution(l, from))
 	}
 	step = max(ceilTo(max(step, 1), res), ceilTo((until-from+MaxPoints-1)/MaxPoints, res))
 	from, until = floorTo(from, step), ceilTo(until, step)
-	sr := &Series{Start: from, Step: step, R: make([]*Row, (until-from)/step)}
-	var scratch []pair
-	for _, k := range keys {
+	n := (until - from) / step
+	srs, err := eachKeyPar(keys, func() *overAcc { return &overAcc{R: make([]*Row, n), sumUS: make([]uint64, n)} }, func(o *overAcc, k store.Key) error {
 		dir := Dir(dataDir, k)
 		d, err := loadDict(dir, false)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		want, ok := uint32(0), url == Other
 		if !ok {
 			want, ok = d.ids[url]
 		}
 		if !ok {
-			continue
+			return nil
 		}
-		err = scan(dir, from, until, step, &want, func(t int64, _ uint32, b []byte) error {
-			st, err := decodeStat(b, scratch)
+		l, err := listSegs(dir)
+		if err != nil {
+			return err
+		}
+		err = scan(dir, l, from, until, step, &want, nil, func(t int64, _ uint32, b []byte) error {
+			st, err := decodeStat(b, o.h)
 			if err != nil {
 				return err
 			}
-			scratch = st.h
+			o.h = st.h
 			i := (t - from) / step
-			if sr.R[i] == nil {
-				sr.R[i] = NewRow(url)
+			if o.R[i] == nil {
+				o.R[i] = NewRow(url)
 			}
-			st.addTo(sr.R[i])
+			st.addTo(o.R[i])
+			o.sumUS[i] += st.sumUS
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("urlstore %s: %w", dir, err)
+			return fmt.Errorf("urlstore %s: %w", dir, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sr := &Series{Start: from, Step: step, R: srs[0].R}
+	for _, o := range srs[1:] {
+		for i, r := range o.R {
+			switch {
+			case r == nil:
+			case sr.R[i] == nil:
+				sr.R[i] = r
+			default:
+				sr.R[i].Merge(r)
+			}
+			srs[0].sumUS[i] += o.sumUS[i]
+		}
+	}
+	for i, r := range sr.R {
+		if r != nil {
+			r.TotalS = float64(srs[0].sumUS[i]) / 1e6
 		}
 	}
 	return sr, nil
+}
+
+// overAcc is one worker's part of an Over series.
+type overAcc struct {
+	R     []*Row
+	sumUS []uint64 // app µs per step (see acc)
+	h     []pair
 }
 
 func ceilTo(t, step int64) int64 { return -floorTo(-t, step) }
 
 // resolution is 60 when an instance still holds minute rows for from, else
 // 3600.
-func resolution(dir string, from int64) int64 {
+func resolution(l segLists, from int64) int64 {
 	newest := int64(never)
 	for _, li := range []int{lvSec, lvMin} {
-		if segs, err := segments(dir, levels[li]); err == nil && len(segs) > 0 {
+		if segs := l[li]; len(segs) > 0 {
 			newest = max(newest, segs[len(segs)-1])
 		}
 	}
@@ -141,7 +169,11 @@ func resolution(dir string, from int64) int64 {
 // hour rows for the whole hours inside, minute rows for the other minutes,
 // journal seconds for minutes not written yet. Rows of a level coarser
 // than gran (a multiple of 60) are not used.
-func scan(dir string, from, until, gran int64, want *uint32, fn func(t int64, id uint32, st []byte) error) error {
+//
+// With mg (Table: want nil, gran 3600), a minute or hour segment is read
+// merged (readcache.go) and fn is called once per pattern with the
+// segment's start; with want (Over), as its pattern's rows (readover.go).
+func scan(dir string, l segLists, from, until, gran int64, want *uint32, mg *merger, fn func(t int64, id uint32, st []byte) error) error {
 	usedH := map[int64]bool{}
 	usedM := map[int64]bool{}
 	for li := lvHour; li >= lvSec; li-- {
@@ -149,27 +181,58 @@ func scan(dir string, from, until, gran int64, want *uint32, fn func(t int64, id
 		if gran%lv.Step != 0 {
 			continue
 		}
-		segs, err := segments(dir, lv)
-		if err != nil {
-			return err
-		}
-		for _, seg := range segs {
+		for _, seg := range l[li] {
 			if seg+lv.Span <= from || seg >= until || li == lvMin && usedH[seg] {
 				continue
 			}
-			_, _, err := readSeg(dir, lv, seg, func(t int64, rows []byte) error {
-				if t < from || t+lv.Step > until {
-					return nil
+			if mg != nil && li != lvSec {
+				m, err := mg.merged(dir, li, seg, from, until)
+				if err != nil {
+					return err
 				}
+				for _, t := range m.times {
+					if li == lvHour {
+						usedH[t] = true
+					} else {
+						usedM[t] = true
+					}
+				}
+				if err := eachRow(m.rows, func(id uint32, st []byte) error { return fn(seg, id, st) }); err != nil {
+					return err
+				}
+				continue
+			}
+			if want != nil && li != lvSec {
+				m, err := patternRows(dir, li, seg, *want)
+				if err != nil {
+					return err
+				}
+				err = m.each(func(t int64, st []byte) error {
+					if t < from || t+lv.Step > until {
+						return nil
+					}
+					if li == lvHour {
+						usedH[t] = true
+					} else {
+						usedM[t] = true
+					}
+					return fn(t, *want, st)
+				})
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			keep := func(t int64) bool {
+				return t >= from && t+lv.Step <= until &&
+					(li != lvSec || !usedM[floorTo(t, 60)] && !usedH[floorTo(t, 3600)])
+			}
+			_, _, err := readSegIf(dir, lv, seg, keep, func(t int64, rows []byte) error {
 				switch li {
 				case lvHour:
 					usedH[t] = true
 				case lvMin:
 					usedM[t] = true
-				case lvSec:
-					if usedM[floorTo(t, 60)] || usedH[floorTo(t, 3600)] {
-						return nil
-					}
 				}
 				return eachRow(rows, func(id uint32, st []byte) error {
 					if want != nil && id != *want {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 
 	"graphmetrics/store/segfile"
@@ -40,6 +42,25 @@ func floorTo(t, step int64) int64 { return segfile.FloorTo(t, step) }
 // segments lists a level's segment starts in dir, oldest first.
 func segments(dir string, lv level) ([]int64, error) {
 	return segfile.List(dir, lv.Prefix, ".u", lv.Span)
+}
+
+// segLists are the segments of every level of an instance (index lvSec,
+// lvMin, lvHour), from one read of its directory.
+type segLists [3][]int64
+
+func listSegs(dir string) (segLists, error) {
+	var l segLists
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return l, nil
+		}
+		return l, err
+	}
+	for li, lv := range levels {
+		l[li] = segfile.ListEntries(ents, lv.Prefix, ".u", lv.Span)
+	}
+	return l, nil
 }
 
 func segPath(dir string, lv level, start int64) string {
@@ -96,6 +117,13 @@ var errCorrupt = errors.New("urlstore: corrupt segment")
 // time and rows' bytes, and returns how many bytes were valid: a torn last
 // write or a corrupt group ends the scan.
 func decodeGroups(data []byte, lv level, seg int64, fn func(t int64, rows []byte) error) (valid int, err error) {
+	return decodeGroupsIf(data, lv, seg, nil, fn)
+}
+
+// decodeGroupsIf is decodeGroups calling fn only for the groups whose time
+// keep accepts (nil: all); the rows of the other groups are skipped by
+// their length, unchecked.
+func decodeGroupsIf(data []byte, lv level, seg int64, keep func(t int64) bool, fn func(t int64, rows []byte) error) (valid int, err error) {
 	for valid < len(data) {
 		off, n := binary.Uvarint(data[valid:])
 		if n <= 0 || off >= uint64(lv.Span/lv.Step) {
@@ -107,10 +135,15 @@ func decodeGroups(data []byte, lv level, seg int64, fn func(t int64, rows []byte
 		}
 		start := valid + n + m
 		rows := data[start : start+int(size)]
+		t := seg + int64(off)*lv.Step
+		if keep != nil && !keep(t) {
+			valid = start + int(size)
+			continue
+		}
 		if err := eachRow(rows, func(uint32, []byte) error { return nil }); err != nil {
 			return valid, fmt.Errorf("group at byte %d: %w", valid, err)
 		}
-		if err := fn(seg+int64(off)*lv.Step, rows); err != nil {
+		if err := fn(t, rows); err != nil {
 			return valid, err
 		}
 		valid = start + int(size)
@@ -122,11 +155,11 @@ func decodeGroups(data []byte, lv level, seg int64, fn func(t int64, rows []byte
 // bytes.
 func eachRow(rows []byte, fn func(id uint32, st []byte) error) error {
 	for i := 0; i < len(rows); {
-		id, n := binary.Uvarint(rows[i:])
+		id, n := uvarint(rows, i)
 		if n <= 0 || id > 1<<31 {
 			return fmt.Errorf("%w: row id", errCorrupt)
 		}
-		size, m := binary.Uvarint(rows[i+n:])
+		size, m := uvarint(rows, i+n)
 		if m <= 0 || uint64(len(rows)-i-n-m) < size {
 			return fmt.Errorf("%w: row length", errCorrupt)
 		}
@@ -143,11 +176,16 @@ func eachRow(rows []byte, fn func(id uint32, st []byte) error) error {
 // closed segment), else the file being appended to. It returns the valid
 // bytes and the size of the plain file, or 0, 0 for a compressed one.
 func readSeg(dir string, lv level, seg int64, fn func(t int64, rows []byte) error) (int, int64, error) {
+	return readSegIf(dir, lv, seg, nil, fn)
+}
+
+// readSegIf is readSeg with decodeGroupsIf's keep.
+func readSegIf(dir string, lv level, seg int64, keep func(int64) bool, fn func(t int64, rows []byte) error) (int, int64, error) {
 	data, plain, err := segfile.Read(segPath(dir, lv, seg))
 	if err != nil {
 		return 0, 0, err
 	}
-	valid, err := decodeGroups(data, lv, seg, fn)
+	valid, err := decodeGroupsIf(data, lv, seg, keep, fn)
 	if !plain {
 		return 0, 0, err
 	}

@@ -66,19 +66,27 @@ func (s *stat) addURL(u *store.URLStat, scratch []pair) ([]pair, error) {
 // reset empties s, keeping its histogram's capacity.
 func (s *stat) reset() { *s = stat{h: s.h[:0]} }
 
-// decodeStat decodes an encoded stat (the histogram into scratch pairs).
-func decodeStat(b []byte, scratch []pair) (stat, error) {
-	var s stat
+// decodeHead decodes a stat's counts and returns the offset of its
+// histogram.
+func decodeHead(b []byte) (s stat, off int, err error) {
 	var v [5]uint64
-	off := 0
 	for i := range v {
-		x, n := binary.Uvarint(b[off:])
+		x, n := uvarint(b, off)
 		if n <= 0 {
-			return s, fmt.Errorf("%w: stat", errCorrupt)
+			return s, 0, fmt.Errorf("%w: stat", errCorrupt)
 		}
 		v[i], off = x, off+n
 	}
 	s.n, s.errs, s.hangs, s.sumUS, s.maxUS = v[0], v[1], v[2], v[3], v[4]
+	return s, off, nil
+}
+
+// decodeStat decodes an encoded stat (the histogram into scratch pairs).
+func decodeStat(b []byte, scratch []pair) (stat, error) {
+	s, off, err := decodeHead(b)
+	if err != nil {
+		return s, err
+	}
 	h, m, err := decodePairs(b[off:], scratch)
 	if err != nil {
 		return s, err
@@ -93,7 +101,7 @@ func decodeStat(b []byte, scratch []pair) (stat, error) {
 // decodePairs decodes a store/hist sparse encoding of URLScheme into
 // pairs (appended to dst[:0]) and returns the bytes it used.
 func decodePairs(b []byte, dst []pair) ([]pair, int, error) {
-	k, off := binary.Uvarint(b)
+	k, off := uvarint(b, 0)
 	nb := uint64(Scheme.Len())
 	if off <= 0 || k > nb {
 		return nil, 0, fmt.Errorf("%w: histogram", errCorrupt)
@@ -101,17 +109,36 @@ func decodePairs(b []byte, dst []pair) ([]pair, int, error) {
 	dst = dst[:0]
 	prev := -1
 	for j := uint64(0); j < k; j++ {
-		gap, m := binary.Uvarint(b[off:])
-		if m <= 0 || gap >= nb {
+		// One-byte gaps and counts are decoded inline (the common case:
+		// this loop is most of a table's time).
+		var gap, c uint64
+		if off < len(b) && b[off] < 0x80 {
+			gap = uint64(b[off])
+			off++
+		} else {
+			g, m := binary.Uvarint(b[off:])
+			if m <= 0 {
+				return nil, 0, fmt.Errorf("%w: histogram bucket", errCorrupt)
+			}
+			gap, off = g, off+m
+		}
+		if gap >= nb {
 			return nil, 0, fmt.Errorf("%w: histogram bucket", errCorrupt)
 		}
-		off += m
 		i := prev + 1 + int(gap)
-		c, m := binary.Uvarint(b[off:])
-		if m <= 0 || c == 0 || i >= int(nb) {
+		if off < len(b) && b[off] < 0x80 {
+			c = uint64(b[off])
+			off++
+		} else {
+			x, m := binary.Uvarint(b[off:])
+			if m <= 0 {
+				return nil, 0, fmt.Errorf("%w: histogram count", errCorrupt)
+			}
+			c, off = x, off+m
+		}
+		if c == 0 || i >= int(nb) {
 			return nil, 0, fmt.Errorf("%w: histogram count", errCorrupt)
 		}
-		off += m
 		dst = append(dst, pair{uint16(i), c})
 		prev = i
 	}
@@ -170,4 +197,66 @@ func (s *stat) addTo(r *Row) {
 	for _, p := range s.h {
 		r.Hist.AddN(int(p.i), p.c)
 	}
+}
+
+// decodeStatInto is decodeStat adding the histogram straight into the
+// dense counts d (Scheme.Len() of them) instead of pairs: one pass, the
+// cost of a cold table. A corrupt stat adds nothing (the pairs added
+// before the fault are taken back).
+func decodeStatInto(b []byte, d []uint64) (stat, error) {
+	s, off, err := decodeHead(b)
+	if err != nil {
+		return s, err
+	}
+	k, n := uvarint(b, off)
+	nb := len(d)
+	if n <= 0 || k > uint64(nb) {
+		return s, fmt.Errorf("%w: histogram", errCorrupt)
+	}
+	off += n
+	start, prev, added := off, -1, uint64(0)
+	for ; added < k; added++ {
+		var gap, c uint64
+		if off < len(b) && b[off] < 0x80 {
+			gap = uint64(b[off])
+			off++
+		} else if gap, n = binary.Uvarint(b[off:]); n > 0 {
+			off += n
+		} else {
+			err = fmt.Errorf("%w: histogram bucket", errCorrupt)
+			break
+		}
+		if off < len(b) && b[off] < 0x80 {
+			c = uint64(b[off])
+			off++
+		} else if c, n = binary.Uvarint(b[off:]); n > 0 {
+			off += n
+		} else {
+			err = fmt.Errorf("%w: histogram count", errCorrupt)
+			break
+		}
+		if gap >= uint64(nb) || c == 0 || prev+1+int(gap) >= nb {
+			err = fmt.Errorf("%w: histogram count", errCorrupt)
+			break
+		}
+		prev += 1 + int(gap)
+		d[prev] += c
+	}
+	if err == nil && off != len(b) {
+		err = fmt.Errorf("%w: stat length", errCorrupt)
+	}
+	if err != nil {
+		// Take back the pairs added: they decoded before the fault.
+		off, prev = start, -1
+		for range added {
+			gap, n := binary.Uvarint(b[off:])
+			off += n
+			c, m := binary.Uvarint(b[off:])
+			off += m
+			prev += 1 + int(gap)
+			d[prev] -= c
+		}
+		return s, err
+	}
+	return s, nil
 }

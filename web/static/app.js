@@ -337,6 +337,50 @@
     ovRestore();
   }
 
+  // /urls: a click on a URL draws its chart in place: the page at the
+  // link gives the figure and the table with its row marked, the chart
+  // draws from over.json (setup), and the address follows (pushState) so
+  // Back and Forward work. Without JS the link loads the page.
+  var urlsTable = doc.getElementById("urls-table");
+  function urlsOver(href, push) {
+    fetch(href, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.text();
+    }).then(function (html) {
+      var next = new DOMParser().parseFromString(html, "text/html");
+      ["urls-sum", "urls-table"].forEach(function (id) {
+        var p = doc.getElementById(id), n = next.getElementById(id);
+        if (p && n) p.innerHTML = n.innerHTML;
+      });
+      var old = doc.getElementById("over"), fig = next.getElementById("over");
+      if (old) {
+        for (var i = charts.length - 1; i >= 0; i--) {
+          if (charts[i].fig !== old) continue;
+          if (charts[i].u) charts[i].u.destroy();
+          if (seen) seen.unobserve(old);
+          charts.splice(i, 1);
+        }
+        old.remove();
+      }
+      if (push) history.pushState(null, "", href);
+      if (!fig) return;
+      fig = doc.importNode(fig, true);
+      urlsTable.parentNode.insertBefore(fig, urlsTable.nextSibling);
+      if (fig.matches("figure.chart[data-json]")) setup(fig);
+      if (push) fig.scrollIntoView({ block: "nearest" });
+      window.graphmetrics.overLoads++;
+    }).catch(function () { if (push) location.href = href; });
+  }
+  if (urlsTable && window.fetch && window.DOMParser && history.pushState) {
+    urlsTable.addEventListener("click", function (e) {
+      var a = e.target.closest && e.target.closest("td.url a");
+      if (!a || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+      e.preventDefault();
+      urlsOver(a.href, true);
+    });
+    window.addEventListener("popstate", function () { urlsOver(location.href, false); });
+  }
+
   function refresh() {
     reloadParts();
     charts.forEach(function (c) {
@@ -391,6 +435,6 @@
     doc.querySelectorAll("section.charts").forEach(function (s) { ro.observe(s); });
   }
   if (darkQuery && darkQuery.addEventListener) darkQuery.addEventListener("change", function () { charts.forEach(function (c) { if (c.u) build(c); }); });
-  window.graphmetrics = { charts: charts, refresh: refresh, overviewLoads: 0, reloads: 0 }; // for tests
+  window.graphmetrics = { charts: charts, refresh: refresh, overviewLoads: 0, reloads: 0, overLoads: 0 }; // for tests
   ready();
 })();

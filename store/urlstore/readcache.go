@@ -1,0 +1,221 @@
+package urlstore
+
+import (
+	"container/list"
+	"encoding/binary"
+	"errors"
+	"io/fs"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+)
+
+// Table reads a minute or hour segment as one merged group: every
+// pattern's row summed over the segment's groups inside the range. The
+// merged group of a segment is kept in a small LRU keyed by the file read
+// (path, modification time, size) and the range, so a page loaded again
+// decodes each instance's hours once, not hour by hour: closed segments
+// never change, and the open one changes size when a group is appended.
+
+// mergedSeg is one segment's groups inside a range, merged.
+type mergedSeg struct {
+	times []int64 // the groups' times
+	rows  []byte  // rows, encoded as in a group
+}
+
+func (m *mergedSeg) bytes() int { return len(m.rows) + 8*len(m.times) + 64 }
+
+// segCacheBytes bounds the LRU (a 24 h table of 50 instances holds about
+// 50 × 20 KB).
+const segCacheBytes = 32 << 20
+
+type segLRU struct {
+	mu    sync.Mutex
+	max   int
+	size  int
+	order *list.List // of *lruEnt, most recent first
+	byKey map[string]*list.Element
+}
+
+type lruEnt struct {
+	key string
+	m   *mergedSeg
+}
+
+var segCache = newSegLRU(segCacheBytes)
+
+func newSegLRU(maxBytes int) *segLRU {
+	return &segLRU{max: maxBytes, order: list.New(), byKey: map[string]*list.Element{}}
+}
+
+// DropCache empties the cache of merged segments (for benchmarks of a
+// first load).
+func DropCache() { segCache.reset() }
+
+// reset empties the cache.
+func (c *segLRU) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.order.Init()
+	clear(c.byKey)
+	c.size = 0
+}
+
+func (c *segLRU) get(key string) *mergedSeg {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.byKey[key]
+	if e == nil {
+		return nil
+	}
+	c.order.MoveToFront(e)
+	return e.Value.(*lruEnt).m
+}
+
+func (c *segLRU) put(key string, m *mergedSeg) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byKey[key] != nil || m.bytes() > c.max/4 {
+		return
+	}
+	c.byKey[key] = c.order.PushFront(&lruEnt{key, m})
+	c.size += m.bytes()
+	for c.size > c.max {
+		e := c.order.Back()
+		ent := e.Value.(*lruEnt)
+		c.order.Remove(e)
+		delete(c.byKey, ent.key)
+		c.size -= ent.m.bytes()
+	}
+}
+
+// merger merges segments for one reader goroutine (its scratch is dense:
+// one histogram array per pattern seen).
+type merger struct {
+	slots map[uint32]*stat
+	dense map[uint32][]uint64
+	free  [][]uint64
+	h     []pair
+}
+
+func newMerger() *merger {
+	return &merger{slots: map[uint32]*stat{}, dense: map[uint32][]uint64{}}
+}
+
+// merged returns segment seg of level li merged over its groups of
+// [from, until) (step-aligned); a missing segment is empty.
+func (mg *merger) merged(dir string, li int, seg, from, until int64) (*mergedSeg, error) {
+	lv := levels[li]
+	lo := max(from, seg)
+	hi := min(until, seg+lv.Span)
+	key, ok, err := fileKey(dir, lv, seg)
+	if !ok {
+		return &mergedSeg{}, err
+	}
+	key += "," + strconv.FormatInt(lo, 36) + "," + strconv.FormatInt(hi, 36)
+	if m := segCache.get(key); m != nil {
+		return m, nil
+	}
+	m := &mergedSeg{}
+	keep := func(t int64) bool { return t >= lo && t+lv.Step <= hi }
+	_, _, err = readSegIf(dir, lv, seg, keep, func(t int64, rows []byte) error {
+		m.times = append(m.times, t)
+		return eachRow(rows, mg.add)
+	})
+	// As scan: a torn or corrupt tail ends the segment, a file pruned
+	// meanwhile reads as empty.
+	if err != nil && !errors.Is(err, errCorrupt) && !errors.Is(err, fs.ErrNotExist) {
+		mg.reset()
+		return nil, err
+	}
+	m.rows = mg.encode()
+	segCache.put(key, m)
+	return m, nil
+}
+
+// fileKey names the file a segment is read from (its compressed file when
+// there is one) with its modification time and size; ok is false when
+// there is none or it cannot be read (err).
+func fileKey(dir string, lv level, seg int64) (key string, ok bool, err error) {
+	path := segPath(dir, lv, seg)
+	fi, err := os.Stat(path + "z")
+	if errors.Is(err, fs.ErrNotExist) {
+		fi, err = os.Stat(path)
+	} else {
+		path += "z"
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return path + "\x00" + strconv.FormatInt(fi.ModTime().UnixNano(), 36) + "," + strconv.FormatInt(fi.Size(), 36), true, nil
+}
+
+// add sums one row into the scratch (a corrupt stat adds nothing).
+func (mg *merger) add(id uint32, b []byte) error {
+	s := mg.slots[id]
+	fresh := s == nil
+	if fresh {
+		s = &stat{}
+		mg.slots[id] = s
+		if n := len(mg.free); n > 0 {
+			mg.dense[id], mg.free = mg.free[n-1], mg.free[:n-1]
+		} else {
+			mg.dense[id] = make([]uint64, Scheme.Len())
+		}
+	}
+	st, err := decodeStatInto(b, mg.dense[id])
+	if err != nil {
+		if fresh { // nothing of the pattern yet: no row
+			mg.free = append(mg.free, mg.dense[id])
+			delete(mg.dense, id)
+			delete(mg.slots, id)
+		}
+		return err
+	}
+	s.n += st.n
+	s.errs += st.errs
+	s.hangs += st.hangs
+	s.sumUS += st.sumUS
+	s.maxUS = max(s.maxUS, st.maxUS)
+	return nil
+}
+
+// encode returns the scratch's rows encoded as a group's (ids ascending)
+// and empties it.
+func (mg *merger) encode() []byte {
+	ids := make([]uint32, 0, len(mg.slots))
+	for id := range mg.slots {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var out, st []byte
+	for _, id := range ids {
+		s, d := mg.slots[id], mg.dense[id]
+		s.h = mg.h[:0]
+		for i, c := range d {
+			if c != 0 {
+				s.h = append(s.h, pair{uint16(i), c})
+			}
+		}
+		mg.h = s.h
+		st = s.appendEncode(st[:0])
+		out = binary.AppendUvarint(out, uint64(id))
+		out = binary.AppendUvarint(out, uint64(len(st)))
+		out = append(out, st...)
+	}
+	mg.reset()
+	return out
+}
+
+func (mg *merger) reset() {
+	for id, d := range mg.dense {
+		clear(d)
+		mg.free = append(mg.free, d)
+		delete(mg.dense, id)
+	}
+	clear(mg.slots)
+}
