@@ -148,17 +148,9 @@ func (in *inst) prune(li int, seg int64) {
 	in.compressOld(li, seg)
 	lv := levels[li]
 	newest := max(in.lastSec, in.last[li])
-	segs, err := segments(in.dir, lv)
-	if err != nil {
-		return
-	}
-	for _, seg := range segs {
-		if seg+lv.Span <= newest-lv.Keep {
-			if err := segfile.Remove(segPath(in.dir, lv, seg)); err != nil {
-				in.s.lim.Log(in.s.log, "prune", "prune histogram segment", "err", err)
-			}
-		}
-	}
+	segfile.RemoveOlder(in.dir, lv.Prefix, ".h", lv.Span, newest-lv.Keep, func(err error) {
+		in.s.lim.Log(in.s.log, "prune", "prune histogram segment", "err", err)
+	})
 }
 
 // TryLock and Unlock let the instance map forget an idle instance only

@@ -170,3 +170,20 @@ func CompressOlder(dir, prefix, ext string, span, newest int64, level int,
 		}
 	}
 }
+
+// RemoveOlder deletes the level's segments that end at or before cutoff
+// (their rows are past the level's retention); onErr is told of each
+// failure.
+func RemoveOlder(dir, prefix, ext string, span, cutoff int64, onErr func(err error)) {
+	segs, err := List(dir, prefix, ext, span)
+	if err != nil {
+		return
+	}
+	for _, seg := range segs {
+		if seg+span <= cutoff {
+			if err := Remove(Path(dir, prefix, ext, seg)); err != nil {
+				onErr(err)
+			}
+		}
+	}
+}

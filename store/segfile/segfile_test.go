@@ -64,3 +64,16 @@ func TestListCompressRead(t *testing.T) {
 		t.Error("FloorTo")
 	}
 }
+
+func TestRemoveOlder(t *testing.T) {
+	dir := t.TempDir()
+	for _, start := range []int64{0, 3600, 7200} {
+		os.WriteFile(Path(dir, "m", ".u", start), []byte("rows"), 0o644)
+	}
+	os.WriteFile(Path(dir, "m", ".u", 0)+"z", []byte("z"), 0o644) // both forms of one segment
+	RemoveOlder(dir, "m", ".u", 3600, 7200, func(err error) { t.Error(err) })
+	segs, err := List(dir, "m", ".u", 3600)
+	if err != nil || !slices.Equal(segs, []int64{7200}) {
+		t.Fatalf("after RemoveOlder(cutoff 7200): %v, %v (want only the segment ending after it)", segs, err)
+	}
+}

@@ -298,17 +298,9 @@ func (in *inst) prune(li int, seg int64) {
 	}
 	lv := levels[li]
 	newest := max(in.lastSec, in.last[li])
-	segs, err := segments(in.dir, lv)
-	if err != nil {
-		return
-	}
-	for _, s := range segs {
-		if s+lv.Span <= newest-lv.Keep {
-			if err := segfile.Remove(segPath(in.dir, lv, s)); err != nil {
-				in.s.lim.Log(in.s.log, "prune", "prune URL segment", "err", err)
-			}
-		}
-	}
+	segfile.RemoveOlder(in.dir, lv.Prefix, ".u", lv.Span, newest-lv.Keep, func(err error) {
+		in.s.lim.Log(in.s.log, "prune", "prune URL segment", "err", err)
+	})
 }
 
 // TryLock and Unlock let the instance map forget an idle instance only
