@@ -208,3 +208,10 @@ func MetricFile(dataDir string, path []string) string {
 	elems[len(elems)-1] += ".rrd"
 	return filepath.Join(elems...)
 }
+
+// InstanceDir is an instance's directory under root:
+// <root>/<host>/<customer>/<instance>, each element escaped (SafeElem).
+func InstanceDir(root string, k Key) string {
+	p := SafePath(k.Host, k.Customer, k.Instance)
+	return filepath.Join(root, p[0], p[1], p[2])
+}

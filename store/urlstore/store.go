@@ -19,8 +19,7 @@ func Root(dataDir string) string { return filepath.Join(dataDir, "urls", "tracel
 
 // Dir is an instance's directory: urls/tracelog/<host>/<customer>/<instance>.
 func Dir(dataDir string, k store.Key) string {
-	p := store.SafePath(k.Host, k.Customer, k.Instance)
-	return filepath.Join(Root(dataDir), p[0], p[1], p[2])
+	return store.InstanceDir(Root(dataDir), k)
 }
 
 // DefaultMaxPatterns is [tracelog.urls] max_patterns' default.
