@@ -63,11 +63,11 @@ node-deps: $(KINESALITE_STAMP) $(STATSD_STAMP)
 
 # etsy statsd 0.9.0: the reference the statsd input is tested and
 # benchmarked against.
-$(STATSD_STAMP): contrib/statsd/package.json contrib/statsd/package-lock.json contrib/statsd/install.sh
+$(STATSD_STAMP): contrib/statsd/package.json contrib/statsd/package-lock.json contrib/statsd/install.sh contrib/npm-install.sh
 	@contrib/statsd/install.sh
 	@touch $@
 
-$(KINESALITE_STAMP): contrib/kinesalite/package.json $(wildcard contrib/kinesalite/package-lock.json) contrib/kinesalite/install.sh
+$(KINESALITE_STAMP): contrib/kinesalite/package.json $(wildcard contrib/kinesalite/package-lock.json) contrib/kinesalite/install.sh contrib/npm-install.sh
 	@contrib/kinesalite/install.sh
 	@touch $@
 
