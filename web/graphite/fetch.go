@@ -3,6 +3,7 @@ package graphite
 import (
 	"context"
 	"fmt"
+	"graphmetrics/web/internal/rrdretry"
 	"math"
 	"time"
 
@@ -41,7 +42,7 @@ func (f *Fetcher) Fetch(ctx context.Context, l *Leaf, from, until int64) (*Serie
 	if q, ok := percentiles[l.Derived]; ok {
 		return fetchPercentile(l, q, from, until)
 	}
-	res, err := rrd.Fetch(l.File, f.CF, time.Unix(from, 0), time.Unix(until, 0), time.Second)
+	res, err := rrdretry.Fetch(l.File, f.CF, time.Unix(from, 0), time.Unix(until, 0), time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", l.Path, err)
 	}

@@ -3,6 +3,7 @@ package overview
 import (
 	"context"
 	"fmt"
+	"graphmetrics/web/internal/rrdretry"
 	"math"
 	"runtime"
 	"sync"
@@ -68,7 +69,7 @@ func sparkStep(span int64) int64 {
 
 func fetchOne(file string, from, until, step int64) series {
 	s := series{hung: math.NaN()}
-	res, err := rrd.Fetch(file, "AVERAGE", time.Unix(from, 0), time.Unix(until, 0), time.Duration(step)*time.Second)
+	res, err := rrdretry.Fetch(file, "AVERAGE", time.Unix(from, 0), time.Unix(until, 0), time.Duration(step)*time.Second)
 	if err != nil {
 		s.err = fmt.Errorf("fetch %s: %w", file, err)
 		return s
@@ -98,7 +99,7 @@ func fetchOne(file string, from, until, step int64) series {
 		return s
 	}
 	// A coarser archive: the last minute comes from the 1-minute one.
-	last, err := rrd.Fetch(file, "AVERAGE", time.Unix(until-300, 0), time.Unix(until, 0), time.Minute)
+	last, err := rrdretry.Fetch(file, "AVERAGE", time.Unix(until-300, 0), time.Unix(until, 0), time.Minute)
 	if err != nil {
 		s.err = fmt.Errorf("fetch %s: %w", file, err)
 		return s

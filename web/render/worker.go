@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"graphmetrics/web/internal/rrdretry"
 	"io"
 	"strings"
 	"time"
@@ -110,7 +111,11 @@ func graph(g *Graph) ([]byte, error) {
 	gr.SetVLabel(g.VLabel)
 	gr.AddOptions(g.Options()...)
 	gr.AddOptions(g.GraphElements()...)
-	_, img, err := gr.Graph(time.Unix(g.Start, 0), time.Unix(g.End, 0))
+	var img []byte
+	err := rrdretry.Do(func() (err error) {
+		_, img, err = gr.Graph(time.Unix(g.Start, 0), time.Unix(g.End, 0))
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("rrd graph: %w", err)
 	}
@@ -133,7 +138,11 @@ func xport(g *Graph) (*Xport, error) {
 	rows := (g.End-g.Start)/int64(g.XportStep()) + 2
 	e.SetMaxRows(uint(min(max(rows, 10), MaxXportRows))) // librrd refuses fewer than 10
 	step := time.Duration(g.XportStep()) * time.Second
-	res, err := e.Xport(time.Unix(g.Start, 0), time.Unix(g.End, 0), step)
+	var res rrd.XportResult
+	err := rrdretry.Do(func() (err error) {
+		res, err = e.Xport(time.Unix(g.Start, 0), time.Unix(g.End, 0), step)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("rrd xport: %w", err)
 	}
