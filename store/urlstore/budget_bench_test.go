@@ -100,7 +100,7 @@ func levelBytes(tb testing.TB, dir string, li int) (size int64, groups int) {
 		tb.Fatal(err)
 	}
 	for _, seg := range segs {
-		for _, p := range []string{segPath(dir, levels[li], seg), segPath(dir, levels[li], seg) + "z"} {
+		for _, p := range []string{segPath(dir, levels[li], seg), segPath(dir, levels[li], seg) + "z", segPath(dir, levels[li], seg) + "c"} {
 			if fi, err := os.Stat(p); err == nil {
 				size += fi.Size()
 			}
