@@ -201,8 +201,10 @@ func benchTable24h(b *testing.B, cold bool) {
 // bytes per minute and hour row (a group: every pattern's row of one step)
 // and the disk of 2,000 such instances after 30 days: the minute rows of
 // 48 hours, the hour rows of 30 days (all plain, and as they are after 30
-// days: the open week's plain, the closed weeks' DEFLATE-compressed) and the seconds journal (at most 30
-// minutes).
+// days: the open week's plain, the closed weeks' pattern-major, as the
+// week's hours so far would be closed) and the seconds journal (at most
+// 30 minutes). B/hour-row-deflated is the plain hours DEFLATE-compressed
+// whole (the format before pattern-major files), for comparison.
 func BenchmarkDiskPerInstance(b *testing.B) {
 	for range b.N {
 		dir := b.TempDir()
@@ -223,8 +225,12 @@ func BenchmarkDiskPerInstance(b *testing.B) {
 		zw, _ := flate.NewWriter(&z, flate.BestCompression)
 		zw.Write(plain)
 		zw.Close()
+		closed, err := encodeCol(plain, levels[lvHour], segs[0])
+		if err != nil || len(segs) != 1 {
+			b.Fatal(err, segs)
+		}
 		perSec, perMin, perHour := float64(secB)/float64(secN), float64(minB)/float64(minN), float64(hourB)/float64(hourN)
-		perHourZ := float64(z.Len()) / float64(hourN)
+		perHourZ, perHourC := float64(z.Len())/float64(hourN), float64(len(closed))/float64(hourN)
 		const fleet = 2000
 		total := func(hour float64) float64 {
 			journal := float64(levels[lvSec].Keep + levels[lvSec].Span)
@@ -237,8 +243,9 @@ func BenchmarkDiskPerInstance(b *testing.B) {
 		b.ReportMetric(perMin, "B/minute-row")
 		b.ReportMetric(perHour, "B/hour-row")
 		b.ReportMetric(perHourZ, "B/hour-row-deflated")
+		b.ReportMetric(perHourC, "B/hour-row-closed")
 		b.ReportMetric(total(perHour), "GB/30d-fleet-plain")
-		b.ReportMetric(total(open*perHour+(1-open)*perHourZ), "GB/30d-fleet")
+		b.ReportMetric(total(open*perHour+(1-open)*perHourC), "GB/30d-fleet")
 	}
 }
 

@@ -2,11 +2,16 @@ package urlstore
 
 import (
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"testing"
+
+	"graphmetrics/store"
+	"graphmetrics/store/segfile"
 )
 
 // rowKey is a row of a segment: its time and pattern.
@@ -208,4 +213,53 @@ func appendGroupBytes(b []byte, lv level, seg, t int64, rows []byte) []byte {
 	b = binary.AppendUvarint(b, uint64((t-seg)/lv.Step))
 	b = binary.AppendUvarint(b, uint64(len(rows)))
 	return append(b, rows...)
+}
+
+// Segments compressed whole (.uz) by earlier versions still read exactly,
+// next to pattern-major ones.
+func TestOldCompressedSegments(t *testing.T) {
+	dataDir, reqs, _ := writeClosed(t)
+	dir := Dir(dataDir, keyA)
+	l, err := listSegs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := 0
+	for _, seg := range l[lvMin] {
+		data, err := os.ReadFile(colPath(dir, levels[lvMin], seg))
+		if err != nil || seg != t0 { // the first closed one only
+			continue
+		}
+		groups, err := colGroups(data, levels[lvMin], seg)
+		plain := segPath(dir, levels[lvMin], seg)
+		if err == nil {
+			err = os.WriteFile(plain, groups, 0o644)
+		}
+		if err == nil {
+			err = segfile.Compress(plain, flate.DefaultCompression, func(d []byte) int { return len(d) })
+		}
+		if err == nil {
+			err = os.Remove(colPath(dir, levels[lvMin], seg))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		old++
+	}
+	if old != 1 {
+		t.Fatalf("%d segments made old", old)
+	}
+	DropCache()
+	keys := []store.Key{keyA}
+	for _, rg := range [][2]int64{{t0 + 60, t0 + 3540}, {t0 + 1800, t0 + 7260}, {t0, t0 + 3*3600}} {
+		checkTable(t, dataDir, keys, reqs, rg[0], rg[1])
+		sr, err := Over(dataDir, keys, "/u3", rg[0], rg[1], 300)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, row := range sr.R {
+			f := sr.Start + int64(i)*sr.Step
+			sameRow(t, fmt.Sprintf("over at %d", f), row, expect(reqs, f, f+sr.Step)["/u3"])
+		}
+	}
 }

@@ -53,6 +53,7 @@ type colDec struct {
 	idx     []uint16
 	cnt     []uint64
 	h       []pair
+	st      stat // the row handed on
 }
 
 var colDecs = sync.Pool{New: func() any { return &colDec{} }}
@@ -105,7 +106,7 @@ func parseColIndex(b []byte, dataAt, size int64) (*colIndex, error) {
 	for c := range x.chunks {
 		zl, ok1 := next()
 		rl, ok2 := next()
-		if !ok1 || !ok2 || zl > uint64(size-at) || rl == 0 || rl > segfile.MaxSegment {
+		if !ok1 || !ok2 || zl > uint64(size-at) || rl == 0 || rl > maxColChunk {
 			return nil, corruptf("chunk %d", c)
 		}
 		x.chunks[c] = colChunk{at, int(zl), int(rl)}
@@ -232,11 +233,11 @@ func (d *colDec) eachBlockRow(b []byte, lv level, seg int64, keep func(int64) bo
 			d.h = append(d.h, pair{d.idx[ki], d.cnt[ki]})
 			ki++
 		}
-		st := stat{n: d.vals[r+row], errs: d.vals[2*r+row], hangs: d.vals[3*r+row],
+		d.st = stat{n: d.vals[r+row], errs: d.vals[2*r+row], hangs: d.vals[3*r+row],
 			sumUS: d.vals[4*r+row], maxUS: d.vals[5*r+row], h: d.h}
 		t := seg + off*lv.Step
 		if keep == nil || keep(t) {
-			if err := fn(t, &st); err != nil {
+			if err := fn(t, &d.st); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 )
@@ -38,6 +39,12 @@ const colMagic = "GMUC\x01"
 // patterns share a chunk (a DEFLATE stream of its own costs them more
 // than their rows); a large one has its own.
 var colChunkMin = 8192
+
+// maxColChunk bounds a chunk's raw bytes, so a reader never inflates more
+// for a chunk: a chunk is closed before a block would take it past this,
+// and one block is at most 1 + 168 rows × (7 columns + 356 buckets × 2)
+// uvarints, about 730 KB.
+const maxColChunk = 1 << 20
 
 var flateWriters = sync.Pool{New: func() any {
 	w, _ := flate.NewWriter(nil, flate.DefaultCompression)
@@ -104,22 +111,26 @@ func encodeCol(data []byte, lv level, seg int64) ([]byte, error) {
 	}
 	var pats []byte
 	prev := -1
+	var blk []byte
 	for _, id := range ids {
+		var err error
+		if blk, err = enc.appendBlock(blk[:0], byID[id]); err != nil {
+			return nil, err
+		}
+		if len(blk) > maxColChunk {
+			return nil, fmt.Errorf("urlstore: pattern %d: block of %d bytes", id, len(blk))
+		}
 		newChunk := uint64(0)
-		if len(raw) > 0 && len(raw) >= colChunkMin {
+		if len(raw) > 0 && (len(raw) >= colChunkMin || len(raw)+len(blk) > maxColChunk) {
 			if err := closeChunk(); err != nil {
 				return nil, err
 			}
 			newChunk = 1
 		}
-		n := len(raw)
-		var err error
-		if raw, err = enc.appendBlock(raw, byID[id]); err != nil {
-			return nil, err
-		}
+		raw = append(raw, blk...)
 		pats = binary.AppendUvarint(pats, uint64(int(id)-prev-1))
 		pats = binary.AppendUvarint(pats, newChunk)
-		pats = binary.AppendUvarint(pats, uint64(len(raw)-n))
+		pats = binary.AppendUvarint(pats, uint64(len(blk)))
 		prev = int(id)
 	}
 	if len(raw) > 0 {

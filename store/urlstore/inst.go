@@ -266,7 +266,9 @@ func (in *inst) closeHour(w *appender, h int64) error {
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errCorrupt) {
+	if errors.Is(err, errCorrupt) { // what decoded before the fault is summed
+		in.s.lim.Log(in.s.log, "corrupt", "corrupt URL segment", "file", segPath(in.dir, levels[lvMin], h), "err", err)
+	} else if err != nil {
 		return err
 	}
 	if len(sum) == 0 {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -120,11 +121,22 @@ func (mg *merger) merged(dir string, li int, seg, from, until int64) (*mergedSeg
 	m := &mergedSeg{}
 	used := make([]bool, lv.Span/lv.Step)
 	keep := func(t int64) bool { return t >= lo && t+lv.Step <= hi }
-	err = readRows(dir, lv, seg, keep, nil, func(t int64, id uint32, st *stat) error {
-		used[(t-seg)/lv.Step] = true
-		mg.add(id, st)
-		return nil
-	})
+	err = fs.ErrNotExist
+	if !strings.HasPrefix(key, colPath(dir, lv, seg)+"\x00") {
+		// Group-major: the one-pass decoder of encoded stats.
+		_, _, err = readGroupMajor(dir, lv, seg, keep, func(t int64, rows []byte) error {
+			used[(t-seg)/lv.Step] = true
+			return eachRow(rows, mg.addEncoded)
+		})
+	}
+	if errors.Is(err, fs.ErrNotExist) { // pattern-major (or rewritten since fileKey)
+		err = readRows(dir, lv, seg, keep, nil, func(t int64, id uint32, st *stat) error {
+			used[(t-seg)/lv.Step] = true
+			mg.add(mg.slot(id), st.h)
+			mg.slots[id].sum(st)
+			return nil
+		})
+	}
 	// As scan: a torn or corrupt tail ends the segment, a file pruned
 	// meanwhile reads as empty.
 	if err != nil && !errors.Is(err, errCorrupt) && !errors.Is(err, fs.ErrNotExist) {
@@ -159,27 +171,42 @@ func fileKey(dir string, lv level, seg int64) (key string, ok bool, err error) {
 	return "", false, nil
 }
 
-// add sums one row into the scratch.
-func (mg *merger) add(id uint32, st *stat) {
-	s := mg.slots[id]
-	if s == nil {
-		s = &stat{}
-		mg.slots[id] = s
+// slot is pattern id's row in the scratch, made empty when new.
+func (mg *merger) slot(id uint32) uint32 {
+	if mg.slots[id] == nil {
+		mg.slots[id] = &stat{}
 		if n := len(mg.free); n > 0 {
 			mg.dense[id], mg.free = mg.free[n-1], mg.free[:n-1]
 		} else {
 			mg.dense[id] = make([]uint64, Scheme.Len())
 		}
 	}
+	return id
+}
+
+// add sums a decoded row's histogram into pattern id's row (slot).
+func (mg *merger) add(id uint32, h []pair) {
 	d := mg.dense[id]
-	for _, p := range st.h {
+	for _, p := range h {
 		d[p.i] += p.c
 	}
-	s.n += st.n
-	s.errs += st.errs
-	s.hangs += st.hangs
-	s.sumUS += st.sumUS
-	s.maxUS = max(s.maxUS, st.maxUS)
+}
+
+// addEncoded sums an encoded row into the scratch (a corrupt stat adds
+// nothing).
+func (mg *merger) addEncoded(id uint32, b []byte) error {
+	fresh := mg.slots[id] == nil
+	st, err := decodeStatInto(b, mg.dense[mg.slot(id)])
+	if err != nil {
+		if fresh { // nothing of the pattern yet: no row
+			mg.free = append(mg.free, mg.dense[id])
+			delete(mg.dense, id)
+			delete(mg.slots, id)
+		}
+		return err
+	}
+	mg.slots[id].sum(&st)
+	return nil
 }
 
 // encode returns the scratch's rows encoded as a group's (ids ascending)

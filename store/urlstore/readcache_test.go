@@ -3,6 +3,7 @@ package urlstore
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"graphmetrics/store"
@@ -75,5 +76,45 @@ func TestSegLRUBound(t *testing.T) {
 	c.put("big", ent(1001))
 	if c.get("big") != nil {
 		t.Fatal("an entry over a quarter of the bound was kept")
+	}
+}
+
+// TestDecodeStatInto: the one-pass decoder adds what decodeStat decodes,
+// and nothing for a corrupt stat (every truncation, every byte changed).
+func TestDecodeStatInto(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200 {
+		s := stat{n: r.Uint64N(1000), errs: r.Uint64N(10), hangs: r.Uint64N(3), sumUS: r.Uint64N(1e9), maxUS: r.Uint64N(1e7)}
+		for i := 0; i < Scheme.Len(); i += 1 + r.IntN(40) {
+			s.h = append(s.h, pair{uint16(i), 1 + r.Uint64N(300)})
+		}
+		enc := s.appendEncode(nil)
+		variants := [][]byte{enc}
+		for cut := range len(enc) {
+			variants = append(variants, enc[:cut])
+		}
+		for i := range enc {
+			b := append([]byte(nil), enc...)
+			b[i] ^= byte(1 + r.IntN(255))
+			variants = append(variants, b)
+		}
+		for _, b := range variants {
+			want := make([]uint64, Scheme.Len())
+			for i := range want {
+				want[i] = 7 // counts already there
+			}
+			got := append([]uint64(nil), want...)
+			ws, werr := decodeStat(b, nil)
+			if werr == nil {
+				for _, p := range ws.h {
+					want[p.i] += p.c
+				}
+			}
+			gs, gerr := decodeStatInto(b, got)
+			if (werr == nil) != (gerr == nil) || !slices.Equal(got, want) ||
+				werr == nil && (gs.n != ws.n || gs.errs != ws.errs || gs.hangs != ws.hangs || gs.sumUS != ws.sumUS || gs.maxUS != ws.maxUS) {
+				t.Fatalf("%x: got %v %v, want %v %v", b, gerr, gs, werr, ws)
+			}
+		}
 	}
 }

@@ -230,17 +230,16 @@ func readRows(dir string, lv level, seg int64, keep func(int64) bool, want *uint
 	if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	var scratch []pair
+	var st stat // one for the segment: &st escapes to fn
 	_, _, err = readGroupMajor(dir, lv, seg, keep, func(t int64, rows []byte) error {
 		return eachRow(rows, func(id uint32, b []byte) error {
 			if want != nil && id != *want {
 				return nil
 			}
-			st, err := decodeStat(b, scratch)
-			if err != nil {
+			var err error
+			if st, err = decodeStat(b, st.h); err != nil {
 				return err
 			}
-			scratch = st.h
 			return fn(t, id, &st)
 		})
 	})

@@ -39,12 +39,17 @@ func (s *stat) appendEncode(b []byte) []byte {
 
 // merge adds o into s.
 func (s *stat) merge(o *stat) {
+	s.sum(o)
+	s.h = mergePairs(s.h, o.h)
+}
+
+// sum adds o's counts (not its histogram) into s.
+func (s *stat) sum(o *stat) {
 	s.n += o.n
 	s.errs += o.errs
 	s.hangs += o.hangs
 	s.sumUS += o.sumUS
 	s.maxUS = max(s.maxUS, o.maxUS)
-	s.h = mergePairs(s.h, o.h)
 }
 
 // addURL adds a second's URLStat of the aggregator, decoding its
@@ -197,4 +202,66 @@ func (s *stat) addTo(r *Row) {
 	for _, p := range s.h {
 		r.Hist.AddN(int(p.i), p.c)
 	}
+}
+
+// decodeStatInto is decodeStat adding the histogram straight into the
+// dense counts d (Scheme.Len() of them) instead of pairs: one pass, the
+// cost of a cold table. A corrupt stat adds nothing (the pairs added
+// before the fault are taken back).
+func decodeStatInto(b []byte, d []uint64) (stat, error) {
+	s, off, err := decodeHead(b)
+	if err != nil {
+		return s, err
+	}
+	k, n := uvarint(b, off)
+	nb := len(d)
+	if n <= 0 || k > uint64(nb) {
+		return s, fmt.Errorf("%w: histogram", errCorrupt)
+	}
+	off += n
+	start, prev, added := off, -1, uint64(0)
+	for ; added < k; added++ {
+		var gap, c uint64
+		if off < len(b) && b[off] < 0x80 {
+			gap = uint64(b[off])
+			off++
+		} else if gap, n = binary.Uvarint(b[off:]); n > 0 {
+			off += n
+		} else {
+			err = fmt.Errorf("%w: histogram bucket", errCorrupt)
+			break
+		}
+		if off < len(b) && b[off] < 0x80 {
+			c = uint64(b[off])
+			off++
+		} else if c, n = binary.Uvarint(b[off:]); n > 0 {
+			off += n
+		} else {
+			err = fmt.Errorf("%w: histogram count", errCorrupt)
+			break
+		}
+		if gap >= uint64(nb) || c == 0 || prev+1+int(gap) >= nb {
+			err = fmt.Errorf("%w: histogram count", errCorrupt)
+			break
+		}
+		prev += 1 + int(gap)
+		d[prev] += c
+	}
+	if err == nil && off != len(b) {
+		err = fmt.Errorf("%w: stat length", errCorrupt)
+	}
+	if err != nil {
+		// Take back the pairs added: they decoded before the fault.
+		off, prev = start, -1
+		for range added {
+			gap, n := binary.Uvarint(b[off:])
+			off += n
+			c, m := binary.Uvarint(b[off:])
+			off += m
+			prev += 1 + int(gap)
+			d[prev] -= c
+		}
+		return s, err
+	}
+	return s, nil
 }
