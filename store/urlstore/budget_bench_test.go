@@ -172,8 +172,10 @@ func BenchmarkTable24hPool50(b *testing.B) { benchTable24h(b, false) }
 // before every op (the first load).
 func BenchmarkTable24hPool50Cold(b *testing.B) { benchTable24h(b, true) }
 
-func benchTable24h(b *testing.B, cold bool) {
-	dir, keys := poolData(b), poolKeys()
+func benchTable24h(b *testing.B, cold bool) { benchTable24hIn(b, poolData(b), cold) }
+
+func benchTable24hIn(b *testing.B, dir string, cold bool) {
+	keys := poolKeys()
 	until := int64(budgetStart + 25*3600)
 	b.ResetTimer()
 	var rows []*Row

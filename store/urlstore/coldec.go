@@ -50,8 +50,6 @@ type colDec struct {
 	zr      io.ReadCloser
 	raw     bytes.Buffer
 	vals    []uint64
-	idx     []uint16
-	cnt     []uint64
 	h       []pair
 	st      stat // the row handed on
 }
@@ -194,26 +192,39 @@ func (d *colDec) eachBlockRow(b []byte, lv level, seg int64, keep func(int64) bo
 		return corruptf("block buckets")
 	}
 	gaps, buckets := d.vals[:r], d.vals[6*r:]
-	d.idx, d.cnt = d.idx[:0], d.cnt[:0]
+	// Every row's pairs, in one array: the bucket indexes, then the counts.
+	d.h = slices.Grow(d.h[:0], int(k))[:k]
+	j := 0
 	for _, m := range buckets {
 		prev := -1
 		for range m {
-			g, n := uvarint(b, i)
-			if n <= 0 || g >= uint64(nb) || prev+1+int(g) >= nb {
+			g, n := uint64(0), 1
+			if i < len(b) && b[i] < 0x80 {
+				g = uint64(b[i])
+			} else if g, n = binary.Uvarint(b[i:]); n <= 0 {
+				return corruptf("bucket index")
+			}
+			if g >= uint64(nb) || prev+1+int(g) >= nb {
 				return corruptf("bucket index")
 			}
 			i += n
 			prev += 1 + int(g)
-			d.idx = append(d.idx, uint16(prev))
+			d.h[j].i = uint16(prev)
+			j++
 		}
 	}
-	for range k {
-		c, n := uvarint(b, i)
-		if n <= 0 || c == 0 {
+	for j := range d.h {
+		c, n := uint64(0), 1
+		if i < len(b) && b[i] < 0x80 {
+			c = uint64(b[i])
+		} else if c, n = binary.Uvarint(b[i:]); n <= 0 {
+			return corruptf("bucket count")
+		}
+		if c == 0 {
 			return corruptf("bucket count")
 		}
 		i += n
-		d.cnt = append(d.cnt, c)
+		d.h[j].c = c
 	}
 	if i != len(b) {
 		return corruptf("block length")
@@ -225,16 +236,13 @@ func (d *colDec) eachBlockRow(b []byte, lv level, seg int64, keep func(int64) bo
 		}
 		off += 1 + int64(g)
 	}
-	off, ki := -1, 0
+	off, j = -1, 0
 	for row := range r {
 		off += 1 + int64(gaps[row])
-		d.h = d.h[:0]
-		for range buckets[row] {
-			d.h = append(d.h, pair{d.idx[ki], d.cnt[ki]})
-			ki++
-		}
+		m := int(buckets[row])
 		d.st = stat{n: d.vals[r+row], errs: d.vals[2*r+row], hangs: d.vals[3*r+row],
-			sumUS: d.vals[4*r+row], maxUS: d.vals[5*r+row], h: d.h}
+			sumUS: d.vals[4*r+row], maxUS: d.vals[5*r+row], h: d.h[j : j+m : j+m]}
+		j += m
 		t := seg + off*lv.Step
 		if keep == nil || keep(t) {
 			if err := fn(t, &d.st); err != nil {

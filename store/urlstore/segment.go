@@ -1,9 +1,11 @@
 package urlstore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -225,7 +227,15 @@ func readRows(dir string, lv level, seg int64, keep func(int64) bool, want *uint
 		if err != nil {
 			return err
 		}
-		return readCol(f, fi.Size(), lv, seg, keep, want, fn)
+		if want != nil || fi.Size() > segfile.MaxSegment { // (readCol refuses the latter)
+			return readCol(f, fi.Size(), lv, seg, keep, want, fn)
+		}
+		// Every chunk: one read of the file, not one per chunk.
+		data := make([]byte, fi.Size())
+		if _, err := io.ReadFull(f, data); err != nil {
+			return err
+		}
+		return readCol(bytes.NewReader(data), int64(len(data)), lv, seg, keep, nil, fn)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return err
