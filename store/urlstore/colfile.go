@@ -148,8 +148,9 @@ func encodeCol(data []byte, lv level, seg int64) ([]byte, error) {
 
 // colEnc holds a block's column buffers between patterns.
 type colEnc struct {
-	cols [7][]byte
-	h    [2][]byte // bucket index gaps, counts
+	cols  [7][]byte
+	h     [2][]byte // bucket index gaps, counts
+	pairs []pair    // a row's histogram
 }
 
 // appendBlock appends the block of one pattern's rows.
@@ -161,7 +162,7 @@ func (e *colEnc) appendBlock(b []byte, refs []colRef) ([]byte, error) {
 	e.h[0], e.h[1] = e.h[0][:0], e.h[1][:0]
 	rows, prev := 0, -1
 	for i := 0; i < len(refs); {
-		st, err := decodeStat(refs[i].st, nil)
+		st, err := decodeStat(refs[i].st, e.pairs)
 		if err != nil {
 			return nil, err
 		}
@@ -173,6 +174,7 @@ func (e *colEnc) appendBlock(b []byte, refs []colRef) ([]byte, error) {
 			}
 			st.merge(&o)
 		}
+		e.pairs = st.h
 		off := int(refs[i].off)
 		vals := [7]uint64{uint64(off - prev - 1), st.n, st.errs, st.hangs, st.sumUS, st.maxUS, uint64(len(st.h))}
 		for k, v := range vals {

@@ -132,8 +132,7 @@ func (mg *merger) merged(dir string, li int, seg, from, until int64) (*mergedSeg
 	if errors.Is(err, fs.ErrNotExist) { // pattern-major (or rewritten since fileKey)
 		err = readRows(dir, lv, seg, keep, nil, func(t int64, id uint32, st *stat) error {
 			used[(t-seg)/lv.Step] = true
-			mg.add(mg.slot(id), st.h)
-			mg.slots[id].sum(st)
+			mg.add(id, st)
 			return nil
 		})
 	}
@@ -171,8 +170,8 @@ func fileKey(dir string, lv level, seg int64) (key string, ok bool, err error) {
 	return "", false, nil
 }
 
-// slot is pattern id's row in the scratch, made empty when new.
-func (mg *merger) slot(id uint32) uint32 {
+// slot makes pattern id's row in the scratch when it has none.
+func (mg *merger) slot(id uint32) {
 	if mg.slots[id] == nil {
 		mg.slots[id] = &stat{}
 		if n := len(mg.free); n > 0 {
@@ -181,22 +180,24 @@ func (mg *merger) slot(id uint32) uint32 {
 			mg.dense[id] = make([]uint64, Scheme.Len())
 		}
 	}
-	return id
 }
 
-// add sums a decoded row's histogram into pattern id's row (slot).
-func (mg *merger) add(id uint32, h []pair) {
+// add sums a decoded row into the scratch.
+func (mg *merger) add(id uint32, st *stat) {
+	mg.slot(id)
 	d := mg.dense[id]
-	for _, p := range h {
+	for _, p := range st.h {
 		d[p.i] += p.c
 	}
+	mg.slots[id].sum(st)
 }
 
 // addEncoded sums an encoded row into the scratch (a corrupt stat adds
 // nothing).
 func (mg *merger) addEncoded(id uint32, b []byte) error {
 	fresh := mg.slots[id] == nil
-	st, err := decodeStatInto(b, mg.dense[mg.slot(id)])
+	mg.slot(id)
+	st, err := decodeStatInto(b, mg.dense[id])
 	if err != nil {
 		if fresh { // nothing of the pattern yet: no row
 			mg.free = append(mg.free, mg.dense[id])
