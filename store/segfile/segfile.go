@@ -3,7 +3,10 @@
 // files are <prefix>-<start><ext>, <start> a multiple of the level's span;
 // the file being appended to is plain, a closed one is rewritten
 // DEFLATE-compressed as <name>z (a temporary file and a rename; a crash
-// between leaves both, and the compressed one is the truth).
+// between leaves both, and the compressed one is the truth). A store may
+// instead rewrite a closed segment in its own closed format as <name>c
+// (Rewrite; store/urlstore), read by the store itself: List and Remove
+// know both closed names.
 package segfile
 
 import (
@@ -54,7 +57,7 @@ func ListEntries(ents []os.DirEntry, prefix, ext string, span int64) []int64 {
 	var out []int64
 	for _, e := range ents {
 		s, ok := strings.CutPrefix(e.Name(), prefix+"-")
-		s, ok2 := strings.CutSuffix(strings.TrimSuffix(s, "z"), ext)
+		s, ok2 := strings.CutSuffix(strings.TrimSuffix(strings.TrimSuffix(s, "z"), "c"), ext)
 		if !ok || !ok2 || !e.Type().IsRegular() {
 			continue
 		}
@@ -99,28 +102,43 @@ func readFlate(path string) ([]byte, error) {
 // Compress rewrites a closed plain segment compressed, keeping its first
 // valid(data) bytes (a torn tail is dropped), then removes the plain file.
 func Compress(plainPath string, level int, valid func(data []byte) int) error {
+	return Rewrite(plainPath, "z", func(data []byte) ([]byte, error) {
+		var buf bytes.Buffer
+		zw, err := flate.NewWriter(&buf, level)
+		if err != nil {
+			return nil, err
+		}
+		zw.Write(data[:valid(data)])
+		if err := zw.Close(); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	})
+}
+
+// Rewrite writes encode(the plain segment's bytes) as <plainPath><suffix>
+// (a temporary file, fsync, rename), then removes the plain file; when the
+// closed file exists already (a crash came between), only the plain file
+// is removed.
+func Rewrite(plainPath, suffix string, encode func(data []byte) ([]byte, error)) error {
 	data, err := os.ReadFile(plainPath)
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(plainPath + "z"); err == nil { // done before a crash
+	closed := plainPath + suffix
+	if _, err := os.Stat(closed); err == nil { // done before a crash
 		return os.Remove(plainPath)
 	}
-	var buf bytes.Buffer
-	zw, err := flate.NewWriter(&buf, level)
+	out, err := encode(data)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", plainPath, err)
 	}
-	zw.Write(data[:valid(data)])
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	tmp := plainPath + "z.tmp"
+	tmp := closed + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(buf.Bytes())
+	_, err = f.Write(out)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -128,7 +146,7 @@ func Compress(plainPath string, level int, valid func(data []byte) int) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, plainPath+"z")
+		err = os.Rename(tmp, closed)
 	}
 	if err != nil {
 		os.Remove(tmp)
@@ -137,10 +155,10 @@ func Compress(plainPath string, level int, valid func(data []byte) int) error {
 	return os.Remove(plainPath)
 }
 
-// Remove deletes a segment's plain and compressed files.
+// Remove deletes a segment's plain and closed files.
 func Remove(plainPath string) error {
 	var first error
-	for _, p := range []string{plainPath, plainPath + "z"} {
+	for _, p := range []string{plainPath, plainPath + "z", plainPath + "c"} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) && first == nil {
 			first = err
 		}
@@ -153,6 +171,16 @@ func Remove(plainPath string) error {
 // bytes valid says are whole rows; onErr is told of each failure.
 func CompressOlder(dir, prefix, ext string, span, newest int64, level int,
 	valid func(seg int64, data []byte) int, onErr func(path string, err error)) {
+	RewriteOlder(dir, prefix, ext, span, newest, func(plain string, seg int64) error {
+		return Compress(plain, level, func(data []byte) int { return valid(seg, data) })
+	}, onErr)
+}
+
+// RewriteOlder calls rewrite for each of the level's plain segments that
+// start before newest (closed: a newer one is being appended to); onErr
+// is told of each failure.
+func RewriteOlder(dir, prefix, ext string, span, newest int64,
+	rewrite func(plainPath string, seg int64) error, onErr func(path string, err error)) {
 	segs, err := List(dir, prefix, ext, span)
 	if err != nil {
 		return
@@ -165,7 +193,7 @@ func CompressOlder(dir, prefix, ext string, span, newest int64, level int,
 		if _, err := os.Stat(plain); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		if err := Compress(plain, level, func(data []byte) int { return valid(seg, data) }); err != nil {
+		if err := rewrite(plain, seg); err != nil {
 			onErr(plain, err)
 		}
 	}

@@ -100,7 +100,7 @@ func levelBytes(tb testing.TB, dir string, li int) (size int64, groups int) {
 		tb.Fatal(err)
 	}
 	for _, seg := range segs {
-		for _, p := range []string{segPath(dir, levels[li], seg), segPath(dir, levels[li], seg) + "z"} {
+		for _, p := range []string{segPath(dir, levels[li], seg), segPath(dir, levels[li], seg) + "z", segPath(dir, levels[li], seg) + "c"} {
 			if fi, err := os.Stat(p); err == nil {
 				size += fi.Size()
 			}
@@ -172,8 +172,10 @@ func BenchmarkTable24hPool50(b *testing.B) { benchTable24h(b, false) }
 // before every op (the first load).
 func BenchmarkTable24hPool50Cold(b *testing.B) { benchTable24h(b, true) }
 
-func benchTable24h(b *testing.B, cold bool) {
-	dir, keys := poolData(b), poolKeys()
+func benchTable24h(b *testing.B, cold bool) { benchTable24hIn(b, poolData(b), cold) }
+
+func benchTable24hIn(b *testing.B, dir string, cold bool) {
+	keys := poolKeys()
 	until := int64(budgetStart + 25*3600)
 	b.ResetTimer()
 	var rows []*Row
@@ -201,8 +203,10 @@ func benchTable24h(b *testing.B, cold bool) {
 // bytes per minute and hour row (a group: every pattern's row of one step)
 // and the disk of 2,000 such instances after 30 days: the minute rows of
 // 48 hours, the hour rows of 30 days (all plain, and as they are after 30
-// days: the open week's plain, the closed weeks' DEFLATE-compressed) and the seconds journal (at most 30
-// minutes).
+// days: the open week's plain, the closed weeks' pattern-major, as the
+// week's hours so far would be closed) and the seconds journal (at most
+// 30 minutes). B/hour-row-deflated is the plain hours DEFLATE-compressed
+// whole (the format before pattern-major files), for comparison.
 func BenchmarkDiskPerInstance(b *testing.B) {
 	for range b.N {
 		dir := b.TempDir()
@@ -223,8 +227,12 @@ func BenchmarkDiskPerInstance(b *testing.B) {
 		zw, _ := flate.NewWriter(&z, flate.BestCompression)
 		zw.Write(plain)
 		zw.Close()
+		closed, err := encodeCol(plain, levels[lvHour], segs[0])
+		if err != nil || len(segs) != 1 {
+			b.Fatal(err, segs)
+		}
 		perSec, perMin, perHour := float64(secB)/float64(secN), float64(minB)/float64(minN), float64(hourB)/float64(hourN)
-		perHourZ := float64(z.Len()) / float64(hourN)
+		perHourZ, perHourC := float64(z.Len())/float64(hourN), float64(len(closed))/float64(hourN)
 		const fleet = 2000
 		total := func(hour float64) float64 {
 			journal := float64(levels[lvSec].Keep + levels[lvSec].Span)
@@ -237,8 +245,9 @@ func BenchmarkDiskPerInstance(b *testing.B) {
 		b.ReportMetric(perMin, "B/minute-row")
 		b.ReportMetric(perHour, "B/hour-row")
 		b.ReportMetric(perHourZ, "B/hour-row-deflated")
+		b.ReportMetric(perHourC, "B/hour-row-closed")
 		b.ReportMetric(total(perHour), "GB/30d-fleet-plain")
-		b.ReportMetric(total(open*perHour+(1-open)*perHourZ), "GB/30d-fleet")
+		b.ReportMetric(total(open*perHour+(1-open)*perHourC), "GB/30d-fleet")
 	}
 }
 

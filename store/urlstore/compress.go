@@ -1,22 +1,20 @@
 package urlstore
 
 import (
-	"compress/flate"
-
 	"graphmetrics/store/segfile"
 )
 
 // A segment is appended to as a plain file (.u) while it is the newest of
-// its level; once a newer one is opened it is rewritten compressed (.uz,
-// store/segfile).
+// its level; once a newer one is opened it is rewritten pattern-major
+// (.uc, colfile.go). Files compressed whole (.uz) by earlier versions are
+// still read.
 
-// compressOld compresses the level's plain segments older than newest.
+// compressOld rewrites the level's plain segments older than newest.
 func (in *inst) compressOld(li int, newest int64) {
 	lv := levels[li]
-	segfile.CompressOlder(in.dir, lv.Prefix, ".u", lv.Span, newest, flate.DefaultCompression,
-		func(seg int64, data []byte) int {
-			valid, _ := decodeGroups(data, lv, seg, func(int64, []byte) error { return nil })
-			return valid
+	segfile.RewriteOlder(in.dir, lv.Prefix, ".u", lv.Span, newest,
+		func(plain string, seg int64) error {
+			return segfile.Rewrite(plain, "c", func(data []byte) ([]byte, error) { return encodeCol(data, lv, seg) })
 		},
 		func(path string, err error) {
 			in.s.lim.Log(in.s.log, "compress", "compress URL segment", "file", path, "err", err)

@@ -1,7 +1,6 @@
 package urlstore
 
 import (
-	"slices"
 	"testing"
 )
 
@@ -17,25 +16,8 @@ func FuzzDecodeGroups(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		valid, _ := decodeGroups(data, levels[lvMin], 0, func(_ int64, rows []byte) error {
 			return eachRow(rows, func(_ uint32, b []byte) error {
-				s, err := decodeStat(b, nil)
-				if err == nil {
+				if s, err := decodeStat(b, nil); err == nil {
 					s.addTo(NewRow("x"))
-				}
-				// The one-pass decoder agrees, and adds nothing when
-				// the stat is corrupt.
-				d := make([]uint64, Scheme.Len())
-				if _, err2 := decodeStatInto(b, d); (err == nil) != (err2 == nil) {
-					t.Fatalf("decodeStat %v, decodeStatInto %v", err, err2)
-				}
-				var sum uint64
-				for i, c := range d {
-					sum += c
-					if err == nil && c != 0 && !slices.ContainsFunc(s.h, func(p pair) bool { return int(p.i) == i && p.c == c }) {
-						t.Fatalf("bucket %d: %d", i, c)
-					}
-				}
-				if err != nil && sum != 0 {
-					t.Fatalf("a corrupt stat added %d", sum)
 				}
 				return nil
 			})

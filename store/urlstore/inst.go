@@ -256,23 +256,19 @@ func (in *inst) writeMinute(w *appender) error {
 // closeHour sums hour h's minute rows (its minute file) into an hour row.
 func (in *inst) closeHour(w *appender, h int64) error {
 	sum := map[uint32]*stat{}
-	var scratch []pair
-	_, _, err := readSeg(in.dir, levels[lvMin], h, func(_ int64, rows []byte) error {
-		return eachRow(rows, func(id uint32, b []byte) error {
-			st, err := decodeStat(b, scratch)
-			if err != nil {
-				return err
-			}
-			if o := sum[id]; o != nil {
-				o.merge(&st)
-			} else {
-				st.h = append([]pair(nil), st.h...)
-				sum[id] = &st
-			}
-			return nil
-		})
+	err := readRows(in.dir, levels[lvMin], h, nil, nil, func(_ int64, id uint32, st *stat) error {
+		if o := sum[id]; o != nil {
+			o.merge(st)
+		} else {
+			c := *st
+			c.h = slices.Clone(st.h)
+			sum[id] = &c
+		}
+		return nil
 	})
-	if err != nil && !errors.Is(err, errCorrupt) {
+	if errors.Is(err, errCorrupt) { // what decoded before the fault is summed
+		in.s.lim.Log(in.s.log, "corrupt", "corrupt URL segment", "file", segPath(in.dir, levels[lvMin], h), "err", err)
+	} else if err != nil {
 		return err
 	}
 	if len(sum) == 0 {

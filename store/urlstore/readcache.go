@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -118,55 +119,84 @@ func (mg *merger) merged(dir string, li int, seg, from, until int64) (*mergedSeg
 		return m, nil
 	}
 	m := &mergedSeg{}
+	used := make([]bool, lv.Span/lv.Step)
 	keep := func(t int64) bool { return t >= lo && t+lv.Step <= hi }
-	_, _, err = readSegIf(dir, lv, seg, keep, func(t int64, rows []byte) error {
-		m.times = append(m.times, t)
-		return eachRow(rows, mg.add)
-	})
+	err = fs.ErrNotExist
+	if !strings.HasPrefix(key, colPath(dir, lv, seg)+"\x00") {
+		// Group-major: the one-pass decoder of encoded stats.
+		_, _, err = readGroupMajor(dir, lv, seg, keep, func(t int64, rows []byte) error {
+			used[(t-seg)/lv.Step] = true
+			return eachRow(rows, mg.addEncoded)
+		})
+	}
+	if errors.Is(err, fs.ErrNotExist) { // pattern-major (or rewritten since fileKey)
+		err = readRows(dir, lv, seg, keep, nil, func(t int64, id uint32, st *stat) error {
+			used[(t-seg)/lv.Step] = true
+			mg.add(id, st)
+			return nil
+		})
+	}
 	// As scan: a torn or corrupt tail ends the segment, a file pruned
 	// meanwhile reads as empty.
 	if err != nil && !errors.Is(err, errCorrupt) && !errors.Is(err, fs.ErrNotExist) {
 		mg.reset()
 		return nil, err
 	}
+	for i, u := range used {
+		if u {
+			m.times = append(m.times, seg+int64(i)*lv.Step)
+		}
+	}
 	m.rows = mg.encode()
 	segCache.put(key, m)
 	return m, nil
 }
 
-// fileKey names the file a segment is read from (its compressed file when
+// fileKey names the file a segment is read from (its closed file when
 // there is one) with its modification time and size; ok is false when
 // there is none or it cannot be read (err).
 func fileKey(dir string, lv level, seg int64) (key string, ok bool, err error) {
-	path := segPath(dir, lv, seg)
-	fi, err := os.Stat(path + "z")
-	if errors.Is(err, fs.ErrNotExist) {
-		fi, err = os.Stat(path)
-	} else {
-		path += "z"
+	plain := segPath(dir, lv, seg)
+	for _, path := range []string{plain + "c", plain + "z", plain} {
+		fi, err := os.Stat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", false, err
+		}
+		return path + "\x00" + strconv.FormatInt(fi.ModTime().UnixNano(), 36) + "," + strconv.FormatInt(fi.Size(), 36), true, nil
 	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, err
-	}
-	return path + "\x00" + strconv.FormatInt(fi.ModTime().UnixNano(), 36) + "," + strconv.FormatInt(fi.Size(), 36), true, nil
+	return "", false, nil
 }
 
-// add sums one row into the scratch (a corrupt stat adds nothing).
-func (mg *merger) add(id uint32, b []byte) error {
-	s := mg.slots[id]
-	fresh := s == nil
-	if fresh {
-		s = &stat{}
-		mg.slots[id] = s
+// slot makes pattern id's row in the scratch when it has none.
+func (mg *merger) slot(id uint32) {
+	if mg.slots[id] == nil {
+		mg.slots[id] = &stat{}
 		if n := len(mg.free); n > 0 {
 			mg.dense[id], mg.free = mg.free[n-1], mg.free[:n-1]
 		} else {
 			mg.dense[id] = make([]uint64, Scheme.Len())
 		}
 	}
+}
+
+// add sums a decoded row into the scratch.
+func (mg *merger) add(id uint32, st *stat) {
+	mg.slot(id)
+	d := mg.dense[id]
+	for _, p := range st.h {
+		d[p.i] += p.c
+	}
+	mg.slots[id].sum(st)
+}
+
+// addEncoded sums an encoded row into the scratch (a corrupt stat adds
+// nothing).
+func (mg *merger) addEncoded(id uint32, b []byte) error {
+	fresh := mg.slots[id] == nil
+	mg.slot(id)
 	st, err := decodeStatInto(b, mg.dense[id])
 	if err != nil {
 		if fresh { // nothing of the pattern yet: no row
@@ -176,11 +206,7 @@ func (mg *merger) add(id uint32, b []byte) error {
 		}
 		return err
 	}
-	s.n += st.n
-	s.errs += st.errs
-	s.hangs += st.hangs
-	s.sumUS += st.sumUS
-	s.maxUS = max(s.maxUS, st.maxUS)
+	mg.slots[id].sum(&st)
 	return nil
 }
 

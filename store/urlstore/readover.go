@@ -27,15 +27,11 @@ func patternRows(dir string, li int, seg int64, want uint32) (*mergedSeg, error)
 		return m, nil
 	}
 	m := &mergedSeg{}
-	_, _, err = readSeg(dir, lv, seg, func(t int64, rows []byte) error {
-		return eachRow(rows, func(id uint32, st []byte) error {
-			if id == want {
-				m.times = append(m.times, t)
-				m.rows = binary.AppendUvarint(m.rows, uint64(len(st)))
-				m.rows = append(m.rows, st...)
-			}
-			return nil
-		})
+	var scratch []byte
+	err = readRows(dir, lv, seg, nil, &want, func(t int64, _ uint32, st *stat) error {
+		m.times = append(m.times, t)
+		m.rows, scratch = appendColRow(m.rows, st, scratch)
+		return nil
 	})
 	// As scan: a torn or corrupt tail ends the segment, a file pruned
 	// meanwhile reads as empty.

@@ -1,9 +1,11 @@
 package urlstore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -172,15 +174,33 @@ func eachRow(rows []byte, fn func(id uint32, st []byte) error) error {
 	return nil
 }
 
-// readSeg reads one segment: its compressed file when there is one (a
-// closed segment), else the file being appended to. It returns the valid
-// bytes and the size of the plain file, or 0, 0 for a compressed one.
+// readSeg reads one segment: its closed file when there is one (the
+// pattern-major .uc or the compressed .uz), else the file being appended
+// to. It returns the valid bytes and the size of the plain file, or 0, 0
+// for a closed one.
 func readSeg(dir string, lv level, seg int64, fn func(t int64, rows []byte) error) (int, int64, error) {
 	return readSegIf(dir, lv, seg, nil, fn)
 }
 
-// readSegIf is readSeg with decodeGroupsIf's keep.
+// readSegIf is readSeg with decodeGroupsIf's keep. A pattern-major file is
+// decoded into the groups it stands for (readRows reads it faster).
 func readSegIf(dir string, lv level, seg int64, keep func(int64) bool, fn func(t int64, rows []byte) error) (int, int64, error) {
+	data, err := os.ReadFile(colPath(dir, lv, seg))
+	if err == nil {
+		groups, err := colGroups(data, lv, seg)
+		if _, gerr := decodeGroupsIf(groups, lv, seg, keep, fn); gerr != nil {
+			err = gerr
+		}
+		return 0, 0, err
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return 0, 0, err
+	}
+	return readGroupMajor(dir, lv, seg, keep, fn)
+}
+
+// readGroupMajor is readSegIf of the .uz or plain file.
+func readGroupMajor(dir string, lv level, seg int64, keep func(int64) bool, fn func(t int64, rows []byte) error) (int, int64, error) {
 	data, plain, err := segfile.Read(segPath(dir, lv, seg))
 	if err != nil {
 		return 0, 0, err
@@ -190,4 +210,48 @@ func readSegIf(dir string, lv level, seg int64, keep func(int64) bool, fn func(t
 		return 0, 0, err
 	}
 	return valid, int64(len(data)), err
+}
+
+// colPath is the pattern-major file of a closed segment.
+func colPath(dir string, lv level, seg int64) string { return segPath(dir, lv, seg) + "c" }
+
+// readRows calls fn for the rows, decoded, of segment seg (of pattern
+// *want, or all) in the groups keep accepts (nil: all): from its
+// pattern-major file when there is one (of want only its chunk is read),
+// else from its group-major file. st is valid during the call only.
+func readRows(dir string, lv level, seg int64, keep func(int64) bool, want *uint32, fn func(t int64, id uint32, st *stat) error) error {
+	f, err := os.Open(colPath(dir, lv, seg))
+	if err == nil {
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		if want != nil || fi.Size() > segfile.MaxSegment { // (readCol refuses the latter)
+			return readCol(f, fi.Size(), lv, seg, keep, want, fn)
+		}
+		// Every chunk: one read of the file, not one per chunk.
+		data := make([]byte, fi.Size())
+		if _, err := io.ReadFull(f, data); err != nil {
+			return err
+		}
+		return readCol(bytes.NewReader(data), int64(len(data)), lv, seg, keep, nil, fn)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	var st stat // one for the segment: &st escapes to fn
+	_, _, err = readGroupMajor(dir, lv, seg, keep, func(t int64, rows []byte) error {
+		return eachRow(rows, func(id uint32, b []byte) error {
+			if want != nil && id != *want {
+				return nil
+			}
+			var err error
+			if st, err = decodeStat(b, st.h); err != nil {
+				return err
+			}
+			return fn(t, id, &st)
+		})
+	})
+	return err
 }

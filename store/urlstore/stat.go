@@ -39,12 +39,17 @@ func (s *stat) appendEncode(b []byte) []byte {
 
 // merge adds o into s.
 func (s *stat) merge(o *stat) {
+	s.sum(o)
+	s.h = mergePairs(s.h, o.h)
+}
+
+// sum adds o's counts (not its histogram) into s.
+func (s *stat) sum(o *stat) {
 	s.n += o.n
 	s.errs += o.errs
 	s.hangs += o.hangs
 	s.sumUS += o.sumUS
 	s.maxUS = max(s.maxUS, o.maxUS)
-	s.h = mergePairs(s.h, o.h)
 }
 
 // addURL adds a second's URLStat of the aggregator, decoding its
