@@ -53,7 +53,10 @@ func benchParseAggregate(b *testing.B, loc *time.Location, start time.Time, nIns
 	}
 	host, cust := []byte("zope1.example.net"), []byte("customer")
 	clk := &fakeClock{now: start.Add(24 * time.Hour)}
-	a, err := NewAggregator(AggOptions{Sink: &nullSink{}, Now: clk.Now, FlushInterval: time.Second, Shards: 2})
+	// The fleet is new to the aggregator: its admission limits must not
+	// refuse 1,000 instances in the benchmark's first minute.
+	a, err := NewAggregator(AggOptions{Sink: &nullSink{}, Now: clk.Now, FlushInterval: time.Second, Shards: 2,
+		MaxInstances: 1 << 30, NewInstancesPerMinute: 1 << 30})
 	if err != nil {
 		b.Fatal(err)
 	}
