@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	scenario := fs.String("scenario", "all", "udp, tcp, instances, relay, urls, urlimport, filehop, all (= udp,tcp,instances,relay,urls,urlimport) or demo; a comma list is fine")
 	urlRate := fs.Float64("url-rate", urlReqRate, "urls: requests/s of the fleet (5 lines each)")
 	urlBase := fs.String("urls-base", "", "urls: also measure this graphmetrics binary (a baseline), in turn with -bin")
-	importSecs := fs.Duration("urlimport-seconds", 150*time.Second, "urlimport: event time of the measured log (-url-rate requests/s)")
+	importDur := fs.Duration("urlimport-seconds", 150*time.Second, "urlimport: event time of the measured log (-url-rate requests/s)")
 	out := fs.String("out", "", "write the results as JSON to this file")
 	loadgen := fs.String("loadgen", "", "loadgen binary (default: built from contrib/loadgen)")
 	sng := fs.String("syslog-ng", "/usr/sbin/syslog-ng", "syslog-ng binary (filehop)")
@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *importSecs < 10*time.Second {
+	if *importDur < 10*time.Second {
 		return errors.New("-urlimport-seconds must be at least 10s")
 	}
 	if *runs < 1 || *tries < 1 || *stepDur < 2*time.Second || *budget < *stepDur {
@@ -126,7 +126,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		errs = append(errs, wrap("urls", err))
 	}
 	if want["urlimport"] && ctx.Err() == nil {
-		res.URLImport, err = e.urlImport(ctx, urlInstances, *importSecs)
+		res.URLImport, err = e.urlImport(ctx, urlInstances, *importDur)
 		errs = append(errs, wrap("urlimport", err))
 	}
 	if want["filehop"] && ctx.Err() == nil {
