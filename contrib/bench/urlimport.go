@@ -77,9 +77,10 @@ type urlImportResult struct {
 // of event time from instances instances.
 func (e *env) urlImport(ctx context.Context, instances int, seconds time.Duration) (*urlImportResult, error) {
 	res := &urlImportResult{Instances: instances, Patterns: urlPatterns, ReqRate: e.urlRate, Seconds: seconds.Seconds()}
-	// Minute-aligned, a quarter of the log after an hour boundary an hour
-	// or more ago (never in the future); the warm-up log ends 2 minutes
-	// before, so that a URL table of either range reads only its requests.
+	// Minute-aligned, the last fifth to quarter of the log after an hour
+	// boundary an hour or more ago (never in the future); the warm-up log
+	// ends 2 minutes before, so that a URL table of either range reads only
+	// its requests.
 	hour := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Hour).Add(time.Hour)
 	res.Start = hour.Add(-seconds * 3 / 4).Truncate(time.Minute)
 	warmStart := res.Start.Add(-urlImportWarm - 2*time.Minute).Truncate(time.Minute)
