@@ -185,3 +185,28 @@ func TestURLsOnOff(t *testing.T) {
 		}
 	}
 }
+
+// TestURLImport runs the urlimport scenario on a small fleet (20
+// instances, 200 requests/s, 20 s): the on side's URL table must count
+// every request of the log (the scenario checks it, and fails otherwise),
+// the off side writes no urls/, and each import's CPU and maxrss are
+// measured.
+func TestURLImport(t *testing.T) {
+	e := testEnv(t)
+	e.urlRate = 200
+	res, err := e.urlImport(context.Background(), 20, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Runs) != 2 || res.Runs[0].Off == res.Runs[1].Off || res.Log.Requests < 3900 {
+		t.Fatalf("runs %+v, log %+v", res.Runs, res.Log)
+	}
+	for _, r := range res.Runs {
+		if r.CPU <= 0 || r.MaxRSS == 0 || (!r.Off && r.Counted != res.Log.Requests) {
+			t.Fatalf("run %+v", r)
+		}
+	}
+	if res.Ratio <= 0 || len(res.Ratios) != 1 {
+		t.Fatalf("ratio %v of %v", res.Ratio, res.Ratios)
+	}
+}

@@ -7,6 +7,7 @@
 //	go run ./contrib/bench -bin bin/graphmetrics -scenario filehop -out bench-filehop.json
 //	go run ./contrib/bench -bin bin/graphmetrics -scenario relay -out bench-relay.json
 //	go run ./contrib/bench -bin bin/graphmetrics -scenario urls -out bench-urls.json
+//	go run ./contrib/bench -bin bin/graphmetrics -scenario urlimport -out bench-urlimport.json
 //	go run ./contrib/bench -bin bin/graphmetrics -scenario demo
 //
 // See README.md for what each scenario measures.
@@ -45,9 +46,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	bin := fs.String("bin", "bin/graphmetrics", "graphmetrics binary")
-	scenario := fs.String("scenario", "all", "udp, tcp, instances, relay, urls, filehop, all (= udp,tcp,instances,relay,urls) or demo; a comma list is fine")
+	scenario := fs.String("scenario", "all", "udp, tcp, instances, relay, urls, urlimport, filehop, all (= udp,tcp,instances,relay,urls,urlimport) or demo; a comma list is fine")
 	urlRate := fs.Float64("url-rate", urlReqRate, "urls: requests/s of the fleet (5 lines each)")
 	urlBase := fs.String("urls-base", "", "urls: also measure this graphmetrics binary (a baseline), in turn with -bin")
+	importDur := fs.Duration("urlimport-seconds", 150*time.Second, "urlimport: event time of the measured log (-url-rate requests/s)")
 	out := fs.String("out", "", "write the results as JSON to this file")
 	loadgen := fs.String("loadgen", "", "loadgen binary (default: built from contrib/loadgen)")
 	sng := fs.String("syslog-ng", "/usr/sbin/syslog-ng", "syslog-ng binary (filehop)")
@@ -68,6 +70,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	want, err := scenarios(*scenario)
 	if err != nil {
 		return err
+	}
+	if *importDur < 10*time.Second {
+		return errors.New("-urlimport-seconds must be at least 10s")
 	}
 	if *runs < 1 || *tries < 1 || *stepDur < 2*time.Second || *budget < *stepDur {
 		return errors.New("-runs and -tries must be ≥ 1, -step ≥ 2s and -budget ≥ -step")
@@ -120,6 +125,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		res.URLs, err = e.urls(ctx)
 		errs = append(errs, wrap("urls", err))
 	}
+	if want["urlimport"] && ctx.Err() == nil {
+		res.URLImport, err = e.urlImport(ctx, urlInstances, *importDur)
+		errs = append(errs, wrap("urlimport", err))
+	}
 	if want["filehop"] && ctx.Err() == nil {
 		res.Filehop, err = e.filehop(ctx)
 		errs = append(errs, wrap("filehop", err))
@@ -142,10 +151,11 @@ func scenarios(s string) (map[string]bool, error) {
 		switch n = strings.TrimSpace(n); n {
 		case "all":
 			want["udp"], want["tcp"], want["instances"], want["relay"], want["urls"] = true, true, true, true, true
-		case "udp", "tcp", "instances", "relay", "urls", "filehop", "demo":
+			want["urlimport"] = true
+		case "udp", "tcp", "instances", "relay", "urls", "urlimport", "filehop", "demo":
 			want[n] = true
 		default:
-			return nil, fmt.Errorf("-scenario %q: want udp, tcp, instances, relay, urls, filehop, all or demo", n)
+			return nil, fmt.Errorf("-scenario %q: want udp, tcp, instances, relay, urls, urlimport, filehop, all or demo", n)
 		}
 	}
 	if want["demo"] && len(want) > 1 {

@@ -24,6 +24,7 @@ type results struct {
 	Instances *instancesResult `json:"instances,omitempty"`
 	Relay     *relayResult     `json:"relay,omitempty"`
 	URLs      *urlsResult      `json:"urls,omitempty"`
+	URLImport *urlImportResult `json:"url_import,omitempty"`
 	Filehop   *filehopResult   `json:"filehop,omitempty"`
 }
 
@@ -129,6 +130,9 @@ func (r *results) markdown(w io.Writer) {
 	if r.URLs != nil {
 		r.URLs.rows(row)
 	}
+	if r.URLImport != nil {
+		r.URLImport.rows(row)
+	}
 	if f := r.Filehop; f != nil {
 		for _, h := range []hopResult{f.UDP, f.TCP} {
 			sc := "file hop " + strings.ToUpper(h.Transport)
@@ -139,10 +143,17 @@ func (r *results) markdown(w io.Writer) {
 				fmt.Sprintf("syslog-ng %.2f, graphmetrics %.2f (syslog-ng / graphmetrics %.2f)", h.SNGCPUPerM, h.GMCPUPerM, h.CPURatio), "report", "")
 		}
 	}
+	if r.URLImport != nil {
+		r.URLImport.table(w)
+	}
+	steps := r.steps()
+	if len(steps) == 0 {
+		return
+	}
 	fmt.Fprintf(w, "\n### Steps\n\n")
 	fmt.Fprintln(w, "| receiver | transport | requested/s | achieved/s | sent | lost | kernel drops | receiver CPU-s/Mline | sender CPU-s | sender max lag |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
-	for _, s := range r.steps() {
+	for _, s := range steps {
 		lim := ""
 		if s.SenderLimited {
 			lim = " (sender short)"

@@ -34,6 +34,7 @@ type genSummary struct {
 	Bytes         uint64  `json:"bytes"`
 	SendErrors    uint64  `json:"send_errors"`
 	Requests      uint64  `json:"requests"`
+	Errors        uint64  `json:"errors"`
 	Seconds       float64 `json:"seconds"`
 	Rate          float64 `json:"rate"`
 	TotalSeconds  float64 `json:"total_seconds"`

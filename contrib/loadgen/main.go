@@ -6,10 +6,12 @@
 //	loadgen -tcp 127.0.0.1:5514 -rate 200000 -header rfc5424 -framing octet
 //	loadgen -mode demo -udp 127.0.0.1:5514
 //	loadgen -mode sink -udp 127.0.0.1:0 -tcp 127.0.0.1:0  (bare readers that count)
+//	loadgen -mode file -out fleet.log -rate 100000 -duration 3m -instances 2000 -patterns 200
 //
 // Bench mode paces complete requests (B I C A E) evenly to the exact line
 // rate and prints a JSON summary on stdout. Demo mode plays a lively fleet
-// until killed. See README.md.
+// until killed. File mode writes the bench fleet's records in event time,
+// unpaced, as syslog-ng directory lines. See README.md.
 package main
 
 import (
@@ -55,13 +57,17 @@ type options struct {
 	recvBuffer int
 	status     time.Duration
 	patterns   int
+	out        string    // file mode
+	start      time.Time // file mode: time of the first request
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.mode, "mode", "bench", "bench (paced, then a JSON summary), demo (a lively fleet until killed) or sink (a bare UDP reader)")
+	fs.StringVar(&o.mode, "mode", "bench", "bench (paced, then a JSON summary), demo (a lively fleet until killed), sink (a bare UDP reader) or file (the bench fleet unpaced into -out)")
+	fs.StringVar(&o.out, "out", "", "file: write syslog-ng directory lines (host customer instance RECORD) here")
+	startAt := fs.String("start", "", "file: event time of the first request, RFC 3339 (default: -duration before now)")
 	fs.StringVar(&o.udp, "udp", "", "send syslog over UDP to this address (sink: listen on it)")
 	fs.StringVar(&o.tcp, "tcp", "", "send syslog over TCP to this address (sink: also listen on it)")
 	fs.Float64Var(&o.rate, "rate", 0, "lines/s of the whole fleet (bench default 10000; demo: peak rate, default natural ~1500)")
@@ -93,6 +99,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	demo := o.mode == "demo"
 	switch o.mode {
+	case "file":
+		if o.out == "" || o.udp != "" || o.tcp != "" {
+			return o, errors.New("-mode file: give -out, and neither -udp nor -tcp")
+		}
+		if *startAt != "" {
+			if o.start, err = time.Parse(time.RFC3339, *startAt); err != nil {
+				return o, fmt.Errorf("-start: %w", err)
+			}
+		}
 	case "bench", "demo":
 		if (o.udp == "") == (o.tcp == "") {
 			return o, errors.New("give exactly one of -udp and -tcp")
@@ -103,7 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 		return o, nil
 	default:
-		return o, fmt.Errorf("-mode %q: want bench, demo or sink", o.mode)
+		return o, fmt.Errorf("-mode %q: want bench, demo, sink or file", o.mode)
 	}
 	if o.instances == 0 {
 		o.instances = pick(demo, 40, 500)
@@ -116,6 +131,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.header == "" {
 		o.header = pick(demo, headerRFC3164, headerNone)
+	}
+	if o.mode == "file" && o.start.IsZero() {
+		o.start = time.Now().Add(-o.duration).Truncate(time.Second)
 	}
 	switch {
 	case o.instances < 1 || o.customers < 1 || o.hosts < 1:
@@ -157,8 +175,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if o.mode == "sink" {
 		return runSink(ctx, o, stdin, stdout)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil)).With("component", "loadgen")
-	sum, err := generate(ctx, o, log)
+	var sum Summary
+	if o.mode == "file" {
+		sum, err = writeFile(ctx, o)
+	} else {
+		sum, err = generate(ctx, o, slog.New(slog.NewTextHandler(stderr, nil)).With("component", "loadgen"))
+	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	if eerr := enc.Encode(sum); eerr != nil {
