@@ -176,7 +176,7 @@ func resolution(l segLists, from int64) int64 {
 func scan(dir string, l segLists, from, until, gran int64, want *uint32, mg *merger, fn func(t int64, id uint32, st []byte) error) error {
 	usedH := map[int64]bool{}
 	usedM := map[int64]bool{}
-	for li := lvHour; li >= lvSec; li-- {
+	for li := len(levels) - 1; li >= lvSec; li-- {
 		lv := levels[li]
 		if gran%lv.Step != 0 {
 			continue
@@ -191,7 +191,7 @@ func scan(dir string, l segLists, from, until, gran int64, want *uint32, mg *mer
 					return err
 				}
 				for _, t := range m.times {
-					if li == lvHour {
+					if hourly(li) {
 						usedH[t] = true
 					} else {
 						usedM[t] = true
@@ -211,7 +211,7 @@ func scan(dir string, l segLists, from, until, gran int64, want *uint32, mg *mer
 					if t < from || t+lv.Step > until {
 						return nil
 					}
-					if li == lvHour {
+					if hourly(li) {
 						usedH[t] = true
 					} else {
 						usedM[t] = true
@@ -228,10 +228,10 @@ func scan(dir string, l segLists, from, until, gran int64, want *uint32, mg *mer
 					(li != lvSec || !usedM[floorTo(t, 60)] && !usedH[floorTo(t, 3600)])
 			}
 			_, _, err := readSegIf(dir, lv, seg, keep, func(t int64, rows []byte) error {
-				switch li {
-				case lvHour:
+				switch {
+				case hourly(li):
 					usedH[t] = true
-				case lvMin:
+				case li == lvMin:
 					usedM[t] = true
 				}
 				return eachRow(rows, func(id uint32, st []byte) error {
