@@ -189,8 +189,14 @@ func BenchmarkTable24hPool50Cold(b *testing.B) { benchTable24h(b, true) }
 func benchTable24h(b *testing.B, cold bool) { benchTable24hIn(b, poolData(b), cold) }
 
 func benchTable24hIn(b *testing.B, dir string, cold bool) {
-	keys := poolKeys()
 	until := int64(budgetStart + 25*3600)
+	benchTableIn(b, dir, until-86400, until, cold, 50*86400*budgetRate)
+}
+
+// benchTableIn times Table over [from, until) of the pool in dir and
+// checks that the table holds want requests.
+func benchTableIn(b *testing.B, dir string, from, until int64, cold bool, want uint64) {
+	keys := poolKeys()
 	b.ResetTimer()
 	var rows []*Row
 	for range b.N {
@@ -198,7 +204,7 @@ func benchTable24hIn(b *testing.B, dir string, cold bool) {
 			segCache.reset()
 		}
 		var err error
-		if rows, err = Table(dir, keys, until-86400, until); err != nil {
+		if rows, err = Table(dir, keys, from, until); err != nil {
 			b.Fatal(err)
 		}
 		Top(rows, 50)
@@ -208,8 +214,8 @@ func benchTable24hIn(b *testing.B, dir string, cold bool) {
 	for _, r := range rows {
 		n += r.Count
 	}
-	if n != 50*86400*budgetRate {
-		b.Fatalf("%d requests in the table, want %d", n, 50*86400*budgetRate)
+	if n != want {
+		b.Fatalf("%d requests in the table, want %d", n, want)
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 // TestMain removes the benchmarks' pools when the tests end.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, d := range []string{poolDir, closedPoolDir, oldPoolDir} {
+	for _, d := range []string{poolDir, closedPoolDir, oldPoolDir, weekPool.dir, yearPool.dir} {
 		if d != "" {
 			os.RemoveAll(d)
 		}
