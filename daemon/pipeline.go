@@ -127,6 +127,7 @@ func (p *pipeline) newLineParser(name string, replay bool) (*lineParser, error) 
 		HungAfter:             t.HungAfter.Duration,
 		FlushInterval:         t.FlushInterval.Duration,
 		MaxFuture:             maxFuture,
+		Replay:                replay,
 		MaxInstances:          t.MaxInstances,
 		NewInstancesPerMinute: t.NewInstancesPerMinute,
 		MaxRequests:           t.MaxRequests,

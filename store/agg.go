@@ -38,6 +38,13 @@ type AggOptions struct {
 	// into the future and lock out every real record). Default 5m;
 	// negative: no limit (import, which bounds time its own way).
 	MaxFuture time.Duration
+	// Replay marks a one-shot replay that ends with Close (graphmetrics
+	// import): the wall clock finalizes and forgets nothing, so a replay
+	// that stalls (a slow disk, a full writer queue) loses no record as
+	// late; seconds become final by event time (lateness behind an
+	// instance's newest record), at an event-time gap of idle_timeout,
+	// and at Close.
+	Replay bool
 	// MaxInstances and NewInstancesPerMinute bound the instances tracked
 	// and the instances created a minute (over all shards); records of a
 	// new instance beyond them are counted as RefusedInstances and
@@ -149,6 +156,7 @@ func NewAggregator(o AggOptions) (*Aggregator, error) {
 			maxReq:     o.MaxRequests,
 			reqTimeout: o.RequestTimeout.Microseconds(),
 			noHist:     o.noHist,
+			replay:     o.Replay,
 		},
 		adm: admission{
 			maxLive:   int64(o.MaxInstances),

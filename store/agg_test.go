@@ -263,6 +263,37 @@ func TestNoFillForOldTimestamps(t *testing.T) {
 	}
 }
 
+// A replay that stalls for longer than lateness (import behind a slow
+// disk) loses nothing: without the wall-clock rules its newest seconds
+// stay pending until event time or Close moves past them. A live input
+// in the same stall finalizes them, and the records after it are late.
+func TestReplayStallLosesNothing(t *testing.T) {
+	for _, replay := range []bool{true, false} {
+		a, sink, clk := newTestAgg(t, AggOptions{Lateness: 2 * time.Second, Replay: replay})
+		old := func(code byte, rid string, s float64) parser.Record {
+			return parser.Record{Code: code, RID: []byte(rid), Time: at("2009-07-30 15:47:00")*1e6 + int64(s*1e6)}
+		}
+		submit(a, old('B', "1", 0.1), old('C', "1", 0.2), old('A', "1", 0.3), old('B', "2", 1.1), old('C', "2", 1.2))
+		tick(t, a)
+		clk.Set(t0.Add(time.Minute)) // the stall
+		tick(t, a)
+		submit(a, old('A', "2", 1.5), old('B', "3", 1.6), old('C', "3", 1.7), old('A', "3", 1.9))
+		closeAgg(t, a)
+		bs := sink.buckets(t, testKey)
+		var n uint32
+		for _, b := range bs {
+			n += b.Requests
+		}
+		late := a.Stats().Late
+		if replay && (n != 3 || late != 0) {
+			t.Errorf("replay: %d requests, %d late records; want 3 and 0", n, late)
+		}
+		if !replay && (n != 1 || late != 4) {
+			t.Errorf("live: %d requests, %d late records; want 1 and 4 (the wall-clock rule)", n, late)
+		}
+	}
+}
+
 // A gap longer than idle_timeout in event time (a replayed log) gives the
 // same seconds as the live path: zeros for idle_timeout, then nothing.
 func TestEventTimeIdleGap(t *testing.T) {
@@ -467,4 +498,44 @@ func resumeRun(t *testing.T, lines []string, split, shards2 int, snapshot func(*
 	feed(t, a2, 3, lines[split:]...)
 	closeAgg(t, a2)
 	return sink.buckets(t, testKey), a2
+}
+
+// A shard writes its instances' final buckets once they hold heldLimit
+// together, not only at outLimit each or at the flush tick: an import of
+// thousands of instances would otherwise hold outLimit seconds of each.
+func TestShardHeldBounded(t *testing.T) {
+	const nInst, secs = 40, heldLimit/40 + 400 // each instance far below outLimit
+	a, sink, _ := newTestAgg(t, AggOptions{Replay: true, MaxFuture: -1, Shards: 1,
+		MaxInstances: nInst, NewInstancesPerMinute: nInst})
+	b := a.NewBatch()
+	for s := range secs {
+		for i := range nInst {
+			b.Add([]byte("h"), []byte("c"), fmt.Appendf(nil, "i%d", i), r('A', "1", float64(s), "200 1"))
+			if b.Len() == 256 {
+				a.Submit(b)
+				b = a.NewBatch()
+			}
+		}
+	}
+	a.Submit(b)
+	var held int
+	if _, err := a.control(context.Background(), ctlQuery, func(_ int, s *shard) { held = s.held }); err != nil {
+		t.Fatal(err)
+	}
+	sink.mu.Lock()
+	calls := sink.calls
+	sink.mu.Unlock()
+	if calls == 0 || held >= heldLimit {
+		t.Fatalf("%d writes before Close, %d buckets held (limit %d)", calls, held, heldLimit)
+	}
+	closeAgg(t, a)
+	var n int
+	for k, bs := range sink.got {
+		if k.Host == "h" {
+			n += len(bs)
+		}
+	}
+	if want := nInst * secs; n != want {
+		t.Errorf("%d buckets written, want %d", n, want)
+	}
 }

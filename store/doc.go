@@ -23,7 +23,12 @@
 //     newest record, on both paths: live (wall clock, following the
 //     instance's own clock so a lagging clock is not cut off) and replayed
 //     (a gap longer than idle_timeout in event time). After that the instance
-//     is forgotten, in-flight RIDs included, and starts afresh.
+//     is forgotten, in-flight RIDs included, and starts afresh. A replay
+//     that ends with Close (AggOptions.Replay: graphmetrics import) has no
+//     wall-clock rules at all, so a stall of the import loses nothing.
+//   - A shard writes its final buckets at every flush tick, when one
+//     instance holds outLimit of them, and when its instances hold
+//     heldLimit together (an import's memory stays bounded).
 //   - Records more than AggOptions.MaxFuture ahead of the wall clock are
 //     dropped: one would move a file's last update into the future.
 //   - Limits against hostile and runaway senders (issue 11, limits.go):

@@ -49,6 +49,7 @@ type timing struct {
 	maxReq     int   // requests an instance holds at most
 	reqTimeout int64 // µs of event time without a record that ends a request
 	noHist     bool  // no app-time histograms (benchmarks measure their cost)
+	replay     bool  // AggOptions.Replay: no wall-clock rules
 }
 
 type instance struct {
@@ -498,11 +499,12 @@ func (in *instance) sweep(tm *timing) {
 // the wall time since) so that a source whose clock lags is not cut off,
 // and up to idle_timeout after its last record, exactly as a replay's
 // restart fills them. Instances with old timestamps are never filled
-// towards now. It reports whether the instance can be forgotten.
+// towards now. A replay (AggOptions.Replay) has no wall-clock rules. It
+// reports whether the instance can be forgotten.
 func (in *instance) tick(now int64, tm *timing) (forget bool) {
 	in.sweep(tm)
 	quiet := now - in.wall
-	if quiet < tm.lateness {
+	if tm.replay || quiet < tm.lateness {
 		return false
 	}
 	forget = quiet >= tm.idle+tm.lateness

@@ -35,9 +35,13 @@ type msg struct {
 	c *ctl
 }
 
-// outLimit bounds the final buckets an instance holds between flushes; an
-// import runs through days of event time per wall second.
-const outLimit = 4096
+// outLimit bounds the final buckets an instance holds between flushes, and
+// heldLimit those of a shard's instances together: an import runs through
+// days of event time per wall second, over thousands of instances.
+const (
+	outLimit  = 4096
+	heldLimit = 1 << 16
+)
 
 type shard struct {
 	a    *Aggregator
@@ -52,6 +56,7 @@ type shard struct {
 	// an admission (and its file check) each.
 	refusedKeys map[string]struct{}
 	peak        int       // most instances held since inst was last made
+	held        int       // final buckets held by inst, not yet written
 	pats        *patCache // URL patterns (nil: no URL statistics)
 }
 
@@ -130,10 +135,14 @@ func (s *shard) process(p *part) {
 		}
 		in.wall = now
 		in.req = p.arena[e.reqOff : e.reqOff+e.reqLen]
+		n := len(in.out)
 		in.apply(e.code, p.arena[e.ridOff:e.ridOff+e.ridLen], t, e.isErr, tm, &st)
 		st.records++
+		s.held += len(in.out) - n
 		if len(in.out) >= outLimit {
 			s.write(in)
+		} else if s.held >= heldLimit {
+			s.flush()
 		}
 	}
 	s.records.Add(st.records)
@@ -206,6 +215,7 @@ func (s *shard) write(in *instance) {
 	} else {
 		s.a.buckets.Add(uint64(len(in.out)))
 	}
+	s.held = max(s.held-len(in.out), 0) // tick and Close finalize then write at once
 	in.out = in.out[:0]
 	in.arena = in.arena[:0]
 	clear(in.urlOut) // drop the pattern strings
