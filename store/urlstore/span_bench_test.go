@@ -69,7 +69,8 @@ func (p *spanPool) make(b *testing.B, name string, fill func(dir string) error) 
 // BenchmarkTable24hPool50ColdClosedWeek: a table of the last 24 hours of
 // a full week (169 hours written from the week's start) over a pool of 50
 // whose hour files are all closed, the cache emptied before every op (a
-// first load of a past day); ClosedWeek loaded again.
+// first load of a past day); ClosedWeek loaded again. Both report the
+// closed hour files' bytes per hour row.
 func BenchmarkTable24hPool50ColdClosedWeek(b *testing.B) { benchClosedWeek(b, true) }
 func BenchmarkTable24hPool50ClosedWeek(b *testing.B)     { benchClosedWeek(b, false) }
 
@@ -80,6 +81,16 @@ func benchClosedWeek(b *testing.B, cold bool) {
 		return nil
 	})
 	benchTableIn(b, dir, weekStart+169*3600-86400, weekStart+169*3600, cold, 50*86400*budgetRate)
+	// The closed files' bytes per hour row (of a week in one file or in 7).
+	lv := levels[lvHour]
+	files, _ := filepath.Glob(filepath.Join(Dir(dir, poolKeys()[0]), lv.Prefix+"-*.uc"))
+	var size int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			size += fi.Size()
+		}
+	}
+	b.ReportMetric(float64(size)/168, "B/hour-row-closed")
 }
 
 // yearPatterns is the patterns of the year's hour rows (the first ids of
