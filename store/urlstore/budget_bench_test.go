@@ -3,6 +3,7 @@ package urlstore
 import (
 	"bytes"
 	"compress/flate"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand"
@@ -16,7 +17,20 @@ import (
 
 	"graphmetrics/store"
 	"graphmetrics/store/hist"
+	"graphmetrics/store/segfile"
 )
+
+// colPlain is a closed hour segment's group-major bytes.
+func colPlain(dir string, seg int64) ([]byte, error) {
+	var out []byte
+	_, _, err := readSeg(dir, levels[lvHour], seg, func(t int64, rows []byte) error {
+		out = binary.AppendUvarint(out, uint64((t-seg)/3600))
+		out = binary.AppendUvarint(out, uint64(len(rows)))
+		out = append(out, rows...)
+		return nil
+	})
+	return out, err
+}
 
 // The budget of issue 12: 2,000 instances × 200 patterns at 20,000
 // requests/s in all, i.e. 10 requests/s per instance. Pattern popularity
@@ -175,8 +189,14 @@ func BenchmarkTable24hPool50Cold(b *testing.B) { benchTable24h(b, true) }
 func benchTable24h(b *testing.B, cold bool) { benchTable24hIn(b, poolData(b), cold) }
 
 func benchTable24hIn(b *testing.B, dir string, cold bool) {
-	keys := poolKeys()
 	until := int64(budgetStart + 25*3600)
+	benchTableIn(b, dir, until-86400, until, cold, 50*86400*budgetRate)
+}
+
+// benchTableIn times Table over [from, until) of the pool in dir and
+// checks that the table holds want requests.
+func benchTableIn(b *testing.B, dir string, from, until int64, cold bool, want uint64) {
+	keys := poolKeys()
 	b.ResetTimer()
 	var rows []*Row
 	for range b.N {
@@ -184,7 +204,7 @@ func benchTable24hIn(b *testing.B, dir string, cold bool) {
 			segCache.reset()
 		}
 		var err error
-		if rows, err = Table(dir, keys, until-86400, until); err != nil {
+		if rows, err = Table(dir, keys, from, until); err != nil {
 			b.Fatal(err)
 		}
 		Top(rows, 50)
@@ -194,8 +214,8 @@ func benchTable24hIn(b *testing.B, dir string, cold bool) {
 	for _, r := range rows {
 		n += r.Count
 	}
-	if n != 50*86400*budgetRate {
-		b.Fatalf("%d requests in the table, want %d", n, 50*86400*budgetRate)
+	if n != want {
+		b.Fatalf("%d requests in the table, want %d", n, want)
 	}
 }
 
@@ -203,9 +223,9 @@ func benchTable24hIn(b *testing.B, dir string, cold bool) {
 // bytes per minute and hour row (a group: every pattern's row of one step)
 // and the disk of 2,000 such instances after 30 days: the minute rows of
 // 48 hours, the hour rows of 30 days (all plain, and as they are after 30
-// days: the open week's plain, the closed weeks' pattern-major, as the
-// week's hours so far would be closed) and the seconds journal (at most
-// 30 minutes). B/hour-row-deflated is the plain hours DEFLATE-compressed
+// days: the open day's and the day before's plain, the others'
+// pattern-major) and the
+// seconds journal (at most 30 minutes). B/hour-row-deflated is the plain hours DEFLATE-compressed
 // whole (the format before pattern-major files), for comparison.
 func BenchmarkDiskPerInstance(b *testing.B) {
 	for range b.N {
@@ -216,31 +236,41 @@ func BenchmarkDiskPerInstance(b *testing.B) {
 		d := Dir(dir, k)
 		secB, secN := levelBytes(b, d, lvSec)
 		minB, minN := levelBytes(b, d, lvMin)
-		hourB, hourN := levelBytes(b, d, lvHour)
-		var plain []byte
+		_, hourN := levelBytes(b, d, lvHour)
+		// Every hour segment as it is plain, compressed whole and closed.
+		var plainN, zN, closedN int
 		segs, _ := segments(d, levels[lvHour])
 		for _, seg := range segs {
-			p, _ := os.ReadFile(segPath(d, levels[lvHour], seg))
-			plain = append(plain, p...)
+			plain, _, err := segfile.Read(segPath(d, levels[lvHour], seg))
+			if err != nil {
+				plain, err = colPlain(d, seg)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			var z bytes.Buffer
+			zw, _ := flate.NewWriter(&z, flate.BestCompression)
+			zw.Write(plain)
+			zw.Close()
+			closed, err := encodeCol(plain, levels[lvHour], seg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			plainN, zN, closedN = plainN+len(plain), zN+z.Len(), closedN+len(closed)
 		}
-		var z bytes.Buffer
-		zw, _ := flate.NewWriter(&z, flate.BestCompression)
-		zw.Write(plain)
-		zw.Close()
-		closed, err := encodeCol(plain, levels[lvHour], segs[0])
-		if err != nil || len(segs) != 1 {
-			b.Fatal(err, segs)
+		if len(segs) != 1 || hourN != 24 {
+			b.Fatalf("hour segments %v, %d hour rows", segs, hourN)
 		}
-		perSec, perMin, perHour := float64(secB)/float64(secN), float64(minB)/float64(minN), float64(hourB)/float64(hourN)
-		perHourZ, perHourC := float64(z.Len())/float64(hourN), float64(len(closed))/float64(hourN)
+		perSec, perMin, perHour := float64(secB)/float64(secN), float64(minB)/float64(minN), float64(plainN)/float64(hourN)
+		perHourZ, perHourC := float64(zN)/float64(hourN), float64(closedN)/float64(hourN)
 		const fleet = 2000
 		total := func(hour float64) float64 {
 			journal := float64(levels[lvSec].Keep + levels[lvSec].Span)
 			return fleet * ((48+1)*60*perMin + 30*24*hour + journal*perSec) / 1e9
 		}
-		// After 30 days: the open week's hour rows plain (3.5 days on
-		// average), the others compressed.
-		open := 3.5 / 30
+		// After 30 days: the hour rows of the open day and the day before
+		// plain (1.5 days on average), the others closed.
+		open := 1.5 / 30
 		b.ReportMetric(perSec, "B/second-row")
 		b.ReportMetric(perMin, "B/minute-row")
 		b.ReportMetric(perHour, "B/hour-row")

@@ -6,8 +6,9 @@ import (
 
 // A segment is appended to as a plain file (.u) while it is the newest of
 // its level; once a newer one is opened it is rewritten pattern-major
-// (.uc, colfile.go). Files compressed whole (.uz) by earlier versions are
-// still read.
+// (.uc, colfile.go), a day of hour rows only once the day after it has
+// ended too (so a table of the last 24 hours reads plain files). Files
+// compressed whole (.uz) by earlier versions are still read.
 
 // compressOld rewrites the level's plain segments older than newest.
 func (in *inst) compressOld(li int, newest int64) {

@@ -72,6 +72,9 @@ func (in *inst) load(w *appender) error {
 			return err
 		}
 	}
+	// Hour rows of week files (earlier versions) count as written: hours
+	// are only written after them.
+	in.last[lvHour] = max(in.last[lvHour], in.last[lvWeek])
 	in.lastSec = in.last[lvSec]
 	if in.last[lvMin] != never {
 		in.lastSec = max(in.lastSec, in.last[lvMin]+59)
@@ -289,14 +292,25 @@ func (in *inst) prune(li int, seg int64) {
 		return
 	}
 	in.opened[li] = seg
-	if li != lvSec {
-		in.compressOld(li, seg)
+	lis := []int{li}
+	if li == lvHour { // and the week files of earlier versions: all closed
+		lis = append(lis, lvWeek)
 	}
-	lv := levels[li]
-	newest := max(in.lastSec, in.last[li])
-	segfile.RemoveOlder(in.dir, lv.Prefix, ".u", lv.Span, newest-lv.Keep, func(err error) {
-		in.s.lim.Log(in.s.log, "prune", "prune URL segment", "err", err)
-	})
+	for _, li := range lis {
+		switch li {
+		case lvWeek:
+			in.compressOld(li, math.MaxInt64)
+		case lvMin:
+			in.compressOld(li, seg)
+		case lvHour: // yesterday stays plain: a table of the last 24 hours inflates nothing
+			in.compressOld(li, seg-levels[li].Span)
+		}
+		lv := levels[li]
+		newest := max(in.lastSec, in.last[li])
+		segfile.RemoveOlder(in.dir, lv.Prefix, ".u", lv.Span, newest-lv.Keep, func(err error) {
+			in.s.lim.Log(in.s.log, "prune", "prune URL segment", "err", err)
+		})
+	}
 }
 
 // TryLock and Unlock let the instance map forget an idle instance only

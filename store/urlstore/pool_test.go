@@ -14,7 +14,7 @@ import (
 // TestMain removes the benchmarks' pools when the tests end.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, d := range []string{poolDir, closedPoolDir, oldPoolDir} {
+	for _, d := range []string{poolDir, closedPoolDir, oldPoolDir, weekPool.dir, yearPool.dir} {
 		if d != "" {
 			os.RemoveAll(d)
 		}
@@ -59,7 +59,7 @@ func closedPoolData(b *testing.B) {
 			segfile.RewriteOlder(to, lv.Prefix, ".u", lv.Span, math.MaxInt64, func(plain string, seg int64) error {
 				return segfile.Rewrite(plain, "c", func(data []byte) ([]byte, error) { return encodeCol(data, lv, seg) })
 			}, func(path string, err error) { closedPoolErr = err })
-			if m, _ := filepath.Glob(filepath.Join(to, "h-*.uc")); len(m) == 0 && closedPoolErr == nil {
+			if m, _ := filepath.Glob(filepath.Join(to, lv.Prefix+"-*.uc")); len(m) == 0 && closedPoolErr == nil {
 				b.Fatalf("no closed hour segment in %s", to)
 			}
 		}

@@ -140,6 +140,30 @@ func Over(dataDir string, keys []store.Key, url string, from, until, step int64)
 	return sr, nil
 }
 
+// closedRun is the day files of hour rows that Table reads as one: those
+// of segs[i]'s week (i's included) that overlap [from, until) and start
+// before the day before the newest (closed, so the run's cache entry stays
+// valid). Other segments are read alone.
+func closedRun(segs []int64, i, li int, from, until int64) []int64 {
+	const week = 7 * 86400
+	lv := levels[li]
+	closed := func(seg int64) bool {
+		return seg+2*lv.Span <= segs[len(segs)-1] && seg+lv.Span > from && seg < until
+	}
+	if li != lvHour || !closed(segs[i]) {
+		return segs[i : i+1]
+	}
+	w := floorTo(segs[i], week)
+	lo, hi := i, i+1
+	for lo > 0 && floorTo(segs[lo-1], week) == w && closed(segs[lo-1]) {
+		lo--
+	}
+	for hi < len(segs) && floorTo(segs[hi], week) == w && closed(segs[hi]) {
+		hi++
+	}
+	return segs[lo:hi]
+}
+
 // overAcc is one worker's part of an Over series.
 type overAcc struct {
 	R     []*Row
@@ -176,22 +200,26 @@ func resolution(l segLists, from int64) int64 {
 func scan(dir string, l segLists, from, until, gran int64, want *uint32, mg *merger, fn func(t int64, id uint32, st []byte) error) error {
 	usedH := map[int64]bool{}
 	usedM := map[int64]bool{}
-	for li := lvHour; li >= lvSec; li-- {
+	for li := len(levels) - 1; li >= lvSec; li-- {
 		lv := levels[li]
 		if gran%lv.Step != 0 {
 			continue
 		}
-		for _, seg := range l[li] {
+		for si, seg := range l[li] {
 			if seg+lv.Span <= from || seg >= until || li == lvMin && usedH[seg] {
 				continue
 			}
 			if mg != nil && li != lvSec {
-				m, err := mg.merged(dir, li, seg, from, until)
+				segs := closedRun(l[li], si, li, from, until)
+				if len(segs) > 1 && segs[0] != seg {
+					continue // read with the run's first
+				}
+				m, err := mg.merged(dir, li, segs, from, until)
 				if err != nil {
 					return err
 				}
 				for _, t := range m.times {
-					if li == lvHour {
+					if hourly(li) {
 						usedH[t] = true
 					} else {
 						usedM[t] = true
@@ -211,7 +239,7 @@ func scan(dir string, l segLists, from, until, gran int64, want *uint32, mg *mer
 					if t < from || t+lv.Step > until {
 						return nil
 					}
-					if li == lvHour {
+					if hourly(li) {
 						usedH[t] = true
 					} else {
 						usedM[t] = true
@@ -228,10 +256,10 @@ func scan(dir string, l segLists, from, until, gran int64, want *uint32, mg *mer
 					(li != lvSec || !usedM[floorTo(t, 60)] && !usedH[floorTo(t, 3600)])
 			}
 			_, _, err := readSegIf(dir, lv, seg, keep, func(t int64, rows []byte) error {
-				switch li {
-				case lvHour:
+				switch {
+				case hourly(li):
 					usedH[t] = true
-				case lvMin:
+				case li == lvMin:
 					usedM[t] = true
 				}
 				return eachRow(rows, func(id uint32, st []byte) error {

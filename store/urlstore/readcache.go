@@ -104,25 +104,57 @@ func newMerger() *merger {
 	return &merger{slots: map[uint32]*stat{}, dense: map[uint32][]uint64{}}
 }
 
-// merged returns segment seg of level li merged over its groups of
-// [from, until) (step-aligned); a missing segment is empty.
-func (mg *merger) merged(dir string, li int, seg, from, until int64) (*mergedSeg, error) {
+// merged returns segments segs of level li merged over their groups of
+// [from, until) (step-aligned); a missing segment is empty. Several
+// segments are one cache entry (a year's table of day files would
+// otherwise encode and decode each pattern's row 365 times).
+func (mg *merger) merged(dir string, li int, segs []int64, from, until int64) (*mergedSeg, error) {
 	lv := levels[li]
-	lo := max(from, seg)
-	hi := min(until, seg+lv.Span)
-	key, ok, err := fileKey(dir, lv, seg)
-	if !ok {
-		return &mergedSeg{}, err
+	var key strings.Builder
+	paths := make([]string, len(segs))
+	for i, seg := range segs {
+		k, ok, err := fileKey(dir, lv, seg)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			paths[i] = k[:strings.IndexByte(k, 0)]
+			key.WriteString(k)
+			key.WriteByte(';')
+		}
 	}
-	key += "," + strconv.FormatInt(lo, 36) + "," + strconv.FormatInt(hi, 36)
-	if m := segCache.get(key); m != nil {
+	if key.Len() == 0 {
+		return &mergedSeg{}, nil
+	}
+	from, until = max(from, segs[0]), min(until, segs[len(segs)-1]+lv.Span)
+	key.WriteString(strconv.FormatInt(from, 36) + "," + strconv.FormatInt(until, 36))
+	if m := segCache.get(key.String()); m != nil {
 		return m, nil
 	}
 	m := &mergedSeg{}
+	for i, seg := range segs {
+		if paths[i] == "" {
+			continue
+		}
+		if err := mg.mergeSeg(dir, lv, seg, paths[i], from, until, m); err != nil {
+			mg.reset()
+			return nil, err
+		}
+	}
+	m.rows = mg.encode()
+	segCache.put(key.String(), m)
+	return m, nil
+}
+
+// mergeSeg adds segment seg's groups of [from, until) to the scratch and
+// their times to m; path is the file fileKey found.
+func (mg *merger) mergeSeg(dir string, lv level, seg int64, path string, from, until int64, m *mergedSeg) error {
+	lo := max(from, seg)
+	hi := min(until, seg+lv.Span)
 	used := make([]bool, lv.Span/lv.Step)
 	keep := func(t int64) bool { return t >= lo && t+lv.Step <= hi }
-	err = fs.ErrNotExist
-	if !strings.HasPrefix(key, colPath(dir, lv, seg)+"\x00") {
+	err := fs.ErrNotExist
+	if path != colPath(dir, lv, seg) {
 		// Group-major: the one-pass decoder of encoded stats.
 		_, _, err = readGroupMajor(dir, lv, seg, keep, func(t int64, rows []byte) error {
 			used[(t-seg)/lv.Step] = true
@@ -139,17 +171,14 @@ func (mg *merger) merged(dir string, li int, seg, from, until int64) (*mergedSeg
 	// As scan: a torn or corrupt tail ends the segment, a file pruned
 	// meanwhile reads as empty.
 	if err != nil && !errors.Is(err, errCorrupt) && !errors.Is(err, fs.ErrNotExist) {
-		mg.reset()
-		return nil, err
+		return err
 	}
 	for i, u := range used {
 		if u {
 			m.times = append(m.times, seg+int64(i)*lv.Step)
 		}
 	}
-	m.rows = mg.encode()
-	segCache.put(key, m)
-	return m, nil
+	return nil
 }
 
 // fileKey names the file a segment is read from (its closed file when

@@ -118,3 +118,45 @@ func TestDecodeStatInto(t *testing.T) {
 		}
 	}
 }
+
+// TestTableDayRuns: tables over many day files of hour rows, the closed
+// ones of a week read as one cache entry, over ranges that start and end
+// inside days and weeks, read twice, then again after more days are
+// written (the runs grow and close).
+func TestTableDayRuns(t *testing.T) {
+	const week = 7 * 86400
+	dataDir := t.TempDir()
+	r := rand.New(rand.NewPCG(3, 9))
+	wk := int64(t0 - t0%week + week)
+	start := wk - 2*86400 - 5*3600
+	s := New(Options{DataDir: dataDir})
+	all := sparseReqs(r, start, 17*24)
+	write(t, s, keyA, buckets(all))
+	for round := range 2 {
+		end := all[len(all)-1].t + 1
+		ranges := [][2]int64{
+			{start, end}, {wk - 86400 + 7200, wk + 3*86400 - 3600}, {wk + 3600, wk + week + 5*3600},
+			{wk + 2*86400 + 1800, wk + 9*86400 - 600}, {end - 4*86400, end},
+		}
+		for i, rg := range ranges { // older than 47 hours: whole hours
+			ranges[i] = [2]int64{floorTo(rg[0], 3600), ceilTo(rg[1], 3600)}
+		}
+		for range 2 {
+			checkRanges(t, dataDir, all, ranges)
+		}
+		for range 2 { // the cache kept: no DropCache
+			for _, rg := range ranges {
+				checkTable(t, dataDir, []store.Key{keyA}, all, rg[0], rg[1])
+			}
+		}
+		if round == 0 {
+			more := sparseReqs(r, floorTo(end, 3600)+3600, 5*24)
+			write(t, s, keyA, buckets(more))
+			all = append(all, more...)
+		}
+	}
+	l, err := listSegs(Dir(dataDir, keyA))
+	if err != nil || len(l[lvHour]) < 20 {
+		t.Fatalf("%d day files, %v", len(l[lvHour]), err)
+	}
+}

@@ -25,11 +25,18 @@ type level struct {
 
 // Seconds are the journal of the minute still open (so a crash loses
 // nothing), in 10-minute files kept 20 minutes; minutes are kept 48 hours
-// in hour files, hours 400 days in week files (issue 12; closed files are
-// DEFLATE-compressed, so the shorter the files, the less stays plain).
-var levels = [3]level{
+// in hour files, hours 400 days in day files (issue 12: a table of a day
+// reads at most two days of hour rows; closed files are rewritten
+// pattern-major, so the shorter the files, the less stays plain).
+//
+// lvWeek is the hour rows of earlier versions, in week files (prefix "h"):
+// read, rewritten pattern-major when closed and pruned like lvHour, never
+// written to. Hours are only written after the newest hour of both, so no
+// hour is in both.
+var levels = [4]level{
 	{"s", 1, 600, 1200},
 	{"m", 60, 3600, 48 * 3600},
+	{"hd", 3600, 86400, 400 * 86400},
 	{"h", 3600, 7 * 86400, 400 * 86400},
 }
 
@@ -37,7 +44,11 @@ const (
 	lvSec  = 0
 	lvMin  = 1
 	lvHour = 2
+	lvWeek = 3
 )
+
+// hourly says a level holds hour rows.
+func hourly(li int) bool { return li >= lvHour }
 
 func floorTo(t, step int64) int64 { return segfile.FloorTo(t, step) }
 
@@ -46,9 +57,9 @@ func segments(dir string, lv level) ([]int64, error) {
 	return segfile.List(dir, lv.Prefix, ".u", lv.Span)
 }
 
-// segLists are the segments of every level of an instance (index lvSec,
-// lvMin, lvHour), from one read of its directory.
-type segLists [3][]int64
+// segLists are the segments of every level of an instance (indexed as
+// levels), from one read of its directory.
+type segLists [len(levels)][]int64
 
 func listSegs(dir string) (segLists, error) {
 	var l segLists
