@@ -14,6 +14,7 @@ import (
 	"graphmetrics/store"
 	"graphmetrics/store/histstore"
 	"graphmetrics/store/loglimit"
+	"graphmetrics/store/queued"
 	"graphmetrics/store/rrdfile"
 	"graphmetrics/store/urlpattern"
 	"graphmetrics/store/urlstore"
@@ -28,31 +29,48 @@ type pipeline struct {
 	writer *rrdfile.Writer
 	hists  *histstore.Store
 	urls   *urlstore.Store
+	files  *queued.Sink // hists and urls, written off the shards
 	norm   *urlpattern.Normalizer
 	inputs []*lineParser
 }
 
-// teeSink hands final buckets to the RRD writer, the app-time histograms
-// and the URL statistics to their stores (each refuses seconds it already
-// holds, so a replay after a crash counts nothing twice in any).
+// teeSink hands final buckets to the RRD writer, and to the app-time
+// histograms and the URL statistics through a queue of their own (their
+// file work must not stop ingestion; store/queued). Each store refuses
+// seconds it already holds, so a replay after a crash counts nothing
+// twice in any.
 type teeSink struct {
-	w *rrdfile.Writer
-	h *histstore.Store
-	u *urlstore.Store
+	w     *rrdfile.Writer
+	files *queued.Sink
 }
 
 func (t teeSink) WriteBuckets(k store.Key, bs []store.Bucket) error {
-	err := errors.Join(t.w.WriteBuckets(k, bs), t.h.WriteBuckets(k, bs))
-	if t.u != nil {
-		err = errors.Join(err, t.u.WriteBuckets(k, bs))
+	return errors.Join(t.w.WriteBuckets(k, bs), t.files.WriteBuckets(k, bs))
+}
+
+func (t teeSink) Sync(ctx context.Context) error {
+	return errors.Join(t.w.Sync(ctx), t.files.Sync(ctx))
+}
+
+// fileStores are the app-time histograms and, unless off, the URL
+// statistics: the stores the queued sink writes.
+type fileStores struct {
+	h *histstore.Store
+	u *urlstore.Store // nil: URL statistics off
+}
+
+func (f fileStores) WriteBuckets(k store.Key, bs []store.Bucket) error {
+	err := f.h.WriteBuckets(k, bs)
+	if f.u != nil {
+		err = errors.Join(err, f.u.WriteBuckets(k, bs))
 	}
 	return err
 }
 
-func (t teeSink) Sync(ctx context.Context) error {
-	err := errors.Join(t.w.Sync(ctx), t.h.Sync(ctx))
-	if t.u != nil {
-		err = errors.Join(err, t.u.Sync(ctx))
+func (f fileStores) Sync(ctx context.Context) error {
+	err := f.h.Sync(ctx)
+	if f.u != nil {
+		err = errors.Join(err, f.u.Sync(ctx))
 	}
 	return err
 }
@@ -91,7 +109,12 @@ func openPipeline(cfg config.Config, log *slog.Logger) (*pipeline, error) {
 	h := histstore.New(histstore.Options{DataDir: cfg.DataDir, Logger: log, ForgetAfter: forget})
 	u := urlstore.New(urlstore.Options{DataDir: cfg.DataDir, Logger: log, ForgetAfter: forget,
 		MaxPatterns: cfg.Tracelog.URLs.MaxPatterns})
-	return &pipeline{cfg: cfg, log: log, lock: lock, writer: w, hists: h, urls: u, norm: norm}, nil
+	fs := fileStores{h: h}
+	if norm != nil {
+		fs.u = u
+	}
+	files := queued.New(fs, queued.Options{Name: "histograms and URL statistics", Logger: log})
+	return &pipeline{cfg: cfg, log: log, lock: lock, writer: w, hists: h, urls: u, files: files, norm: norm}, nil
 }
 
 // urlNormalizer makes the URL patterns of [tracelog.urls]; nil when
@@ -165,13 +188,7 @@ func (p *pipeline) newLineParser(name string, replay bool) (*lineParser, error) 
 
 // sink is where final buckets go: the RRD writer, the app-time
 // histograms and, with URL statistics on, the URL store.
-func (p *pipeline) sink() teeSink {
-	t := teeSink{w: p.writer, h: p.hists}
-	if p.norm != nil {
-		t.u = p.urls
-	}
-	return t
-}
+func (p *pipeline) sink() teeSink { return teeSink{w: p.writer, files: p.files} }
 
 // Close drains every aggregator into the writer, then closes the writer.
 func (p *pipeline) Close(ctx context.Context) error {
@@ -181,6 +198,7 @@ func (p *pipeline) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("aggregator %s: %w", in.name, err))
 		}
 	}
+	p.files.Close()
 	if err := p.writer.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("writer: %w", err))
 	}
