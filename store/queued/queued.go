@@ -36,8 +36,12 @@ type Options struct {
 	// Depth is the jobs (one instance's buckets of one flush) each worker
 	// queues; default 4096: 40 s of flushes of a 2,000-instance fleet
 	// over two workers.
-	Depth  int
-	Logger *slog.Logger // default slog.Default()
+	Depth int
+	// MaxBuckets bounds the buckets queued over all workers (default
+	// 262,144, some 100 MB with URL rows): an import hands over jobs of
+	// up to 4,096 seconds of one instance.
+	MaxBuckets int
+	Logger     *slog.Logger // default slog.Default()
 }
 
 // Sink is a store.Sink whose writes happen on its workers.
@@ -54,6 +58,9 @@ type Sink struct {
 	mu      sync.Mutex
 	lastErr error // the newest failure since the last Sync
 	closed  bool
+	queued  int // buckets queued, at most maxB (or one job's)
+	maxB    int
+	room    *sync.Cond // signalled when queued goes down
 }
 
 type job struct {
@@ -70,11 +77,15 @@ func New(inner store.Sink, o Options) *Sink {
 	if o.Depth <= 0 {
 		o.Depth = 4096
 	}
+	if o.MaxBuckets <= 0 {
+		o.MaxBuckets = 1 << 18
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Sink{inner: inner, name: o.Name, seed: maphash.MakeSeed(),
+	s := &Sink{inner: inner, name: o.Name, seed: maphash.MakeSeed(), maxB: o.MaxBuckets,
 		log: o.Logger.With("component", "queued", "sink", o.Name), lim: loglimit.New(0, nil)}
+	s.room = sync.NewCond(&s.mu)
 	for range o.Workers {
 		ch := make(chan job, o.Depth)
 		s.workers = append(s.workers, ch)
@@ -91,11 +102,16 @@ func (s *Sink) run(ch chan job) {
 			close(j.sync)
 			continue
 		}
-		if err := s.inner.WriteBuckets(j.k, j.bs); err != nil {
-			s.failed.Add(1)
-			s.mu.Lock()
+		err := s.inner.WriteBuckets(j.k, j.bs)
+		s.mu.Lock()
+		s.queued -= len(j.bs)
+		s.room.Broadcast()
+		if err != nil {
 			s.lastErr = fmt.Errorf("%s %s/%s/%s: %w", s.name, j.k.Host, j.k.Customer, j.k.Instance, err)
-			s.mu.Unlock()
+		}
+		s.mu.Unlock()
+		if err != nil {
+			s.failed.Add(1)
 			if ok, n := s.lim.Allow("write"); ok {
 				s.log.Error("write failed: these seconds are not stored", "host", j.k.Host,
 					"customer", j.k.Customer, "instance", j.k.Instance, "seconds", len(j.bs), "err", err, "suppressed", n)
@@ -104,12 +120,18 @@ func (s *Sink) run(ch chan job) {
 	}
 }
 
-// WriteBuckets queues a copy of bs for k's worker. It waits while that
-// worker's queue is full.
+// WriteBuckets queues a copy of bs for k's worker. It waits while the
+// queue holds MaxBuckets (unless it is empty) or that worker's is full.
 func (s *Sink) WriteBuckets(k store.Key, bs []store.Bucket) error {
 	if len(bs) == 0 {
 		return nil
 	}
+	s.mu.Lock()
+	for s.queued > 0 && s.queued+len(bs) > s.maxB {
+		s.room.Wait()
+	}
+	s.queued += len(bs)
+	s.mu.Unlock()
 	h := maphash.Comparable(s.seed, k)
 	ch := s.workers[h%uint64(len(s.workers))]
 	ch <- job{k: k, bs: Clone(bs)}

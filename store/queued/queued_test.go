@@ -155,3 +155,41 @@ func TestClone(t *testing.T) {
 		t.Error("a clone's URLs run into the next bucket's")
 	}
 }
+
+// Big jobs (an import's 4,096 seconds of one instance) are bounded by
+// the buckets queued, not only by the jobs.
+func TestQueuedBucketBound(t *testing.T) {
+	in := &gated{got: map[store.Key][]store.Bucket{}}
+	s := New(in, Options{Name: "test", Workers: 1, Depth: 100, MaxBuckets: 10})
+	defer s.Close()
+	in.gate.Lock()
+	k := store.Key{Instance: "a"}
+	big := make([]store.Bucket, 6)
+	for i := range big {
+		big[i] = bucket(int64(i), 1, "/x")
+	}
+	s.WriteBuckets(k, big) // 6 queued (stuck in the store)
+	second := make(chan struct{})
+	go func() {
+		s.WriteBuckets(k, big) // 12 > 10: waits for the first
+		close(second)
+	}()
+	select {
+	case <-second:
+		t.Fatal("a job past MaxBuckets was queued")
+	case <-time.After(50 * time.Millisecond):
+	}
+	in.gate.Unlock()
+	<-second
+	if err := s.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := in.count(); n != 12 {
+		t.Errorf("%d buckets written, want 12", n)
+	}
+	big = append(big, big...) // one job larger than MaxBuckets still goes
+	s.WriteBuckets(k, big)
+	if err := s.Sync(context.Background()); err != nil || in.count() != 24 {
+		t.Errorf("a job over MaxBuckets: %v, %d written", err, in.count())
+	}
+}
