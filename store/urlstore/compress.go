@@ -12,12 +12,17 @@ import (
 
 // compressOld rewrites the level's plain segments older than newest.
 func (in *inst) compressOld(li int, newest int64) {
+	closeOlder(in.dir, li, newest, func(path string, err error) {
+		in.s.lim.Log(in.s.log, "compress", "compress URL segment", "file", path, "err", err)
+	})
+}
+
+// closeOlder rewrites level li's plain segments in dir older than newest
+// pattern-major.
+func closeOlder(dir string, li int, newest int64, onErr func(path string, err error)) {
 	lv := levels[li]
-	segfile.RewriteOlder(in.dir, lv.Prefix, ".u", lv.Span, newest,
+	segfile.RewriteOlder(dir, lv.Prefix, ".u", lv.Span, newest,
 		func(plain string, seg int64) error {
 			return segfile.Rewrite(plain, "c", func(data []byte) ([]byte, error) { return encodeCol(data, lv, seg) })
-		},
-		func(path string, err error) {
-			in.s.lim.Log(in.s.log, "compress", "compress URL segment", "file", path, "err", err)
-		})
+		}, onErr)
 }

@@ -55,11 +55,8 @@ func closedPoolData(b *testing.B) {
 			if closedPoolErr = os.CopyFS(to, os.DirFS(from)); closedPoolErr != nil {
 				return
 			}
-			lv := levels[lvHour]
-			segfile.RewriteOlder(to, lv.Prefix, ".u", lv.Span, math.MaxInt64, func(plain string, seg int64) error {
-				return segfile.Rewrite(plain, "c", func(data []byte) ([]byte, error) { return encodeCol(data, lv, seg) })
-			}, func(path string, err error) { closedPoolErr = err })
-			if m, _ := filepath.Glob(filepath.Join(to, lv.Prefix+"-*.uc")); len(m) == 0 && closedPoolErr == nil {
+			closeOlder(to, lvHour, math.MaxInt64, func(path string, err error) { closedPoolErr = err })
+			if m, _ := filepath.Glob(filepath.Join(to, levels[lvHour].Prefix+"-*.uc")); len(m) == 0 && closedPoolErr == nil {
 				b.Fatalf("no closed hour segment in %s", to)
 			}
 		}

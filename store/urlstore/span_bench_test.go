@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-
-	"graphmetrics/store/segfile"
 )
 
 // Benchmarks of tables over hour rows in closed files, whatever the span
@@ -43,10 +41,7 @@ func (p *spanPool) make(b *testing.B, name string, fill func(dir string) error) 
 		if p.err = fill(src); p.err != nil {
 			return
 		}
-		lv := levels[lvHour]
-		segfile.RewriteOlder(src, lv.Prefix, ".u", lv.Span, math.MaxInt64, func(plain string, seg int64) error {
-			return segfile.Rewrite(plain, "c", func(data []byte) ([]byte, error) { return encodeCol(data, lv, seg) })
-		}, func(path string, err error) { p.err = err })
+		closeOlder(src, lvHour, math.MaxInt64, func(path string, err error) { p.err = err })
 		ents, _ := os.ReadDir(src)
 		for _, k := range poolKeys()[1:] {
 			dst := Dir(p.dir, k)
