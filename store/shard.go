@@ -92,7 +92,9 @@ func (s *shard) handle(c *ctl) {
 		c.snap = s.snapshot()
 	case ctlClose:
 		for _, in := range s.inst {
+			n := len(in.out)
 			in.finalize(in.end(), &s.a.tm)
+			s.held += len(in.out) - n
 		}
 		s.flush()
 		c.snap = s.snapshot()
@@ -186,7 +188,9 @@ func (s *shard) tick() {
 	s.refusedKeys = nil // not clear: a flood's map would keep its size
 	for k, in := range s.inst {
 		s.timedOut.Add(in.expire(&s.a.tm))
+		n := len(in.out)
 		forget := in.tick(now, &s.a.tm)
+		s.held += len(in.out) - n
 		s.write(in)
 		if forget {
 			delete(s.inst, k)
@@ -215,7 +219,7 @@ func (s *shard) write(in *instance) {
 	} else {
 		s.a.buckets.Add(uint64(len(in.out)))
 	}
-	s.held = max(s.held-len(in.out), 0) // tick and Close finalize then write at once
+	s.held -= len(in.out)
 	in.out = in.out[:0]
 	in.arena = in.arena[:0]
 	clear(in.urlOut) // drop the pattern strings
