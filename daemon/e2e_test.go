@@ -173,6 +173,17 @@ func TestHostileInput(t *testing.T) {
 		}
 		c.Close()
 	}
+	// Under load the daemon may not have seen all of them close yet; past
+	// max_conns_per_source open ones it would refuse the next connection.
+	testwait.For(t, 10*time.Second, "the dropped connections closed", func() bool {
+		_, h := d.Health()
+		for _, l := range h.Detail.Inputs["syslog"].Listeners {
+			if l.ConnsOpen > 0 {
+				return false
+			}
+		}
+		return true
+	})
 	c, err := net.Dial("tcp", d.TCP)
 	if err != nil {
 		t.Fatal(err)
